@@ -1,0 +1,120 @@
+# rill's build. `make` builds the rill binary; `make test` installs what is
+# missing, brings the local Kafka + PostgreSQL stack up and runs the unit then
+# the integration tier; `make asan` switches the build to ASan+UBSan (kept
+# until `make release`). Objects go to build/<flavor>/, the binary to ./rill.
+# Quiet compile lines unless V=1.
+
+FLAVOR_FILE := build/.flavor
+FLAVOR ?= $(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release)
+B := build/$(FLAVOR)
+
+PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libmicrohttpd
+TEST_PKGS := cunit
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+DEFS := -D_GNU_SOURCE -DRILL_ROCKSDB_BUILD_VERSION='"$(shell pkg-config --modversion rocksdb 2>/dev/null)"'
+INCS := -I. -Itopology -Iprocessors -Istate -Ischemas
+OPT_release := -O2 -g
+OPT_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+OPT := $(OPT_$(FLAVOR))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_ALL = -std=c11 $(OPT) $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm $(LDLIBS)
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+# The library: everything but the CLI entry point.
+LIB_SRCS := $(filter-out topology/main.c,$(wildcard topology/*.c state/*.c schemas/*.c processors/*.c processors/*/*.c))
+CLI_SRCS := topology/main.c
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+IT_SRCS := $(wildcard tests/integration/*.c)
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+
+LIB := $(B)/librill.a
+RILL := $(B)/rill
+UNIT := $(B)/tests/unit_tests
+IT := $(B)/tests/integration_tests
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+
+.PHONY: all asan release deps stack-up stack-down test test-unit test-integration clean check-deps
+.DEFAULT_GOAL := all
+
+all: check-deps rill
+
+rill: $(RILL)
+	$(Q)ln -sf $(RILL) rill
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(quiet) CC $<
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(call obj,$(LIB_SRCS))
+	$(quiet) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(RILL): $(call obj,$(CLI_SRCS)) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+
+$(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+
+# Sanitizer flavor: persisted so that later `make test-unit` uses it.
+asan:
+	@mkdir -p build && echo asan > $(FLAVOR_FILE)
+	$(Q)$(MAKE) --no-print-directory FLAVOR=asan all $(UNIT) $(IT)
+
+release:
+	@mkdir -p build && echo release > $(FLAVOR_FILE)
+	$(Q)$(MAKE) --no-print-directory FLAVOR=release all
+
+# Dependencies: installed only when something is missing, so `make test` and
+# `make demo` are one command on a fresh machine.
+check-deps:
+	@pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v kcat >/dev/null && \
+	  command -v mvn >/dev/null && command -v java >/dev/null && \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || infra/local/deps.sh
+
+deps:
+	infra/local/deps.sh
+
+stack-up: check-deps
+	infra/local/kafka.sh start
+	infra/local/postgres.sh start
+
+stack-down:
+	-infra/local/kafka.sh stop
+	-infra/local/postgres.sh stop
+	@if [ "$(CLEAN)" = 1 ]; then . infra/local/common.sh && \
+	  rm -rf "$$RILL_STACK_DIR" /var/lib/rill-stack/$$(echo "$$RILL_STACK_DIR" | md5sum | cut -c1-12) \
+	  && echo "removed $$RILL_STACK_DIR"; fi
+
+test-unit: check-deps $(UNIT)
+	$(UNIT)
+
+test-integration: check-deps $(IT) $(RILL) stack-up
+	. infra/local/common.sh && RILL_STACK_DIR="$$RILL_STACK_DIR" RILL_BIN=$(RILL) $(IT)
+
+test: check-deps rill $(UNIT) $(IT)
+	$(Q)$(MAKE) --no-print-directory test-unit
+	$(Q)$(MAKE) --no-print-directory test-integration
+
+clean:
+	rm -rf build rill
+
+-include $(shell find build -name '*.d' 2>/dev/null)

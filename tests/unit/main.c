@@ -1,0 +1,11 @@
+/*
+ * main.c - the unit tier: every suite under tests/unit/, no broker, no
+ * database, no network. Run as `make test-unit`, or with a suite name to run
+ * just that suite.
+ */
+#include "../lib/suite.h"
+
+int main(int argc, char **argv)
+{
+    return rill_suite_main(argc, argv);
+}

@@ -1,0 +1,40 @@
+/*
+ * rill.h - the public face of the rill runtime: the error type shared by every
+ * subsystem, and version information. Subsystem APIs live in their own headers
+ * (state/store.h, processors/processor.h, schemas/serde.h); this header holds
+ * only what all of them need. Nothing here allocates or keeps state.
+ */
+#ifndef RILL_H
+#define RILL_H
+
+#include <stddef.h>
+
+#define RILL_VERSION "0.1.0"
+
+/* One error enum for the whole runtime. Fallible calls return a rill_err_t
+ * and, where a message helps, fill a caller-provided errstr buffer. */
+typedef enum {
+    RILL_OK = 0,
+    RILL_ERR_INVALID,   /* bad argument or malformed input */
+    RILL_ERR_NOMEM,     /* allocation failed */
+    RILL_ERR_IO,        /* file or socket I/O failed */
+    RILL_ERR_CONFIG,    /* configuration rejected */
+    RILL_ERR_NOTFOUND,  /* the named thing does not exist */
+    RILL_ERR_KAFKA,     /* a Kafka client call failed */
+    RILL_ERR_AUTH,      /* authentication or authorization refused */
+    RILL_ERR_PG,        /* a PostgreSQL call failed */
+    RILL_ERR_STATE,     /* a state store failed */
+    RILL_ERR_RETRY,     /* transient: try the same thing again later */
+    RILL_ERR_FATAL,     /* unrecoverable for this component (e.g. fenced) */
+    RILL_ERR__COUNT
+} rill_err_t;
+
+/* A static, lowercase description of err; never NULL. */
+const char *rill_err2str(rill_err_t err);
+
+/* Writes rill's version and the versions of librdkafka, RocksDB and libpq
+ * it runs with, one per line, into buf (always NUL-terminated).
+ * Returns the length it wanted to write, like snprintf. Thread-safe. */
+int rill_version_describe(char *buf, size_t size);
+
+#endif
