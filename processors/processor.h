@@ -64,10 +64,18 @@ typedef struct {
     size_t header_cnt;
 } rill_record_t;
 
-/* Finds the last header called name; returns 1 and fills *value/*len when
+/* Finds the last header called name; returns 1 and fills *value and *len when
  * found, 0 when not. */
 int rill_record_header(const rill_record_t *rec, const char *name, const void **value,
                        size_t *len);
+
+/* Reads a field of the record's value as text into out: a dotted JSON path
+ * ("status", "customer.id"), or "header:NAME" for a header's bytes, or "key"
+ * for the record key. Returns RILL_OK, RILL_ERR_NOTFOUND when the record has
+ * no such field, RILL_ERR_INVALID when the value cannot be parsed or the field
+ * is not a scalar, RILL_ERR_NOMEM when it does not fit out. */
+rill_err_t rill_record_field(const rill_record_t *rec, const char *selector, char *out,
+                             size_t outsz);
 
 /* ---- the processor ---------------------------------------------------------- */
 

@@ -1,0 +1,23 @@
+/*
+ * passthrough.c - the `passthrough` processor: forwards every record, key,
+ * value and headers unchanged, to all of its outputs. The simplest proof of
+ * the runtime and the subject of the exactly-once kill tests.
+ */
+#include "processor.h"
+
+static rill_proc_result_t passthrough_process(rill_ctx_t *ctx, void *state,
+                                              const rill_record_t *rec)
+{
+    (void)state;
+    if (rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len,
+                         rec->headers, rec->header_cnt) != RILL_OK)
+        return RILL_PROC_RETRY;
+    return RILL_PROC_OK;
+}
+
+const struct rill_processor_def rill_proc_passthrough = {
+    .version = RILL_PROCESSOR_V1,
+    .name = "passthrough",
+    .doc = "forwards every record unchanged to all outputs",
+    .process = passthrough_process,
+};

@@ -1,0 +1,31 @@
+/*
+ * registry.c - the static table of built-in processors, looked up by the
+ * YAML `type:`. Adding a processor is one folder under processors/ and one
+ * line here. External processors are not listed: they come from a .so.
+ */
+#include "processor.h"
+
+#include <string.h>
+
+extern const struct rill_processor_def rill_proc_passthrough;
+extern const struct rill_processor_def rill_proc_filter;
+extern const struct rill_processor_def rill_proc_route;
+
+static const struct rill_processor_def *const builtins[] = {
+    &rill_proc_passthrough,
+    &rill_proc_filter,
+    &rill_proc_route,
+};
+
+const struct rill_processor_def *rill_proc_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+        if (!strcmp(builtins[i]->name, name))
+            return builtins[i];
+    return NULL;
+}
+
+const struct rill_processor_def *rill_proc_at(size_t i)
+{
+    return i < sizeof builtins / sizeof builtins[0] ? builtins[i] : NULL;
+}
