@@ -4,6 +4,9 @@
 # until `make release`). Objects go to build/<flavor>/, the binary to ./rill.
 # Quiet compile lines unless V=1.
 
+SHELL := /bin/bash
+export RILL_STACK_DIR ?= $(CURDIR)/.stack
+
 FLAVOR_FILE := build/.flavor
 FLAVOR ?= $(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release)
 B := build/$(FLAVOR)
@@ -100,7 +103,7 @@ stack-up: check-deps
 stack-down:
 	-infra/local/kafka.sh stop
 	-infra/local/postgres.sh stop
-	@if [ "$(CLEAN)" = 1 ]; then . infra/local/common.sh && \
+	@if [ "$(CLEAN)" = 1 ]; then \
 	  rm -rf "$$RILL_STACK_DIR" /var/lib/rill-stack/$$(echo "$$RILL_STACK_DIR" | md5sum | cut -c1-12) \
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
@@ -108,7 +111,7 @@ test-unit: check-deps $(UNIT)
 	$(UNIT)
 
 test-integration: check-deps $(IT) $(RILL) stack-up
-	. infra/local/common.sh && RILL_STACK_DIR="$$RILL_STACK_DIR" RILL_BIN=$(RILL) $(IT)
+	RILL_BIN=$(RILL) $(IT)
 
 test: check-deps rill $(UNIT) $(IT)
 	$(Q)$(MAKE) --no-print-directory test-unit
