@@ -15,7 +15,7 @@ PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
 PGDIR=$RILL_STACK_DIR/postgres
 
 as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # The data directory. As root it must be reachable by 'postgres'; when the
@@ -31,8 +31,9 @@ datadir() {
         fi
     fi
     mkdir -p "$PGDIR"
-    [ "$(id -u)" = 0 ] && chown postgres: "$PGDIR/" && chmod 700 "$PGDIR/"
-    echo "$PGDIR/data"
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$PGDIR/" && chmod 700 "$PGDIR/"; fi
+    # The real path: 'postgres' must not have to walk through the link.
+    echo "$(readlink -f "$PGDIR")/data"
 }
 
 ctl() { as_owner "$PGBIN/pg_ctl" -D "$(datadir)" "$@"; }
@@ -45,7 +46,7 @@ answers() {
 init() {
     local data=$1
     [ -f "$data/PG_VERSION" ] && return 0
-    local pwfile=$PGDIR/.initpw
+    local pwfile; pwfile=$(dirname "$data")/.initpw
     (umask 077; secret pg_admin.password >"$pwfile")
     [ "$(id -u)" = 0 ] && chown postgres: "$pwfile"
     info "initdb into $data"
