@@ -34,7 +34,8 @@ rd_kafka_conf_t *it_kconf(const char *user, enum it_listener l, const char *pass
                           struct it_errors *errs);
 void it_kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value);
 
-/* A topic name unique to this run. Static storage per call slot of 8. */
+/* A topic name unique to this run, in a ring of 8 static slots: copy it
+ * when it must outlive 8 more calls. */
 const char *it_topic(const char *prefix);
 
 /* Creates topic with the admin user; returns 0 on success. */

@@ -1,0 +1,198 @@
+/*
+ * proc.c - process control and topic reading for the integration tiers.
+ */
+#include "proc.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+pid_t it_rill_start(const char *yaml, const char *log)
+{
+    const char *bin = getenv("RILL_BIN");
+    if (!bin)
+        bin = "./rill";
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            dup2(fd, STDOUT_FILENO);
+            close(fd);
+        }
+        execl(bin, bin, "run", yaml, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int it_rill_stop(pid_t pid, int sig, int timeout_ms)
+{
+    /* Wait for the child's exit on SIGCHLD itself, with a deadline. */
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    int status, ret = -1;
+    kill(pid, sig);
+    int64_t deadline = it_now_ms() + timeout_ms;
+    for (;;) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            ret = status;
+            break;
+        }
+        int64_t left = deadline - it_now_ms();
+        if (left <= 0)
+            break;
+        struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
+        sigtimedwait(&chld, NULL, &ts);
+    }
+    if (ret == -1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return ret;
+}
+
+int it_write_yaml(const char *path, const char *body)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    const char *dir = it_env("SECRETS_DIR");
+    fprintf(f,
+            "kafka:\n"
+            "  bootstrap.servers: %s\n"
+            "  security.protocol: SASL_PLAINTEXT\n"
+            "  sasl.mechanisms: SCRAM-SHA-512\n"
+            "  sasl.username: admin\n"
+            "  sasl.password: ${file:%s/admin.password}\n"
+            "  session.timeout.ms: '6000'\n"
+            "  heartbeat.interval.ms: '1000'\n"
+            "%s",
+            it_env("KAFKA_BOOTSTRAP"), dir, body);
+    return fclose(f);
+}
+
+static rd_kafka_t *reader(int committed)
+{
+    static unsigned seq;
+    char err[256], group[128];
+    rd_kafka_conf_t *c = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
+    snprintf(group, sizeof group, "it-reader-%d-%u", (int)getpid(), seq++);
+    it_kconf_set(c, "group.id", group);
+    it_kconf_set(c, "isolation.level", committed ? "read_committed" : "read_uncommitted");
+    it_kconf_set(c, "enable.partition.eof", "true");
+    it_kconf_set(c, "enable.auto.commit", "false");
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
+    if (rk)
+        rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+static int partitions_of(rd_kafka_t *rk, const char *topic)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    int n = -1;
+    if (!rd_kafka_metadata(rk, 0, rkt, &md, 15000) && md->topic_cnt == 1 && !md->topics[0].err)
+        n = md->topics[0].partition_cnt;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return n;
+}
+
+static char *dupn(const void *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (n)
+        memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_rec **out)
+{
+    rd_kafka_t *rk = reader(committed);
+    if (!rk)
+        return -1;
+    int np = partitions_of(rk, topic);
+    if (np <= 0) {
+        rd_kafka_destroy(rk);
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+    for (int p = 0; p < np; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    long n = 0, cap = 1024;
+    struct it_rec *r = malloc((size_t)cap * sizeof *r);
+    int eofs = 0;
+    int64_t deadline = it_now_ms() + timeout_ms;
+    while (eofs < np && it_now_ms() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (!m)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            eofs++;
+        } else if (!m->err) {
+            if (n == cap) {
+                cap *= 2;
+                r = realloc(r, (size_t)cap * sizeof *r);
+            }
+            r[n].partition = m->partition;
+            r[n].offset = m->offset;
+            r[n].key = m->key ? dupn(m->key, m->key_len) : NULL;
+            r[n].value = dupn(m->payload, m->len);
+            n++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    if (eofs < np) {
+        it_recs_free(r, n);
+        return -1;
+    }
+    *out = r;
+    return n;
+}
+
+void it_recs_free(struct it_rec *r, long n)
+{
+    for (long i = 0; i < n; i++) {
+        free(r[i].key);
+        free(r[i].value);
+    }
+    free(r);
+}
+
+long it_count_committed(const char *topic, int timeout_ms)
+{
+    struct it_rec *r = NULL;
+    long n = it_read_topic(topic, 1, timeout_ms, &r);
+    if (n >= 0)
+        it_recs_free(r, n);
+    return n;
+}
+
+int it_file_count(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}

@@ -1,0 +1,47 @@
+/*
+ * proc.h - starting, signalling and awaiting `rill` processes from the
+ * integration and chaos tiers, plus the topic readers their verifications
+ * share. Test-only code.
+ */
+#ifndef RILL_TEST_PROC_H
+#define RILL_TEST_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "stack.h"
+
+/* Starts `$RILL_BIN run yaml` with stderr appended to log; returns the pid. */
+pid_t it_rill_start(const char *yaml, const char *log);
+/* Sends sig and waits for the exit; returns the wait status, or -1 when the
+ * process did not exit within timeout_ms (it is then SIGKILLed). */
+int it_rill_stop(pid_t pid, int sig, int timeout_ms);
+
+/* Writes a YAML file for a single-processor topology over admin credentials.
+ * extra is appended verbatim (more top-level keys, or processor keys when it
+ * starts with spaces). Returns 0 on success. */
+int it_write_yaml(const char *path, const char *body);
+
+/* One record as read back. */
+struct it_rec {
+    int32_t partition;
+    int64_t offset;
+    char *key;
+    char *value;
+};
+
+/* Reads every partition of topic to its end (read_committed when committed
+ * is set) as admin; records land in *out (malloc'd, free with
+ * it_recs_free). Returns the count, or -1 when the end was not reached within
+ * timeout_ms. */
+long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_rec **out);
+void it_recs_free(struct it_rec *r, long n);
+
+/* Counts committed records in topic (cheap: end offsets vs reading). */
+long it_count_committed(const char *topic, int timeout_ms);
+
+/* Number of lines of a file that contain needle. */
+int it_file_count(const char *path, const char *needle);
+
+#endif

@@ -1,0 +1,645 @@
+/*
+ * test_config.c - unit tests of the YAML topology loader (config.c), the
+ * graph checker and the typed config filler (check.c). Two corpora live
+ * beside this file: yaml/good/ (*.yaml) must load and check, and every
+ * yaml/bad/ file must fail with the message its first line announces
+ * ("# expect: LINE:COL: text"; the error must contain "FILE:LINE:COL: text").
+ * The built-in processors it relies on are passthrough, filter and route.
+ * `rill validate` (cmd_validate.c) runs in-process with its output captured.
+ */
+#include "../lib/suite.h"
+#include "check.h"
+#include "cli.h"
+#include "config.h"
+#include "processor.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SECRET "hunter2-never-print-me"
+
+/* tests/unit/ (from __FILE__) + rel, into buf. */
+static const char *here(char *buf, size_t size, const char *rel)
+{
+    const char *slash = strrchr(__FILE__, '/');
+    int dirlen = slash ? (int)(slash - __FILE__ + 1) : 0;
+    snprintf(buf, size, "%.*s%s", dirlen, __FILE__, rel);
+    return buf;
+}
+
+static void set_test_env(void)
+{
+    setenv("RILL_TEST_APP", "orders", 1);
+    setenv("RILL_TEST_HOST", "kafka1", 1);
+    setenv("RILL_TEST_PORT", "9092", 1);
+    setenv("RILL_TEST_EMPTY", "", 1);
+    setenv("RILL_TEST_SECRET", SECRET, 1);
+    unsetenv("RILL_TEST_UNSET_USER");
+    unsetenv("RILL_TEST_PARTITIONS");
+    unsetenv("RILL_TEST_SURELY_UNDEFINED");
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Loads then checks path; returns the first error, or RILL_OK. */
+static rill_err_t load_and_check(const char *path, char *err, size_t errsz)
+{
+    struct rill_topology *t = NULL;
+    rill_err_t e = rill_topology_load(path, &t, err, errsz);
+    if (e == RILL_OK) {
+        CU_ASSERT_PTR_NOT_NULL(t);
+        e = rill_topology_check(t, err, errsz);
+        rill_topology_free(t);
+    } else {
+        CU_ASSERT_PTR_NULL(t);
+    }
+    return e;
+}
+
+static struct rill_topology *load_good(const char *name)
+{
+    char path[512], rel[128], err[1024];
+    struct rill_topology *t = NULL;
+    snprintf(rel, sizeof rel, "yaml/good/%s", name);
+    set_test_env();
+    if (rill_topology_load(here(path, sizeof path, rel), &t, err, sizeof err) != RILL_OK)
+        fprintf(stderr, "\n  %s\n", err);
+    return t;
+}
+
+static void test_good_corpus(void)
+{
+    char dir[512], path[1024], err[1024];
+    DIR *d = opendir(here(dir, sizeof dir, "yaml/good"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    set_test_env();
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!has_suffix(e->d_name, ".yaml"))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        rill_err_t r = load_and_check(path, err, sizeof err);
+        if (r != RILL_OK)
+            fprintf(stderr, "\n  %s: unexpected error: %s\n", e->d_name, err);
+        CU_ASSERT_EQUAL(r, RILL_OK);
+        n++;
+    }
+    closedir(d);
+    CU_ASSERT(n >= 8);
+}
+
+static void test_bad_corpus(void)
+{
+    char dir[512], path[1024], err[1024], line[512], want[1024];
+    DIR *d = opendir(here(dir, sizeof dir, "yaml/bad"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    set_test_env();
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!has_suffix(e->d_name, ".yaml"))
+            continue;
+        n++;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        int ok = fgets(line, sizeof line, f) != NULL;
+        fclose(f);
+        if (!ok || strncmp(line, "# expect: ", 10)) {
+            fprintf(stderr, "\n  %s: first line is not '# expect: ...'\n", e->d_name);
+            CU_FAIL("bad corpus file without an expectation");
+            continue;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        /* Positions are expected right after the file name; a bare message
+         * (no position given) anywhere after "FILE:". */
+        if (line[10] >= '0' && line[10] <= '9')
+            snprintf(want, sizeof want, "%s:%s", e->d_name, line + 10);
+        else
+            snprintf(want, sizeof want, "%s", line + 10);
+        err[0] = '\0';
+        rill_err_t r = load_and_check(path, err, sizeof err);
+        int good = r != RILL_OK && strstr(err, want) && !strncmp(err, path, strlen(path)) &&
+                   err[strlen(path)] == ':' && !strstr(err, SECRET);
+        if (!good)
+            fprintf(stderr, "\n  %s:\n    want: %s\n    got:  %s\n", e->d_name, want,
+                    r == RILL_OK ? "(no error)" : err);
+        CU_ASSERT(good);
+    }
+    closedir(d);
+    CU_ASSERT(n >= 60);
+}
+
+static void assert_kv(const struct rill_kvlist *l, const char *key, const char *value)
+{
+    const char *v = rill_kvlist_get(l, key);
+    CU_ASSERT_PTR_NOT_NULL(v);
+    if (v && strcmp(v, value))
+        fprintf(stderr, "\n  %s: want '%s', got '%s'\n", key, value, v);
+    CU_ASSERT(v && !strcmp(v, value));
+}
+
+static void assert_list(const struct rill_strlist *l, const char *const *want, size_t n)
+{
+    CU_ASSERT_EQUAL_FATAL(l->n, n);
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT_STRING_EQUAL(l->v[i], want[i]);
+}
+
+static void assert_pipeline(const struct rill_topology *t)
+{
+    CU_ASSERT_STRING_EQUAL(t->application_id, "orders");
+    CU_ASSERT_EQUAL(t->guarantee, RILL_EXACTLY_ONCE_V2);
+    CU_ASSERT_EQUAL(t->commit_interval_ms, 250);
+    CU_ASSERT_STRING_EQUAL(t->state_dir, "/tmp/rill-state");
+    CU_ASSERT_EQUAL(t->num_stream_threads, 4);
+    CU_ASSERT_EQUAL(t->kafka.n, 2);
+    assert_kv(&t->kafka, "bootstrap.servers", "localhost:9092");
+    assert_kv(&t->kafka, "security.protocol", "SASL_SSL");
+
+    CU_ASSERT_EQUAL_FATAL(t->ntopics, 3);
+    const struct rill_topic_conf *tc = rill_topology_topic(t, "order_placed");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+    CU_ASSERT_EQUAL(tc->partitions, 6);
+    CU_ASSERT_EQUAL(tc->replication, 3);
+    CU_ASSERT_EQUAL(tc->configs.n, 1);
+    assert_kv(&tc->configs, "retention.ms", "604800000");
+    tc = rill_topology_topic(t, "payment_result");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+    CU_ASSERT_EQUAL(tc->partitions, 6);
+    CU_ASSERT_EQUAL(tc->replication, -1);
+    CU_ASSERT_EQUAL(tc->configs.n, 0);
+    tc = rill_topology_topic(t, "big_orders");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+    assert_kv(&tc->configs, "cleanup.policy", "compact");
+    CU_ASSERT_PTR_NULL(rill_topology_topic(t, "nope"));
+
+    CU_ASSERT_EQUAL_FATAL(t->nstores, 1);
+    CU_ASSERT_STRING_EQUAL(t->stores[0].name, "seen");
+    CU_ASSERT_STRING_EQUAL(t->stores[0].type, "memory");
+    CU_ASSERT_EQUAL(t->stores[0].changelog, 0);
+
+    CU_ASSERT_EQUAL_FATAL(t->nprocs, 2);
+    const struct rill_proc_conf *p = rill_topology_proc(t, "payment");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p->type, "passthrough");
+    CU_ASSERT_PTR_NULL(p->library);
+    assert_list(&p->inputs, (const char *const[]){ "order_placed" }, 1);
+    assert_list(&p->outputs, (const char *const[]){ "payment_result" }, 1);
+    assert_list(&p->stores, (const char *const[]){ "seen", "ledger" }, 2);
+    CU_ASSERT_STRING_EQUAL(p->dlq, "payment.dlq");
+    CU_ASSERT_EQUAL(p->config.n, 0);
+    assert_kv(&p->kafka, "sasl.username", "payment");
+    p = rill_topology_proc(t, "big");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p->type, "filter");
+    assert_list(&p->inputs, (const char *const[]){ "payment_result", "order_placed" }, 2);
+    assert_list(&p->outputs, (const char *const[]){ "big_orders" }, 1);
+    CU_ASSERT_EQUAL(p->stores.n, 0);
+    CU_ASSERT_PTR_NULL(p->dlq);
+    CU_ASSERT_EQUAL(p->config.n, 2);
+    assert_kv(&p->config, "field", "amount");
+    assert_kv(&p->config, "negate", "true");
+    CU_ASSERT_PTR_NULL(rill_topology_proc(t, "orders_db"));
+
+    CU_ASSERT_EQUAL_FATAL(t->nsinks, 1);
+    const struct rill_sink_conf *s = &t->sinks[0];
+    CU_ASSERT_STRING_EQUAL(s->name, "orders_db");
+    CU_ASSERT_STRING_EQUAL(s->type, "postgres_oltp");
+    assert_list(&s->inputs, (const char *const[]){ "order_placed", "payment_result" }, 2);
+    CU_ASSERT_EQUAL(s->config.n, 2);
+    assert_kv(&s->config, "dsn", "postgres://localhost/orders");
+    assert_kv(&s->config, "table", "orders");
+    assert_kv(&s->kafka, "group.id", "orders-db");
+}
+
+static void test_block_style(void)
+{
+    struct rill_topology *t = load_good("block.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    assert_pipeline(t);
+    CU_ASSERT(has_suffix(t->path, "yaml/good/block.yaml"));
+    /* Positions are 1-based and point at the key. */
+    const struct rill_proc_conf *p = rill_topology_proc(t, "big");
+    CU_ASSERT_EQUAL(p->line, 37);
+    CU_ASSERT_EQUAL(p->col, 3);
+    CU_ASSERT_EQUAL(p->inputs.line, 40);
+    CU_ASSERT_EQUAL(p->inputs.col, 7);
+    CU_ASSERT_EQUAL(p->config.v[0].line, 45);
+    CU_ASSERT_EQUAL(p->config.v[0].col, 7);
+    rill_topology_free(t);
+}
+
+static void test_flow_style(void)
+{
+    struct rill_topology *t = load_good("flow.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    assert_pipeline(t);
+    const struct rill_proc_conf *p = rill_topology_proc(t, "big");
+    CU_ASSERT_EQUAL(p->line, 15);
+    CU_ASSERT_EQUAL(p->col, 5);
+    rill_topology_free(t);
+}
+
+static void test_env_substitution(void)
+{
+    struct rill_topology *t = load_good("env.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_STRING_EQUAL(t->application_id, "orders");
+    assert_kv(&t->kafka, "bootstrap.servers", "kafka1:9092,backup-kafka1:9093");
+    assert_kv(&t->kafka, "sasl.username", "orders-app");
+    assert_kv(&t->kafka, "client.id", "fallback");
+    assert_kv(&t->kafka, "client.rack", "xy");
+    assert_kv(&t->kafka, "literal", "${NOT_SUBSTITUTED} costs $5");
+    /* The secret file ends in newlines; they are stripped. */
+    assert_kv(&t->kafka, "sasl.password", "s3cr3t-p@ss");
+    const struct rill_topic_conf *tc = rill_topology_topic(t, "orders.in");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+    CU_ASSERT_EQUAL(tc->partitions, 3);
+    CU_ASSERT_STRING_EQUAL(t->procs[0].inputs.v[0], "orders.in");
+    rill_topology_free(t);
+
+    setenv("RILL_TEST_PARTITIONS", "12", 1);
+    char path[512], err[512];
+    CU_ASSERT_EQUAL_FATAL(
+        rill_topology_load(here(path, sizeof path, "yaml/good/env.yaml"), &t, err, sizeof err),
+        RILL_OK);
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "orders.in")->partitions, 12);
+    rill_topology_free(t);
+    unsetenv("RILL_TEST_PARTITIONS");
+}
+
+static void test_defaults(void)
+{
+    struct rill_topology *t = load_good("defaults.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(t->guarantee, RILL_AT_LEAST_ONCE);
+    CU_ASSERT_EQUAL(t->commit_interval_ms, 30000);
+    CU_ASSERT_STRING_EQUAL(t->state_dir, "/var/lib/rill");
+    CU_ASSERT_EQUAL(t->num_stream_threads, 1);
+    CU_ASSERT_EQUAL(t->kafka.n, 0);
+    CU_ASSERT_EQUAL(t->nstores, 0);
+    CU_ASSERT_EQUAL(t->nsinks, 0);
+    CU_ASSERT_EQUAL_FATAL(t->ntopics, 1);
+    CU_ASSERT_EQUAL(t->topics[0].partitions, -1);
+    CU_ASSERT_EQUAL(t->topics[0].replication, -1);
+    CU_ASSERT_EQUAL_FATAL(t->nprocs, 1);
+    CU_ASSERT_EQUAL(t->procs[0].outputs.n, 0);
+    CU_ASSERT_PTR_NULL(t->procs[0].library);
+    CU_ASSERT_PTR_NULL(t->procs[0].dlq);
+    rill_topology_free(t);
+
+    const char *eos = "application.id: a\n";
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf("a.yaml", eos, strlen(eos), &t, err, sizeof err),
+                          RILL_OK);
+    CU_ASSERT_EQUAL(t->guarantee, RILL_EXACTLY_ONCE_V2);
+    CU_ASSERT_EQUAL(t->commit_interval_ms, 100);
+    rill_topology_free(t);
+}
+
+static void test_external_processor(void)
+{
+    struct rill_topology *t = load_good("external.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_STRING_EQUAL(t->procs[0].library, "/usr/lib/rill/fraud_score.so");
+    CU_ASSERT_STRING_EQUAL(t->procs[0].type, "fraud_score");
+    assert_kv(&t->procs[0].config, "threshold", "0.8");
+    rill_topology_free(t);
+}
+
+static void test_scalar_styles(void)
+{
+    struct rill_topology *t = load_good("scalars.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_STRING_EQUAL(t->application_id, "orders-'eu'");
+    CU_ASSERT_STRING_EQUAL(t->state_dir, "/var/lib/rill/\xc3\xa9u");
+    assert_kv(&t->kafka, "sasl.jaas.config", "line one\nline two\n");
+    assert_kv(&t->kafka, "client.id", "folded text\n");
+    assert_kv(&t->kafka, "linger.ms", "5");
+    assert_kv(&t->kafka, "enable.idempotence", "true");
+    CU_ASSERT_PTR_NOT_NULL(rill_topology_proc(t, "copy #1"));
+    rill_topology_free(t);
+}
+
+/* Substituted values never reach a message, even when they are the problem. */
+static void test_secret_not_in_errors(void)
+{
+    char err[512];
+    struct rill_topology *t;
+    setenv("RILL_TEST_SECRET", SECRET, 1);
+    const char *cases[] = {
+        "application.id: a\ntopics: { x: { partitions: \"${RILL_TEST_SECRET}\" } }\n",
+        "application.id: a\nprocessing.guarantee: ${RILL_TEST_SECRET}\n",
+        "application.id: a\nstores: { s: { type: \"${RILL_TEST_SECRET}\" } }\n",
+        "application.id: a\n${RILL_TEST_SECRET}: 1\n",
+        "application.id: a\nnum.stream.threads: x${RILL_TEST_SECRET}x\n",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err[0] = '\0';
+        CU_ASSERT_NOT_EQUAL(
+            rill_topology_load_buf("s.yaml", cases[i], strlen(cases[i]), &t, err, sizeof err),
+            RILL_OK);
+        CU_ASSERT_PTR_NULL(t);
+        CU_ASSERT(!strncmp(err, "s.yaml:2:", 9));
+        if (strstr(err, SECRET))
+            fprintf(stderr, "\n  leaked: %s\n", err);
+        CU_ASSERT_PTR_NULL(strstr(err, SECRET));
+    }
+}
+
+static void test_file_secret_relative(void)
+{
+    char path[512], err[1024];
+    struct rill_topology *t;
+    CU_ASSERT_NOT_EQUAL(rill_topology_load(here(path, sizeof path,
+                                                "yaml/bad/missing_file_secret.yaml"),
+                                           &t, err, sizeof err),
+                        RILL_OK);
+    /* Relative to the YAML file's directory, not the working directory. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "yaml/bad/no-such-secret.txt')"));
+}
+
+static void test_limits(void)
+{
+    char err[256];
+    struct rill_topology *t;
+    size_t big = 1024 * 1024 + 1;
+    char *buf = malloc(big);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    memset(buf, '#', big);
+    CU_ASSERT_EQUAL(rill_topology_load_buf("big.yaml", buf, big, &t, err, sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "big.yaml:1:1: file too large"));
+
+    /* 12000 list items: more nodes than allowed, well under the size limit. */
+    size_t off = (size_t)snprintf(buf, big, "application.id: a\nx:\n");
+    for (int i = 0; i < 12000; i++)
+        off += (size_t)snprintf(buf + off, big - off, "- a\n");
+    CU_ASSERT_EQUAL(rill_topology_load_buf("many.yaml", buf, off, &t, err, sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "too many yaml nodes"));
+    free(buf);
+
+    /* Not NUL-terminated: only len bytes are read. */
+    const char src[] = "application.id: abcdef";
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf("n.yaml", src, 17, &t, err, sizeof err), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(t->application_id, "a");
+    rill_topology_free(t);
+
+    /* A zero-size errstr is allowed. */
+    CU_ASSERT_EQUAL(rill_topology_load_buf("e.yaml", "x: 1", 4, &t, NULL, 0), RILL_ERR_CONFIG);
+}
+
+static void test_missing_file(void)
+{
+    char err[256];
+    struct rill_topology *t = (struct rill_topology *)1;
+    CU_ASSERT_EQUAL(rill_topology_load("/nonexistent/rill.yaml", &t, err, sizeof err),
+                    RILL_ERR_IO);
+    CU_ASSERT_PTR_NULL(t);
+    CU_ASSERT_STRING_EQUAL(err,
+                           "/nonexistent/rill.yaml:1:1: cannot open topology file: no such file "
+                           "or directory");
+    CU_ASSERT_EQUAL(rill_topology_load("/", &t, err, sizeof err), RILL_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+}
+
+/* ---- rill_conf_fill ---------------------------------------------------------- */
+
+struct test_conf {
+    char *name;
+    char *label;
+    int64_t count;
+    double ratio;
+    int on;
+    int64_t zero;
+};
+
+static const struct rill_conf_def test_defs[] = {
+    { "name", RILL_CONF_STR, NULL, offsetof(struct test_conf, name), "required" },
+    { "label", RILL_CONF_STR, "none", offsetof(struct test_conf, label), "optional" },
+    { "count", RILL_CONF_INT, "10", offsetof(struct test_conf, count), "an int" },
+    { "ratio", RILL_CONF_DOUBLE, "0.5", offsetof(struct test_conf, ratio), "a double" },
+    { "on", RILL_CONF_BOOL, "true", offsetof(struct test_conf, on), "a bool" },
+    { "zero", RILL_CONF_INT, NULL, offsetof(struct test_conf, zero), "no default" },
+    { NULL, 0, NULL, 0, NULL },
+};
+
+static rill_err_t fill1(const char *key, const char *value, struct test_conf *c, char *err,
+                        size_t errsz)
+{
+    struct rill_kv kv[2] = { { (char *)"name", (char *)"n", 1, 1 },
+                             { (char *)key, (char *)value, 2, 1 } };
+    struct rill_kvlist l = { kv, key ? 2 : 1 };
+    memset(c, 0x5a, sizeof *c);
+    return rill_conf_fill(test_defs, &l, c, err, errsz);
+}
+
+static void test_conf_fill_types(void)
+{
+    struct test_conf c;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(fill1(NULL, NULL, &c, err, sizeof err), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(c.name, "n");
+    CU_ASSERT_STRING_EQUAL(c.label, "none");
+    CU_ASSERT_EQUAL(c.count, 10);
+    CU_ASSERT_DOUBLE_EQUAL(c.ratio, 0.5, 1e-12);
+    CU_ASSERT_EQUAL(c.on, 1);
+    CU_ASSERT_EQUAL(c.zero, 0);
+    rill_conf_release(test_defs, &c);
+    CU_ASSERT_PTR_NULL(c.name);
+    CU_ASSERT_PTR_NULL(c.label);
+    rill_conf_release(test_defs, &c); /* twice is fine */
+
+    CU_ASSERT_EQUAL_FATAL(fill1("count", "-9223372036854775808", &c, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(c.count, INT64_MIN);
+    rill_conf_release(test_defs, &c);
+    CU_ASSERT_EQUAL_FATAL(fill1("ratio", "-2.5e3", &c, err, sizeof err), RILL_OK);
+    CU_ASSERT_DOUBLE_EQUAL(c.ratio, -2500.0, 1e-9);
+    rill_conf_release(test_defs, &c);
+    CU_ASSERT_EQUAL_FATAL(fill1("on", "false", &c, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(c.on, 0);
+    rill_conf_release(test_defs, &c);
+    CU_ASSERT_EQUAL_FATAL(fill1("label", "", &c, err, sizeof err), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(c.label, "");
+    rill_conf_release(test_defs, &c);
+
+    static const char *const bad[][2] = {
+        { "count", "9223372036854775808" }, { "count", "12abc" }, { "count", "" },
+        { "count", " 1" },                  { "count", "1.0" },   { "ratio", "nan" },
+        { "ratio", "inf" },                 { "ratio", "1e999" }, { "ratio", "x" },
+        { "on", "yes" },                    { "on", "1" },        { "on", "TRUE" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CU_ASSERT_EQUAL(fill1(bad[i][0], bad[i][1], &c, err, sizeof err), RILL_ERR_CONFIG);
+        CU_ASSERT_PTR_NULL(c.name);
+        CU_ASSERT_PTR_NULL(c.label);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "config key '"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i][0]));
+    }
+    CU_ASSERT_EQUAL(fill1("colour", "red", &c, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "unknown config key 'colour' (expected one of: name, label, "
+                                "count, ratio, on, zero)");
+
+    struct rill_kvlist empty = { NULL, 0 };
+    memset(&c, 0x5a, sizeof c);
+    CU_ASSERT_EQUAL(rill_conf_fill(test_defs, &empty, &c, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "missing required config key 'name' (required)");
+    CU_ASSERT_PTR_NULL(c.name);
+}
+
+static void test_conf_fill_builtins(void)
+{
+    const struct rill_processor_def *filter = rill_proc_lookup("filter");
+    const struct rill_processor_def *route = rill_proc_lookup("route");
+    const struct rill_processor_def *pass = rill_proc_lookup("passthrough");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(filter);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(route);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pass);
+    CU_ASSERT_PTR_NULL(rill_proc_lookup("no_such_processor"));
+
+    /* filter: field required, equals optional. */
+    struct rill_topology *t = load_good("block.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    const struct rill_proc_conf *big = rill_topology_proc(t, "big");
+    char err[256];
+    void *conf = calloc(1, filter->conf_size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+    CU_ASSERT_EQUAL_FATAL(rill_conf_fill(filter->conf, &big->config, conf, err, sizeof err),
+                          RILL_OK);
+    for (const struct rill_conf_def *d = filter->conf; d->key; d++) {
+        if (!strcmp(d->key, "field")) {
+            char *v;
+            memcpy(&v, (char *)conf + d->offset, sizeof v);
+            CU_ASSERT_STRING_EQUAL(v, "amount");
+        } else if (!strcmp(d->key, "equals")) {
+            char *v;
+            memcpy(&v, (char *)conf + d->offset, sizeof v);
+            CU_ASSERT_PTR_NOT_NULL(v);
+        }
+    }
+    rill_conf_release(filter->conf, conf);
+    free(conf);
+    rill_topology_free(t);
+
+    /* route without its required field. */
+    struct rill_kvlist none = { NULL, 0 };
+    conf = calloc(1, route->conf_size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+    CU_ASSERT_EQUAL(rill_conf_fill(route->conf, &none, conf, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "missing required config key 'field'"));
+    rill_conf_release(route->conf, conf);
+    free(conf);
+
+    /* passthrough takes nothing: an empty list fills, a key is refused. */
+    CU_ASSERT_EQUAL(rill_conf_fill(pass->conf, &none, NULL, err, sizeof err), RILL_OK);
+    struct rill_kv kv = { (char *)"field", (char *)"x", 1, 1 };
+    struct rill_kvlist one = { &kv, 1 };
+    CU_ASSERT_EQUAL(rill_conf_fill(pass->conf, &one, NULL, err, sizeof err), RILL_ERR_CONFIG);
+    rill_conf_release(NULL, NULL);
+}
+
+/* ---- rill validate ------------------------------------------------------------ */
+
+/* Runs rill_cmd_validate with stdout and stderr captured into out. */
+static int run_validate(char *out, size_t size, int argc, char **argv)
+{
+    fflush(stdout);
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tmp);
+    int saved_out = dup(1), saved_err = dup(2);
+    dup2(fileno(tmp), 1);
+    dup2(fileno(tmp), 2);
+    int rc = rill_cmd_validate(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, 1);
+    dup2(saved_err, 2);
+    close(saved_out);
+    close(saved_err);
+    rewind(tmp);
+    size_t n = fread(out, 1, size - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+static void test_cmd_validate(void)
+{
+    static char out[16384];
+    char path[512], bad[512];
+    here(path, sizeof path, "yaml/good/block.yaml");
+    here(bad, sizeof bad, "yaml/bad/cycle.yaml");
+    set_test_env();
+
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", path, NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "block.yaml: ok\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "[order_placed] -> payment (passthrough) -> [payment_result]"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "[payment_result, order_placed] -> big (filter) -> [big_orders]"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out, "[order_placed, payment_result] -> orders_db (postgres_oltp)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "memory, no changelog, granted to payment"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "rocksdb, changelog, granted to payment"));
+
+    CU_ASSERT_EQUAL(
+        run_validate(out, sizeof out, 3, (char *[]){ "validate", "--dot", path, NULL }), 0);
+    CU_ASSERT(!strncmp(out, "digraph \"orders\" {\n", 19));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"topic:order_placed\" -> \"proc:payment\";\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"proc:big\" -> \"topic:big_orders\";\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"topic:payment_result\" -> \"sink:orders_db\";\n"));
+    CU_ASSERT(has_suffix(out, "}\n"));
+
+    /* An error is one line on stderr and exit status 1. */
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", bad, NULL }), 1);
+    CU_ASSERT(!strncmp(out, bad, strlen(bad)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":9:3: cycle among processors: a -> b -> c -> a\n"));
+    const char *nl = strchr(out, '\n');
+    CU_ASSERT(nl && nl[1] == '\0');
+
+    CU_ASSERT_EQUAL(
+        run_validate(out, sizeof out, 3, (char *[]){ "validate", "--describe", "filter", NULL }),
+        0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "filter - "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "field"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "(required)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "negate"));
+    CU_ASSERT_EQUAL(
+        run_validate(out, sizeof out, 3, (char *[]){ "validate", "--describe", "nope", NULL }), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown processor type 'nope'"));
+
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 1, (char *[]){ "validate", NULL }), 2);
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", "--help", NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "usage: rill validate FILE [--dot]"));
+    CU_ASSERT_EQUAL(
+        run_validate(out, sizeof out, 3, (char *[]){ "validate", "--bogus", path, NULL }), 2);
+}
+
+static CU_TestInfo tests[] = {
+    { "every good yaml file loads and checks", test_good_corpus },
+    { "every bad yaml file fails with its expected message", test_bad_corpus },
+    { "block style loads every field", test_block_style },
+    { "flow style loads the same as block style", test_flow_style },
+    { "${VAR}, ${VAR:-default}, $${ and ${file:PATH} substitute", test_env_substitution },
+    { "defaults apply", test_defaults },
+    { "external processors are not looked up", test_external_processor },
+    { "quoted, literal, folded and tagged scalars", test_scalar_styles },
+    { "substituted values never appear in errors", test_secret_not_in_errors },
+    { "${file:PATH} is relative to the yaml file", test_file_secret_relative },
+    { "size and node limits", test_limits },
+    { "a missing file is an error with a position", test_missing_file },
+    { "conf_fill parses every type and refuses bad values", test_conf_fill_types },
+    { "conf_fill with the built-in filter, route, passthrough", test_conf_fill_builtins },
+    { "rill validate prints the graph, dot, config tables and errors", test_cmd_validate },
+    CU_TEST_INFO_NULL,
+};
+RILL_SUITE("config", tests)

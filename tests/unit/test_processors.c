@@ -1,0 +1,238 @@
+/*
+ * test_processors.c - the generic processors (passthrough, filter, route) and
+ * the node rules under them (held forwards, DLQ headers, chains), run through
+ * the in-process test driver with no broker.
+ */
+#include "../lib/suite.h"
+#include "driver.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct rill_topology *load(const char *yaml)
+{
+    struct rill_topology *t = NULL;
+    char err[512];
+    if (rill_topology_load_buf("test.yaml", yaml, strlen(yaml), &t, err, sizeof err) != RILL_OK)
+        fprintf(stderr, "load: %s\n", err);
+    return t;
+}
+
+static rill_driver_t *driver(struct rill_topology *t)
+{
+    char err[512];
+    rill_driver_t *d = rill_driver_new(t, err, sizeof err);
+    if (!d)
+        fprintf(stderr, "driver: %s\n", err);
+    return d;
+}
+
+static int value_is(const struct rill_captured *c, const char *v)
+{
+    return c && c->rec.value_len == strlen(v) && !memcmp(c->rec.value, v, c->rec.value_len);
+}
+
+static const char *header(const struct rill_captured *c, const char *name, char *buf, size_t sz)
+{
+    for (size_t i = 0; i < c->rec.header_cnt; i++)
+        if (!strcmp(c->rec.headers[i].name, name)) {
+            snprintf(buf, sz, "%.*s", (int)c->rec.headers[i].len,
+                     (const char *)c->rec.headers[i].value);
+            return buf;
+        }
+    return NULL;
+}
+
+static void test_passthrough_copies_everything(void)
+{
+    struct rill_topology *t = load("application.id: a\n"
+                                   "topics: {in: {partitions: 2}, out: {partitions: 2}}\n"
+                                   "processors:\n"
+                                   "  p: {type: passthrough, inputs: [in], outputs: [out]}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_header_t h = { "trace", "abc", 3 };
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 1, "k", 1, "v1", 2, &h, 1, 1000, NULL, 0), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "v2", 2000), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 2);
+    const struct rill_captured *c = rill_driver_get(d, "out", 0);
+    char buf[64];
+    CU_ASSERT(value_is(c, "v1"));
+    CU_ASSERT_EQUAL(c->rec.key_len, 1);
+    CU_ASSERT_EQUAL(c->rec.timestamp, 1000);
+    CU_ASSERT_PTR_NOT_NULL(header(c, "trace", buf, sizeof buf));
+    CU_ASSERT_STRING_EQUAL(buf, "abc");
+    /* keyed: murmur2 decides; unkeyed: the input partition is kept */
+    CU_ASSERT_EQUAL(c->partition, rill_partition_murmur2("k", 1, 2));
+    CU_ASSERT(value_is(rill_driver_get(d, "out", 1), "v2"));
+    CU_ASSERT_EQUAL(rill_driver_get(d, "out", 1)->partition, 0);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static const char *filter_yaml =
+    "application.id: a\n"
+    "topics: {orders: {partitions: 1}, paid: {partitions: 1}}\n"
+    "processors:\n"
+    "  f:\n"
+    "    type: filter\n"
+    "    inputs: [orders]\n"
+    "    outputs: [paid]\n"
+    "    config: {field: payment.status, equals: PAID}\n";
+
+static void test_filter_on_json_field(void)
+{
+    struct rill_topology *t = load(filter_yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_driver_pipe_str(d, "orders", 0, "1", "{\"id\":1,\"payment\":{\"status\":\"PAID\"}}", 1);
+    rill_driver_pipe_str(d, "orders", 0, "2", "{\"id\":2,\"payment\":{\"status\":\"DECLINED\"}}", 2);
+    rill_driver_pipe_str(d, "orders", 0, "3", "{\"id\":3}", 3);
+    rill_driver_pipe_str(d, "orders", 0, "4", "{\"id\":4,\"payment\":{\"status\":\"PA\\u0049D\"}}", 4);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "paid"), 2);
+    CU_ASSERT(value_is(rill_driver_get(d, "paid", 0), "{\"id\":1,\"payment\":{\"status\":\"PAID\"}}"));
+    CU_ASSERT_EQUAL(rill_driver_get(d, "paid", 1)->rec.timestamp, 4);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "orders.dlq"), 0);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_filter_malformed_goes_to_dlq(void)
+{
+    struct rill_topology *t = load(filter_yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_record_t dummy;
+    (void)dummy;
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "orders", 0, "k", 1, "{\"payment\": {", 13, NULL, 0, 5,
+                                     NULL, 0),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "paid"), 0);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "orders.dlq"), 1);
+    const struct rill_captured *c = rill_driver_get(d, "orders.dlq", 0);
+    char buf[256];
+    CU_ASSERT(value_is(c, "{\"payment\": {"));
+    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.topic", buf, sizeof buf), "orders");
+    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.partition", buf, sizeof buf), "0");
+    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.offset", buf, sizeof buf), "-1");
+    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.processor", buf, sizeof buf), "f");
+    CU_ASSERT_PTR_NOT_NULL(strstr(header(c, "rill.error.message", buf, sizeof buf), "payment.status"));
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_filter_on_header_negated(void)
+{
+    struct rill_topology *t = load("application.id: a\n"
+                                   "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+                                   "processors:\n"
+                                   "  f:\n"
+                                   "    type: filter\n"
+                                   "    inputs: [in]\n"
+                                   "    outputs: [out]\n"
+                                   "    dlq: bad\n"
+                                   "    config: {field: 'header:kind', equals: test, negate: true}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_header_t test = { "kind", "test", 4 }, real = { "kind", "real", 4 };
+    rill_driver_pipe(d, "in", 0, NULL, 0, "a", 1, &test, 1, 1, NULL, 0);
+    rill_driver_pipe(d, "in", 0, NULL, 0, "b", 1, &real, 1, 2, NULL, 0);
+    rill_driver_pipe(d, "in", 0, NULL, 0, "not json", 8, NULL, 0, 3, NULL, 0);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 2);
+    CU_ASSERT(value_is(rill_driver_get(d, "out", 0), "b"));
+    CU_ASSERT(value_is(rill_driver_get(d, "out", 1), "not json"));
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static const char *route_yaml =
+    "application.id: a\n"
+    "topics: {orders: {partitions: 1}, orders.eu: {partitions: 1}, orders.us: {partitions: 1},\n"
+    "         misc: {partitions: 1}, eu-only: {partitions: 1}}\n"
+    "processors:\n"
+    "  r:\n"
+    "    type: route\n"
+    "    inputs: [orders]\n"
+    "    outputs: [orders.eu, orders.us, misc]\n"
+    "    config: {field: region, prefix: 'orders.', default: misc}\n"
+    "  tail:\n"
+    "    type: passthrough\n"
+    "    inputs: [orders.eu]\n"
+    "    outputs: [eu-only]\n";
+
+static void test_route_by_field_and_chain(void)
+{
+    struct rill_topology *t = load(route_yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_driver_pipe_str(d, "orders", 0, NULL, "{\"region\":\"eu\"}", 1);
+    rill_driver_pipe_str(d, "orders", 0, NULL, "{\"region\":\"us\"}", 2);
+    rill_driver_pipe_str(d, "orders", 0, NULL, "{\"region\":\"apac\"}", 3);
+    rill_driver_pipe_str(d, "orders", 0, NULL, "{\"other\":1}", 4);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "orders.eu"), 1);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "orders.us"), 1);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "misc"), 2);
+    /* the chain ran: what reached orders.eu went on through `tail` */
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "eu-only"), 1);
+    CU_ASSERT_STRING_EQUAL(rill_driver_get(d, "eu-only", 0)->producer, "tail");
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_route_without_default_rejects(void)
+{
+    struct rill_topology *t = load("application.id: a\n"
+                                   "topics: {in: {partitions: 1}, x: {partitions: 1}}\n"
+                                   "processors:\n"
+                                   "  r: {type: route, inputs: [in], outputs: [x], config: {field: to}}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_driver_pipe_str(d, "in", 0, NULL, "{\"to\":\"x\"}", 1);
+    rill_driver_pipe_str(d, "in", 0, NULL, "{\"to\":\"y\"}", 2);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "x"), 1);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "in.dlq"), 1);
+    char buf[256];
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(header(rill_driver_get(d, "in.dlq", 0), "rill.error.message", buf, sizeof buf),
+               "'y'"));
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+/* Our murmur2 must pick the same partition as librdkafka's murmur2
+ * partitioner (which matches the Java client's default). */
+static void test_murmur2_matches_librdkafka(void)
+{
+    char err[256];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rk);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, "murmur", NULL);
+    const char *keys[] = { "21", "foobar", "a-little-bit-long-string", "", "order-000042", "x" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        for (int32_t cnt = 1; cnt <= 12; cnt++)
+            CU_ASSERT_EQUAL(rill_partition_murmur2(keys[i], strlen(keys[i]), cnt),
+                            rd_kafka_msg_partitioner_murmur2(rkt, keys[i], strlen(keys[i]), cnt,
+                                                             NULL, NULL));
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+}
+
+static CU_TestInfo tests[] = {
+    { "passthrough copies key, value, headers, timestamp", test_passthrough_copies_everything },
+    { "filter keeps records whose json field matches", test_filter_on_json_field },
+    { "filter sends malformed json to the dlq with headers", test_filter_malformed_goes_to_dlq },
+    { "filter on a header, negated", test_filter_on_header_negated },
+    { "route by field, default output, chained processor", test_route_by_field_and_chain },
+    { "route without default rejects unknown outputs", test_route_without_default_rejects },
+    { "murmur2 partitioner matches librdkafka", test_murmur2_matches_librdkafka },
+    CU_TEST_INFO_NULL,
+};
+RILL_SUITE("processors", tests)

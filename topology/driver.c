@@ -1,0 +1,267 @@
+/*
+ * driver.c - the in-process test driver (see driver.h). Processor instances
+ * are created on first use per (processor, partition); emitted records are
+ * copied into a capture list and then processed by downstream readers, depth
+ * first, so chains behave as they would through Kafka (minus batching).
+ */
+#include "driver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DRIVER_MAX_DEPTH 32 /* forwarding chains deeper than this are a cycle */
+
+struct inst {
+    const struct rill_proc_conf *pc;
+    int32_t partition;
+    rill_node_t *node;
+    struct rill_driver *d;
+};
+
+struct rill_driver {
+    const struct rill_topology *t;
+    struct inst **insts;       /* stable pointers: they are the nodes' opaques */
+    size_t ninsts;
+    struct rill_captured *cap;
+    size_t ncap, capcap;
+    int64_t wall_ms;
+    int depth;
+    char err[256];
+};
+
+int32_t rill_partition_murmur2(const void *key, size_t len, int32_t cnt)
+{
+    const uint32_t m = 0x5bd1e995u, seed = 0x9747b28cu;
+    const int r = 24;
+    const unsigned char *data = key;
+    uint32_t h = seed ^ (uint32_t)len;
+    size_t n4 = len / 4;
+    for (size_t i = 0; i < n4; i++) {
+        const unsigned char *p = data + i * 4;
+        uint32_t k = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                     (uint32_t)p[3] << 24;
+        k *= m;
+        k ^= k >> r;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    const unsigned char *tail = data + n4 * 4;
+    switch (len & 3) {
+    case 3: h ^= (uint32_t)tail[2] << 16; /* fall through */
+    case 2: h ^= (uint32_t)tail[1] << 8;  /* fall through */
+    case 1:
+        h ^= tail[0];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return (int32_t)((h & 0x7fffffffu) % (uint32_t)cnt);
+}
+
+static char *dupmem(const void *p, size_t n)
+{
+    char *c = malloc(n ? n : 1);
+    if (c && n)
+        memcpy(c, p, n);
+    return c;
+}
+
+static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition,
+                          const rill_record_t *rec);
+
+static rill_err_t capture(void *opaque, const struct rill_out *o)
+{
+    struct inst *in = opaque;
+    rill_driver_t *d = in->d;
+    if (d->ncap == d->capcap) {
+        size_t cap = d->capcap ? d->capcap * 2 : 64;
+        struct rill_captured *c = realloc(d->cap, cap * sizeof *c);
+        if (!c)
+            return RILL_ERR_NOMEM;
+        d->cap = c;
+        d->capcap = cap;
+    }
+    const struct rill_topic_conf *tc = rill_topology_topic(d->t, o->topic);
+    int32_t part = in->partition;
+    if (o->key && tc && tc->partitions > 0)
+        part = rill_partition_murmur2(o->key, o->key_len, tc->partitions);
+    struct rill_captured *c = &d->cap[d->ncap];
+    memset(c, 0, sizeof *c);
+    c->rec.topic = dupmem(o->topic, strlen(o->topic) + 1);
+    c->rec.key = o->key ? dupmem(o->key, o->key_len) : NULL;
+    c->rec.key_len = o->key_len;
+    c->rec.value = o->value ? dupmem(o->value, o->value_len) : NULL;
+    c->rec.value_len = o->value_len;
+    c->rec.timestamp = o->timestamp;
+    rill_header_t *h = o->header_cnt ? calloc(o->header_cnt, sizeof *h) : NULL;
+    for (size_t i = 0; h && i < o->header_cnt; i++) {
+        h[i].name = dupmem(o->headers[i].name, strlen(o->headers[i].name) + 1);
+        h[i].value = o->headers[i].value ? dupmem(o->headers[i].value, o->headers[i].len) : NULL;
+        h[i].len = o->headers[i].len;
+    }
+    c->rec.headers = h;
+    c->rec.header_cnt = h ? o->header_cnt : 0;
+    c->partition = part;
+    c->producer = in->pc->name;
+    d->ncap++;
+    /* Downstream: the records of this topic feed its readers. */
+    rill_record_t next = {
+        .topic = c->rec.topic, .partition = part, .offset = (int64_t)d->ncap - 1,
+        .timestamp = c->rec.timestamp, .key = c->rec.key, .key_len = c->rec.key_len,
+        .value = c->rec.value, .value_len = c->rec.value_len, .headers = c->rec.headers,
+        .header_cnt = c->rec.header_cnt,
+    };
+    const char *topic = c->rec.topic; /* d->cap may move while delivering */
+    return deliver(d, topic, part, &next);
+}
+
+static struct inst *instance(rill_driver_t *d, const struct rill_proc_conf *pc, int32_t partition)
+{
+    for (size_t i = 0; i < d->ninsts; i++)
+        if (d->insts[i]->pc == pc && d->insts[i]->partition == partition)
+            return d->insts[i];
+    struct inst **arr = realloc(d->insts, (d->ninsts + 1) * sizeof *arr);
+    if (!arr)
+        return NULL;
+    d->insts = arr;
+    struct inst *in = calloc(1, sizeof *in);
+    if (!in)
+        return NULL;
+    in->pc = pc;
+    in->partition = partition;
+    in->d = d;
+    in->node = rill_node_new(pc, partition, capture, in, d->err, sizeof d->err);
+    if (!in->node) {
+        free(in);
+        return NULL;
+    }
+    d->insts[d->ninsts++] = in;
+    return in;
+}
+
+static int reads(const struct rill_proc_conf *pc, const char *topic)
+{
+    for (size_t i = 0; i < pc->inputs.n; i++)
+        if (!strcmp(pc->inputs.v[i], topic))
+            return 1;
+    return 0;
+}
+
+static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition,
+                          const rill_record_t *rec)
+{
+    if (++d->depth > DRIVER_MAX_DEPTH) {
+        d->depth--;
+        snprintf(d->err, sizeof d->err, "forwarding deeper than %d topics", DRIVER_MAX_DEPTH);
+        return RILL_ERR_INVALID;
+    }
+    rill_err_t ret = RILL_OK;
+    for (size_t p = 0; p < d->t->nprocs && ret == RILL_OK; p++) {
+        const struct rill_proc_conf *pc = &d->t->procs[p];
+        if (!reads(pc, topic))
+            continue;
+        struct inst *in = instance(d, pc, partition);
+        if (!in) {
+            ret = RILL_ERR_CONFIG;
+            break;
+        }
+        rill_proc_result_t res;
+        ret = rill_node_process(in->node, rec, &res);
+        if (ret == RILL_OK && res == RILL_PROC_RETRY)
+            ret = RILL_ERR_RETRY;
+    }
+    d->depth--;
+    return ret;
+}
+
+rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size_t errsz)
+{
+    if (rill_topology_check(t, errstr, errsz) != RILL_OK)
+        return NULL;
+    rill_driver_t *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(errstr, errsz, "out of memory");
+        return NULL;
+    }
+    d->t = t;
+    return d;
+}
+
+rill_err_t rill_driver_pipe(rill_driver_t *d, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *value, size_t value_len,
+                            const rill_header_t *headers, size_t header_cnt, int64_t ts,
+                            char *errstr, size_t errsz)
+{
+    rill_record_t rec = {
+        .topic = topic, .partition = partition, .offset = -1, .timestamp = ts, .key = key,
+        .key_len = key_len, .value = value, .value_len = value_len, .headers = headers,
+        .header_cnt = header_cnt,
+    };
+    d->err[0] = '\0';
+    rill_err_t err = deliver(d, topic, partition, &rec);
+    if (err != RILL_OK && errstr)
+        snprintf(errstr, errsz, "%s", d->err[0] ? d->err : rill_err2str(err));
+    return err;
+}
+
+rill_err_t rill_driver_pipe_str(rill_driver_t *d, const char *topic, int32_t partition,
+                                const char *key, const char *value, int64_t ts)
+{
+    return rill_driver_pipe(d, topic, partition, key, key ? strlen(key) : 0, value,
+                            value ? strlen(value) : 0, NULL, 0, ts, NULL, 0);
+}
+
+rill_err_t rill_driver_advance_wall_clock(rill_driver_t *d, int64_t ms)
+{
+    d->wall_ms += ms;
+    for (size_t i = 0; i < d->ninsts; i++) {
+        rill_proc_result_t res;
+        rill_err_t err = rill_node_tick(d->insts[i]->node, d->wall_ms, &res);
+        if (err != RILL_OK)
+            return err;
+    }
+    return RILL_OK;
+}
+
+size_t rill_driver_count(const rill_driver_t *d, const char *topic)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->ncap; i++)
+        n += !strcmp(d->cap[i].rec.topic, topic);
+    return n;
+}
+
+const struct rill_captured *rill_driver_get(const rill_driver_t *d, const char *topic, size_t i)
+{
+    for (size_t k = 0; k < d->ncap; k++)
+        if (!strcmp(d->cap[k].rec.topic, topic) && i-- == 0)
+            return &d->cap[k];
+    return NULL;
+}
+
+void rill_driver_free(rill_driver_t *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->ninsts; i++) {
+        rill_node_free(d->insts[i]->node);
+        free(d->insts[i]);
+    }
+    free(d->insts);
+    for (size_t i = 0; i < d->ncap; i++) {
+        struct rill_captured *c = &d->cap[i];
+        free((void *)c->rec.topic);
+        free((void *)c->rec.key);
+        free((void *)c->rec.value);
+        for (size_t h = 0; h < c->rec.header_cnt; h++) {
+            free((void *)c->rec.headers[h].name);
+            free((void *)c->rec.headers[h].value);
+        }
+        free((void *)c->rec.headers);
+    }
+    free(d->cap);
+    free(d);
+}

@@ -1,0 +1,59 @@
+/*
+ * driver.h - the in-process test driver (after Kafka Streams'
+ * TopologyTestDriver): runs a loaded topology's processors without a broker.
+ * Records piped into a topic are processed by every processor reading that
+ * topic, in the task of their partition; what they forward is captured per
+ * topic (DLQs included) and piped on to the processors reading that topic, so
+ * whole chains run. Processor logic gets fast, deterministic unit tests.
+ *
+ * Partitioning: a forwarded record with a key goes to the partition Kafka's
+ * default (murmur2) partitioner picks for the topic's partition count (from
+ * `topics:`); without a key, or for a topic with no declared count, it keeps
+ * the input record's partition. Single-threaded; not for production use.
+ */
+#ifndef RILL_DRIVER_H
+#define RILL_DRIVER_H
+
+#include "config.h"
+#include "node_int.h"
+
+typedef struct rill_driver rill_driver_t;
+
+/* A record the driver captured; the pointers stay valid until the driver is
+ * freed. */
+struct rill_captured {
+    struct rill_out rec;        /* topic, key, value, headers, timestamp */
+    int32_t partition;
+    const char *producer;       /* name of the processor that emitted it */
+};
+
+/* Builds every processor instance lazily, per partition. t must outlive the
+ * driver. Returns NULL with errstr when the topology does not check. */
+rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size_t errsz);
+
+/* Pipes one record into topic/partition at timestamp ts (ms). Returns RILL_OK
+ * when every processor took it (a REJECT counts: the record is in the DLQ),
+ * RILL_ERR_RETRY when a processor asked for a retry (nothing it forwarded was
+ * kept), or the error of a processor that could not be created (errstr). */
+rill_err_t rill_driver_pipe(rill_driver_t *d, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *value, size_t value_len,
+                            const rill_header_t *headers, size_t header_cnt, int64_t ts,
+                            char *errstr, size_t errsz);
+
+/* Same with NUL-terminated key (may be NULL) and value. */
+rill_err_t rill_driver_pipe_str(rill_driver_t *d, const char *topic, int32_t partition,
+                                const char *key, const char *value, int64_t ts);
+
+/* Advances the wall clock by ms and fires due wall-clock punctuations. */
+rill_err_t rill_driver_advance_wall_clock(rill_driver_t *d, int64_t ms);
+
+/* Captured records of topic, in emission order. */
+size_t rill_driver_count(const rill_driver_t *d, const char *topic);
+const struct rill_captured *rill_driver_get(const rill_driver_t *d, const char *topic, size_t i);
+
+/* Kafka's murmur2 partitioner: the partition of key among cnt partitions. */
+int32_t rill_partition_murmur2(const void *key, size_t len, int32_t cnt);
+
+void rill_driver_free(rill_driver_t *d);
+
+#endif

@@ -1,0 +1,1012 @@
+/*
+ * engine.c - the consume-process-produce loop (see engine.h). One stream
+ * thread per (processor, thread index). The loop polls record by record
+ * (librdkafka 2.0.2's batch consume is unsafe during a rebalance), hands each
+ * record to the task of its partition, produces what the processor forwards
+ * inside the open transaction, and commits per commit interval. Rebalances
+ * commit on revoke and abort on loss. A RETRY from a processor pauses only
+ * that partition, with capped exponential backoff.
+ */
+#include "engine.h"
+#include "log.h"
+#include "node_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RETRY_BACKOFF_MIN_MS 50
+#define RETRY_BACKOFF_MAX_MS 5000
+#define TXN_TIMEOUT_MS 60000
+#define POLL_MS 20
+
+struct tp {                     /* one input topic-partition of a task */
+    const char *topic;
+    int64_t committed;          /* next offset as last committed; -1 unknown */
+    int64_t next;               /* next offset to commit; -1 nothing processed */
+};
+
+struct task {
+    int32_t partition;
+    rill_node_t *node;
+    struct tp *tps;
+    size_t ntps;
+    rd_kafka_message_t *pending; /* a record the processor asked to retry */
+    int64_t retry_at;
+    int backoff_ms;
+};
+
+struct sthread {
+    struct rill_engine *e;
+    const struct rill_proc_conf *pc;
+    int idx;
+    pthread_t tid;
+    int started;
+    rd_kafka_t *consumer, *producer;
+    char group[300], txnid[400];
+    struct task **tasks;
+    size_t ntasks;
+    int txn_open;
+    int64_t txn_start;
+    int rebuild;                /* fatal client error: tear down and rejoin */
+    atomic_int produce_failed;  /* a delivery failed in this interval */
+    uint64_t records, commits, aborts;
+};
+
+struct rill_engine {
+    const struct rill_topology *t;
+    int eos;
+    atomic_int stop;
+    struct sthread *threads;
+    size_t nthreads;
+    char instance_id[64];
+    int lock_fd;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *errstr, size_t errsz)
+{
+    char err[256];
+    if (rd_kafka_conf_set(c, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errsz, "kafka setting '%s': %s", k, err);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const consumer_only[] = {
+    "group.id", "group.instance.id", "session.timeout.ms", "max.poll.interval.ms",
+    "heartbeat.interval.ms", "auto.offset.reset", "isolation.level", "fetch.max.bytes",
+    "fetch.min.bytes", "fetch.wait.max.ms", "max.partition.fetch.bytes",
+    "partition.assignment.strategy", "enable.auto.commit", "auto.commit.interval.ms",
+    "queued.min.messages", "queued.max.messages.kbytes", NULL,
+};
+static const char *const producer_only[] = {
+    "transaction.timeout.ms", "linger.ms", "queue.buffering.max.ms", "batch.num.messages",
+    "batch.size", "compression.type", "compression.codec", "acks", "request.required.acks",
+    "message.timeout.ms", "queue.buffering.max.messages", "queue.buffering.max.kbytes",
+    "enable.idempotence", "partitioner", "retries", NULL,
+};
+
+static int listed(const char *const *l, const char *k)
+{
+    for (; *l; l++)
+        if (!strcmp(*l, k))
+            return 1;
+    return 0;
+}
+
+/* The global kafka: map, then the processor's own, each key only for the
+ * client kind it concerns (so librdkafka does not warn). */
+static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char *errstr,
+                                    size_t errsz)
+{
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    const struct rill_kvlist *lists[2] = { &st->e->t->kafka, &st->pc->kafka };
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            const char *k = lists[l]->v[i].key;
+            if (listed(consumer ? producer_only : consumer_only, k))
+                continue;
+            if (conf_set(c, k, lists[l]->v[i].value, errstr, errsz)) {
+                rd_kafka_conf_destroy(c);
+                return NULL;
+            }
+        }
+    /* Operators can turn librdkafka's debug contexts on without editing the
+     * topology: RILL_KAFKA_DEBUG=cgrp,eos,... */
+    const char *dbg = getenv("RILL_KAFKA_DEBUG");
+    if (dbg && *dbg && conf_set(c, "debug", dbg, errstr, errsz)) {
+        rd_kafka_conf_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- producing ------------------------------------------------------------ */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct sthread *st = opaque;
+    (void)rk;
+    if (m->err) {
+        atomic_store(&st->produce_failed, 1);
+        rill_log(RILL_LOG_WARN, "engine", "delivery failed|processor=%s topic=%s error=\"%s\"",
+                 st->pc->name, rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    }
+}
+
+static rill_err_t emit(void *opaque, const struct rill_out *o)
+{
+    struct sthread *st = opaque;
+    for (;;) {
+        rd_kafka_headers_t *h = NULL;
+        if (o->header_cnt) {
+            h = rd_kafka_headers_new(o->header_cnt);
+            for (size_t i = 0; i < o->header_cnt; i++)
+                rd_kafka_header_add(h, o->headers[i].name, -1, o->headers[i].value,
+                                    o->headers[i].value ? (ssize_t)o->headers[i].len : 0);
+        }
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            st->producer, RD_KAFKA_V_TOPIC(o->topic),
+            RD_KAFKA_V_KEY(o->key, o->key ? o->key_len : 0),
+            RD_KAFKA_V_VALUE((void *)o->value, o->value ? o->value_len : 0),
+            RD_KAFKA_V_TIMESTAMP(o->timestamp > 0 ? o->timestamp : 0),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (!err)
+            return RILL_OK;
+        if (h)
+            rd_kafka_headers_destroy(h);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rill_log(RILL_LOG_WARN, "engine", "produce failed|processor=%s topic=%s error=\"%s\"",
+                     st->pc->name, o->topic, rd_kafka_err2str(err));
+            if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__FENCED)
+                st->rebuild = 1;
+            return RILL_ERR_KAFKA;
+        }
+        rd_kafka_poll(st->producer, 10); /* backpressure: let deliveries drain */
+    }
+}
+
+/* ---- tasks ------------------------------------------------------------------ */
+
+static struct task *task_find(struct sthread *st, int32_t partition)
+{
+    for (size_t i = 0; i < st->ntasks; i++)
+        if (st->tasks[i]->partition == partition)
+            return st->tasks[i];
+    return NULL;
+}
+
+static struct tp *task_tp(struct task *t, const char *topic)
+{
+    for (size_t i = 0; i < t->ntps; i++)
+        if (!strcmp(t->tps[i].topic, topic))
+            return &t->tps[i];
+    return NULL;
+}
+
+static void task_free(struct task *t)
+{
+    if (!t)
+        return;
+    rill_node_free(t->node);
+    if (t->pending)
+        rd_kafka_message_destroy(t->pending);
+    free(t->tps);
+    free(t);
+}
+
+static struct task *task_new(struct sthread *st, int32_t partition)
+{
+    char err[512];
+    struct task *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->partition = partition;
+    t->ntps = st->pc->inputs.n;
+    t->tps = calloc(t->ntps, sizeof *t->tps);
+    t->node = rill_node_new(st->pc, partition, emit, st, err, sizeof err);
+    if (!t->tps || !t->node) {
+        rill_log(RILL_LOG_ERROR, "task", "cannot create task|processor=%s partition=%" PRId32
+                 " error=\"%s\"", st->pc->name, partition, t->node ? "out of memory" : err);
+        task_free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < t->ntps; i++) {
+        t->tps[i].topic = st->pc->inputs.v[i];
+        t->tps[i].committed = -1;
+        t->tps[i].next = -1;
+    }
+    return t;
+}
+
+static void tasks_drop_all(struct sthread *st)
+{
+    for (size_t i = 0; i < st->ntasks; i++)
+        task_free(st->tasks[i]);
+    free(st->tasks);
+    st->tasks = NULL;
+    st->ntasks = 0;
+}
+
+/* Where a partition's consumption stands: the next offset to process, or
+ * the start of this assignment; -1 when nothing was ever fetched. */
+static int64_t tp_position(const struct tp *tp)
+{
+    return tp->next >= 0 ? tp->next : tp->committed;
+}
+
+/* ---- commit, abort, rewind --------------------------------------------------- */
+
+/* Offsets processed since the last commit, as a partition list. */
+static rd_kafka_topic_partition_list_t *pending_offsets(struct sthread *st)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < st->ntasks; i++)
+        for (size_t k = 0; k < st->tasks[i]->ntps; k++) {
+            struct tp *tp = &st->tasks[i]->tps[k];
+            if (tp->next >= 0 && tp->next != tp->committed)
+                rd_kafka_topic_partition_list_add(l, tp->topic, st->tasks[i]->partition)->offset =
+                    tp->next;
+        }
+    return l;
+}
+
+static void offsets_committed(struct sthread *st)
+{
+    for (size_t i = 0; i < st->ntasks; i++)
+        for (size_t k = 0; k < st->tasks[i]->ntps; k++) {
+            struct tp *tp = &st->tasks[i]->tps[k];
+            if (tp->next >= 0)
+                tp->committed = tp->next;
+        }
+}
+
+/* Seeks every partition back to its last committed offset and forgets what
+ * was processed since: the records will be consumed and processed again. */
+static void rewind_all(struct sthread *st)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < st->ntasks; i++) {
+        struct task *t = st->tasks[i];
+        if (t->pending) {
+            rd_kafka_message_destroy(t->pending);
+            t->pending = NULL;
+            rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
+            for (size_t k = 0; k < t->ntps; k++)
+                rd_kafka_topic_partition_list_add(p, t->tps[k].topic, t->partition);
+            rd_kafka_resume_partitions(st->consumer, p);
+            rd_kafka_topic_partition_list_destroy(p);
+        }
+        for (size_t k = 0; k < t->ntps; k++) {
+            struct tp *tp = &t->tps[k];
+            if (tp->committed >= 0)
+                rd_kafka_topic_partition_list_add(l, tp->topic, t->partition)->offset =
+                    tp->committed;
+            tp->next = tp->committed;
+        }
+    }
+    if (l->cnt) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(st->consumer, l, 10000);
+        if (e) {
+            rill_log(RILL_LOG_ERROR, "engine", "rewind failed, rejoining|processor=%s error=\"%s\"",
+                     st->pc->name, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            st->rebuild = 1;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void txn_abort(struct sthread *st, const char *why)
+{
+    st->aborts++;
+    rill_log(RILL_LOG_WARN, "engine", "aborting transaction|processor=%s reason=\"%s\"",
+             st->pc->name, why);
+    if (st->txn_open) {
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(st->producer, TXN_TIMEOUT_MS);
+        if (e) {
+            rill_log(RILL_LOG_ERROR, "engine", "abort failed, rejoining|processor=%s error=\"%s\"",
+                     st->pc->name, rd_kafka_error_string(e));
+            st->rebuild = 1;
+            rd_kafka_error_destroy(e);
+        }
+    }
+    st->txn_open = 0;
+    atomic_store(&st->produce_failed, 0);
+    if (!st->rebuild)
+        rewind_all(st);
+}
+
+/* Classifies a transactional error: 0 retry, 1 abort, 2 fatal. */
+static int txn_error_kind(rd_kafka_error_t *e)
+{
+    if (rd_kafka_error_is_fatal(e))
+        return 2;
+    if (rd_kafka_error_txn_requires_abort(e))
+        return 1;
+    if (rd_kafka_error_is_retriable(e))
+        return 0;
+    return 1;
+}
+
+static void fenced(struct sthread *st, rd_kafka_error_t *e)
+{
+    rill_log(RILL_LOG_WARN, "engine",
+             "producer fenced or fatal, rejoining|processor=%s thread=%d error=\"%s\"",
+             st->pc->name, st->idx, rd_kafka_error_string(e));
+    st->rebuild = 1;
+    st->txn_open = 0;
+}
+
+/* Commits what was processed since the last commit. Returns 0 when it was
+ * committed (or there was nothing to commit), -1 when it was aborted and
+ * rewound or the clients must be rebuilt. */
+static int commit(struct sthread *st)
+{
+    if (st->rebuild)
+        return -1;
+    if (!st->e->eos) {
+        rd_kafka_topic_partition_list_t *l = pending_offsets(st);
+        int rc = 0;
+        if (l->cnt) {
+            rd_kafka_flush(st->producer, TXN_TIMEOUT_MS);
+            if (atomic_exchange(&st->produce_failed, 0) || rd_kafka_outq_len(st->producer)) {
+                rill_log(RILL_LOG_WARN, "engine", "outputs not delivered, rewinding|processor=%s",
+                         st->pc->name);
+                rewind_all(st);
+                rc = -1;
+            } else if (rd_kafka_commit(st->consumer, l, 0)) {
+                rill_log(RILL_LOG_WARN, "engine", "offset commit failed, rewinding|processor=%s",
+                         st->pc->name);
+                rewind_all(st);
+                rc = -1;
+            } else {
+                offsets_committed(st);
+                st->commits++;
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        return rc;
+    }
+    if (!st->txn_open)
+        return 0;
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *e = NULL;
+        rd_kafka_topic_partition_list_t *l = pending_offsets(st);
+        if (l->cnt) {
+            rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(st->consumer);
+            e = rd_kafka_send_offsets_to_transaction(st->producer, l, md, TXN_TIMEOUT_MS);
+            rd_kafka_consumer_group_metadata_destroy(md);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        if (!e)
+            e = rd_kafka_commit_transaction(st->producer, TXN_TIMEOUT_MS);
+        if (!e) {
+            st->txn_open = 0;
+            offsets_committed(st);
+            st->commits++;
+            return 0;
+        }
+        int kind = txn_error_kind(e);
+        if (kind == 0 && attempt < 5 && !atomic_load(&st->e->stop)) {
+            rill_log(RILL_LOG_INFO, "engine", "commit retry|processor=%s error=\"%s\"",
+                     st->pc->name, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            continue;
+        }
+        if (kind == 2)
+            fenced(st, e);
+        else
+            txn_abort(st, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+}
+
+/* ---- rebalances ---------------------------------------------------------------- */
+
+/* Reads the group's committed offsets for parts into parts' offsets. Under
+ * exactly-once another member's transaction may still hold them
+ * (UNSTABLE_OFFSET_COMMIT): wait for it to end. librdkafka 2.0.2 can stall a
+ * partition forever when it meets that error in its own assignment offset
+ * fetch, so rill fetches them itself and assigns explicit offsets. */
+static int fetch_committed(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
+{
+    int64_t deadline = now_ms() + TXN_TIMEOUT_MS + 10000;
+    while (!atomic_load(&st->e->stop)) {
+        for (int i = 0; i < parts->cnt; i++) {
+            parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+            parts->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+        rd_kafka_resp_err_t err = rd_kafka_committed(st->consumer, parts, 10000);
+        int unstable = err != RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int i = 0; i < parts->cnt && !unstable; i++)
+            unstable = parts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (!unstable)
+            return 0;
+        if (now_ms() > deadline)
+            break;
+        rill_log(RILL_LOG_INFO, "engine", "committed offsets not yet stable, waiting|processor=%s",
+                 st->pc->name);
+    }
+    return -1;
+}
+
+static void on_assign(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
+{
+    if (fetch_committed(st, parts)) {
+        rill_log(RILL_LOG_ERROR, "engine", "cannot read committed offsets, rejoining|processor=%s",
+                 st->pc->name);
+        st->rebuild = 1;
+        return;
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        struct task *t = task_find(st, p);
+        if (!t) {
+            t = task_new(st, p);
+            struct task **arr = t ? realloc(st->tasks, (st->ntasks + 1) * sizeof *arr) : NULL;
+            if (!arr) {
+                task_free(t);
+                st->rebuild = 1;
+                continue;
+            }
+            st->tasks = arr;
+            st->tasks[st->ntasks++] = t;
+        }
+        /* No committed offset: start from the beginning (auto.offset.reset
+         * earliest), which librdkafka resolves; committed stays unknown
+         * until the first record shows where that is. */
+        struct tp *tp = task_tp(t, parts->elems[i].topic);
+        if (parts->elems[i].offset < 0)
+            parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        else if (tp)
+            tp->committed = parts->elems[i].offset;
+    }
+    rill_log(RILL_LOG_INFO, "engine", "partitions assigned|processor=%s thread=%d count=%d tasks=%zu",
+             st->pc->name, st->idx, parts->cnt, st->ntasks);
+    rd_kafka_assign(st->consumer, parts);
+}
+
+static void on_revoke(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
+{
+    int lost = rd_kafka_assignment_lost(st->consumer);
+    if (lost) {
+        if (st->txn_open)
+            txn_abort(st, "partitions lost");
+    } else {
+        commit(st);
+    }
+    rill_log(RILL_LOG_INFO, "engine", "partitions %s|processor=%s thread=%d count=%d",
+             lost ? "lost" : "revoked", st->pc->name, st->idx, parts->cnt);
+    /* Eager protocol: everything goes; the next assignment recreates tasks. */
+    tasks_drop_all(st);
+    rd_kafka_assign(st->consumer, NULL);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct sthread *st = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        on_assign(st, parts);
+    else
+        on_revoke(st, parts);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct sthread *st = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        st->rebuild = 1;
+        rill_log(RILL_LOG_ERROR, "engine", "fatal client error|processor=%s reason=\"%s\"",
+                 st->pc->name, reason);
+        return;
+    }
+    /* Transport hiccups are retried by librdkafka; keep them at debug. */
+    rill_log(err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+                 ? RILL_LOG_DEBUG : RILL_LOG_WARN,
+             "kafka", "%s|processor=%s", reason, st->pc->name);
+}
+
+/* ---- clients ------------------------------------------------------------------------ */
+
+static void clients_destroy(struct sthread *st)
+{
+    if (st->consumer) {
+        rd_kafka_consumer_close(st->consumer);
+        rd_kafka_destroy(st->consumer);
+        st->consumer = NULL;
+    }
+    tasks_drop_all(st);
+    if (st->producer) {
+        rd_kafka_destroy(st->producer);
+        st->producer = NULL;
+    }
+    st->txn_open = 0;
+}
+
+static int clients_create(struct sthread *st, char *errstr, size_t errsz)
+{
+    const struct rill_topology *t = st->e->t;
+    rd_kafka_conf_t *pc = client_conf(st, 0, errstr, errsz);
+    if (!pc)
+        return -1;
+    rd_kafka_conf_set_opaque(pc, st);
+    rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+    rd_kafka_conf_set_error_cb(pc, error_cb);
+    if (conf_set(pc, "partitioner", "murmur2_random", errstr, errsz) ||
+        (st->e->eos ? conf_set(pc, "transactional.id", st->txnid, errstr, errsz)
+                    : conf_set(pc, "enable.idempotence", "true", errstr, errsz))) {
+        rd_kafka_conf_destroy(pc);
+        return -1;
+    }
+    st->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, errsz);
+    if (!st->producer) {
+        rd_kafka_conf_destroy(pc);
+        return -1;
+    }
+    if (st->e->eos) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(st->producer, TXN_TIMEOUT_MS);
+        if (e) {
+            snprintf(errstr, errsz, "processor '%s': cannot initialize transactions: %s",
+                     st->pc->name, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return -1;
+        }
+    }
+    rd_kafka_conf_t *cc = client_conf(st, 1, errstr, errsz);
+    if (!cc)
+        return -1;
+    rd_kafka_conf_set_opaque(cc, st);
+    rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+    rd_kafka_conf_set_error_cb(cc, error_cb);
+    if (conf_set(cc, "group.id", st->group, errstr, errsz) ||
+        conf_set(cc, "enable.auto.commit", "false", errstr, errsz) ||
+        conf_set(cc, "enable.auto.offset.store", "false", errstr, errsz) ||
+        conf_set(cc, "auto.offset.reset", "earliest", errstr, errsz) ||
+        conf_set(cc, "isolation.level", "read_committed", errstr, errsz)) {
+        rd_kafka_conf_destroy(cc);
+        return -1;
+    }
+    st->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, errsz);
+    if (!st->consumer) {
+        rd_kafka_conf_destroy(cc);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(st->consumer);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)st->pc->inputs.n);
+    for (size_t i = 0; i < st->pc->inputs.n; i++)
+        rd_kafka_topic_partition_list_add(subs, st->pc->inputs.v[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(st->consumer, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (err) {
+        snprintf(errstr, errsz, "processor '%s': cannot subscribe: %s", st->pc->name,
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+    (void)t;
+    return 0;
+}
+
+/* ---- the loop -------------------------------------------------------------------------- */
+
+static void process_record(struct sthread *st, struct task *t, rd_kafka_message_t *m)
+{
+    struct tp *tp = task_tp(t, rd_kafka_topic_name(m->rkt));
+    if (!tp) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (tp->committed < 0)
+        tp->committed = m->offset; /* where this assignment started */
+    if (st->e->eos && !st->txn_open) {
+        rd_kafka_error_t *e = rd_kafka_begin_transaction(st->producer);
+        if (e) {
+            fenced(st, e);
+            rd_kafka_error_destroy(e);
+            rd_kafka_message_destroy(m);
+            return;
+        }
+        st->txn_open = 1;
+        st->txn_start = now_ms();
+    }
+    rd_kafka_headers_t *kh = NULL;
+    rill_header_t hdrs[64];
+    size_t nh = 0;
+    if (!rd_kafka_message_headers(m, &kh)) {
+        const char *name;
+        const void *val;
+        size_t len;
+        while (nh < 64 && !rd_kafka_header_get_all(kh, nh, &name, &val, &len)) {
+            hdrs[nh] = (rill_header_t){ name, val, len };
+            nh++;
+        }
+    }
+    rd_kafka_timestamp_type_t tstype;
+    rill_record_t rec = {
+        .topic = rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset,
+        .timestamp = rd_kafka_message_timestamp(m, &tstype), .key = m->key,
+        .key_len = m->key_len, .value = m->payload, .value_len = m->len, .headers = hdrs,
+        .header_cnt = nh,
+    };
+    rill_proc_result_t res;
+    rill_err_t err = rill_node_process(t->node, &rec, &res);
+    if (err != RILL_OK) {
+        rd_kafka_message_destroy(m);
+        if (st->e->eos)
+            txn_abort(st, "produce failed");
+        else
+            rewind_all(st);
+        return;
+    }
+    if (res == RILL_PROC_RETRY) {
+        t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : RETRY_BACKOFF_MIN_MS;
+        if (t->backoff_ms > RETRY_BACKOFF_MAX_MS)
+            t->backoff_ms = RETRY_BACKOFF_MAX_MS;
+        t->retry_at = now_ms() + t->backoff_ms;
+        if (!t->pending) {
+            rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
+            for (size_t k = 0; k < t->ntps; k++)
+                rd_kafka_topic_partition_list_add(p, t->tps[k].topic, t->partition);
+            rd_kafka_pause_partitions(st->consumer, p);
+            rd_kafka_topic_partition_list_destroy(p);
+        }
+        t->pending = m;
+        return;
+    }
+    st->records++;
+    tp->next = m->offset + 1;
+    if (t->pending == m) {
+        /* A retried record went through: continue right after it. */
+        t->pending = NULL;
+        t->backoff_ms = 0;
+        rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
+        for (size_t k = 0; k < t->ntps; k++)
+            if (tp_position(&t->tps[k]) >= 0)
+                rd_kafka_topic_partition_list_add(p, t->tps[k].topic, t->partition)->offset =
+                    tp_position(&t->tps[k]);
+        rd_kafka_resume_partitions(st->consumer, p);
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(st->consumer, p, 10000);
+        if (e) {
+            rd_kafka_error_destroy(e);
+            st->rebuild = 1;
+        }
+        rd_kafka_topic_partition_list_destroy(p);
+    }
+    rd_kafka_message_destroy(m);
+}
+
+static void retry_due(struct sthread *st)
+{
+    int64_t now = now_ms();
+    for (size_t i = 0; i < st->ntasks && !st->rebuild; i++) {
+        struct task *t = st->tasks[i];
+        if (t->pending && now >= t->retry_at)
+            process_record(st, t, t->pending);
+    }
+}
+
+static void handle(struct sthread *st, rd_kafka_message_t *m)
+{
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            rill_log(RILL_LOG_WARN, "engine", "consumer error|processor=%s error=\"%s\"",
+                     st->pc->name, rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    struct task *t = task_find(st, m->partition);
+    if (t && t->pending) {
+        /* Paused for a retry: dropped here, fetched again after the retry
+         * from where this partition stands. */
+        struct tp *tp = task_tp(t, rd_kafka_topic_name(m->rkt));
+        if (tp && tp->committed < 0)
+            tp->committed = m->offset;
+        t = NULL;
+    }
+    if (!t) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    process_record(st, t, m);
+}
+
+static void tick(struct sthread *st)
+{
+    int64_t now = now_ms();
+    for (size_t i = 0; i < st->ntasks; i++) {
+        rill_proc_result_t res;
+        if (st->tasks[i]->node->nsched &&
+            rill_node_tick(st->tasks[i]->node, now, &res) != RILL_OK && st->e->eos)
+            txn_abort(st, "produce failed in punctuation");
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    struct sthread *st = arg;
+    char err[512];
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the main thread */
+    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0;
+    while (!atomic_load(&st->e->stop)) {
+        if (st->rebuild || !st->consumer) {
+            clients_destroy(st);
+            st->rebuild = 0;
+            if (clients_create(st, err, sizeof err)) {
+                rill_log(RILL_LOG_ERROR, "engine", "cannot (re)create clients|processor=%s error=\"%s\"",
+                         st->pc->name, err);
+                clients_destroy(st);
+                st->rebuild = 1;
+                for (int i = 0; i < 50 && !atomic_load(&st->e->stop); i++)
+                    usleep(20000); /* 1 s between attempts, still responsive to stop */
+                continue;
+            }
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, POLL_MS);
+        if (m)
+            handle(st, m);
+        rd_kafka_poll(st->producer, 0);
+        retry_due(st);
+        int64_t now = now_ms();
+        if (now - last_tick >= 100) {
+            tick(st);
+            last_tick = now;
+        }
+        if (st->e->eos ? (st->txn_open && now - st->txn_start >= interval)
+                       : (now - st->txn_start >= interval)) {
+            commit(st);
+            st->txn_start = now;
+        }
+    }
+    /* Drain: commit what was processed, then leave the group (the revoke
+     * callback commits anything still open). */
+    if (st->consumer && !st->rebuild)
+        commit(st);
+    clients_destroy(st);
+    rill_log(RILL_LOG_INFO, "engine", "thread stopped|processor=%s thread=%d records=%" PRIu64
+             " commits=%" PRIu64 " aborts=%" PRIu64, st->pc->name, st->idx, st->records,
+             st->commits, st->aborts);
+    return NULL;
+}
+
+/* ---- startup checks -------------------------------------------------------------------- */
+
+struct probe {
+    int auth_failed;
+    char reason[256];
+};
+
+static void probe_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct probe *p = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        p->auth_failed = 1;
+        snprintf(p->reason, sizeof p->reason, "%s", reason);
+    }
+}
+
+/* Logs in with the processor's credentials and checks that its input and
+ * output topics exist and are visible to it. */
+static rill_err_t probe(struct sthread *st, char *errstr, size_t errsz)
+{
+    struct probe pr = { 0 };
+    rd_kafka_conf_t *c = client_conf(st, 0, errstr, errsz);
+    if (!c)
+        return RILL_ERR_CONFIG;
+    rd_kafka_conf_set_opaque(c, &pr);
+    rd_kafka_conf_set_error_cb(c, probe_error_cb);
+    conf_set(c, "log_level", "0", errstr, errsz);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, errsz);
+    if (!rk) {
+        rd_kafka_conf_destroy(c);
+        return RILL_ERR_CONFIG;
+    }
+    rill_err_t ret = RILL_OK;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 15000);
+    const char *user = rill_kvlist_get(&st->pc->kafka, "sasl.username");
+    if (!user)
+        user = rill_kvlist_get(&st->e->t->kafka, "sasl.username");
+    if (pr.auth_failed || err) {
+        rd_kafka_poll(rk, 0);
+        if (pr.auth_failed)
+            snprintf(errstr, errsz, "processor '%s': kafka authentication failed for user '%s'",
+                     st->pc->name, user ? user : "(none)");
+        else
+            snprintf(errstr, errsz, "processor '%s': cannot reach kafka: %s", st->pc->name,
+                     rd_kafka_err2str(err));
+        ret = pr.auth_failed ? RILL_ERR_AUTH : RILL_ERR_KAFKA;
+        goto out;
+    }
+    const struct rill_strlist *lists[2] = { &st->pc->inputs, &st->pc->outputs };
+    for (int l = 0; l < 2 && ret == RILL_OK; l++)
+        for (size_t i = 0; i < lists[l]->n && ret == RILL_OK; i++) {
+            const char *name = lists[l]->v[i];
+            int found = 0;
+            for (int k = 0; k < md->topic_cnt; k++)
+                if (!strcmp(md->topics[k].topic, name) && !md->topics[k].err)
+                    found = 1;
+            if (!found) {
+                snprintf(errstr, errsz,
+                         "processor '%s': %s topic '%s' does not exist or user '%s' may not "
+                         "describe it (run 'rill apply')",
+                         st->pc->name, l ? "output" : "input", name, user ? user : "(none)");
+                ret = RILL_ERR_NOTFOUND;
+            }
+        }
+out:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    return ret;
+}
+
+/* ---- the instance identity and its lock ----------------------------------------------- */
+
+static int mkdirs(const char *path)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* <state.dir>/<application.id>/instance.id: a stable identity for this
+ * instance, so that its transactional ids survive a restart and fence the
+ * transactions its previous life left open. The directory is locked. */
+static rill_err_t instance_identity(rill_engine_t *e, char *errstr, size_t errsz)
+{
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/%s", e->t->state_dir, e->t->application_id);
+    if (mkdirs(dir)) {
+        snprintf(errstr, errsz, "cannot create state directory '%s': %s", dir, strerror(errno));
+        return RILL_ERR_IO;
+    }
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX | LOCK_NB)) {
+        snprintf(errstr, errsz, "state directory '%s' is in use by another rill instance", dir);
+        return RILL_ERR_IO;
+    }
+    snprintf(path, sizeof path, "%s/instance.id", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(e->instance_id, sizeof e->instance_id, f))
+            e->instance_id[0] = '\0';
+        fclose(f);
+        e->instance_id[strcspn(e->instance_id, "\r\n")] = '\0';
+    }
+    if (!e->instance_id[0]) {
+        unsigned char rnd[8];
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read(fd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
+            if (fd >= 0)
+                close(fd);
+            snprintf(errstr, errsz, "cannot read /dev/urandom");
+            return RILL_ERR_IO;
+        }
+        close(fd);
+        for (int i = 0; i < 8; i++)
+            snprintf(e->instance_id + 2 * i, 3, "%02x", rnd[i]);
+        f = fopen(path, "w");
+        if (!f || fprintf(f, "%s\n", e->instance_id) < 0 || fclose(f)) {
+            snprintf(errstr, errsz, "cannot write '%s': %s", path, strerror(errno));
+            return RILL_ERR_IO;
+        }
+    }
+    return RILL_OK;
+}
+
+/* ---- public ---------------------------------------------------------------------------------- */
+
+rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, char *errstr,
+                           size_t errsz)
+{
+    *out = NULL;
+    rill_engine_t *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(errstr, errsz, "out of memory");
+        return RILL_ERR_NOMEM;
+    }
+    e->t = t;
+    e->eos = t->guarantee == RILL_EXACTLY_ONCE_V2;
+    e->lock_fd = -1;
+    e->nthreads = t->nprocs * (size_t)t->num_stream_threads;
+    e->threads = calloc(e->nthreads ? e->nthreads : 1, sizeof *e->threads);
+    if (!e->threads) {
+        free(e);
+        snprintf(errstr, errsz, "out of memory");
+        return RILL_ERR_NOMEM;
+    }
+    *out = e;
+    return RILL_OK;
+}
+
+rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
+{
+    const struct rill_topology *t = e->t;
+    rill_err_t err = instance_identity(e, errstr, errsz);
+    if (err != RILL_OK)
+        return err;
+    for (size_t p = 0; p < t->nprocs; p++)
+        for (int i = 0; i < t->num_stream_threads; i++) {
+            struct sthread *st = &e->threads[p * (size_t)t->num_stream_threads + (size_t)i];
+            st->e = e;
+            st->pc = &t->procs[p];
+            st->idx = i;
+            snprintf(st->group, sizeof st->group, "%s.%s", t->application_id, st->pc->name);
+            snprintf(st->txnid, sizeof st->txnid, "%s.%s.%s-%d", t->application_id, st->pc->name,
+                     e->instance_id, i);
+        }
+    for (size_t p = 0; p < t->nprocs; p++) {
+        err = probe(&e->threads[p * (size_t)t->num_stream_threads], errstr, errsz);
+        if (err != RILL_OK)
+            return err;
+    }
+    rill_log(RILL_LOG_INFO, "engine", "starting|application=%s guarantee=%s processors=%zu threads=%zu instance=%s",
+             t->application_id, e->eos ? "exactly_once_v2" : "at_least_once", t->nprocs,
+             e->nthreads, e->instance_id);
+    for (size_t i = 0; i < e->nthreads; i++) {
+        if (pthread_create(&e->threads[i].tid, NULL, thread_main, &e->threads[i])) {
+            snprintf(errstr, errsz, "cannot start a stream thread");
+            atomic_store(&e->stop, 1);
+            err = RILL_ERR_NOMEM;
+            break;
+        }
+        e->threads[i].started = 1;
+    }
+    for (size_t i = 0; i < e->nthreads; i++)
+        if (e->threads[i].started)
+            pthread_join(e->threads[i].tid, NULL);
+    if (err == RILL_OK)
+        rill_log(RILL_LOG_INFO, "engine", "stopped|application=%s", t->application_id);
+    return err;
+}
+
+void rill_engine_stop(rill_engine_t *e)
+{
+    atomic_store(&e->stop, 1);
+}
+
+void rill_engine_free(rill_engine_t *e)
+{
+    if (!e)
+        return;
+    if (e->lock_fd >= 0)
+        close(e->lock_fd);
+    free(e->threads);
+    free(e);
+}

@@ -1,0 +1,353 @@
+/*
+ * node.c - one processor instance in one task, and the processor-facing
+ * context functions of processor.h. Forwarded records are copied and held
+ * until process() returns, so that a RETRY or a REJECT never leaves half of a
+ * record's outputs behind; punctuations are driven from here for both the
+ * engine and the test driver.
+ */
+#include "node_int.h"
+#include "check.h"
+
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+                             const struct rill_processor_def **def, void **dl, char *errstr,
+                             size_t errsz)
+{
+    *dl = NULL;
+    *def = NULL;
+    if (!pc->library) {
+        *def = rill_proc_lookup(pc->type);
+        if (!*def) {
+            snprintf(errstr, errsz, "unknown processor type '%s'", pc->type);
+            return RILL_ERR_NOTFOUND;
+        }
+        return RILL_OK;
+    }
+    void *h = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(errstr, errsz, "cannot load processor library '%s': %s", pc->library,
+                 dlerror());
+        return RILL_ERR_NOTFOUND;
+    }
+    const struct rill_processor_def *d = dlsym(h, RILL_PROCESSOR_ENTRY);
+    if (!d || d->version != RILL_PROCESSOR_V1 || !d->process || !d->name) {
+        snprintf(errstr, errsz, "'%s' does not export a version %d '%s' processor",
+                 pc->library, RILL_PROCESSOR_V1, RILL_PROCESSOR_ENTRY);
+        dlclose(h);
+        return RILL_ERR_INVALID;
+    }
+    *def = d;
+    *dl = h;
+    return RILL_OK;
+}
+
+rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
+                           void *emit_opaque, char *errstr, size_t errsz)
+{
+    rill_node_t *n = calloc(1, sizeof *n);
+    if (!n) {
+        snprintf(errstr, errsz, "out of memory");
+        return NULL;
+    }
+    n->pc = pc;
+    n->partition = partition;
+    n->emit = emit;
+    n->emit_opaque = emit_opaque;
+    n->stream_time = INT64_MIN;
+    if (rill_node_resolve(pc, &n->def, &n->dl, errstr, errsz) != RILL_OK)
+        goto fail;
+    if (n->def->conf_size) {
+        n->conf = calloc(1, n->def->conf_size);
+        if (!n->conf) {
+            snprintf(errstr, errsz, "out of memory");
+            goto fail;
+        }
+        if (rill_conf_fill(n->def->conf, &pc->config, n->conf, errstr, errsz) != RILL_OK) {
+            rill_conf_release(n->def->conf, n->conf);
+            free(n->conf);
+            n->conf = NULL;
+            goto fail;
+        }
+    }
+    if (n->def->init) {
+        char ierr[256] = "";
+        if (n->def->init(n, &n->state, ierr, sizeof ierr) != RILL_OK) {
+            snprintf(errstr, errsz, "processor '%s' failed to start: %s", pc->name, ierr);
+            goto fail;
+        }
+    }
+    return n;
+fail:
+    n->state = NULL; /* a failed init cleans up after itself: no close */
+    rill_node_free(n);
+    return NULL;
+}
+
+rill_err_t rill_node_bind_store(rill_node_t *n, const char *name, rill_store_t *store)
+{
+    struct rill_store_binding *b = realloc(n->stores, (n->nstores + 1) * sizeof *b);
+    if (!b)
+        return RILL_ERR_NOMEM;
+    n->stores = b;
+    b[n->nstores].name = name;
+    b[n->nstores].store = store;
+    n->nstores++;
+    return RILL_OK;
+}
+
+static void held_clear(rill_node_t *n)
+{
+    for (size_t i = 0; i < n->nheld; i++) {
+        free(n->held[i].buf);
+        free(n->held[i].hdrs);
+    }
+    n->nheld = 0;
+}
+
+void rill_node_free(rill_node_t *n)
+{
+    if (!n)
+        return;
+    if (n->def && n->def->close && n->state)
+        n->def->close(n->state);
+    if (n->conf) {
+        rill_conf_release(n->def ? n->def->conf : NULL, n->conf);
+        free(n->conf);
+    }
+    held_clear(n);
+    free(n->held);
+    free(n->stores);
+    if (n->dl)
+        dlclose(n->dl);
+    free(n);
+}
+
+/* Emits what the processor forwarded, in order, then forgets it. */
+static rill_err_t held_flush(rill_node_t *n)
+{
+    rill_err_t err = RILL_OK;
+    for (size_t i = 0; i < n->nheld && err == RILL_OK; i++)
+        err = n->emit(n->emit_opaque, &n->held[i].out);
+    held_clear(n);
+    return err;
+}
+
+static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t res)
+{
+    if (res == RILL_PROC_OK)
+        return held_flush(n);
+    held_clear(n);
+    if (res != RILL_PROC_REJECT)
+        return RILL_OK;
+    char topic[512], hbuf[1024];
+    rill_header_t h[RILL_DLQ_HEADER_CNT];
+    const char *input = rec && rec->topic ? rec->topic : "";
+    size_t nh = rill_dlq_headers(rec, n->pc->name, n->reject[0] ? n->reject : "rejected", h,
+                                 hbuf, sizeof hbuf);
+    struct rill_out out = {
+        .topic = rill_dlq_topic(n->pc, input, topic, sizeof topic),
+        .key = rec ? rec->key : NULL,
+        .key_len = rec ? rec->key_len : 0,
+        .value = rec ? rec->value : NULL,
+        .value_len = rec ? rec->value_len : 0,
+        .headers = h,
+        .header_cnt = nh,
+        .timestamp = rec ? rec->timestamp : 0,
+    };
+    return n->emit(n->emit_opaque, &out);
+}
+
+static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
+                       rill_proc_result_t *res)
+{
+    for (int i = 0; i < n->nsched; i++) {
+        if (n->sched[i].type != type)
+            continue;
+        if (n->sched[i].next == INT64_MIN) { /* first sight of this clock */
+            n->sched[i].next = now + n->sched[i].interval;
+            continue;
+        }
+        if (now < n->sched[i].next)
+            continue;
+        /* Catch up without firing once per missed interval. */
+        while (n->sched[i].next <= now)
+            n->sched[i].next += n->sched[i].interval;
+        n->cur = NULL;
+        n->reject[0] = '\0';
+        *res = n->def->punctuate(n, n->state, type, now);
+        rill_err_t err = settle(n, NULL, *res == RILL_PROC_REJECT ? RILL_PROC_RETRY : *res);
+        if (err != RILL_OK)
+            return err;
+    }
+    return RILL_OK;
+}
+
+rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res)
+{
+    n->cur = rec;
+    n->reject[0] = '\0';
+    *res = n->def->process(n, n->state, rec);
+    rill_err_t err = settle(n, rec, *res);
+    n->cur = NULL;
+    if (err != RILL_OK || *res != RILL_PROC_OK)
+        return err;
+    if (rec->timestamp > n->stream_time) {
+        rill_proc_result_t pres;
+        n->stream_time = rec->timestamp;
+        return fire(n, RILL_PUNCTUATE_STREAM_TIME, n->stream_time, &pres);
+    }
+    return RILL_OK;
+}
+
+rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *res)
+{
+    *res = RILL_PROC_OK;
+    return fire(n, RILL_PUNCTUATE_WALL_CLOCK, now_ms, res);
+}
+
+const char *rill_dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+                           size_t bufsz)
+{
+    if (pc->dlq)
+        return pc->dlq;
+    snprintf(buf, bufsz, "%s.dlq", input);
+    return buf;
+}
+
+size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
+                        rill_header_t *h, char *buf, size_t bufsz)
+{
+    /* partition and offset as decimal text, like Kafka Connect's DLQ headers */
+    int a = snprintf(buf, bufsz, "%" PRId32, rec ? rec->partition : -1);
+    int b = snprintf(buf + a + 1, bufsz - (size_t)a - 1, "%" PRId64, rec ? rec->offset : -1);
+    const char *topic = rec && rec->topic ? rec->topic : "";
+    h[0] = (rill_header_t){ "rill.error.topic", topic, strlen(topic) };
+    h[1] = (rill_header_t){ "rill.error.partition", buf, (size_t)a };
+    h[2] = (rill_header_t){ "rill.error.offset", buf + a + 1, (size_t)b };
+    h[3] = (rill_header_t){ "rill.error.processor", processor, strlen(processor) };
+    h[4] = (rill_header_t){ "rill.error.message", error, strlen(error) };
+    return RILL_DLQ_HEADER_CNT;
+}
+
+/* ---- processor-facing context ------------------------------------------- */
+
+static int is_output(const rill_ctx_t *ctx, const char *topic)
+{
+    for (size_t i = 0; i < ctx->pc->outputs.n; i++)
+        if (!strcmp(ctx->pc->outputs.v[i], topic))
+            return 1;
+    return 0;
+}
+
+static rill_err_t hold(rill_ctx_t *ctx, const char *topic, const void *key, size_t klen,
+                       const void *val, size_t vlen, const rill_header_t *hdrs, size_t nh)
+{
+    if (ctx->nheld == ctx->held_cap) {
+        size_t cap = ctx->held_cap ? ctx->held_cap * 2 : 4;
+        struct rill_held *h = realloc(ctx->held, cap * sizeof *h);
+        if (!h)
+            return RILL_ERR_NOMEM;
+        ctx->held = h;
+        ctx->held_cap = cap;
+    }
+    size_t tlen = strlen(topic) + 1, need = tlen + klen + vlen;
+    for (size_t i = 0; i < nh; i++)
+        need += strlen(hdrs[i].name) + 1 + hdrs[i].len;
+    struct rill_held *h = &ctx->held[ctx->nheld];
+    h->buf = malloc(need ? need : 1);
+    h->hdrs = nh ? calloc(nh, sizeof *h->hdrs) : NULL;
+    if (!h->buf || (nh && !h->hdrs)) {
+        free(h->buf);
+        free(h->hdrs);
+        return RILL_ERR_NOMEM;
+    }
+    char *p = h->buf;
+    memcpy(p, topic, tlen);
+    h->out.topic = p;
+    p += tlen;
+    h->out.key = key ? memcpy(p, key, klen) : NULL;
+    h->out.key_len = key ? klen : 0;
+    p += key ? klen : 0;
+    h->out.value = val ? memcpy(p, val, vlen) : NULL;
+    h->out.value_len = val ? vlen : 0;
+    p += val ? vlen : 0;
+    for (size_t i = 0; i < nh; i++) {
+        size_t nl = strlen(hdrs[i].name) + 1;
+        h->hdrs[i].name = memcpy(p, hdrs[i].name, nl);
+        p += nl;
+        h->hdrs[i].value = hdrs[i].value ? memcpy(p, hdrs[i].value, hdrs[i].len) : NULL;
+        h->hdrs[i].len = hdrs[i].value ? hdrs[i].len : 0;
+        p += h->hdrs[i].len;
+    }
+    h->out.headers = h->hdrs;
+    h->out.header_cnt = nh;
+    h->out.timestamp = ctx->cur ? ctx->cur->timestamp
+                                : (ctx->stream_time == INT64_MIN ? 0 : ctx->stream_time);
+    ctx->nheld++;
+    return RILL_OK;
+}
+
+rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key, size_t key_len,
+                            const void *value, size_t value_len, const rill_header_t *headers,
+                            size_t header_cnt)
+{
+    if (output) {
+        if (!is_output(ctx, output))
+            return RILL_ERR_NOTFOUND;
+        return hold(ctx, output, key, key_len, value, value_len, headers, header_cnt);
+    }
+    for (size_t i = 0; i < ctx->pc->outputs.n; i++) {
+        rill_err_t err = hold(ctx, ctx->pc->outputs.v[i], key, key_len, value, value_len,
+                              headers, header_cnt);
+        if (err != RILL_OK)
+            return err;
+    }
+    return RILL_OK;
+}
+
+void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->reject, sizeof ctx->reject, fmt, ap);
+    va_end(ap);
+}
+
+rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->nstores; i++)
+        if (!strcmp(ctx->stores[i].name, name))
+            return ctx->stores[i].store;
+    return NULL;
+}
+
+rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms)
+{
+    if (interval_ms <= 0 || !ctx->def->punctuate)
+        return RILL_ERR_INVALID;
+    if (ctx->nsched == RILL_NODE_MAX_SCHEDULES)
+        return RILL_ERR_NOMEM;
+    ctx->sched[ctx->nsched].type = type;
+    ctx->sched[ctx->nsched].interval = interval_ms;
+    /* A schedule starts at the first time its clock is seen after this
+     * call; INT64_MIN marks "not started". */
+    ctx->sched[ctx->nsched].next = INT64_MIN;
+    ctx->nsched++;
+    return RILL_OK;
+}
+
+const void *rill_ctx_conf(const rill_ctx_t *ctx) { return ctx->conf; }
+const char *rill_ctx_name(const rill_ctx_t *ctx) { return ctx->pc->name; }
+int32_t rill_ctx_partition(const rill_ctx_t *ctx) { return ctx->partition; }
+size_t rill_ctx_output_count(const rill_ctx_t *ctx) { return ctx->pc->outputs.n; }
+
+const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i)
+{
+    return i < ctx->pc->outputs.n ? ctx->pc->outputs.v[i] : NULL;
+}

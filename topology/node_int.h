@@ -1,0 +1,103 @@
+/*
+ * node_int.h - internal: one processor instance inside one task (a "node"),
+ * and the record-level rules the engine and the test driver share: how a
+ * processor is created from its YAML and def, how a record is handed to it,
+ * where forwarded and rejected records go (through an emit callback), how
+ * punctuations fire, and which headers a DLQ record carries. The engine and
+ * the driver differ only in what emit does with a record.
+ */
+#ifndef RILL_NODE_INT_H
+#define RILL_NODE_INT_H
+
+#include "config.h"
+#include "processor.h"
+
+/* A record leaving a node: to an output topic, or to the DLQ. Everything
+ * points into memory owned by the caller of emit, valid during the call. */
+struct rill_out {
+    const char *topic;
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    const rill_header_t *headers;
+    size_t header_cnt;
+    int64_t timestamp;
+};
+
+typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
+
+#define RILL_NODE_MAX_SCHEDULES 4
+
+struct rill_ctx {
+    const struct rill_proc_conf *pc;
+    const struct rill_processor_def *def;
+    void *dl;                  /* dlopen handle of an external processor */
+    void *conf;                /* filled config struct (def->conf_size bytes) */
+    void *state;               /* the processor's instance */
+    int32_t partition;
+    const rill_record_t *cur;  /* the record in hand */
+    char reject[256];
+    rill_emit_fn emit;
+    void *emit_opaque;
+    struct {
+        rill_punctuate_type_t type;
+        int64_t interval, next;
+    } sched[RILL_NODE_MAX_SCHEDULES];
+    int nsched;
+    int64_t stream_time;       /* max record timestamp seen */
+    struct rill_held {           /* forwarded during process(), not yet emitted */
+        struct rill_out out;
+        char *buf;               /* owns topic, key, value and header bytes */
+        rill_header_t *hdrs;
+    } *held;
+    size_t nheld, held_cap;
+    struct rill_store_binding {
+        const char *name;
+        rill_store_t *store;
+    } *stores;
+    size_t nstores;
+};
+
+typedef struct rill_ctx rill_node_t;
+
+/* Resolves the processor def for pc (built-in, or external from pc->library).
+ * A loaded .so stays open in *dl (NULL for built-ins); close it with dlclose. */
+rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+                             const struct rill_processor_def **def, void **dl, char *errstr,
+                             size_t errsz);
+
+/* Creates the instance of pc for one partition: fills its config and calls
+ * init. Returns NULL with errstr on failure. */
+rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
+                           void *emit_opaque, char *errstr, size_t errsz);
+
+/* Gives a store to the node under name; the node does not own it. */
+rill_err_t rill_node_bind_store(rill_node_t *n, const char *name, rill_store_t *store);
+
+/* Hands rec to the processor and stores its verdict in *res. What it
+ * forwards is held back until it returns: on RILL_PROC_OK the held records are
+ * emitted in order; on RILL_PROC_RETRY they are dropped, so a retried record
+ * never emits twice; on RILL_PROC_REJECT they are dropped and rec goes to the
+ * DLQ with rill_dlq_headers. Stream-time punctuations due after this record
+ * fire before it returns. Returns RILL_OK, or the first emit error (the
+ * engine then aborts the transaction; what was emitted before is undone
+ * with it). */
+rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res);
+
+/* Fires the wall-clock punctuations due at now_ms; same contract. */
+rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *res);
+
+void rill_node_free(rill_node_t *n);
+
+/* The dead-letter topic for records of input topic from node pc. */
+const char *rill_dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+                           size_t bufsz);
+
+/* DLQ headers: rill.error.topic, .partition, .offset, .processor, .error.
+ * Fills hdrs[0..5) pointing into buf; returns the count. */
+#define RILL_DLQ_HEADER_CNT 5
+size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
+                        rill_header_t *hdrs, char *buf, size_t bufsz);
+
+#endif
