@@ -118,6 +118,23 @@ static char *dupn(const void *p, size_t n)
     return s;
 }
 
+static char *headers_text(rd_kafka_message_t *m)
+{
+    rd_kafka_headers_t *h = NULL;
+    char buf[2048];
+    size_t used = 0;
+    buf[0] = '\0';
+    if (!rd_kafka_message_headers(m, &h)) {
+        const char *name;
+        const void *val;
+        size_t len;
+        for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &val, &len); i++)
+            used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0,
+                                     "%s=%.*s\n", name, (int)len, val ? (const char *)val : "");
+    }
+    return strdup(buf);
+}
+
 long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_rec **out)
 {
     rd_kafka_t *rk = reader(committed);
@@ -152,6 +169,7 @@ long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_r
             r[n].offset = m->offset;
             r[n].key = m->key ? dupn(m->key, m->key_len) : NULL;
             r[n].value = dupn(m->payload, m->len);
+            r[n].headers = headers_text(m);
             n++;
         }
         rd_kafka_message_destroy(m);
@@ -171,6 +189,7 @@ void it_recs_free(struct it_rec *r, long n)
     for (long i = 0; i < n; i++) {
         free(r[i].key);
         free(r[i].value);
+        free(r[i].headers);
     }
     free(r);
 }

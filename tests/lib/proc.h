@@ -29,6 +29,7 @@ struct it_rec {
     int64_t offset;
     char *key;
     char *value;
+    char *headers;   /* "name=value\n" for each header, "" when none */
 };
 
 /* Reads every partition of topic to its end (read_committed when committed

@@ -1,0 +1,69 @@
+/*
+ * scenario.h - the shared frame of the runtime's end-to-end tests: an input
+ * and an output topic of 6 partitions, a feeder thread producing numbered JSON
+ * records at a steady rate (optionally every Nth one malformed), YAML files for
+ * one or more rill instances of the same application, and the verifications
+ * (output equals the good input per partition in order; DLQ equals the bad
+ * input). Test-only code.
+ */
+#ifndef RILL_TEST_SCENARIO_H
+#define RILL_TEST_SCENARIO_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "proc.h"
+
+#define IT_PARTITIONS 6
+
+struct it_scenario {
+    char dir[64];            /* scratch folder: yaml, logs, state dirs */
+    char app[96], in[128], out[128], dlq[160];
+    long total, rate;
+    int bad_every;           /* every Nth record is not JSON; 0: none */
+    /* feeder */
+    pthread_t feeder;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    long produced;
+    int feed_failed;
+};
+
+/* Creates the topics and the scratch folder. processor is the YAML of the
+ * processor's body after `type:` (e.g. "passthrough" or "filter, config:
+ * {field: seq}"); guarantee and commit_ms go into the file; extra_kafka holds
+ * more `  key: value` lines for the kafka: map (may be ""). */
+int it_scenario_init(struct it_scenario *s, const char *name, long total, long rate,
+                     int bad_every, const char *processor, const char *guarantee,
+                     int commit_ms, const char *extra_kafka);
+
+/* The YAML path of instance i (each instance has its own state.dir). */
+const char *it_scenario_yaml(struct it_scenario *s, int i, char *buf, size_t sz);
+const char *it_scenario_log(struct it_scenario *s, char *buf, size_t sz);
+
+void it_scenario_feed_start(struct it_scenario *s);
+int it_scenario_feed_join(struct it_scenario *s);  /* 0 when everything was produced */
+void it_scenario_wait_produced(struct it_scenario *s, long n);
+long it_scenario_produced(struct it_scenario *s);
+
+/* Blocks until the committed output holds more than seen records (or
+ * deadline); returns the count. */
+long it_scenario_wait_output(struct it_scenario *s, long more_than, int timeout_ms);
+
+/* Reads input, output (and DLQ when bad_every) under read_committed and
+ * compares. Returns the number of discrepancies; *dups (may be NULL) gets
+ * the number of output records beyond the first copy of each input. With
+ * allow_dups, duplicates are counted and not discrepancies. */
+long it_scenario_verify(struct it_scenario *s, int allow_dups, long *dups);
+
+/* Records of the output that were written but aborted. */
+long it_scenario_aborted(struct it_scenario *s);
+
+/* Produces a marker to every output partition and checks that each is
+ * readable under read_committed (no transaction left hanging). */
+int it_scenario_markers_readable(struct it_scenario *s);
+
+/* Removes the scratch folder unless keep (then its path is printed). */
+void it_scenario_done(struct it_scenario *s, int keep);
+
+#endif
