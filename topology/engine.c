@@ -318,6 +318,17 @@ static void rewind_all(struct sthread *st)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Errors through which the group or the transaction coordinator tells an
+ * instance that another has taken its place (KIP-447 zombie fencing). */
+static int is_fencing(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+           err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+           err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+}
+
 static void txn_abort(struct sthread *st, const char *why)
 {
     st->aborts++;
@@ -326,8 +337,9 @@ static void txn_abort(struct sthread *st, const char *why)
     if (st->txn_open) {
         rd_kafka_error_t *e = rd_kafka_abort_transaction(st->producer, TXN_TIMEOUT_MS);
         if (e) {
-            rill_log(RILL_LOG_ERROR, "engine", "abort failed, rejoining|processor=%s error=\"%s\"",
-                     st->pc->name, rd_kafka_error_string(e));
+            rill_log(RILL_LOG_ERROR, "engine", "abort failed, rejoining|processor=%s fenced=%s error=\"%s\"",
+                     st->pc->name, is_fencing(rd_kafka_error_code(e)) ? "true" : "false",
+                     rd_kafka_error_string(e));
             st->rebuild = 1;
             rd_kafka_error_destroy(e);
         }
@@ -353,8 +365,10 @@ static int txn_error_kind(rd_kafka_error_t *e)
 static void fenced(struct sthread *st, rd_kafka_error_t *e)
 {
     rill_log(RILL_LOG_WARN, "engine",
-             "producer fenced or fatal, rejoining|processor=%s thread=%d error=\"%s\"",
-             st->pc->name, st->idx, rd_kafka_error_string(e));
+             "%s, rejoining|processor=%s thread=%d fenced=%s error=\"%s\"",
+             is_fencing(rd_kafka_error_code(e)) ? "fenced by a newer instance" : "fatal producer error",
+             st->pc->name, st->idx, is_fencing(rd_kafka_error_code(e)) ? "true" : "false",
+             rd_kafka_error_string(e));
     st->rebuild = 1;
     st->txn_open = 0;
 }
@@ -415,10 +429,15 @@ static int commit(struct sthread *st)
             rd_kafka_error_destroy(e);
             continue;
         }
-        if (kind == 2)
+        if (kind == 2) {
             fenced(st, e);
-        else
+        } else {
+            if (is_fencing(rd_kafka_error_code(e)))
+                rill_log(RILL_LOG_WARN, "engine",
+                         "fenced by a newer group generation|processor=%s thread=%d fenced=true",
+                         st->pc->name, st->idx);
             txn_abort(st, rd_kafka_error_string(e));
+        }
         rd_kafka_error_destroy(e);
         return -1;
     }

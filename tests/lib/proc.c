@@ -4,6 +4,8 @@
 #include "proc.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,4 +216,57 @@ int it_file_count(const char *path, const char *needle)
         n += strstr(line, needle) != NULL;
     fclose(f);
     return n;
+}
+
+int it_file_wait(const char *path, const char *needle, int n, int timeout_ms)
+{
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    int got = 0;
+    if (fd < 0)
+        return it_file_count(path, needle);
+    /* Watch the folder, so that a file not yet created is covered too. */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    inotify_add_watch(fd, slash ? dir : ".", IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
+    int64_t deadline = it_now_ms() + timeout_ms;
+    while ((got = it_file_count(path, needle)) < n && it_now_ms() < deadline) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int64_t left = deadline - it_now_ms();
+        if (poll(&p, 1, (int)(left > 0 ? left : 0)) > 0) {
+            char buf[4096];
+            while (read(fd, buf, sizeof buf) > 0)
+                ;
+        }
+    }
+    close(fd);
+    return got;
+}
+
+int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, const char *arg2)
+{
+    const char *bin = getenv("RILL_BIN");
+    if (!bin)
+        bin = "./rill";
+    char path[] = "/tmp/rill-it-errXXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        execl(bin, bin, arg1, arg2, (char *)NULL);
+        _exit(127);
+    }
+    close(fd);
+    int status = it_rill_stop(pid, 0, timeout_ms);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(err, 1, errsz - 1, f) : 0;
+    err[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+    return status;
 }

@@ -45,4 +45,12 @@ long it_count_committed(const char *topic, int timeout_ms);
 /* Number of lines of a file that contain needle. */
 int it_file_count(const char *path, const char *needle);
 
+/* Waits (on inotify, with a deadline) until path has at least n lines that
+ * contain needle; returns the count reached. */
+int it_file_wait(const char *path, const char *needle, int n, int timeout_ms);
+
+/* Runs `$RILL_BIN args...` to completion with stderr captured into err;
+ * returns the exit status (-1 when it did not end within timeout_ms). */
+int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, const char *arg2);
+
 #endif
