@@ -38,6 +38,7 @@ endif
 LIB_SRCS := $(filter-out topology/main.c,$(wildcard topology/*.c state/*.c schemas/*.c processors/*.c processors/*/*.c))
 CLI_SRCS := topology/main.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+PROBE_SO := $(B)/tests/probe.so
 IT_SRCS := $(wildcard tests/integration/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 
@@ -48,13 +49,17 @@ IT := $(B)/tests/integration_tests
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all asan release deps stack-up stack-down test test-unit test-integration clean check-deps
+.PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit \
+	test-integration test-chaos clean check-deps
 .DEFAULT_GOAL := all
 
 all: check-deps rill
 
 rill: $(RILL)
-	$(Q)ln -sf $(RILL) rill
+	$(Q)ln -sfn $(RILL) rill
+
+unit-bin: $(UNIT)
+it-bin: $(IT)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,13 +70,20 @@ $(LIB): $(call obj,$(LIB_SRCS))
 	$(quiet) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# -rdynamic: external processors (.so) resolve the rill_ctx_* API from the binary.
 $(RILL): $(call obj,$(CLI_SRCS)) $(LIB)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+	$(Q)$(CC) $(OPT) -rdynamic -o $@ $^ $(LDLIBS_ALL)
 
-$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB)
+$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(PROBE_SO)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+	$(Q)$(CC) $(OPT) -rdynamic -o $@ $(filter-out %.so,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+
+# The external test processor, built the way a third party would build one.
+$(PROBE_SO): tests/unit/ext/probe.c processors/processor.h
+	@mkdir -p $(dir $@)
+	$(quiet) SO $@
+	$(Q)$(CC) -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -o $@ $<
 
 $(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(LIB)
 	$(quiet) LINK $@
@@ -80,7 +92,7 @@ $(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(LIB)
 # Sanitizer flavor: persisted so that later `make test-unit` uses it.
 asan:
 	@mkdir -p build && echo asan > $(FLAVOR_FILE)
-	$(Q)$(MAKE) --no-print-directory FLAVOR=asan all $(UNIT) $(IT)
+	$(Q)$(MAKE) --no-print-directory FLAVOR=asan all unit-bin it-bin
 
 release:
 	@mkdir -p build && echo release > $(FLAVOR_FILE)
@@ -108,10 +120,14 @@ stack-down:
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
 test-unit: check-deps $(UNIT)
-	$(UNIT)
+	RILL_PROBE_SO=$(PROBE_SO) $(UNIT)
 
 test-integration: check-deps $(IT) $(RILL) stack-up
 	RILL_BIN=$(RILL) $(IT)
+
+# The chaos tier at full size: 100,000 records through the kill loops.
+test-chaos: check-deps $(IT) $(RILL) stack-up
+	EOS_RECORDS=100000 RILL_BIN=$(RILL) $(IT) eos
 
 test: check-deps rill $(UNIT) $(IT)
 	$(Q)$(MAKE) --no-print-directory test-unit

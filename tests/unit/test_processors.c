@@ -8,6 +8,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct rill_topology *load(const char *yaml)
@@ -225,7 +226,87 @@ static void test_murmur2_matches_librdkafka(void)
     rd_kafka_destroy(rk);
 }
 
+/* ---- an external processor from a .so: retries and punctuations ---- */
+
+static struct rill_topology *load_probe(const char *config)
+{
+    const char *so = getenv("RILL_PROBE_SO");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "application.id: a\n"
+             "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+             "processors:\n"
+             "  x: {type: probe, library: '%s', inputs: [in], outputs: [out], config: {%s}}\n",
+             so ? so : "build/release/tests/probe.so", config);
+    return load(yaml);
+}
+
+static void test_external_retry_holds_back_forwards(void)
+{
+    struct rill_topology *t = load_probe("retries: 2");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r1", 1), RILL_ERR_RETRY);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r1", 1), RILL_ERR_RETRY);
+    /* what the processor forwarded before saying RETRY was dropped */
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 0);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r1", 1), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 1);
+    CU_ASSERT(value_is(rill_driver_get(d, "out", 0), "r1"));
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_external_punctuations(void)
+{
+    struct rill_topology *t = load_probe("stream_ms: 1000, wall_ms: 500");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    /* stream time starts at the first record and fires as records move it */
+    rill_driver_pipe_str(d, "in", 0, NULL, "a", 10000);
+    rill_driver_pipe_str(d, "in", 0, NULL, "b", 10999);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 2);
+    rill_driver_pipe_str(d, "in", 0, NULL, "c", 13500); /* one firing, not two */
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 4);
+    CU_ASSERT(value_is(rill_driver_get(d, "out", 3), "stream@13500"));
+    rill_driver_pipe_str(d, "in", 0, NULL, "d", 13000); /* late record: no firing */
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 5);
+    /* the wall clock starts at the first tick */
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 100), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 5);
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 499), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 5);
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 1), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 6);
+    CU_ASSERT(value_is(rill_driver_get(d, "out", 5), "wall@600"));
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_external_missing_library(void)
+{
+    struct rill_topology *t = load("application.id: a\n"
+                                   "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+                                   "processors:\n"
+                                   "  x: {type: probe, library: /nonexistent/probe.so, inputs: [in],"
+                                   " outputs: [out]}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    char err[512];
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, NULL, 0, "v", 1, NULL, 0, 1, err, sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot load processor library '/nonexistent/probe.so'"));
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
 static CU_TestInfo tests[] = {
+    { "external .so: RETRY drops held forwards, then passes", test_external_retry_holds_back_forwards },
+    { "external .so: stream-time and wall-clock punctuations", test_external_punctuations },
+    { "external .so: a missing library is a clear error", test_external_missing_library },
     { "passthrough copies key, value, headers, timestamp", test_passthrough_copies_everything },
     { "filter keeps records whose json field matches", test_filter_on_json_field },
     { "filter sends malformed json to the dlq with headers", test_filter_malformed_goes_to_dlq },

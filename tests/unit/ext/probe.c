@@ -1,0 +1,86 @@
+/*
+ * probe.c - an external processor used by the unit tests: built as a shared
+ * object and loaded through `library:` like any third-party processor. It
+ * exercises what built-ins do not: RETRY (each record is refused `retries`
+ * times before it is forwarded), and punctuation on stream time and on the
+ * wall clock (each firing forwards "stream@T" or "wall@T").
+ */
+#include "processor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct probe_conf {
+    int64_t retries;
+    int64_t stream_ms;
+    int64_t wall_ms;
+};
+
+static const struct rill_conf_def probe_conf_def[] = {
+    { "retries", RILL_CONF_INT, "0", offsetof(struct probe_conf, retries),
+      "how many times each record is refused with RETRY first" },
+    { "stream_ms", RILL_CONF_INT, "0", offsetof(struct probe_conf, stream_ms),
+      "stream-time punctuation interval; 0: none" },
+    { "wall_ms", RILL_CONF_INT, "0", offsetof(struct probe_conf, wall_ms),
+      "wall-clock punctuation interval; 0: none" },
+    { NULL, 0, NULL, 0, NULL },
+};
+
+struct probe {
+    int64_t attempts;
+};
+
+static rill_err_t probe_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
+{
+    const struct probe_conf *c = rill_ctx_conf(ctx);
+    if ((c->stream_ms && rill_ctx_schedule(ctx, RILL_PUNCTUATE_STREAM_TIME, c->stream_ms)) ||
+        (c->wall_ms && rill_ctx_schedule(ctx, RILL_PUNCTUATE_WALL_CLOCK, c->wall_ms))) {
+        snprintf(errstr, errsz, "cannot schedule");
+        return RILL_ERR_INVALID;
+    }
+    *state = calloc(1, sizeof(struct probe));
+    return *state ? RILL_OK : RILL_ERR_NOMEM;
+}
+
+static rill_proc_result_t probe_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
+{
+    struct probe *p = state;
+    const struct probe_conf *c = rill_ctx_conf(ctx);
+    /* forward first, then refuse: the runtime must drop what was held */
+    rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len, NULL, 0);
+    if (p->attempts < c->retries) {
+        p->attempts++;
+        return RILL_PROC_RETRY;
+    }
+    p->attempts = 0;
+    return RILL_PROC_OK;
+}
+
+static rill_proc_result_t probe_punctuate(rill_ctx_t *ctx, void *state,
+                                          rill_punctuate_type_t type, int64_t now_ms)
+{
+    char v[64];
+    (void)state;
+    int n = snprintf(v, sizeof v, "%s@%lld", type == RILL_PUNCTUATE_STREAM_TIME ? "stream" : "wall",
+                     (long long)now_ms);
+    rill_ctx_forward(ctx, NULL, NULL, 0, v, (size_t)n, NULL, 0);
+    return RILL_PROC_OK;
+}
+
+static void probe_close(void *state)
+{
+    free(state);
+}
+
+const struct rill_processor_def rill_processor_entry = {
+    .version = RILL_PROCESSOR_V1,
+    .name = "probe",
+    .doc = "test processor: retries and punctuations",
+    .conf = probe_conf_def,
+    .conf_size = sizeof(struct probe_conf),
+    .init = probe_init,
+    .process = probe_process,
+    .punctuate = probe_punctuate,
+    .close = probe_close,
+};
