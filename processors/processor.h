@@ -122,8 +122,10 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
 void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The store the YAML grants this processor under name, or NULL when not
- * granted. Owned by the runtime. */
+ * granted. Owned by the runtime. The store API is state/store.h. */
 rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name);
+/* The i-th store granted (YAML order), or NULL past the end. */
+rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i);
 
 /* Calls the processor's punctuate every interval_ms of the given time. */
 rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms);

@@ -327,6 +327,11 @@ rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)
     return NULL;
 }
 
+rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i)
+{
+    return i < ctx->nstores ? ctx->stores[i].store : NULL;
+}
+
 rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms)
 {
     if (interval_ms <= 0 || !ctx->def->punctuate)

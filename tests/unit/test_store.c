@@ -1,0 +1,297 @@
+/*
+ * test_store.c - the state store contract, run against both backends
+ * ("memory" and "rocksdb"): put/get/delete, read-your-writes over committed
+ * data, ordered range and prefix iteration merging pending writes and
+ * tombstones, commit and abort, the changelog hook, restore batches with
+ * their offset, typed counters, idempotent close, and (rocksdb) reopening to
+ * see committed data only. A randomized run checks both against a reference
+ * model.
+ */
+#include "../lib/suite.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rill-store-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) ? -1 : 0;
+}
+
+static rill_store_t *open_store(const char *type, const char *name)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/%s-%s", dir, type, name);
+    struct rill_store_opts o = { .type = type, .path = path };
+    rill_store_t *s = NULL;
+    if (rill_store_open(name, &o, &s, err, sizeof err) != RILL_OK)
+        fprintf(stderr, "open %s: %s\n", path, err);
+    return s;
+}
+
+static int has(rill_store_t *s, const char *k, const char *want)
+{
+    void *v;
+    size_t vl;
+    rill_err_t err = rill_store_get(s, k, strlen(k), &v, &vl);
+    if (!want)
+        return err == RILL_ERR_NOTFOUND;
+    int ok = err == RILL_OK && vl == strlen(want) && !memcmp(v, want, vl);
+    if (err == RILL_OK)
+        free(v);
+    return ok;
+}
+
+static void put(rill_store_t *s, const char *k, const char *v)
+{
+    CU_ASSERT_EQUAL(rill_store_put(s, k, strlen(k), v, strlen(v)), RILL_OK);
+}
+
+static void commit(rill_store_t *s, int64_t off)
+{
+    char err[256];
+    CU_ASSERT_EQUAL(rill_store_commit(s, off, err, sizeof err), RILL_OK);
+}
+
+/* Concatenates "k=v," of an iteration. */
+static void collect(rill_store_iter_t *it, char *out, size_t sz)
+{
+    const void *k, *v;
+    size_t kl, vl, used = 0;
+    out[0] = '\0';
+    while (it && rill_store_iter_next(it, &k, &kl, &v, &vl))
+        used += (size_t)snprintf(out + used, sz - used, "%.*s=%.*s,", (int)kl, (const char *)k,
+                                 (int)vl, (const char *)v);
+    rill_store_iter_free(it);
+}
+
+static void contract_basics(const char *type)
+{
+    rill_store_t *s = open_store(type, "basics");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(rill_store_offset(s), -1);
+    put(s, "a", "1");
+    put(s, "b", "2");
+    CU_ASSERT(has(s, "a", "1")); /* read your own writes */
+    CU_ASSERT_EQUAL(rill_store_pending(s), 2);
+    commit(s, 10);
+    CU_ASSERT_EQUAL(rill_store_pending(s), 0);
+    CU_ASSERT_EQUAL(rill_store_offset(s), 10);
+    CU_ASSERT(has(s, "a", "1"));
+    CU_ASSERT_EQUAL(rill_store_delete(s, "a", 1), RILL_OK);
+    put(s, "b", "22");
+    CU_ASSERT(has(s, "a", NULL)); /* a pending delete hides committed data */
+    CU_ASSERT(has(s, "b", "22"));
+    rill_store_abort(s);
+    CU_ASSERT(has(s, "a", "1"));
+    CU_ASSERT(has(s, "b", "2"));
+    CU_ASSERT_EQUAL(rill_store_offset(s), 10);
+    CU_ASSERT_EQUAL(rill_store_count(s), 2);
+    rill_store_close(s);
+    rill_store_close(s); /* idempotent */
+    void *v;
+    size_t vl;
+    CU_ASSERT_EQUAL(rill_store_get(s, "a", 1, &v, &vl), RILL_ERR_STATE);
+    CU_ASSERT_EQUAL(rill_store_put(s, "a", 1, "x", 1), RILL_ERR_STATE);
+    rill_store_free(s);
+}
+
+static void contract_iteration(const char *type)
+{
+    rill_store_t *s = open_store(type, "iter");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    put(s, "ab", "1");
+    put(s, "abc", "2");
+    put(s, "b", "3");
+    put(s, "a", "0");
+    CU_ASSERT_EQUAL(rill_store_put(s, "ab\xff", 3, "4", 1), RILL_OK);
+    commit(s, 1);
+    put(s, "aa", "p"); /* pending, between committed keys */
+    CU_ASSERT_EQUAL(rill_store_delete(s, "abc", 3), RILL_OK);
+    put(s, "b", "33");
+    char got[512];
+    collect(rill_store_range(s, NULL, 0, NULL, 0), got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "a=0,aa=p,ab=1,ab\xff=4,b=33,");
+    collect(rill_store_prefix(s, "ab", 2), got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "ab=1,ab\xff=4,");
+    collect(rill_store_range(s, "aa", 2, "b", 1), got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "aa=p,ab=1,ab\xff=4,");
+    collect(rill_store_prefix(s, "z", 1), got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, "");
+    rill_store_free(s);
+}
+
+static int logged;
+static rill_err_t log_fn(void *opaque, const char *store, const void *key, size_t klen,
+                         const void *value, size_t vlen)
+{
+    (void)opaque;
+    (void)key;
+    (void)vlen;
+    if (!strcmp(store, "hooked") && klen == 1)
+        logged += value ? 1 : 100;
+    return RILL_OK;
+}
+
+static void contract_log_restore_counters(const char *type)
+{
+    rill_store_t *s = open_store(type, "hooked");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    logged = 0;
+    rill_store_set_log(s, log_fn, NULL);
+    put(s, "k", "v");
+    CU_ASSERT_EQUAL(rill_store_delete(s, "k", 1), RILL_OK);
+    CU_ASSERT_EQUAL(logged, 101);
+    rill_store_abort(s);
+    rill_store_set_log(s, NULL, NULL);
+    /* restore: 25,000 records in batches, then the offset */
+    char err[256];
+    for (int i = 0; i < 25000; i++) {
+        char k[16];
+        int kl = snprintf(k, sizeof k, "r%05d", i);
+        CU_ASSERT_EQUAL_FATAL(rill_store_restore_put(s, k, (size_t)kl, "x", 1), RILL_OK);
+    }
+    CU_ASSERT_EQUAL(rill_store_restore_put(s, "r00007", 6, NULL, 0), RILL_OK); /* a delete */
+    CU_ASSERT_EQUAL(rill_store_restore_done(s, 25001, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(rill_store_offset(s), 25001);
+    CU_ASSERT_EQUAL(rill_store_count(s), 24999);
+    CU_ASSERT(has(s, "r00007", NULL));
+    int64_t n = 0;
+    CU_ASSERT_EQUAL(rill_store_add_i64(s, "c", 1, 5, &n), RILL_OK);
+    CU_ASSERT_EQUAL(rill_store_add_i64(s, "c", 1, -7, &n), RILL_OK);
+    CU_ASSERT_EQUAL(n, -2);
+    CU_ASSERT_EQUAL(rill_store_get_i64(s, "c", 1, &n), RILL_OK);
+    CU_ASSERT_EQUAL(n, -2);
+    CU_ASSERT_EQUAL(rill_store_put_i64(s, "m", 1, INT64_MAX), RILL_OK);
+    CU_ASSERT_EQUAL(rill_store_add_i64(s, "m", 1, 1, &n), RILL_ERR_INVALID);
+    CU_ASSERT_EQUAL(rill_store_get_i64(s, "r00001", 6, &n), RILL_ERR_INVALID); /* not 8 bytes */
+    rill_store_free(s);
+}
+
+/* A seeded random sequence of puts, deletes, commits and aborts against a
+ * plain array model; then a full iteration must match the model. */
+#define MODEL_KEYS 200
+static void contract_random(const char *type)
+{
+    rill_store_t *s = open_store(type, "random");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    int committed[MODEL_KEYS], pending[MODEL_KEYS]; /* -1 absent, else value */
+    for (int i = 0; i < MODEL_KEYS; i++)
+        committed[i] = pending[i] = -1;
+    unsigned seed = 12345;
+    char err[256];
+    for (int step = 0; step < 20000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        int k = (int)(seed >> 8) % MODEL_KEYS, op = (int)(seed >> 20) % 20;
+        char key[16], val[16];
+        int kl = snprintf(key, sizeof key, "k%03d", k);
+        if (op < 10) {
+            int vl = snprintf(val, sizeof val, "%d", step);
+            rill_store_put(s, key, (size_t)kl, val, (size_t)vl);
+            pending[k] = step;
+        } else if (op < 16) {
+            rill_store_delete(s, key, (size_t)kl);
+            pending[k] = -2;
+        } else if (op < 19) {
+            rill_store_commit(s, step, err, sizeof err);
+            for (int i = 0; i < MODEL_KEYS; i++)
+                if (pending[i] != -1) {
+                    committed[i] = pending[i] == -2 ? -1 : pending[i];
+                    pending[i] = -1;
+                }
+        } else {
+            rill_store_abort(s);
+            for (int i = 0; i < MODEL_KEYS; i++)
+                pending[i] = -1;
+        }
+    }
+    /* what a reader sees now: pending over committed */
+    char want[8192], got[8192];
+    size_t used = 0;
+    for (int i = 0; i < MODEL_KEYS; i++) {
+        int v = pending[i] == -2 ? -1 : pending[i] != -1 ? pending[i] : committed[i];
+        if (v >= 0)
+            used += (size_t)snprintf(want + used, sizeof want - used, "k%03d=%d,", i, v);
+    }
+    collect(rill_store_range(s, NULL, 0, NULL, 0), got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    rill_store_abort(s);
+    used = 0;
+    for (int i = 0; i < MODEL_KEYS; i++)
+        if (committed[i] >= 0)
+            used += (size_t)snprintf(want + used, sizeof want - used, "k%03d=%d,", i, committed[i]);
+    collect(rill_store_range(s, NULL, 0, NULL, 0), got, sizeof got);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    rill_store_free(s);
+}
+
+static void test_memory_basics(void) { contract_basics("memory"); }
+static void test_rocksdb_basics(void) { contract_basics("rocksdb"); }
+static void test_memory_iteration(void) { contract_iteration("memory"); }
+static void test_rocksdb_iteration(void) { contract_iteration("rocksdb"); }
+static void test_memory_log_restore(void) { contract_log_restore_counters("memory"); }
+static void test_rocksdb_log_restore(void) { contract_log_restore_counters("rocksdb"); }
+static void test_memory_random(void) { contract_random("memory"); }
+static void test_rocksdb_random(void) { contract_random("rocksdb"); }
+
+static void test_rocksdb_reopen_sees_committed_only(void)
+{
+    rill_store_t *s = open_store("rocksdb", "reopen");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    put(s, "kept", "1");
+    commit(s, 42);
+    put(s, "lost", "2");  /* never committed */
+    rill_store_free(s);
+    s = open_store("rocksdb", "reopen");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT(has(s, "kept", "1"));
+    CU_ASSERT(has(s, "lost", NULL));
+    CU_ASSERT_EQUAL(rill_store_offset(s), 42);
+    rill_store_free(s);
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/rocksdb-reopen", dir);
+    CU_ASSERT_EQUAL(rill_store_destroy("rocksdb", path, err, sizeof err), RILL_OK);
+    s = open_store("rocksdb", "reopen");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT(has(s, "kept", NULL));
+    CU_ASSERT_EQUAL(rill_store_offset(s), -1);
+    rill_store_free(s);
+}
+
+static void test_unknown_type(void)
+{
+    struct rill_store_opts o = { .type = "leveldb", .path = "/nonexistent" };
+    rill_store_t *s = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL(rill_store_open("x", &o, &s, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown store type 'leveldb'"));
+    rill_store_free(NULL);
+}
+
+static CU_TestInfo tests[] = {
+    { "memory: put/get/delete, commit, abort, close twice", test_memory_basics },
+    { "rocksdb: put/get/delete, commit, abort, close twice", test_rocksdb_basics },
+    { "memory: ordered range and prefix iteration over pending writes", test_memory_iteration },
+    { "rocksdb: ordered range and prefix iteration over pending writes", test_rocksdb_iteration },
+    { "memory: changelog hook, batched restore, counters", test_memory_log_restore },
+    { "rocksdb: changelog hook, batched restore, counters", test_rocksdb_log_restore },
+    { "memory: random operations match a model", test_memory_random },
+    { "rocksdb: random operations match a model", test_rocksdb_random },
+    { "rocksdb: reopen sees committed data only; destroy empties", test_rocksdb_reopen_sees_committed_only },
+    { "unknown store type is a clear error", test_unknown_type },
+    CU_TEST_INFO_NULL,
+};
+RILL_SUITE_FULL("store", tests, setup, teardown)
