@@ -5,6 +5,7 @@
  * first, so chains behave as they would through Kafka (minus batching).
  */
 #include "driver.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,31 @@ struct inst {
     int32_t partition;
     rill_node_t *node;
     struct rill_driver *d;
+    rill_store_t **stores;      /* memory stores, one per granted store */
+    size_t nstores;
 };
+
+static void inst_free(struct inst *in)
+{
+    rill_node_free(in->node);
+    for (size_t i = 0; i < in->nstores; i++)
+        rill_store_free(in->stores[i]);
+    free(in->stores);
+    free(in);
+}
+
+/* Each record is its own transaction in the driver: the processor's store
+ * writes are kept when it accepted or rejected the record, dropped on RETRY. */
+static void inst_settle(struct inst *in, int keep)
+{
+    for (size_t i = 0; i < in->nstores; i++) {
+        char err[256];
+        if (keep)
+            rill_store_commit(in->stores[i], -1, err, sizeof err);
+        else
+            rill_store_abort(in->stores[i]);
+    }
+}
 
 struct rill_driver {
     const struct rill_topology *t;
@@ -133,9 +158,20 @@ static struct inst *instance(rill_driver_t *d, const struct rill_proc_conf *pc, 
     in->pc = pc;
     in->partition = partition;
     in->d = d;
-    in->node = rill_node_new(pc, partition, capture, in, d->err, sizeof d->err);
+    in->stores = calloc(pc->stores.n ? pc->stores.n : 1, sizeof *in->stores);
+    for (size_t i = 0; in->stores && i < pc->stores.n; i++) {
+        struct rill_store_opts o = { .type = "memory" };
+        if (rill_store_open(pc->stores.v[i], &o, &in->stores[i], d->err, sizeof d->err) != RILL_OK)
+            break;
+        in->nstores++;
+    }
+    /* Stores are bound before init, so that init may already use them. */
+    in->node = in->stores && in->nstores == pc->stores.n
+                   ? rill_node_new_bound(pc, partition, capture, in, pc->stores.v, in->stores,
+                                         in->nstores, d->err, sizeof d->err)
+                   : NULL;
     if (!in->node) {
-        free(in);
+        inst_free(in);
         return NULL;
     }
     d->insts[d->ninsts++] = in;
@@ -170,6 +206,7 @@ static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition
         }
         rill_proc_result_t res;
         ret = rill_node_process(in->node, rec, &res);
+        inst_settle(in, ret == RILL_OK && res != RILL_PROC_RETRY);
         if (ret == RILL_OK && res == RILL_PROC_RETRY)
             ret = RILL_ERR_RETRY;
     }
@@ -220,10 +257,25 @@ rill_err_t rill_driver_advance_wall_clock(rill_driver_t *d, int64_t ms)
     for (size_t i = 0; i < d->ninsts; i++) {
         rill_proc_result_t res;
         rill_err_t err = rill_node_tick(d->insts[i]->node, d->wall_ms, &res);
+        inst_settle(d->insts[i], err == RILL_OK && res != RILL_PROC_RETRY);
         if (err != RILL_OK)
             return err;
     }
     return RILL_OK;
+}
+
+rill_store_t *rill_driver_store(rill_driver_t *d, const char *processor, const char *store,
+                               int32_t partition)
+{
+    for (size_t i = 0; i < d->ninsts; i++) {
+        struct inst *in = d->insts[i];
+        if (strcmp(in->pc->name, processor) || in->partition != partition)
+            continue;
+        for (size_t k = 0; k < in->nstores; k++)
+            if (!strcmp(in->pc->stores.v[k], store))
+                return in->stores[k];
+    }
+    return NULL;
 }
 
 size_t rill_driver_count(const rill_driver_t *d, const char *topic)
@@ -246,10 +298,8 @@ void rill_driver_free(rill_driver_t *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->ninsts; i++) {
-        rill_node_free(d->insts[i]->node);
-        free(d->insts[i]);
-    }
+    for (size_t i = 0; i < d->ninsts; i++)
+        inst_free(d->insts[i]);
     free(d->insts);
     for (size_t i = 0; i < d->ncap; i++) {
         struct rill_captured *c = &d->cap[i];

@@ -51,6 +51,13 @@ rill_err_t rill_driver_advance_wall_clock(rill_driver_t *d, int64_t ms);
 size_t rill_driver_count(const rill_driver_t *d, const char *topic);
 const struct rill_captured *rill_driver_get(const rill_driver_t *d, const char *topic, size_t i);
 
+/* The memory store `store` of processor's instance for partition, or NULL
+ * when that instance has not been created (no record reached it yet). Each
+ * granted store is a memory store; a record's writes are committed when the
+ * processor accepts or rejects it and dropped when it asks for a retry. */
+rill_store_t *rill_driver_store(rill_driver_t *d, const char *processor, const char *store,
+                               int32_t partition);
+
 /* Kafka's murmur2 partitioner: the partition of key among cnt partitions. */
 int32_t rill_partition_murmur2(const void *key, size_t len, int32_t cnt);
 

@@ -50,6 +50,14 @@ rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
 rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
                            void *emit_opaque, char *errstr, size_t errsz)
 {
+    return rill_node_new_bound(pc, partition, emit, emit_opaque, NULL, NULL, 0, errstr, errsz);
+}
+
+rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partition,
+                                 rill_emit_fn emit, void *emit_opaque, char *const *names,
+                                 rill_store_t **stores, size_t nstores, char *errstr,
+                                 size_t errsz)
+{
     rill_node_t *n = calloc(1, sizeof *n);
     if (!n) {
         snprintf(errstr, errsz, "out of memory");
@@ -60,6 +68,16 @@ rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, r
     n->emit = emit;
     n->emit_opaque = emit_opaque;
     n->stream_time = INT64_MIN;
+    if (nstores) {
+        n->stores = calloc(nstores, sizeof *n->stores);
+        if (!n->stores) {
+            snprintf(errstr, errsz, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < nstores; i++)
+            n->stores[i] = (struct rill_store_binding){ names[i], stores[i] };
+        n->nstores = nstores;
+    }
     if (rill_node_resolve(pc, &n->def, &n->dl, errstr, errsz) != RILL_OK)
         goto fail;
     if (n->def->conf_size) {
@@ -87,18 +105,6 @@ fail:
     n->state = NULL; /* a failed init cleans up after itself: no close */
     rill_node_free(n);
     return NULL;
-}
-
-rill_err_t rill_node_bind_store(rill_node_t *n, const char *name, rill_store_t *store)
-{
-    struct rill_store_binding *b = realloc(n->stores, (n->nstores + 1) * sizeof *b);
-    if (!b)
-        return RILL_ERR_NOMEM;
-    n->stores = b;
-    b[n->nstores].name = name;
-    b[n->nstores].store = store;
-    n->nstores++;
-    return RILL_OK;
 }
 
 static void held_clear(rill_node_t *n)

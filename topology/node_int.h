@@ -72,8 +72,12 @@ rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
 rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
                            void *emit_opaque, char *errstr, size_t errsz);
 
-/* Gives a store to the node under name; the node does not own it. */
-rill_err_t rill_node_bind_store(rill_node_t *n, const char *name, rill_store_t *store);
+/* Same, with the granted stores bound before init runs (names[i] ->
+ * stores[i]); the node does not own them. */
+rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partition,
+                                 rill_emit_fn emit, void *emit_opaque, char *const *names,
+                                 rill_store_t **stores, size_t nstores, char *errstr,
+                                 size_t errsz);
 
 /* Hands rec to the processor and stores its verdict in *res. What it
  * forwards is held back until it returns: on RILL_PROC_OK the held records are
