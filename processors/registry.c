@@ -10,11 +10,17 @@
 extern const struct rill_processor_def rill_proc_passthrough;
 extern const struct rill_processor_def rill_proc_filter;
 extern const struct rill_processor_def rill_proc_route;
+extern const struct rill_processor_def rill_proc_count;
+extern const struct rill_processor_def rill_proc_sum;
+extern const struct rill_processor_def rill_proc_latest;
 
 static const struct rill_processor_def *const builtins[] = {
     &rill_proc_passthrough,
     &rill_proc_filter,
     &rill_proc_route,
+    &rill_proc_count,
+    &rill_proc_sum,
+    &rill_proc_latest,
 };
 
 const struct rill_processor_def *rill_proc_lookup(const char *name)

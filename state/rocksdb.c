@@ -51,7 +51,7 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
     if (!r)
         return RILL_ERR_NOMEM;
     r->opts = rocksdb_options_create();
-    rocksdb_options_set_create_if_missing(r->opts, 1);
+    rocksdb_options_set_create_if_missing(r->opts, !o->readonly);
     rocksdb_options_set_max_open_files(r->opts, 64);
     rocksdb_options_set_keep_log_file_num(r->opts, 2);
     if (o->write_buffer_bytes) {
@@ -67,7 +67,8 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
     r->wo = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(r->wo, 0);
     char *err = NULL;
-    r->db = rocksdb_open(r->opts, o->path, &err);
+    r->db = o->readonly ? rocksdb_open_for_read_only(r->opts, o->path, 0, &err)
+                        : rocksdb_open(r->opts, o->path, &err);
     if (err) {
         snprintf(errstr, errsz, "cannot open rocksdb at '%s': %s", o->path, err);
         free(err);

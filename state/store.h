@@ -60,6 +60,8 @@ struct rill_store_opts {
     const char *path;          /* directory of an on-disk store */
     size_t write_buffer_bytes; /* memtable size for this store; 0: backend default */
     void *block_cache;         /* a shared rocksdb_cache_t, or NULL */
+    int readonly;              /* open an on-disk store read-only (a running
+                                  instance may hold it: `rill state`) */
 };
 
 /* Receives every write (value NULL for a delete), for the changelog. */

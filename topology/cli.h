@@ -16,5 +16,6 @@ struct rill_cli_cmd {
 int rill_cmd_version(int argc, char **argv);
 int rill_cmd_validate(int argc, char **argv);
 int rill_cmd_run(int argc, char **argv);
+int rill_cmd_state(int argc, char **argv);
 
 #endif

@@ -945,7 +945,8 @@ static rill_err_t load_root(struct loader *L, struct rill_topology *t, const str
 {
     static const char *const known[] = {
         "application.id", "processing.guarantee", "commit.interval.ms", "state.dir",
-        "num.stream.threads", "kafka", "topics", "stores", "processors", "sinks", NULL,
+        "num.stream.threads", "state.memory.bytes", "kafka", "topics", "stores", "processors",
+        "sinks", NULL,
     };
     rill_err_t err;
     if (!root)
@@ -982,6 +983,9 @@ static rill_err_t load_root(struct loader *L, struct rill_topology *t, const str
         } else if (key_is(k, "num.stream.threads")) {
             if (!(err = get_int(L, k, v, "", 1, INT_MAX, &n)))
                 t->num_stream_threads = (int)n;
+        } else if (key_is(k, "state.memory.bytes")) {
+            if (!(err = get_int(L, k, v, "", 4 << 20, INT64_MAX, &n)))
+                t->state_memory_bytes = n;
         } else if (key_is(k, "kafka")) {
             err = get_kvmap(L, k, v, "", &t->kafka);
         } else if (key_is(k, "topics")) {
@@ -1037,6 +1041,7 @@ rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
         return nomem(&L, 1, 1);
     }
     t->num_stream_threads = 1;
+    t->state_memory_bytes = 64 << 20;
     t->guarantee = RILL_EXACTLY_ONCE_V2;
     if (!(t->path = strdup(L.name)))
         err = nomem(&L, 1, 1);

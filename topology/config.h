@@ -84,6 +84,7 @@ struct rill_topology {
     int64_t commit_interval_ms;  /* default 100 under exactly-once, 30000 otherwise */
     char *state_dir;          /* default "/var/lib/rill" */
     int num_stream_threads;   /* default 1 */
+    int64_t state_memory_bytes; /* RocksDB budget of the process, default 64 MiB (min 4 MiB) */
     struct rill_kvlist kafka; /* passed as-is to librdkafka */
     struct rill_topic_conf *topics;
     size_t ntopics;

@@ -10,12 +10,14 @@
 #include "engine.h"
 #include "log.h"
 #include "node_int.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <rocksdb/c.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,9 +39,21 @@ struct tp {                     /* one input topic-partition of a task */
     int64_t next;               /* next offset to commit; -1 nothing processed */
 };
 
+struct tstore {                 /* one granted store of a task */
+    struct sthread *st;
+    struct task *t;
+    rill_store_t *store;
+    char changelog[300];        /* "" when the store has no changelog */
+    int64_t cl_last;            /* last changelog offset delivered in this
+                                   transaction; -1 none */
+};
+
 struct task {
     int32_t partition;
     rill_node_t *node;
+    struct tstore *stores;
+    size_t nstores;
+    int lock_fd;
     struct tp *tps;
     size_t ntps;
     rd_kafka_message_t *pending; /* a record the processor asked to retry */
@@ -54,6 +68,7 @@ struct sthread {
     pthread_t tid;
     int started;
     rd_kafka_t *consumer, *producer;
+    rd_kafka_t *restorer;       /* group-less consumer reading changelogs */
     char group[300], txnid[400];
     struct task **tasks;
     size_t ntasks;
@@ -72,6 +87,8 @@ struct rill_engine {
     size_t nthreads;
     char instance_id[64];
     int lock_fd;
+    rocksdb_cache_t *cache;     /* shared block cache: half of state.memory.bytes */
+    size_t write_buffer;        /* memtable size per store */
 };
 
 static int64_t now_ms(void)
@@ -148,6 +165,11 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct sthread *st = opaque;
     (void)rk;
+    if (!m->err && m->_private) { /* a changelog record: remember how far it got */
+        struct tstore *ts = m->_private;
+        if (m->offset > ts->cl_last)
+            ts->cl_last = m->offset;
+    }
     if (m->err) {
         atomic_store(&st->produce_failed, 1);
         rill_log(RILL_LOG_WARN, "engine", "delivery failed|processor=%s topic=%s error=\"%s\"",
@@ -212,23 +234,215 @@ static void task_free(struct task *t)
     rill_node_free(t->node);
     if (t->pending)
         rd_kafka_message_destroy(t->pending);
+    for (size_t i = 0; i < t->nstores; i++)
+        rill_store_free(t->stores[i].store);
+    free(t->stores);
     free(t->tps);
+    if (t->lock_fd >= 0)
+        close(t->lock_fd); /* releases the task directory's lock */
     free(t);
+}
+
+static int mkdirs(const char *path);
+
+/* The store's changelog: every write also goes there, inside the
+ * transaction, to the partition of the task. */
+static rill_err_t changelog_write(void *opaque, const char *store, const void *key, size_t klen,
+                                  const void *value, size_t vlen)
+{
+    struct tstore *ts = opaque;
+    (void)store;
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            ts->st->producer, RD_KAFKA_V_TOPIC(ts->changelog), RD_KAFKA_V_PARTITION(ts->t->partition),
+            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)value, value ? vlen : 0),
+            RD_KAFKA_V_OPAQUE(ts), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (!err)
+            return RILL_OK;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rill_log(RILL_LOG_WARN, "state", "changelog write failed|store=%s error=\"%s\"",
+                     rill_store_name(ts->store), rd_kafka_err2str(err));
+            return RILL_ERR_KAFKA;
+        }
+        rd_kafka_poll(ts->st->producer, 10);
+    }
+}
+
+/* Replays the changelog from the store's offset (or from the start) to its
+ * end under read_committed, in batches; a store whose offset the changelog
+ * cannot serve (ahead of its end: a foreign store; behind its start) is
+ * wiped and restored in full. */
+static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *path,
+                          const struct rill_store_opts *o, char *errstr, size_t errsz)
+{
+    int32_t p = ts->t->partition;
+    int64_t lo = 0, hi = 0, from = rill_store_offset(ts->store);
+    rd_kafka_resp_err_t qerr =
+        rd_kafka_query_watermark_offsets(st->restorer, ts->changelog, p, &lo, &hi, 15000);
+    if (qerr) {
+        snprintf(errstr, errsz, "cannot read the end of changelog '%s' [%d]: %s", ts->changelog,
+                 (int)p, rd_kafka_err2str(qerr));
+        return RILL_ERR_KAFKA;
+    }
+    if (from > hi || (from >= 0 && from < lo)) {
+        rill_log(RILL_LOG_WARN, "state", "store does not match its changelog, full restore|store=%s"
+                 " partition=%d offset=%" PRId64 " changelog=%" PRId64 "..%" PRId64,
+                 rill_store_name(ts->store), (int)p, from, lo, hi);
+        char name[256];
+        snprintf(name, sizeof name, "%s", rill_store_name(ts->store));
+        rill_store_free(ts->store);
+        ts->store = NULL;
+        if (path)
+            rill_store_destroy(o->type, path, errstr, errsz);
+        rill_err_t err = rill_store_open(name, o, &ts->store, errstr, errsz);
+        if (err != RILL_OK)
+            return err;
+        from = -1;
+    }
+    int64_t start = now_ms(), next = from < 0 ? lo : from, replayed = 0;
+    if (next < hi) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(st->restorer, ts->changelog, NULL);
+        if (rd_kafka_consume_start(rkt, p, next) == -1) {
+            snprintf(errstr, errsz, "cannot read changelog '%s' [%d]: %s", ts->changelog, (int)p,
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            rd_kafka_topic_destroy(rkt);
+            return RILL_ERR_KAFKA;
+        }
+        rill_err_t err = RILL_OK;
+        for (int eof = 0; !eof && err == RILL_OK && !atomic_load(&st->e->stop);) {
+            rd_kafka_message_t *m = rd_kafka_consume(rkt, p, 1000);
+            if (!m)
+                continue;
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                next = m->offset;
+                eof = 1;
+            } else if (m->err) {
+                snprintf(errstr, errsz, "reading changelog '%s' [%d]: %s", ts->changelog, (int)p,
+                         rd_kafka_message_errstr(m));
+                err = RILL_ERR_KAFKA;
+            } else {
+                err = rill_store_restore_put(ts->store, m->key, m->key_len, m->payload, m->len);
+                next = m->offset + 1;
+                if (++replayed % 100000 == 0)
+                    rill_log(RILL_LOG_INFO, "state", "restoring|store=%s partition=%d replayed=%" PRId64
+                             " at=%" PRId64 " end=%" PRId64, rill_store_name(ts->store), (int)p,
+                             replayed, next, hi);
+            }
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_consume_stop(rkt, p);
+        rd_kafka_topic_destroy(rkt);
+        if (err != RILL_OK)
+            return err;
+        if (atomic_load(&st->e->stop)) {
+            snprintf(errstr, errsz, "stopped while restoring");
+            return RILL_ERR_STATE;
+        }
+    }
+    rill_err_t err = rill_store_restore_done(ts->store, next, errstr, errsz);
+    if (err == RILL_OK)
+        rill_log(RILL_LOG_INFO, "state", "store restored|store=%s partition=%d replayed=%" PRId64
+                 " from=%" PRId64 " to=%" PRId64 " full=%s ms=%" PRId64, rill_store_name(ts->store),
+                 (int)p, replayed, from, next, from < 0 ? "true" : "false", now_ms() - start);
+    return err;
+}
+
+static const struct rill_store_conf *store_conf(const struct rill_topology *t, const char *name)
+{
+    for (size_t i = 0; i < t->nstores; i++)
+        if (!strcmp(t->stores[i].name, name))
+            return &t->stores[i];
+    return NULL;
+}
+
+/* Opens, restores and hooks up the task's stores under
+ * <state.dir>/<application.id>/<processor>-<partition>/<store>, with the task
+ * directory locked against another process. */
+static rill_err_t task_stores(struct sthread *st, struct task *t, char *err, size_t errsz)
+{
+    const struct rill_topology *top = st->e->t;
+    const struct rill_proc_conf *pc = st->pc;
+    if (!pc->stores.n)
+        return RILL_OK;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s/%s-%d", top->state_dir, top->application_id, pc->name,
+             (int)t->partition);
+    if (mkdirs(dir)) {
+        snprintf(err, errsz, "cannot create task directory '%s': %s", dir, strerror(errno));
+        return RILL_ERR_IO;
+    }
+    char lock[1100];
+    snprintf(lock, sizeof lock, "%s/.lock", dir);
+    t->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (t->lock_fd < 0 || flock(t->lock_fd, LOCK_EX | LOCK_NB)) {
+        snprintf(err, errsz, "task directory '%s' is locked by another process", dir);
+        return RILL_ERR_STATE;
+    }
+    t->stores = calloc(pc->stores.n, sizeof *t->stores);
+    if (!t->stores)
+        return RILL_ERR_NOMEM;
+    for (size_t i = 0; i < pc->stores.n; i++) {
+        const char *name = pc->stores.v[i];
+        const struct rill_store_conf *sc = store_conf(top, name);
+        struct tstore *ts = &t->stores[i];
+        ts->st = st;
+        ts->t = t;
+        ts->cl_last = -1;
+        if (!sc || sc->changelog)
+            snprintf(ts->changelog, sizeof ts->changelog, "%s-%s-changelog", top->application_id,
+                     name);
+        char path[1300];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        struct rill_store_opts o = {
+            .type = sc && sc->type ? sc->type : "rocksdb", .path = path,
+            .write_buffer_bytes = st->e->write_buffer, .block_cache = st->e->cache,
+        };
+        int on_disk = strcmp(o.type, "memory") != 0;
+        rill_err_t e = rill_store_open(name, &o, &ts->store, err, errsz);
+        if (e == RILL_ERR_STATE && on_disk) {
+            /* unreadable: start over from the changelog */
+            rill_log(RILL_LOG_WARN, "state", "store unreadable, full restore|store=%s path=%s error=\"%s\"",
+                     name, path, err);
+            rill_store_destroy(o.type, path, err, errsz);
+            e = rill_store_open(name, &o, &ts->store, err, errsz);
+        }
+        if (e != RILL_OK)
+            return e;
+        t->nstores++;
+        if (ts->changelog[0]) {
+            e = restore(st, ts, on_disk ? path : NULL, &o, err, errsz);
+            if (e != RILL_OK)
+                return e;
+            rill_store_set_log(ts->store, changelog_write, ts);
+        }
+    }
+    return RILL_OK;
 }
 
 static struct task *task_new(struct sthread *st, int32_t partition)
 {
-    char err[512];
+    char err[1200];
     struct task *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->partition = partition;
+    t->lock_fd = -1;
     t->ntps = st->pc->inputs.n;
     t->tps = calloc(t->ntps, sizeof *t->tps);
-    t->node = rill_node_new(st->pc, partition, emit, st, err, sizeof err);
-    if (!t->tps || !t->node) {
+    rill_err_t e = t->tps ? task_stores(st, t, err, sizeof err) : RILL_ERR_NOMEM;
+    if (e == RILL_OK) {
+        char *names[64];
+        rill_store_t *stores[64];
+        for (size_t i = 0; i < t->nstores && i < 64; i++) {
+            names[i] = st->pc->stores.v[i];
+            stores[i] = t->stores[i].store;
+        }
+        t->node = rill_node_new_bound(st->pc, partition, emit, st, names, stores,
+                                      t->nstores < 64 ? t->nstores : 64, err, sizeof err);
+    }
+    if (e != RILL_OK || !t->node) {
         rill_log(RILL_LOG_ERROR, "task", "cannot create task|processor=%s partition=%" PRId32
-                 " error=\"%s\"", st->pc->name, partition, t->node ? "out of memory" : err);
+                 " error=\"%s\"", st->pc->name, partition, e == RILL_ERR_NOMEM ? "out of memory" : err);
         task_free(t);
         return NULL;
     }
@@ -240,8 +454,39 @@ static struct task *task_new(struct sthread *st, int32_t partition)
     return t;
 }
 
+/* After the Kafka transaction committed: the stores take their pending
+ * writes and the changelog offset they now reflect, atomically. */
+static void stores_commit(struct sthread *st)
+{
+    for (size_t i = 0; i < st->ntasks; i++)
+        for (size_t k = 0; k < st->tasks[i]->nstores; k++) {
+            struct tstore *ts = &st->tasks[i]->stores[k];
+            char err[256];
+            if (rill_store_commit(ts->store, ts->cl_last >= 0 ? ts->cl_last + 1 : -1, err,
+                                  sizeof err) != RILL_OK) {
+                /* The changelog has it; the next assignment replays the tail. */
+                rill_log(RILL_LOG_ERROR, "state", "store commit failed, rejoining|store=%s error=\"%s\"",
+                         rill_store_name(ts->store), err);
+                st->rebuild = 1;
+            }
+            ts->cl_last = -1;
+        }
+}
+
+static void stores_abort(struct sthread *st)
+{
+    for (size_t i = 0; i < st->ntasks; i++)
+        for (size_t k = 0; k < st->tasks[i]->nstores; k++) {
+            rill_store_abort(st->tasks[i]->stores[k].store);
+            st->tasks[i]->stores[k].cl_last = -1;
+        }
+}
+
 static void tasks_drop_all(struct sthread *st)
 {
+    /* Delivery reports carry tstore pointers: serve them all first. */
+    if (st->producer)
+        rd_kafka_flush(st->producer, 10000);
     for (size_t i = 0; i < st->ntasks; i++)
         task_free(st->tasks[i]);
     free(st->tasks);
@@ -286,6 +531,7 @@ static void offsets_committed(struct sthread *st)
  * was processed since: the records will be consumed and processed again. */
 static void rewind_all(struct sthread *st)
 {
+    stores_abort(st); /* their pending writes belong to the records replayed */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < st->ntasks; i++) {
         struct task *t = st->tasks[i];
@@ -348,6 +594,8 @@ static void txn_abort(struct sthread *st, const char *why)
     atomic_store(&st->produce_failed, 0);
     if (!st->rebuild)
         rewind_all(st);
+    else
+        stores_abort(st);
 }
 
 /* Classifies a transactional error: 0 retry, 1 abort, 2 fatal. */
@@ -397,6 +645,7 @@ static int commit(struct sthread *st)
                 rc = -1;
             } else {
                 offsets_committed(st);
+                stores_commit(st);
                 st->commits++;
             }
         }
@@ -419,6 +668,7 @@ static int commit(struct sthread *st)
         if (!e) {
             st->txn_open = 0;
             offsets_committed(st);
+            stores_commit(st);
             st->commits++;
             return 0;
         }
@@ -555,6 +805,10 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 static void clients_destroy(struct sthread *st)
 {
+    if (st->restorer) {
+        rd_kafka_destroy(st->restorer);
+        st->restorer = NULL;
+    }
     if (st->consumer) {
         rd_kafka_consumer_close(st->consumer);
         rd_kafka_destroy(st->consumer);
@@ -615,6 +869,25 @@ static int clients_create(struct sthread *st, char *errstr, size_t errsz)
     if (!st->consumer) {
         rd_kafka_conf_destroy(cc);
         return -1;
+    }
+    if (st->pc->stores.n) {
+        /* Changelogs are read partition by partition, outside the group. */
+        rd_kafka_conf_t *rc = client_conf(st, 1, errstr, errsz);
+        if (!rc)
+            return -1;
+        rd_kafka_conf_set_opaque(rc, st);
+        rd_kafka_conf_set_error_cb(rc, error_cb);
+        if (conf_set(rc, "isolation.level", "read_committed", errstr, errsz) ||
+            conf_set(rc, "enable.partition.eof", "true", errstr, errsz) ||
+            conf_set(rc, "enable.auto.commit", "false", errstr, errsz)) {
+            rd_kafka_conf_destroy(rc);
+            return -1;
+        }
+        st->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, errsz);
+        if (!st->restorer) {
+            rd_kafka_conf_destroy(rc);
+            return -1;
+        }
     }
     rd_kafka_poll_set_consumer(st->consumer);
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)st->pc->inputs.n);
@@ -864,10 +1137,19 @@ static rill_err_t probe(struct sthread *st, char *errstr, size_t errsz)
         ret = pr.auth_failed ? RILL_ERR_AUTH : RILL_ERR_KAFKA;
         goto out;
     }
-    const struct rill_strlist *lists[2] = { &st->pc->inputs, &st->pc->outputs };
-    for (int l = 0; l < 2 && ret == RILL_OK; l++)
+    const struct rill_strlist *lists[3] = { &st->pc->inputs, &st->pc->outputs, &st->pc->stores };
+    static const char *const kinds[3] = { "input", "output", "changelog" };
+    for (int l = 0; l < 3 && ret == RILL_OK; l++)
         for (size_t i = 0; i < lists[l]->n && ret == RILL_OK; i++) {
             const char *name = lists[l]->v[i];
+            char cl[300];
+            if (l == 2) {
+                const struct rill_store_conf *sc = store_conf(st->e->t, name);
+                if (sc && !sc->changelog)
+                    continue;
+                snprintf(cl, sizeof cl, "%s-%s-changelog", st->e->t->application_id, name);
+                name = cl;
+            }
             int found = 0;
             for (int k = 0; k < md->topic_cnt; k++)
                 if (!strcmp(md->topics[k].topic, name) && !md->topics[k].err)
@@ -876,7 +1158,7 @@ static rill_err_t probe(struct sthread *st, char *errstr, size_t errsz)
                 snprintf(errstr, errsz,
                          "processor '%s': %s topic '%s' does not exist or user '%s' may not "
                          "describe it (run 'rill apply')",
-                         st->pc->name, l ? "output" : "input", name, user ? user : "(none)");
+                         st->pc->name, kinds[l], name, user ? user : "(none)");
                 ret = RILL_ERR_NOTFOUND;
             }
         }
@@ -963,6 +1245,12 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
     e->t = t;
     e->eos = t->guarantee == RILL_EXACTLY_ONCE_V2;
     e->lock_fd = -1;
+    /* One RocksDB budget for the process: half block cache (shared by every
+     * store), half memtables (each store gets 1/16 of the budget, at least
+     * 1 MiB, as RocksDB 7.8's C API has no write-buffer manager). */
+    size_t budget = (size_t)t->state_memory_bytes;
+    e->cache = rocksdb_cache_create_lru(budget / 2);
+    e->write_buffer = budget / 16 > (1u << 20) ? budget / 16 : (1u << 20);
     e->nthreads = t->nprocs * (size_t)t->num_stream_threads;
     e->threads = calloc(e->nthreads ? e->nthreads : 1, sizeof *e->threads);
     if (!e->threads) {
@@ -1026,6 +1314,8 @@ void rill_engine_free(rill_engine_t *e)
         return;
     if (e->lock_fd >= 0)
         close(e->lock_fd);
+    if (e->cache)
+        rocksdb_cache_destroy(e->cache);
     free(e->threads);
     free(e);
 }
