@@ -50,7 +50,7 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit \
-	test-integration test-chaos clean check-deps
+	test-integration test-chaos bench-restore clean check-deps
 .DEFAULT_GOAL := all
 
 all: check-deps rill
@@ -124,6 +124,16 @@ test-unit: check-deps $(UNIT)
 
 test-integration: check-deps $(IT) $(RILL) stack-up
 	RILL_BIN=$(RILL) $(IT)
+
+# Benchmarks (not part of `make test`): restore after a crash and after
+# losing the state directory, against a raw changelog consume.
+BENCH_RESTORE := $(B)/bench/restore
+$(BENCH_RESTORE): $(call obj,bench/restore.c $(TESTLIB_SRCS)) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+
+bench-restore: check-deps $(BENCH_RESTORE) $(RILL) stack-up
+	RILL_BIN=$(RILL) $(BENCH_RESTORE)
 
 # The chaos tier at full size: 100,000 records through the kill loops.
 test-chaos: check-deps $(IT) $(RILL) stack-up

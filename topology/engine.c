@@ -767,8 +767,11 @@ static void on_revoke(struct sthread *st, rd_kafka_topic_partition_list_t *parts
     } else {
         commit(st);
     }
-    rill_log(RILL_LOG_INFO, "engine", "partitions %s|processor=%s thread=%d count=%d",
-             lost ? "lost" : "revoked", st->pc->name, st->idx, parts->cnt);
+    /* Lost: the group moved on to a newer generation without this member (a
+     * zombie, KIP-447); whatever it had in flight was aborted above. */
+    rill_log(lost ? RILL_LOG_WARN : RILL_LOG_INFO, "engine",
+             "partitions %s|processor=%s thread=%d count=%d%s", lost ? "lost" : "revoked",
+             st->pc->name, st->idx, parts->cnt, lost ? " fenced=true" : "");
     /* Eager protocol: everything goes; the next assignment recreates tasks. */
     tasks_drop_all(st);
     rd_kafka_assign(st->consumer, NULL);
@@ -857,6 +860,21 @@ static int clients_create(struct sthread *st, char *errstr, size_t errsz)
     rd_kafka_conf_set_opaque(cc, st);
     rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
     rd_kafka_conf_set_error_cb(cc, error_cb);
+    /* Static membership (KIP-345) when the topology asks for it: every
+     * consumer needs its own stable id, so the given one is a prefix. A
+     * restarted instance then takes its partitions back without a rebalance
+     * and without waiting out its dead self's session. */
+    const char *gii = rill_kvlist_get(&st->pc->kafka, "group.instance.id");
+    if (!gii)
+        gii = rill_kvlist_get(&st->e->t->kafka, "group.instance.id");
+    if (gii) {
+        char id[512];
+        snprintf(id, sizeof id, "%s.%s-%d", gii, st->pc->name, st->idx);
+        if (conf_set(cc, "group.instance.id", id, errstr, errsz)) {
+            rd_kafka_conf_destroy(cc);
+            return -1;
+        }
+    }
     if (conf_set(cc, "group.id", st->group, errstr, errsz) ||
         conf_set(cc, "enable.auto.commit", "false", errstr, errsz) ||
         conf_set(cc, "enable.auto.offset.store", "false", errstr, errsz) ||
