@@ -138,6 +138,7 @@ bench-restore: check-deps $(BENCH_RESTORE) $(RILL) stack-up
 # The chaos tier at full size: 100,000 records through the kill loops.
 test-chaos: check-deps $(IT) $(RILL) stack-up
 	EOS_RECORDS=100000 RILL_BIN=$(RILL) $(IT) eos
+	EOS_RECORDS=100000 RILL_BIN=$(RILL) $(IT) state
 
 test: check-deps rill $(UNIT) $(IT)
 	$(Q)$(MAKE) --no-print-directory test-unit

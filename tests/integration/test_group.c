@@ -146,7 +146,34 @@ static void test_startup_failures(void)
     CU_ASSERT_EQUAL(system("rm -rf /tmp/rill-it-start-state"), 0);
 }
 
+/* Two signals while stopped: both are pending when it resumes, and the second
+ * must end the process at once (130) instead of waiting for the drain. */
+static void test_second_signal_exits_at_once(void)
+{
+    struct it_scenario s;
+    CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "signals", 100, 100, 0, "passthrough",
+                                           "exactly_once_v2", 1000, ""),
+                          0);
+    char log[256];
+    snprintf(log, sizeof log, "%s/rill-0.log", s.dir);
+    pid_t pid = start(&s, 0);
+    CU_ASSERT_FATAL(it_file_wait(log, "partitions assigned", 1, 60000) >= 1);
+    kill(pid, SIGSTOP);
+    kill(pid, SIGTERM);
+    kill(pid, SIGINT);
+    int status = it_rill_stop(pid, SIGCONT, 30000);
+    CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 130);
+    CU_ASSERT_EQUAL(it_file_count(log, "second signal, exiting now"), 1);
+    /* and a single signal drains and exits 0 */
+    pid = start(&s, 0);
+    CU_ASSERT_FATAL(it_file_wait(log, "partitions assigned", 2, 60000) >= 2);
+    CU_ASSERT(stopped_cleanly(pid));
+    CU_ASSERT_EQUAL(it_file_count(log, "msg=\"stopped\""), 1);
+    it_scenario_done(&s, CU_get_number_of_failures() > 0);
+}
+
 static CU_TestInfo tests[] = {
+    { "a second signal exits at once, a single one drains", test_second_signal_exits_at_once },
     { "scale out to three instances and back in to one", test_scale_out_and_in },
     { "a frozen instance is fenced and writes no duplicate", test_zombie_is_fenced },
     { "startup failures exit 1 with one clear line", test_startup_failures },

@@ -222,6 +222,12 @@ static void test_aggregation_under_kills(void)
     CU_ASSERT_EQUAL(check_running(&s, &a, want_count, want_sum), 0);
     CU_ASSERT_EQUAL(check_store(a.yaml[0], "counts", want_count), 0);
     CU_ASSERT_EQUAL(check_store(a.yaml[0], "sums", want_sum), 0);
+    char out[64], want[32];
+    snprintf(want, sizeof want, "%ld\n", want_count[7]);
+    CU_ASSERT_EQUAL(it_rill_exec3(out, sizeof out, 30000, "state", "get", "-c", a.yaml[0],
+                                  "counts", "k7", "--as", "i64"),
+                    0);
+    CU_ASSERT_STRING_EQUAL(out, want);
 
     /* Only the first restore of each of the 12 stores (6 tasks x 2) was
      * full; every restart after a kill restored just its changelog tail. */

@@ -4,6 +4,7 @@
 #include "proc.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <signal.h>
@@ -269,4 +270,38 @@ int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, cons
         fclose(f);
     unlink(path);
     return status;
+}
+
+int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...)
+{
+    const char *bin = getenv("RILL_BIN");
+    const char *argv[10];
+    int n = 0;
+    argv[n++] = bin ? bin : "./rill";
+    va_list ap;
+    va_start(ap, timeout_ms);
+    const char *a;
+    while (n < 9 && (a = va_arg(ap, const char *)))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char path[] = "/tmp/rill-it-outXXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, STDOUT_FILENO);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fd);
+    int status = it_rill_stop(pid, 0, timeout_ms);
+    FILE *f = fopen(path, "r");
+    size_t got = f ? fread(out, 1, outsz - 1, f) : 0;
+    out[got] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+    return status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
 }
