@@ -80,7 +80,7 @@ $(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(PROBE_SO)
 	$(Q)$(CC) $(OPT) -rdynamic -o $@ $(filter-out %.so,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
 # The external test processor, built the way a third party would build one.
-$(PROBE_SO): tests/unit/ext/probe.c processors/processor.h
+$(PROBE_SO): tests/unit/ext/probe.c processors/processor.h state/store.h
 	@mkdir -p $(dir $@)
 	$(quiet) SO $@
 	$(Q)$(CC) -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -o $@ $<
@@ -122,8 +122,8 @@ stack-down:
 test-unit: check-deps $(UNIT)
 	RILL_PROBE_SO=$(PROBE_SO) $(UNIT)
 
-test-integration: check-deps $(IT) $(RILL) stack-up
-	RILL_BIN=$(RILL) $(IT)
+test-integration: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
+	RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT)
 
 # Benchmarks (not part of `make test`): restore after a crash and after
 # losing the state directory, against a raw changelog consume.
@@ -136,8 +136,8 @@ bench-restore: check-deps $(BENCH_RESTORE) $(RILL) stack-up
 	RILL_BIN=$(RILL) $(BENCH_RESTORE)
 
 # The chaos tier at full size: 100,000 records through the kill loops.
-test-chaos: check-deps $(IT) $(RILL) stack-up
-	EOS_RECORDS=100000 RILL_BIN=$(RILL) $(IT) eos
+test-chaos: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
+	EOS_RECORDS=100000 RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT) eos
 	EOS_RECORDS=100000 RILL_BIN=$(RILL) $(IT) state
 
 test: check-deps rill $(UNIT) $(IT)

@@ -52,8 +52,9 @@ static rill_err_t mem_write(void *db, const struct rill_sl *ops, int64_t offset,
     struct mem_db *m = db;
     (void)errstr;
     (void)errsz;
-    /* All or nothing: a failed allocation midway is reported, and the
-     * caller drops the store (a memory store restores from its changelog). */
+    /* Not atomic under memory exhaustion: a failed allocation midway leaves
+     * part of the batch applied and is reported; the engine then rejoins and
+     * the store, being in memory, is rebuilt from its changelog. */
     for (struct rill_sl_node *n = ops ? ops->head->next[0] : NULL; n; n = n->next[0]) {
         if (n->tomb)
             rill_sl_del(m->data, n->key, n->klen);

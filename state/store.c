@@ -21,6 +21,18 @@ struct rill_store {
     rill_store_log_fn log;
     void *log_opaque;
     int closed;
+    /* undo log since the mark: the pending state of each key before its
+     * first write after the mark */
+    int marked;
+    struct undo {
+        void *key;
+        size_t klen;
+        int had;          /* the key was in the overlay */
+        int tomb;
+        void *val;
+        size_t vlen;
+    } *undo;
+    size_t nundo, undo_cap;
 };
 
 struct rill_store_iter {
@@ -106,14 +118,92 @@ rill_err_t rill_store_get(rill_store_t *s, const void *key, size_t klen, void **
     return s->be->get(s->db, key, klen, value, vlen);
 }
 
+static void undo_clear(rill_store_t *s)
+{
+    for (size_t i = 0; i < s->nundo; i++) {
+        free(s->undo[i].key);
+        free(s->undo[i].val);
+    }
+    s->nundo = 0;
+}
+
+/* Remembers key's overlay state before it changes (once per key and mark:
+ * a linear scan, as a record writes few keys). */
+static rill_err_t undo_record(rill_store_t *s, const void *key, size_t klen)
+{
+    for (size_t i = 0; i < s->nundo; i++)
+        if (!rill_key_cmp(s->undo[i].key, s->undo[i].klen, key, klen))
+            return RILL_OK;
+    if (s->nundo == s->undo_cap) {
+        size_t cap = s->undo_cap ? s->undo_cap * 2 : 8;
+        struct undo *u = realloc(s->undo, cap * sizeof *u);
+        if (!u)
+            return RILL_ERR_NOMEM;
+        s->undo = u;
+        s->undo_cap = cap;
+    }
+    struct undo *u = &s->undo[s->nundo];
+    memset(u, 0, sizeof *u);
+    struct rill_sl_node *n = rill_sl_find(s->pending, key, klen);
+    u->key = malloc(klen ? klen : 1);
+    if (!u->key)
+        return RILL_ERR_NOMEM;
+    memcpy(u->key, key, klen);
+    u->klen = klen;
+    if (n) {
+        u->had = 1;
+        u->tomb = n->tomb;
+        if (!n->tomb) {
+            u->val = malloc(n->vlen ? n->vlen : 1);
+            if (!u->val) {
+                free(u->key);
+                return RILL_ERR_NOMEM;
+            }
+            memcpy(u->val, n->val, n->vlen);
+            u->vlen = n->vlen;
+        }
+    }
+    s->nundo++;
+    return RILL_OK;
+}
+
+void rill_store_mark(rill_store_t *s)
+{
+    undo_clear(s);
+    s->marked = 1;
+}
+
+void rill_store_release(rill_store_t *s)
+{
+    undo_clear(s);
+    s->marked = 0;
+}
+
+void rill_store_rollback(rill_store_t *s)
+{
+    for (size_t i = s->nundo; !s->closed && i-- > 0;) {
+        struct undo *u = &s->undo[i];
+        if (!u->had)
+            rill_sl_del(s->pending, u->key, u->klen);
+        else
+            rill_sl_put(s->pending, u->key, u->klen, u->val, u->vlen, u->tomb);
+    }
+    rill_store_release(s);
+}
+
+/* The changelog hook runs first: a write it cannot log does not happen. */
 static rill_err_t write_pending(rill_store_t *s, const void *key, size_t klen, const void *value,
                                 size_t vlen, int tomb)
 {
     if (s->closed)
         return RILL_ERR_STATE;
-    rill_err_t err = rill_sl_put(s->pending, key, klen, value, vlen, tomb);
+    rill_err_t err = RILL_OK;
+    if (s->marked)
+        err = undo_record(s, key, klen);
     if (err == RILL_OK && s->log)
         err = s->log(s->log_opaque, s->name, key, klen, tomb ? NULL : value, tomb ? 0 : vlen);
+    if (err == RILL_OK)
+        err = rill_sl_put(s->pending, key, klen, value, vlen, tomb);
     return err;
 }
 
@@ -132,6 +222,7 @@ rill_err_t rill_store_commit(rill_store_t *s, int64_t next_offset, char *errstr,
 {
     if (s->closed)
         return RILL_ERR_STATE;
+    rill_store_release(s);
     if (!s->pending->count && next_offset < 0)
         return RILL_OK;
     rill_err_t err = s->be->write(s->db, s->pending, next_offset, errstr, errsz);
@@ -141,6 +232,7 @@ rill_err_t rill_store_commit(rill_store_t *s, int64_t next_offset, char *errstr,
 
 void rill_store_abort(rill_store_t *s)
 {
+    rill_store_release(s);
     if (!s->closed)
         rill_sl_clear(s->pending);
 }
@@ -346,6 +438,7 @@ void rill_store_close(rill_store_t *s)
         return;
     s->be->close(s->db);
     s->db = NULL;
+    rill_store_release(s);
     rill_sl_clear(s->pending);
     rill_sl_clear(s->restore);
     s->closed = 1;
@@ -356,6 +449,8 @@ void rill_store_free(rill_store_t *s)
     if (!s)
         return;
     rill_store_close(s);
+    undo_clear(s);
+    free(s->undo);
     rill_sl_free(s->pending);
     rill_sl_free(s->restore);
     free(s->name);

@@ -40,8 +40,9 @@ rill_store_iter_t *rill_store_range(rill_store_t *s, const void *start, size_t s
                                     const void *end, size_t elen);
 /* Iterates the keys that begin with prefix. */
 rill_store_iter_t *rill_store_prefix(rill_store_t *s, const void *prefix, size_t plen);
-/* Returns 1 and the next entry (pointers valid until the next call), or 0 at
- * the end. */
+/* Returns 1 and the next entry (pointers valid until the next call, or until
+ * the store is written: do not put or delete while iterating), or 0 at the
+ * end. */
 int rill_store_iter_next(rill_store_iter_t *it, const void **key, size_t *klen,
                          const void **value, size_t *vlen);
 void rill_store_iter_free(rill_store_iter_t *it);
@@ -78,6 +79,15 @@ const char *rill_store_name(const rill_store_t *s);
 int64_t rill_store_offset(const rill_store_t *s);
 /* Number of pending (uncommitted) writes. */
 size_t rill_store_pending(const rill_store_t *s);
+
+/* A savepoint inside the open transaction: rill_store_mark() starts
+ * recording how to undo the writes that follow; rill_store_rollback() undoes
+ * them (the overlay is as it was at the mark), rill_store_release() keeps
+ * them. The runtime marks around each process/punctuate call, so a record
+ * that is retried or rejected leaves no state behind. */
+void rill_store_mark(rill_store_t *s);
+void rill_store_rollback(rill_store_t *s);
+void rill_store_release(rill_store_t *s);
 
 /* Writes the pending overlay and next_offset (when >= 0) atomically, then
  * clears the overlay. */

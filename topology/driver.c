@@ -31,8 +31,8 @@ static void inst_free(struct inst *in)
     free(in);
 }
 
-/* Each record is its own transaction in the driver: the processor's store
- * writes are kept when it accepted or rejected the record, dropped on RETRY. */
+/* Each record is its own transaction in the driver: the node already undid
+ * the store writes of a retried or rejected record; what is left commits. */
 static void inst_settle(struct inst *in, int keep)
 {
     for (size_t i = 0; i < in->nstores; i++) {
@@ -206,7 +206,7 @@ static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition
         }
         rill_proc_result_t res;
         ret = rill_node_process(in->node, rec, &res);
-        inst_settle(in, ret == RILL_OK && res != RILL_PROC_RETRY);
+        inst_settle(in, ret == RILL_OK);
         if (ret == RILL_OK && res == RILL_PROC_RETRY)
             ret = RILL_ERR_RETRY;
     }
@@ -257,7 +257,7 @@ rill_err_t rill_driver_advance_wall_clock(rill_driver_t *d, int64_t ms)
     for (size_t i = 0; i < d->ninsts; i++) {
         rill_proc_result_t res;
         rill_err_t err = rill_node_tick(d->insts[i]->node, d->wall_ms, &res);
-        inst_settle(d->insts[i], err == RILL_OK && res != RILL_PROC_RETRY);
+        inst_settle(d->insts[i], err == RILL_OK);
         if (err != RILL_OK)
             return err;
     }

@@ -54,7 +54,7 @@ const struct rill_captured *rill_driver_get(const rill_driver_t *d, const char *
 /* The memory store `store` of processor's instance for partition, or NULL
  * when that instance has not been created (no record reached it yet). Each
  * granted store is a memory store; a record's writes are committed when the
- * processor accepts or rejects it and dropped when it asks for a retry. */
+ * processor accepts it and undone when it rejects it or asks for a retry. */
 rill_store_t *rill_driver_store(rill_driver_t *d, const char *processor, const char *store,
                                int32_t partition);
 

@@ -76,7 +76,7 @@ struct sthread {
     int64_t txn_start;
     int rebuild;                /* fatal client error: tear down and rejoin */
     atomic_int produce_failed;  /* a delivery failed in this interval */
-    uint64_t records, commits, aborts;
+    uint64_t records, commits, aborts, retries;
 };
 
 struct rill_engine {
@@ -161,15 +161,27 @@ static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char
 
 /* ---- producing ------------------------------------------------------------ */
 
+static struct task *task_find(struct sthread *st, int32_t partition);
+
+/* A changelog record reached the broker: its store may commit up to it. The
+ * store is looked up, not carried as the message's opaque, so that a report
+ * arriving after its task was dropped finds nothing instead of freed memory.
+ * Delivery reports are served on the stream thread that owns the tasks. */
+static void changelog_delivered(struct sthread *st, const char *topic, int32_t partition,
+                                int64_t offset)
+{
+    struct task *t = task_find(st, partition);
+    for (size_t i = 0; t && i < t->nstores; i++)
+        if (!strcmp(t->stores[i].changelog, topic) && offset > t->stores[i].cl_last)
+            t->stores[i].cl_last = offset;
+}
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct sthread *st = opaque;
     (void)rk;
-    if (!m->err && m->_private) { /* a changelog record: remember how far it got */
-        struct tstore *ts = m->_private;
-        if (m->offset > ts->cl_last)
-            ts->cl_last = m->offset;
-    }
+    if (!m->err)
+        changelog_delivered(st, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
     if (m->err) {
         atomic_store(&st->produce_failed, 1);
         rill_log(RILL_LOG_WARN, "engine", "delivery failed|processor=%s topic=%s error=\"%s\"",
@@ -177,9 +189,30 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     }
 }
 
+static void fenced(struct sthread *st, rd_kafka_error_t *e);
+
+/* Under exactly-once every produce happens inside a transaction: the first
+ * one of a commit interval (from a record or a punctuation) begins it. */
+static int ensure_txn(struct sthread *st)
+{
+    if (!st->e->eos || st->txn_open)
+        return 0;
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(st->producer);
+    if (e) {
+        fenced(st, e);
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    st->txn_open = 1;
+    st->txn_start = now_ms();
+    return 0;
+}
+
 static rill_err_t emit(void *opaque, const struct rill_out *o)
 {
     struct sthread *st = opaque;
+    if (ensure_txn(st))
+        return RILL_ERR_KAFKA;
     for (;;) {
         rd_kafka_headers_t *h = NULL;
         if (o->header_cnt) {
@@ -190,6 +223,7 @@ static rill_err_t emit(void *opaque, const struct rill_out *o)
         }
         rd_kafka_resp_err_t err = rd_kafka_producev(
             st->producer, RD_KAFKA_V_TOPIC(o->topic),
+            RD_KAFKA_V_PARTITION(o->partition >= 0 ? o->partition : RD_KAFKA_PARTITION_UA),
             RD_KAFKA_V_KEY(o->key, o->key ? o->key_len : 0),
             RD_KAFKA_V_VALUE((void *)o->value, o->value ? o->value_len : 0),
             RD_KAFKA_V_TIMESTAMP(o->timestamp > 0 ? o->timestamp : 0),
@@ -201,7 +235,7 @@ static rill_err_t emit(void *opaque, const struct rill_out *o)
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rill_log(RILL_LOG_WARN, "engine", "produce failed|processor=%s topic=%s error=\"%s\"",
                      st->pc->name, o->topic, rd_kafka_err2str(err));
-            if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__FENCED)
+            if (err == RD_KAFKA_RESP_ERR__FATAL)
                 st->rebuild = 1;
             return RILL_ERR_KAFKA;
         }
@@ -227,6 +261,8 @@ static struct tp *task_tp(struct task *t, const char *topic)
     return NULL;
 }
 
+static rill_node_t *task_node(struct sthread *st, struct task *t, char *err, size_t errsz);
+
 static void task_free(struct task *t)
 {
     if (!t)
@@ -245,27 +281,18 @@ static void task_free(struct task *t)
 
 static int mkdirs(const char *path);
 
-/* The store's changelog: every write also goes there, inside the
- * transaction, to the partition of the task. */
+/* The store's changelog: every write also goes there, to the partition of
+ * the task, held with the processor's forwards so that it is produced only
+ * if the record is accepted, inside the same transaction. */
 static rill_err_t changelog_write(void *opaque, const char *store, const void *key, size_t klen,
                                   const void *value, size_t vlen)
 {
     struct tstore *ts = opaque;
     (void)store;
-    for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            ts->st->producer, RD_KAFKA_V_TOPIC(ts->changelog), RD_KAFKA_V_PARTITION(ts->t->partition),
-            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)value, value ? vlen : 0),
-            RD_KAFKA_V_OPAQUE(ts), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (!err)
-            return RILL_OK;
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rill_log(RILL_LOG_WARN, "state", "changelog write failed|store=%s error=\"%s\"",
-                     rill_store_name(ts->store), rd_kafka_err2str(err));
-            return RILL_ERR_KAFKA;
-        }
-        rd_kafka_poll(ts->st->producer, 10);
-    }
+    if (!ts->t->node)
+        return RILL_ERR_STATE;
+    return rill_node_hold_raw(ts->t->node, ts->changelog, ts->t->partition, key, klen, value,
+                              vlen);
 }
 
 /* Replays the changelog from the store's offset (or from the start) to its
@@ -283,6 +310,13 @@ static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *pat
         snprintf(errstr, errsz, "cannot read the end of changelog '%s' [%d]: %s", ts->changelog,
                  (int)p, rd_kafka_err2str(qerr));
         return RILL_ERR_KAFKA;
+    }
+    /* The store may be ahead of the last stable offset for a moment: its
+     * transaction committed, but the broker writes the commit markers after
+     * answering. Wait for them before calling the store foreign. */
+    for (int64_t until = now_ms() + 15000; from > hi && now_ms() < until && !qerr;) {
+        usleep(50000);
+        qerr = rd_kafka_query_watermark_offsets(st->restorer, ts->changelog, p, &lo, &hi, 15000);
     }
     if (from > hi || (from >= 0 && from < lo)) {
         rill_log(RILL_LOG_WARN, "state", "store does not match its changelog, full restore|store=%s"
@@ -332,6 +366,7 @@ static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *pat
         }
         rd_kafka_consume_stop(rkt, p);
         rd_kafka_topic_destroy(rkt);
+        rd_kafka_poll(st->restorer, 0); /* its error events */
         if (err != RILL_OK)
             return err;
         if (atomic_load(&st->e->stop)) {
@@ -430,16 +465,8 @@ static struct task *task_new(struct sthread *st, int32_t partition)
     t->ntps = st->pc->inputs.n;
     t->tps = calloc(t->ntps, sizeof *t->tps);
     rill_err_t e = t->tps ? task_stores(st, t, err, sizeof err) : RILL_ERR_NOMEM;
-    if (e == RILL_OK) {
-        char *names[64];
-        rill_store_t *stores[64];
-        for (size_t i = 0; i < t->nstores && i < 64; i++) {
-            names[i] = st->pc->stores.v[i];
-            stores[i] = t->stores[i].store;
-        }
-        t->node = rill_node_new_bound(st->pc, partition, emit, st, names, stores,
-                                      t->nstores < 64 ? t->nstores : 64, err, sizeof err);
-    }
+    if (e == RILL_OK)
+        t->node = task_node(st, t, err, sizeof err);
     if (e != RILL_OK || !t->node) {
         rill_log(RILL_LOG_ERROR, "task", "cannot create task|processor=%s partition=%" PRId32
                  " error=\"%s\"", st->pc->name, partition, e == RILL_ERR_NOMEM ? "out of memory" : err);
@@ -452,6 +479,29 @@ static struct task *task_new(struct sthread *st, int32_t partition)
         t->tps[i].next = -1;
     }
     return t;
+}
+
+static rill_node_t *task_node(struct sthread *st, struct task *t, char *err, size_t errsz)
+{
+    char *names[64];
+    rill_store_t *stores[64];
+    size_t n = t->nstores < 64 ? t->nstores : 64;
+    for (size_t i = 0; i < n; i++) {
+        names[i] = st->pc->stores.v[i];
+        stores[i] = t->stores[i].store;
+    }
+    return rill_node_new_bound(st->pc, t->partition, emit, st, names, stores, n, err, errsz);
+}
+
+static int task_node_reset(struct sthread *st, struct task *t)
+{
+    char err[512];
+    rill_node_free(t->node);
+    t->node = task_node(st, t, err, sizeof err);
+    if (!t->node)
+        rill_log(RILL_LOG_ERROR, "task", "cannot restart processor|processor=%s partition=%d error=\"%s\"",
+                 st->pc->name, (int)t->partition, err);
+    return t->node ? 0 : -1;
 }
 
 /* After the Kafka transaction committed: the stores take their pending
@@ -492,6 +542,31 @@ static void tasks_drop_all(struct sthread *st)
     free(st->tasks);
     st->tasks = NULL;
     st->ntasks = 0;
+}
+
+static int task_node_reset(struct sthread *st, struct task *t);
+
+/* Seeks each listed partition, waiting for each. Not
+ * rd_kafka_seek_partitions(): librdkafka 2.0.2 takes its timeout as
+ * microseconds (10 s become 10 ms), so slow seeks would look failed. */
+static int seek_all(struct sthread *st, const rd_kafka_topic_partition_list_t *l)
+{
+    int rc = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(st->consumer, l->elems[i].topic, NULL);
+        rd_kafka_resp_err_t err =
+            rkt ? rd_kafka_seek(rkt, l->elems[i].partition, l->elems[i].offset, 10000)
+                : RD_KAFKA_RESP_ERR__INVALID_ARG;
+        if (rkt)
+            rd_kafka_topic_destroy(rkt);
+        if (err) {
+            rill_log(RILL_LOG_ERROR, "engine", "seek failed, rejoining|processor=%s topic=%s "
+                     "partition=%d error=\"%s\"", st->pc->name, l->elems[i].topic,
+                     (int)l->elems[i].partition, rd_kafka_err2str(err));
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 /* Where a partition's consumption stands: the next offset to process, or
@@ -535,15 +610,21 @@ static void rewind_all(struct sthread *st)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < st->ntasks; i++) {
         struct task *t = st->tasks[i];
-        if (t->pending) {
-            rd_kafka_message_destroy(t->pending);
+        if (t->pending || t->backoff_ms) { /* paused for a retry */
+            if (t->pending)
+                rd_kafka_message_destroy(t->pending);
             t->pending = NULL;
+            t->backoff_ms = 0;
             rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
             for (size_t k = 0; k < t->ntps; k++)
                 rd_kafka_topic_partition_list_add(p, t->tps[k].topic, t->partition);
             rd_kafka_resume_partitions(st->consumer, p);
             rd_kafka_topic_partition_list_destroy(p);
         }
+        /* The processor may hold state of the undone records (stream time,
+         * schedules, its own fields): start it afresh. */
+        if (task_node_reset(st, t))
+            st->rebuild = 1;
         for (size_t k = 0; k < t->ntps; k++) {
             struct tp *tp = &t->tps[k];
             if (tp->committed >= 0)
@@ -552,15 +633,8 @@ static void rewind_all(struct sthread *st)
             tp->next = tp->committed;
         }
     }
-    if (l->cnt) {
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(st->consumer, l, 10000);
-        if (e) {
-            rill_log(RILL_LOG_ERROR, "engine", "rewind failed, rejoining|processor=%s error=\"%s\"",
-                     st->pc->name, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-            st->rebuild = 1;
-        }
-    }
+    if (seek_all(st, l))
+        st->rebuild = 1;
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -629,42 +703,51 @@ static int commit(struct sthread *st)
     if (st->rebuild)
         return -1;
     if (!st->e->eos) {
+        /* Everything produced this interval (outputs, DLQ, changelogs) must
+         * be delivered before the offsets move and the stores take it. */
         rd_kafka_topic_partition_list_t *l = pending_offsets(st);
         int rc = 0;
-        if (l->cnt) {
-            rd_kafka_flush(st->producer, TXN_TIMEOUT_MS);
-            if (atomic_exchange(&st->produce_failed, 0) || rd_kafka_outq_len(st->producer)) {
-                rill_log(RILL_LOG_WARN, "engine", "outputs not delivered, rewinding|processor=%s",
-                         st->pc->name);
-                rewind_all(st);
-                rc = -1;
-            } else if (rd_kafka_commit(st->consumer, l, 0)) {
-                rill_log(RILL_LOG_WARN, "engine", "offset commit failed, rewinding|processor=%s",
-                         st->pc->name);
-                rewind_all(st);
-                rc = -1;
-            } else {
-                offsets_committed(st);
-                stores_commit(st);
-                st->commits++;
-            }
+        rd_kafka_flush(st->producer, TXN_TIMEOUT_MS);
+        if (atomic_exchange(&st->produce_failed, 0) || rd_kafka_outq_len(st->producer)) {
+            rill_log(RILL_LOG_WARN, "engine", "outputs not delivered, rewinding|processor=%s",
+                     st->pc->name);
+            rewind_all(st);
+            rc = -1;
+        } else if (l->cnt && rd_kafka_commit(st->consumer, l, 0)) {
+            rill_log(RILL_LOG_WARN, "engine", "offset commit failed, rewinding|processor=%s",
+                     st->pc->name);
+            rewind_all(st);
+            rc = -1;
+        } else {
+            offsets_committed(st);
+            stores_commit(st);
+            st->commits += l->cnt > 0;
         }
         rd_kafka_topic_partition_list_destroy(l);
         return rc;
     }
     if (!st->txn_open)
         return 0;
-    for (int attempt = 0;; attempt++) {
-        rd_kafka_error_t *e = NULL;
-        rd_kafka_topic_partition_list_t *l = pending_offsets(st);
-        if (l->cnt) {
-            rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(st->consumer);
-            e = rd_kafka_send_offsets_to_transaction(st->producer, l, md, TXN_TIMEOUT_MS);
-            rd_kafka_consumer_group_metadata_destroy(md);
-        }
-        rd_kafka_topic_partition_list_destroy(l);
-        if (!e)
-            e = rd_kafka_commit_transaction(st->producer, TXN_TIMEOUT_MS);
+    /* The offsets once, then the commit; each retried on retriable errors
+     * only (after a retriable commit error the commit itself is resumed:
+     * librdkafka refuses a second send_offsets then). */
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_topic_partition_list_t *l = pending_offsets(st);
+    for (int attempt = 0; l->cnt; attempt++) {
+        rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(st->consumer);
+        e = rd_kafka_send_offsets_to_transaction(st->producer, l, md, TXN_TIMEOUT_MS);
+        rd_kafka_consumer_group_metadata_destroy(md);
+        if (!e || txn_error_kind(e) != 0 || attempt >= 5 || atomic_load(&st->e->stop))
+            break;
+        rill_log(RILL_LOG_INFO, "engine", "send offsets retry|processor=%s error=\"%s\"",
+                 st->pc->name, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        e = NULL;
+        usleep(100000u * (unsigned)(attempt + 1));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    for (int attempt = 0; !e; attempt++) {
+        e = rd_kafka_commit_transaction(st->producer, TXN_TIMEOUT_MS);
         if (!e) {
             st->txn_open = 0;
             offsets_committed(st);
@@ -672,25 +755,25 @@ static int commit(struct sthread *st)
             st->commits++;
             return 0;
         }
-        int kind = txn_error_kind(e);
-        if (kind == 0 && attempt < 5 && !atomic_load(&st->e->stop)) {
-            rill_log(RILL_LOG_INFO, "engine", "commit retry|processor=%s error=\"%s\"",
-                     st->pc->name, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-            continue;
-        }
-        if (kind == 2) {
-            fenced(st, e);
-        } else {
-            if (is_fencing(rd_kafka_error_code(e)))
-                rill_log(RILL_LOG_WARN, "engine",
-                         "fenced by a newer group generation|processor=%s thread=%d fenced=true",
-                         st->pc->name, st->idx);
-            txn_abort(st, rd_kafka_error_string(e));
-        }
+        if (txn_error_kind(e) != 0 || attempt >= 5 || atomic_load(&st->e->stop))
+            break;
+        rill_log(RILL_LOG_INFO, "engine", "commit retry|processor=%s error=\"%s\"", st->pc->name,
+                 rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
-        return -1;
+        e = NULL;
+        usleep(100000u * (unsigned)(attempt + 1));
     }
+    if (txn_error_kind(e) == 2) {
+        fenced(st, e);
+    } else {
+        if (is_fencing(rd_kafka_error_code(e)))
+            rill_log(RILL_LOG_WARN, "engine",
+                     "fenced by a newer group generation|processor=%s thread=%d fenced=true",
+                     st->pc->name, st->idx);
+        txn_abort(st, rd_kafka_error_string(e));
+    }
+    rd_kafka_error_destroy(e);
+    return -1;
 }
 
 /* ---- rebalances ---------------------------------------------------------------- */
@@ -718,6 +801,7 @@ static int fetch_committed(struct sthread *st, rd_kafka_topic_partition_list_t *
             break;
         rill_log(RILL_LOG_INFO, "engine", "committed offsets not yet stable, waiting|processor=%s",
                  st->pc->name);
+        usleep(200000);
     }
     return -1;
 }
@@ -814,6 +898,9 @@ static void clients_destroy(struct sthread *st)
     }
     if (st->consumer) {
         rd_kafka_consumer_close(st->consumer);
+        /* A fatal consumer error closes without a revoke: the tasks (and a
+         * message held for a retry) must go before their handle. */
+        tasks_drop_all(st);
         rd_kafka_destroy(st->consumer);
         st->consumer = NULL;
     }
@@ -827,7 +914,6 @@ static void clients_destroy(struct sthread *st)
 
 static int clients_create(struct sthread *st, char *errstr, size_t errsz)
 {
-    const struct rill_topology *t = st->e->t;
     rd_kafka_conf_t *pc = client_conf(st, 0, errstr, errsz);
     if (!pc)
         return -1;
@@ -918,7 +1004,6 @@ static int clients_create(struct sthread *st, char *errstr, size_t errsz)
                  rd_kafka_err2str(err));
         return -1;
     }
-    (void)t;
     return 0;
 }
 
@@ -933,16 +1018,11 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     }
     if (tp->committed < 0)
         tp->committed = m->offset; /* where this assignment started */
-    if (st->e->eos && !st->txn_open) {
-        rd_kafka_error_t *e = rd_kafka_begin_transaction(st->producer);
-        if (e) {
-            fenced(st, e);
-            rd_kafka_error_destroy(e);
-            rd_kafka_message_destroy(m);
-            return;
-        }
-        st->txn_open = 1;
-        st->txn_start = now_ms();
+    if (t->pending == m)
+        t->pending = NULL; /* in hand again; kept below if retried once more */
+    if (ensure_txn(st)) {
+        rd_kafka_message_destroy(m);
+        return;
     }
     rd_kafka_headers_t *kh = NULL;
     rill_header_t hdrs[64];
@@ -974,11 +1054,13 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
         return;
     }
     if (res == RILL_PROC_RETRY) {
+        st->retries++;
+        int first = !t->backoff_ms;
         t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : RETRY_BACKOFF_MIN_MS;
         if (t->backoff_ms > RETRY_BACKOFF_MAX_MS)
             t->backoff_ms = RETRY_BACKOFF_MAX_MS;
         t->retry_at = now_ms() + t->backoff_ms;
-        if (!t->pending) {
+        if (first) {
             rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
             for (size_t k = 0; k < t->ntps; k++)
                 rd_kafka_topic_partition_list_add(p, t->tps[k].topic, t->partition);
@@ -990,9 +1072,8 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     }
     st->records++;
     tp->next = m->offset + 1;
-    if (t->pending == m) {
+    if (t->backoff_ms) {
         /* A retried record went through: continue right after it. */
-        t->pending = NULL;
         t->backoff_ms = 0;
         rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
         for (size_t k = 0; k < t->ntps; k++)
@@ -1000,11 +1081,8 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
                 rd_kafka_topic_partition_list_add(p, t->tps[k].topic, t->partition)->offset =
                     tp_position(&t->tps[k]);
         rd_kafka_resume_partitions(st->consumer, p);
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(st->consumer, p, 10000);
-        if (e) {
-            rd_kafka_error_destroy(e);
+        if (seek_all(st, p))
             st->rebuild = 1;
-        }
         rd_kafka_topic_partition_list_destroy(p);
     }
     rd_kafka_message_destroy(m);
@@ -1050,9 +1128,13 @@ static void tick(struct sthread *st)
     int64_t now = now_ms();
     for (size_t i = 0; i < st->ntasks; i++) {
         rill_proc_result_t res;
-        if (st->tasks[i]->node->nsched &&
-            rill_node_tick(st->tasks[i]->node, now, &res) != RILL_OK && st->e->eos)
-            txn_abort(st, "produce failed in punctuation");
+        if (st->tasks[i]->node->nsched && rill_node_tick(st->tasks[i]->node, now, &res) != RILL_OK) {
+            if (st->e->eos)
+                txn_abort(st, "produce failed in punctuation");
+            else
+                rewind_all(st);
+            return;
+        }
     }
 }
 
@@ -1100,8 +1182,8 @@ static void *thread_main(void *arg)
         commit(st);
     clients_destroy(st);
     rill_log(RILL_LOG_INFO, "engine", "thread stopped|processor=%s thread=%d records=%" PRIu64
-             " commits=%" PRIu64 " aborts=%" PRIu64, st->pc->name, st->idx, st->records,
-             st->commits, st->aborts);
+             " commits=%" PRIu64 " aborts=%" PRIu64 " retries=%" PRIu64, st->pc->name, st->idx,
+             st->records, st->commits, st->aborts, st->retries);
     return NULL;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "node_int.h"
 #include "check.h"
+#include "store.h"
 
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -144,8 +145,27 @@ static rill_err_t held_flush(rill_node_t *n)
     return err;
 }
 
+static void stores_mark(rill_node_t *n)
+{
+    for (size_t i = 0; i < n->nstores; i++)
+        if (n->stores[i].store)
+            rill_store_mark(n->stores[i].store);
+}
+
+static void stores_settle(rill_node_t *n, int keep)
+{
+    for (size_t i = 0; i < n->nstores; i++)
+        if (n->stores[i].store) {
+            if (keep)
+                rill_store_release(n->stores[i].store);
+            else
+                rill_store_rollback(n->stores[i].store);
+        }
+}
+
 static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t res)
 {
+    stores_settle(n, res == RILL_PROC_OK);
     if (res == RILL_PROC_OK)
         return held_flush(n);
     held_clear(n);
@@ -158,6 +178,7 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
                                  hbuf, sizeof hbuf);
     struct rill_out out = {
         .topic = rill_dlq_topic(n->pc, input, topic, sizeof topic),
+        .partition = -1,
         .key = rec ? rec->key : NULL,
         .key_len = rec ? rec->key_len : 0,
         .value = rec ? rec->value : NULL,
@@ -186,6 +207,7 @@ static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
             n->sched[i].next += n->sched[i].interval;
         n->cur = NULL;
         n->reject[0] = '\0';
+        stores_mark(n);
         *res = n->def->punctuate(n, n->state, type, now);
         rill_err_t err = settle(n, NULL, *res == RILL_PROC_REJECT ? RILL_PROC_RETRY : *res);
         if (err != RILL_OK)
@@ -198,6 +220,7 @@ rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc
 {
     n->cur = rec;
     n->reject[0] = '\0';
+    stores_mark(n);
     *res = n->def->process(n, n->state, rec);
     rill_err_t err = settle(n, rec, *res);
     n->cur = NULL;
@@ -251,8 +274,9 @@ static int is_output(const rill_ctx_t *ctx, const char *topic)
     return 0;
 }
 
-static rill_err_t hold(rill_ctx_t *ctx, const char *topic, const void *key, size_t klen,
-                       const void *val, size_t vlen, const rill_header_t *hdrs, size_t nh)
+static rill_err_t hold(rill_ctx_t *ctx, const char *topic, int32_t partition, const void *key,
+                       size_t klen, const void *val, size_t vlen, const rill_header_t *hdrs,
+                       size_t nh)
 {
     if (ctx->nheld == ctx->held_cap) {
         size_t cap = ctx->held_cap ? ctx->held_cap * 2 : 4;
@@ -276,6 +300,7 @@ static rill_err_t hold(rill_ctx_t *ctx, const char *topic, const void *key, size
     char *p = h->buf;
     memcpy(p, topic, tlen);
     h->out.topic = p;
+    h->out.partition = partition;
     p += tlen;
     h->out.key = key ? memcpy(p, key, klen) : NULL;
     h->out.key_len = key ? klen : 0;
@@ -306,15 +331,21 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
     if (output) {
         if (!is_output(ctx, output))
             return RILL_ERR_NOTFOUND;
-        return hold(ctx, output, key, key_len, value, value_len, headers, header_cnt);
+        return hold(ctx, output, -1, key, key_len, value, value_len, headers, header_cnt);
     }
     for (size_t i = 0; i < ctx->pc->outputs.n; i++) {
-        rill_err_t err = hold(ctx, ctx->pc->outputs.v[i], key, key_len, value, value_len,
+        rill_err_t err = hold(ctx, ctx->pc->outputs.v[i], -1, key, key_len, value, value_len,
                               headers, header_cnt);
         if (err != RILL_OK)
             return err;
     }
     return RILL_OK;
+}
+
+rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partition,
+                              const void *key, size_t klen, const void *value, size_t vlen)
+{
+    return hold(n, topic, partition, key, klen, value, vlen, NULL, 0);
 }
 
 void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)

@@ -16,6 +16,7 @@
  * points into memory owned by the caller of emit, valid during the call. */
 struct rill_out {
     const char *topic;
+    int32_t partition;        /* -1: the producer's partitioner decides */
     const void *key;
     size_t key_len;
     const void *value;
@@ -80,14 +81,20 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
                                  size_t errsz);
 
 /* Hands rec to the processor and stores its verdict in *res. What it
- * forwards is held back until it returns: on RILL_PROC_OK the held records are
- * emitted in order; on RILL_PROC_RETRY they are dropped, so a retried record
- * never emits twice; on RILL_PROC_REJECT they are dropped and rec goes to the
- * DLQ with rill_dlq_headers. Stream-time punctuations due after this record
+ * forwards, and the changelog records of its store writes, are held back
+ * until it returns, and its store writes are marked: on RILL_PROC_OK the held
+ * records are emitted in order and the writes kept; on RILL_PROC_RETRY both
+ * are undone, so a retried record leaves nothing behind; on RILL_PROC_REJECT
+ * both are undone and rec goes to the DLQ with rill_dlq_headers. Stream-time punctuations due after this record
  * fire before it returns. Returns RILL_OK, or the first emit error (the
  * engine then aborts the transaction; what was emitted before is undone
  * with it). */
 rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res);
+
+/* Holds a record that is not a processor output (a changelog record for
+ * the given partition) with the same contract as forwards. */
+rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partition,
+                              const void *key, size_t klen, const void *value, size_t vlen);
 
 /* Fires the wall-clock punctuations due at now_ms; same contract. */
 rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *res);

@@ -21,6 +21,7 @@ void rill_suite_add(struct rill_suite *s)
 int rill_suite_main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
+    const char *test_like = argc > 2 ? argv[2] : NULL; /* a substring of test names */
     if (CU_initialize_registry() != CUE_SUCCESS) {
         fprintf(stderr, "cannot initialize CUnit: %s\n", CU_get_error_msg());
         return 2;
@@ -36,7 +37,8 @@ int rill_suite_main(int argc, char **argv)
             return 2;
         }
         for (CU_TestInfo *t = s->tests; t->pName; t++)
-            if (!CU_add_test(cs, t->pName, t->pTestFunc)) {
+            if ((!test_like || strstr(t->pName, test_like)) &&
+                !CU_add_test(cs, t->pName, t->pTestFunc)) {
                 fprintf(stderr, "cannot add test '%s': %s\n", t->pName, CU_get_error_msg());
                 CU_cleanup_registry();
                 return 2;

@@ -21,7 +21,8 @@ struct rill_suite {
 void rill_suite_add(struct rill_suite *s);
 /* Registers every added suite with CUnit, runs them (verbose), prints CUnit's
  * summary and returns the process exit status: 0 only if nothing failed.
- * argv[1], when given, runs only the suite of that name. */
+ * argv[1], when given, runs only the suite of that name; argv[2] only its
+ * tests whose names contain that text. */
 int rill_suite_main(int argc, char **argv);
 
 #define RILL_SUITE_FULL(sname, stests, sinit, scleanup)                                \

@@ -5,6 +5,7 @@
  */
 #include "../lib/suite.h"
 #include "driver.h"
+#include "store.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -258,6 +259,33 @@ static void test_external_retry_holds_back_forwards(void)
     rill_topology_free(t);
 }
 
+/* The store writes of a refused call are undone: three calls, one kept. */
+static void test_retry_undoes_store_writes(void)
+{
+    const char *so = getenv("RILL_PROBE_SO");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "application.id: a\n"
+             "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+             "processors:\n"
+             "  x: {type: probe, library: '%s', inputs: [in], outputs: [out], stores: [s],"
+             " config: {retries: 2}}\n",
+             so ? so : "build/release/tests/probe.so");
+    struct rill_topology *t = load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r", 1), RILL_ERR_RETRY);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r", 1), RILL_ERR_RETRY);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r", 1), RILL_OK);
+    int64_t calls = -1;
+    CU_ASSERT_EQUAL(rill_store_get_i64(rill_driver_store(d, "x", "s", 0), "calls", 5, &calls),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(calls, 1);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
 static void test_external_punctuations(void)
 {
     struct rill_topology *t = load_probe("stream_ms: 1000, wall_ms: 500");
@@ -306,6 +334,7 @@ static void test_external_missing_library(void)
 static CU_TestInfo tests[] = {
     { "external .so: RETRY drops held forwards, then passes", test_external_retry_holds_back_forwards },
     { "external .so: stream-time and wall-clock punctuations", test_external_punctuations },
+    { "a retried call's store writes are undone", test_retry_undoes_store_writes },
     { "external .so: a missing library is a clear error", test_external_missing_library },
     { "passthrough copies key, value, headers, timestamp", test_passthrough_copies_everything },
     { "filter keeps records whose json field matches", test_filter_on_json_field },

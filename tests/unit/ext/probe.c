@@ -3,9 +3,12 @@
  * object and loaded through `library:` like any third-party processor. It
  * exercises what built-ins do not: RETRY (each record is refused `retries`
  * times before it is forwarded), and punctuation on stream time and on the
- * wall clock (each firing forwards "stream@T" or "wall@T").
+ * wall clock (each firing forwards "stream@T" or "wall@T"). With a store
+ * granted, every call to process adds 1 to the counter "calls" first, so a
+ * test can see that the writes of a refused call are undone.
  */
 #include "processor.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 
 struct probe_conf {
     int64_t retries;
+    int64_t retry_every;
     int64_t stream_ms;
     int64_t wall_ms;
 };
@@ -20,6 +24,8 @@ struct probe_conf {
 static const struct rill_conf_def probe_conf_def[] = {
     { "retries", RILL_CONF_INT, "0", offsetof(struct probe_conf, retries),
       "how many times each record is refused with RETRY first" },
+    { "retry_every", RILL_CONF_INT, "1", offsetof(struct probe_conf, retry_every),
+      "only every Nth accepted record is refused first" },
     { "stream_ms", RILL_CONF_INT, "0", offsetof(struct probe_conf, stream_ms),
       "stream-time punctuation interval; 0: none" },
     { "wall_ms", RILL_CONF_INT, "0", offsetof(struct probe_conf, wall_ms),
@@ -29,6 +35,7 @@ static const struct rill_conf_def probe_conf_def[] = {
 
 struct probe {
     int64_t attempts;
+    int64_t accepted;
 };
 
 static rill_err_t probe_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
@@ -47,13 +54,17 @@ static rill_proc_result_t probe_process(rill_ctx_t *ctx, void *state, const rill
 {
     struct probe *p = state;
     const struct probe_conf *c = rill_ctx_conf(ctx);
+    rill_store_t *st = rill_ctx_store_at(ctx, 0);
+    if (st && rill_store_add_i64(st, "calls", 5, 1, NULL) != RILL_OK)
+        return RILL_PROC_RETRY;
     /* forward first, then refuse: the runtime must drop what was held */
     rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len, NULL, 0);
-    if (p->attempts < c->retries) {
+    if (p->accepted % (c->retry_every > 0 ? c->retry_every : 1) == 0 && p->attempts < c->retries) {
         p->attempts++;
         return RILL_PROC_RETRY;
     }
     p->attempts = 0;
+    p->accepted++;
     return RILL_PROC_OK;
 }
 
