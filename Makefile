@@ -50,7 +50,7 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit \
-	test-integration test-chaos bench-restore clean check-deps
+	test-integration test-chaos bench bench-restore clean check-deps
 .DEFAULT_GOAL := all
 
 all: check-deps rill
@@ -134,6 +134,27 @@ $(BENCH_RESTORE): $(call obj,bench/restore.c $(TESTLIB_SRCS)) $(LIB)
 
 bench-restore: check-deps $(BENCH_RESTORE) $(RILL) stack-up
 	RILL_BIN=$(RILL) $(BENCH_RESTORE)
+
+# `make bench`: rill vs a raw librdkafka loop vs Kafka Streams (bench/peers,
+# from Maven Central), plus latency; then the restore pair.
+BENCH_TP := $(B)/bench/throughput
+RAWLOOP := $(B)/bench/rawloop
+PEER_CP := build/bench-peers.classpath
+$(BENCH_TP): $(call obj,bench/throughput.c $(TESTLIB_SRCS)) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+$(RAWLOOP): $(call obj,bench/rawloop.c tests/lib/stack.c)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+$(PEER_CP): bench/peers/pom.xml bench/peers/src/main/java/rill/bench/StreamsPeer.java
+	@mkdir -p build/bench-peers
+	mvn -q -B -f bench/peers/pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/$@
+	javac -d build/bench-peers -cp "$$(cat $@)" bench/peers/src/main/java/rill/bench/StreamsPeer.java
+
+bench: check-deps $(BENCH_TP) $(RAWLOOP) $(RILL) $(PEER_CP) stack-up
+	@mkdir -p bench/results
+	RILL_BIN=$(CURDIR)/$(RILL) RAWLOOP_BIN=$(CURDIR)/$(RAWLOOP) PEER_CP=$(PEER_CP) $(BENCH_TP)
+	$(Q)$(MAKE) --no-print-directory bench-restore
 
 # The chaos tier at full size: 100,000 records through the kill loops.
 test-chaos: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
