@@ -31,32 +31,6 @@ static long env_long(const char *name, long def)
     return v && *v ? atol(v) : def;
 }
 
-/* Produces n records with n distinct keys as fast as the broker takes them. */
-static int produce_unique(const char *topic, long n)
-{
-    char err[256];
-    rd_kafka_conf_t *c = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
-    it_kconf_set(c, "partitioner", "murmur2_random");
-    it_kconf_set(c, "linger.ms", "20");
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-    if (!rk)
-        return -1;
-    for (long i = 0; i < n; i++) {
-        char k[32], v[160];
-        int kl = snprintf(k, sizeof k, "key-%09ld", i);
-        int vl = snprintf(v, sizeof v, "{\"seq\":%ld,\"pad\":\"%0120ld\"}", i, i);
-        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(k, (size_t)kl),
-                                 RD_KAFKA_V_VALUE(v, (size_t)vl),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            rd_kafka_poll(rk, 10);
-        rd_kafka_poll(rk, 0);
-    }
-    int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;
-    rd_kafka_destroy(rk);
-    return rc;
-}
-
 /* Milliseconds from start until a log holds `want` "store restored" lines. */
 static long time_to_ready(const char *yaml, const char *log, int want, pid_t *pid)
 {
@@ -121,7 +95,7 @@ int main(void)
     if (it_write_yaml(yaml, body))
         return 1;
     fprintf(stderr, "bench: producing %ld records with distinct keys\n", keys);
-    if (produce_unique(s.in, keys))
+    if (it_produce_padded(s.in, keys, 0))
         return 1;
     fprintf(stderr, "bench: loading the store through rill\n");
     pid_t pid = it_rill_start(yaml, log);

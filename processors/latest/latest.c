@@ -12,6 +12,7 @@
  * (no read before the write, and downstream sees every update). A record
  * without the grouping field goes to the DLQ; a failing store makes it retry.
  */
+#include "group.h"
 #include "processor.h"
 #include "store.h"
 
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LATEST_GROUP_MAX 1024 /* longest group taken from a field, NUL included */
 
 struct latest_conf {
     char *by;
@@ -31,59 +31,14 @@ static const struct rill_conf_def latest_conf_def[] = {
     { NULL, 0, NULL, 0, NULL },
 };
 
-static rill_err_t latest_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
-{
-    rill_store_t *store = rill_ctx_store_at(ctx, 0);
-    if (!store) {
-        snprintf(errstr, errsz, "processor '%s' needs a store: add `stores: [%s]`",
-                 rill_ctx_name(ctx), rill_ctx_name(ctx));
-        return RILL_ERR_CONFIG;
-    }
-    *state = store; /* the instance is just its store, owned by the runtime */
-    return RILL_OK;
-}
-
-/* Finds rec's group: the key bytes themselves for `by: key` (any length,
- * binary-safe), else the field's text in buf. Returns 0, or rejects the
- * record and returns -1. */
-static int latest_group(rill_ctx_t *ctx, const char *by, const rill_record_t *rec, char *buf,
-                        size_t bufsz, const void **group, size_t *glen)
-{
-    if (!strcmp(by, "key")) {
-        if (!rec->key) {
-            rill_ctx_reject(ctx, "cannot group by 'key': the record has no key");
-            return -1;
-        }
-        *group = rec->key;
-        *glen = rec->key_len;
-        return 0;
-    }
-    rill_err_t err = rill_record_field(rec, by, buf, bufsz);
-    if (err == RILL_OK) {
-        *group = buf;
-        *glen = strlen(buf);
-        return 0;
-    }
-    if (err == RILL_ERR_NOTFOUND)
-        rill_ctx_reject(ctx, "cannot group by '%s': the %s has no such field", by,
-                        rec->value ? "record" : "tombstone");
-    else if (err == RILL_ERR_NOMEM)
-        rill_ctx_reject(ctx, "cannot group by '%s': the value is longer than %d bytes", by,
-                        LATEST_GROUP_MAX - 1);
-    else
-        rill_ctx_reject(ctx, "cannot group by '%s': %s (not json, or not a scalar)", by,
-                        rill_err2str(err));
-    return -1;
-}
-
 static rill_proc_result_t latest_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
 {
     const struct latest_conf *c = rill_ctx_conf(ctx);
     rill_store_t *store = state;
-    char buf[LATEST_GROUP_MAX];
+    char buf[RILL_GROUP_MAX];
     const void *group;
     size_t glen;
-    if (latest_group(ctx, c->by, rec, buf, sizeof buf, &group, &glen) < 0)
+    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) < 0)
         return RILL_PROC_REJECT;
     rill_err_t err = rec->value ? rill_store_put(store, group, glen, rec->value, rec->value_len)
                                 : rill_store_delete(store, group, glen);
@@ -101,6 +56,6 @@ const struct rill_processor_def rill_proc_latest = {
     .doc = "keeps the last value per key or field, forwards every update (needs a store)",
     .conf = latest_conf_def,
     .conf_size = sizeof(struct latest_conf),
-    .init = latest_init,
+    .init = rill_group_init,
     .process = latest_process,
 };

@@ -15,6 +15,7 @@
  * a value or a sum that overflows int64. Tombstones are ignored, as in Kafka
  * Streams' aggregations. A failing store makes the record retry.
  */
+#include "group.h"
 #include "processor.h"
 #include "store.h"
 
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SUM_GROUP_MAX 1024 /* longest group taken from a field, NUL included */
 #define SUM_NUMBER_MAX 128 /* longest number text, NUL included */
 #define SUM_SCALE_MAX 18   /* 10^18 is the largest power of ten in an int64 */
 
@@ -51,46 +51,7 @@ static rill_err_t sum_init(rill_ctx_t *ctx, void **state, char *errstr, size_t e
                  SUM_SCALE_MAX, c->scale);
         return RILL_ERR_CONFIG;
     }
-    rill_store_t *store = rill_ctx_store_at(ctx, 0);
-    if (!store) {
-        snprintf(errstr, errsz, "processor '%s' needs a store: add `stores: [%s]`",
-                 rill_ctx_name(ctx), rill_ctx_name(ctx));
-        return RILL_ERR_CONFIG;
-    }
-    *state = store; /* the instance is just its store, owned by the runtime */
-    return RILL_OK;
-}
-
-/* Finds rec's group: the key bytes themselves for `by: key` (any length,
- * binary-safe), else the field's text in buf. Returns 0, or rejects the
- * record and returns -1. */
-static int sum_group(rill_ctx_t *ctx, const char *by, const rill_record_t *rec, char *buf,
-                     size_t bufsz, const void **group, size_t *glen)
-{
-    if (!strcmp(by, "key")) {
-        if (!rec->key) {
-            rill_ctx_reject(ctx, "cannot group by 'key': the record has no key");
-            return -1;
-        }
-        *group = rec->key;
-        *glen = rec->key_len;
-        return 0;
-    }
-    rill_err_t err = rill_record_field(rec, by, buf, bufsz);
-    if (err == RILL_OK) {
-        *group = buf;
-        *glen = strlen(buf);
-        return 0;
-    }
-    if (err == RILL_ERR_NOTFOUND)
-        rill_ctx_reject(ctx, "cannot group by '%s': the record has no such field", by);
-    else if (err == RILL_ERR_NOMEM)
-        rill_ctx_reject(ctx, "cannot group by '%s': the value is longer than %d bytes", by,
-                        SUM_GROUP_MAX - 1);
-    else
-        rill_ctx_reject(ctx, "cannot group by '%s': %s (not json, or not a scalar)", by,
-                        rill_err2str(err));
-    return -1;
+    return rill_group_init(ctx, state, errstr, errsz);
 }
 
 typedef enum { SUM_PARSED, SUM_NOT_A_NUMBER, SUM_TOO_PRECISE, SUM_TOO_BIG } sum_parse_t;
@@ -194,13 +155,13 @@ static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_r
 {
     const struct sum_conf *c = rill_ctx_conf(ctx);
     rill_store_t *store = state;
-    char buf[SUM_GROUP_MAX], text[48];
+    char buf[RILL_GROUP_MAX], text[48];
     const void *group;
     size_t glen;
     int64_t v, sum = 0;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (sum_group(ctx, c->by, rec, buf, sizeof buf, &group, &glen) < 0 ||
+    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) < 0 ||
         sum_amount(ctx, c, rec, &v) < 0)
         return RILL_PROC_REJECT;
     rill_err_t err = rill_store_get_i64(store, group, glen, &sum);

@@ -278,3 +278,28 @@ void it_scenario_done(struct it_scenario *s, int keep)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
 }
+
+int it_produce_padded(const char *topic, long n, long key_space)
+{
+    char err[256];
+    rd_kafka_conf_t *c = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
+    it_kconf_set(c, "partitioner", "murmur2_random");
+    it_kconf_set(c, "linger.ms", "20");
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    if (!rk)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        char k[32], v[200];
+        int kl = snprintf(k, sizeof k, "key-%09ld", key_space ? i % key_space : i);
+        int vl = snprintf(v, sizeof v, "{\"seq\":%ld,\"pad\":\"%0120ld\"}", i, i);
+        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(k, (size_t)kl),
+                                 RD_KAFKA_V_VALUE(v, (size_t)vl),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 10);
+        rd_kafka_poll(rk, 0);
+    }
+    int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;
+    rd_kafka_destroy(rk);
+    return rc;
+}

@@ -63,6 +63,11 @@ long it_scenario_aborted(struct it_scenario *s);
  * readable under read_committed (no transaction left hanging). */
 int it_scenario_markers_readable(struct it_scenario *s);
 
+/* Produces n records of ~150 bytes ({"seq":i,"pad":...}) as fast as the
+ * broker takes them, keys "key-<i mod key_space>" (key_space 0: all
+ * distinct), murmur2-partitioned. For the benchmarks. Returns 0 or -1. */
+int it_produce_padded(const char *topic, long n, long key_space);
+
 /* Removes the scratch folder unless keep (then its path is printed). */
 void it_scenario_done(struct it_scenario *s, int keep);
 

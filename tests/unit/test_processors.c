@@ -4,31 +4,13 @@
  * the in-process test driver with no broker.
  */
 #include "../lib/suite.h"
-#include "driver.h"
+#include "../lib/drive.h"
 #include "store.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static struct rill_topology *load(const char *yaml)
-{
-    struct rill_topology *t = NULL;
-    char err[512];
-    if (rill_topology_load_buf("test.yaml", yaml, strlen(yaml), &t, err, sizeof err) != RILL_OK)
-        fprintf(stderr, "load: %s\n", err);
-    return t;
-}
-
-static rill_driver_t *driver(struct rill_topology *t)
-{
-    char err[512];
-    rill_driver_t *d = rill_driver_new(t, err, sizeof err);
-    if (!d)
-        fprintf(stderr, "driver: %s\n", err);
-    return d;
-}
 
 static int value_is(const struct rill_captured *c, const char *v)
 {
@@ -48,12 +30,12 @@ static const char *header(const struct rill_captured *c, const char *name, char 
 
 static void test_passthrough_copies_everything(void)
 {
-    struct rill_topology *t = load("application.id: a\n"
+    struct rill_topology *t = it_load("application.id: a\n"
                                    "topics: {in: {partitions: 2}, out: {partitions: 2}}\n"
                                    "processors:\n"
                                    "  p: {type: passthrough, inputs: [in], outputs: [out]}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_header_t h = { "trace", "abc", 3 };
     CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 1, "k", 1, "v1", 2, &h, 1, 1000, NULL, 0), RILL_OK);
@@ -86,9 +68,9 @@ static const char *filter_yaml =
 
 static void test_filter_on_json_field(void)
 {
-    struct rill_topology *t = load(filter_yaml);
+    struct rill_topology *t = it_load(filter_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_driver_pipe_str(d, "orders", 0, "1", "{\"id\":1,\"payment\":{\"status\":\"PAID\"}}", 1);
     rill_driver_pipe_str(d, "orders", 0, "2", "{\"id\":2,\"payment\":{\"status\":\"DECLINED\"}}", 2);
@@ -104,9 +86,9 @@ static void test_filter_on_json_field(void)
 
 static void test_filter_malformed_goes_to_dlq(void)
 {
-    struct rill_topology *t = load(filter_yaml);
+    struct rill_topology *t = it_load(filter_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_record_t dummy;
     (void)dummy;
@@ -129,7 +111,7 @@ static void test_filter_malformed_goes_to_dlq(void)
 
 static void test_filter_on_header_negated(void)
 {
-    struct rill_topology *t = load("application.id: a\n"
+    struct rill_topology *t = it_load("application.id: a\n"
                                    "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
                                    "processors:\n"
                                    "  f:\n"
@@ -139,7 +121,7 @@ static void test_filter_on_header_negated(void)
                                    "    dlq: bad\n"
                                    "    config: {field: 'header:kind', equals: test, negate: true}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_header_t test = { "kind", "test", 4 }, real = { "kind", "real", 4 };
     rill_driver_pipe(d, "in", 0, NULL, 0, "a", 1, &test, 1, 1, NULL, 0);
@@ -169,9 +151,9 @@ static const char *route_yaml =
 
 static void test_route_by_field_and_chain(void)
 {
-    struct rill_topology *t = load(route_yaml);
+    struct rill_topology *t = it_load(route_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_driver_pipe_str(d, "orders", 0, NULL, "{\"region\":\"eu\"}", 1);
     rill_driver_pipe_str(d, "orders", 0, NULL, "{\"region\":\"us\"}", 2);
@@ -189,12 +171,12 @@ static void test_route_by_field_and_chain(void)
 
 static void test_route_without_default_rejects(void)
 {
-    struct rill_topology *t = load("application.id: a\n"
+    struct rill_topology *t = it_load("application.id: a\n"
                                    "topics: {in: {partitions: 1}, x: {partitions: 1}}\n"
                                    "processors:\n"
                                    "  r: {type: route, inputs: [in], outputs: [x], config: {field: to}}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_driver_pipe_str(d, "in", 0, NULL, "{\"to\":\"x\"}", 1);
     rill_driver_pipe_str(d, "in", 0, NULL, "{\"to\":\"y\"}", 2);
@@ -239,14 +221,14 @@ static struct rill_topology *load_probe(const char *config)
              "processors:\n"
              "  x: {type: probe, library: '%s', inputs: [in], outputs: [out], config: {%s}}\n",
              so ? so : "build/release/tests/probe.so", config);
-    return load(yaml);
+    return it_load(yaml);
 }
 
 static void test_external_retry_holds_back_forwards(void)
 {
     struct rill_topology *t = load_probe("retries: 2");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r1", 1), RILL_ERR_RETRY);
     CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r1", 1), RILL_ERR_RETRY);
@@ -271,9 +253,9 @@ static void test_retry_undoes_store_writes(void)
              "  x: {type: probe, library: '%s', inputs: [in], outputs: [out], stores: [s],"
              " config: {retries: 2}}\n",
              so ? so : "build/release/tests/probe.so");
-    struct rill_topology *t = load(yaml);
+    struct rill_topology *t = it_load(yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r", 1), RILL_ERR_RETRY);
     CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "in", 0, NULL, "r", 1), RILL_ERR_RETRY);
@@ -290,7 +272,7 @@ static void test_external_punctuations(void)
 {
     struct rill_topology *t = load_probe("stream_ms: 1000, wall_ms: 500");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     /* stream time starts at the first record and fires as records move it */
     rill_driver_pipe_str(d, "in", 0, NULL, "a", 10000);
@@ -315,13 +297,13 @@ static void test_external_punctuations(void)
 
 static void test_external_missing_library(void)
 {
-    struct rill_topology *t = load("application.id: a\n"
+    struct rill_topology *t = it_load("application.id: a\n"
                                    "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
                                    "processors:\n"
                                    "  x: {type: probe, library: /nonexistent/probe.so, inputs: [in],"
                                    " outputs: [out]}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     char err[512];
     CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, NULL, 0, "v", 1, NULL, 0, 1, err, sizeof err),

@@ -6,31 +6,13 @@
  * store, so the same key on two partitions is two groups.
  */
 #include "../lib/suite.h"
-#include "driver.h"
+#include "../lib/drive.h"
 #include "store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static struct rill_topology *load(const char *yaml)
-{
-    struct rill_topology *t = NULL;
-    char err[512];
-    if (rill_topology_load_buf("test.yaml", yaml, strlen(yaml), &t, err, sizeof err) != RILL_OK)
-        fprintf(stderr, "load: %s\n", err);
-    return t;
-}
-
-static rill_driver_t *driver(struct rill_topology *t)
-{
-    char err[512];
-    rill_driver_t *d = rill_driver_new(t, err, sizeof err);
-    if (!d)
-        fprintf(stderr, "driver: %s\n", err);
-    return d;
-}
 
 static int bytes_are(const void *p, size_t len, const char *s)
 {
@@ -99,9 +81,9 @@ static const char *count_key_yaml =
 
 static void test_count_by_key_per_partition(void)
 {
-    struct rill_topology *t = load(count_key_yaml);
+    struct rill_topology *t = it_load(count_key_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     int64_t want[NPART][NKEYS] = { { 0 } };
     int64_t emitted[NRECS];
@@ -183,9 +165,9 @@ static const char *count_field_yaml =
 
 static void test_count_by_json_field(void)
 {
-    struct rill_topology *t = load(count_field_yaml);
+    struct rill_topology *t = it_load(count_field_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     pipe_ok(d, "orders", 0, "o1", "{\"customer\":{\"id\":\"alice\"}}");
     pipe_ok(d, "orders", 0, "o2", "{\"customer\":{\"id\":\"bob\"}}");
@@ -232,9 +214,9 @@ static void test_count_by_json_field(void)
 
 static void test_count_by_key_needs_a_key(void)
 {
-    struct rill_topology *t = load(count_key_yaml);
+    struct rill_topology *t = it_load(count_key_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     pipe_ok(d, "clicks", 2, NULL, "{}");
     pipe_ok(d, "clicks", 2, "", "{}"); /* an empty key is a key */
@@ -265,14 +247,14 @@ static struct rill_topology *load_sum(const char *config)
              "    stores: [counts]\n"
              "    config: {%s}\n",
              config);
-    return load(yaml);
+    return it_load(yaml);
 }
 
 static void test_sum_scale0(void)
 {
     struct rill_topology *t = load_sum("field: qty");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     static const struct { int32_t partition; const char *key, *value, *sum; } in[] = {
         { 0, "sku-1", "{\"qty\":3}", "3" },
@@ -335,7 +317,7 @@ static void test_sum_scale2_money(void)
 {
     struct rill_topology *t = load_sum("field: amount, by: customer, scale: 2");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     /* amounts, in cents, that would not add up exactly in binary floating point */
     static const struct { const char *customer, *amount, *sum; } in[] = {
@@ -407,7 +389,7 @@ static void test_sum_scale18_on_header(void)
 {
     struct rill_topology *t = load_sum("field: 'header:rate', scale: 18");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     static const struct { const char *rate, *sum; } in[] = {
         { "0.000000000000000001", "0.000000000000000001" },
@@ -445,7 +427,7 @@ static void test_sum_config_errors(void)
     char err[512] = "";
     struct rill_topology *t = load_sum("field: amount, scale: 19");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_NOT_EQUAL(rill_driver_pipe(d, "payments", 0, "k", 1, "{}", 2, NULL, 0, 1, err,
                                          sizeof err),
@@ -497,9 +479,9 @@ static const char *latest_yaml =
 
 static void test_latest_overwrite_and_tombstone(void)
 {
-    struct rill_topology *t = load(latest_yaml);
+    struct rill_topology *t = it_load(latest_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     char buf[256];
     pipe_ok(d, "profiles", 0, "alice", "v1");
@@ -565,7 +547,7 @@ static void test_latest_overwrite_and_tombstone(void)
 
 static void test_latest_by_field_and_header(void)
 {
-    struct rill_topology *t = load("application.id: a\n"
+    struct rill_topology *t = it_load("application.id: a\n"
                                    "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
                                    "processors:\n"
                                    "  l:\n"
@@ -581,7 +563,7 @@ static void test_latest_by_field_and_header(void)
                                    "    stores: [byheader]\n"
                                    "    config: {by: 'header:sku'}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     char buf[256];
     rill_header_t h = { "sku", "A1", 2 };
@@ -618,7 +600,7 @@ static void test_latest_by_field_and_header(void)
  * partitions the counts were re-keyed to, hold the final counts. */
 static void test_count_into_latest_no_retry(void)
 {
-    struct rill_topology *t = load("application.id: a\n"
+    struct rill_topology *t = it_load("application.id: a\n"
                                    "topics: {clicks: {partitions: 3}, clicks.count: {partitions: 4},"
                                    " last: {partitions: 4}}\n"
                                    "processors:\n"
@@ -627,7 +609,7 @@ static void test_count_into_latest_no_retry(void)
                                    "  l: {type: latest, inputs: [clicks.count], outputs: [last],"
                                    " stores: [last]}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_driver_t *d = driver(t);
+    rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     static const char *pages[] = { "/", "/cart", "/pay", "/help" };
     int64_t want[NPART][4] = { { 0 } };
@@ -693,9 +675,9 @@ static void test_missing_store_grant(void)
                  "processors:\n"
                  "  agg: {type: %s, inputs: [in], outputs: [out], config: {%s}}\n",
                  types[i], strcmp(types[i], "sum") ? "" : "field: n");
-        struct rill_topology *t = load(yaml);
+        struct rill_topology *t = it_load(yaml);
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-        rill_driver_t *d = driver(t);
+        rill_driver_t *d = it_driver(t);
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         CU_ASSERT_NOT_EQUAL(rill_driver_pipe(d, "in", 0, "k", 1, "{\"n\":1}", 7, NULL, 0, 1, err,
                                              sizeof err),
