@@ -981,8 +981,12 @@ static int clients_create(struct sthread *st, char *errstr, size_t errsz)
             return -1;
         rd_kafka_conf_set_opaque(rc, st);
         rd_kafka_conf_set_error_cb(rc, error_cb);
+        /* A tail of aborted records and markers holds no data to return:
+         * without a short fetch wait, each such partition would cost the
+         * broker's full fetch.wait.max.ms before its end is seen. */
         if (conf_set(rc, "isolation.level", "read_committed", errstr, errsz) ||
             conf_set(rc, "enable.partition.eof", "true", errstr, errsz) ||
+            conf_set(rc, "fetch.wait.max.ms", "10", errstr, errsz) ||
             conf_set(rc, "enable.auto.commit", "false", errstr, errsz)) {
             rd_kafka_conf_destroy(rc);
             return -1;

@@ -165,6 +165,17 @@ static long check_store(const char *yaml, const char *store, const long *want)
     return bad;
 }
 
+/* Both processors run their own group: wait until each output is complete. */
+static int wait_outputs(struct agg *a, long total, int timeout_ms)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    while (it_count_committed(a->counts, 30000) < total && it_now_ms() < deadline)
+        ;
+    while (it_count_committed(a->sums, 30000) < total && it_now_ms() < deadline)
+        ;
+    return it_now_ms() < deadline ? 0 : -1;
+}
+
 struct restores {
     int n, full;
     long replayed, to;
@@ -212,9 +223,7 @@ static void test_aggregation_under_kills(void)
         pid = it_rill_start(a.yaml[0], a.log[0]);
     }
     CU_ASSERT_FATAL(it_scenario_feed_join(&s) == 0);
-    int64_t deadline = it_now_ms() + 120000;
-    while (it_count_committed(a.sums, 30000) < total && it_now_ms() < deadline)
-        ;
+    CU_ASSERT(wait_outputs(&a, total, 180000) == 0);
     int status = it_rill_stop(pid, SIGTERM, 30000);
     CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
@@ -271,9 +280,7 @@ static void test_task_migration(void)
     /* B takes over tasks and rebuilds their stores from the changelogs. */
     CU_ASSERT(it_file_wait(a.log[1], "msg=\"store restored\"", 2, 90000) >= 2);
     CU_ASSERT_FATAL(it_scenario_feed_join(&s) == 0);
-    deadline = it_now_ms() + 120000;
-    while (it_count_committed(a.sums, 30000) < total && it_now_ms() < deadline)
-        ;
+    CU_ASSERT(wait_outputs(&a, total, 180000) == 0);
     int s0 = it_rill_stop(p0, SIGTERM, 30000), s1 = it_rill_stop(p1, SIGTERM, 30000);
     CU_ASSERT(s0 != -1 && WIFEXITED(s0) && WEXITSTATUS(s0) == 0);
     CU_ASSERT(s1 != -1 && WIFEXITED(s1) && WEXITSTATUS(s1) == 0);
