@@ -83,14 +83,9 @@ static int conf_parse(const struct rill_conf_def *d, const char *s, void *out)
         }
         return 0;
     case RILL_CONF_INT: {
-        if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
+        int64_t v64;
+        if (rill_parse_int64(s, &v64))
             return -1;
-        errno = 0;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end)
-            return -1;
-        int64_t v64 = v;
         if (field)
             memcpy(field, &v64, sizeof v64);
         return 0;

@@ -588,7 +588,7 @@ static rill_err_t get_str(struct loader *L, const struct ynode *k, const struct 
     return *out ? RILL_OK : nomem(L, v->line, v->col);
 }
 
-static int parse_int(const char *s, int64_t *out)
+int rill_parse_int64(const char *s, int64_t *out)
 {
     if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
         return -1;
@@ -610,7 +610,7 @@ static rill_err_t get_int(struct loader *L, const struct ynode *k, const struct 
     rill_err_t err = want_kind(L, v, Y_SCALAR, what, where);
     if (err)
         return err;
-    if (parse_int(v->s, out) < 0 || *out < min || *out > max)
+    if (rill_parse_int64(v->s, out) < 0 || *out < min || *out > max)
         return lerr(L, v->line, v->col, RILL_ERR_CONFIG,
                     "expected an integer from %lld to %lld for '%s'%s", (long long)min,
                     (long long)max, txt(k), where);

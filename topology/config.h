@@ -116,4 +116,7 @@ const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t,
 const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name);
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
 
+/* A whole-string decimal int64 (optional '-'); 0, or -1 when s is not one. */
+int rill_parse_int64(const char *s, int64_t *out);
+
 #endif

@@ -246,52 +246,18 @@ int it_file_wait(const char *path, const char *needle, int n, int timeout_ms)
     return got;
 }
 
-int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, const char *arg2)
+/* Runs argv to completion with the output on fd `which` captured into out;
+ * returns the wait status, or -1 when it did not end within timeout_ms. */
+static int exec_capture(int which, char *out, size_t outsz, int timeout_ms,
+                        const char *const argv[])
 {
-    const char *bin = getenv("RILL_BIN");
-    if (!bin)
-        bin = "./rill";
-    char path[] = "/tmp/rill-it-errXXXXXX";
+    char path[] = "/tmp/rill-it-capture.XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0)
         return -1;
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(fd, STDERR_FILENO);
-        execl(bin, bin, arg1, arg2, (char *)NULL);
-        _exit(127);
-    }
-    close(fd);
-    int status = it_rill_stop(pid, 0, timeout_ms);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(err, 1, errsz - 1, f) : 0;
-    err[n] = '\0';
-    if (f)
-        fclose(f);
-    unlink(path);
-    return status;
-}
-
-int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...)
-{
-    const char *bin = getenv("RILL_BIN");
-    const char *argv[10];
-    int n = 0;
-    argv[n++] = bin ? bin : "./rill";
-    va_list ap;
-    va_start(ap, timeout_ms);
-    const char *a;
-    while (n < 9 && (a = va_arg(ap, const char *)))
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char path[] = "/tmp/rill-it-outXXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd, STDOUT_FILENO);
+        dup2(fd, which);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -303,5 +269,33 @@ int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...)
     if (f)
         fclose(f);
     unlink(path);
+    return status;
+}
+
+static const char *rill_bin(void)
+{
+    const char *bin = getenv("RILL_BIN");
+    return bin ? bin : "./rill";
+}
+
+int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, const char *arg2)
+{
+    const char *argv[] = { rill_bin(), arg1, arg2, NULL };
+    return exec_capture(STDERR_FILENO, err, errsz, timeout_ms, argv);
+}
+
+int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...)
+{
+    const char *argv[10];
+    int n = 0;
+    argv[n++] = rill_bin();
+    va_list ap;
+    va_start(ap, timeout_ms);
+    const char *a;
+    while (n < 9 && (a = va_arg(ap, const char *)))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int status = exec_capture(STDOUT_FILENO, out, outsz, timeout_ms, argv);
     return status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
 }
