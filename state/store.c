@@ -5,6 +5,7 @@
  * changelog offset, batched restore, and the typed helpers.
  */
 #include "store_int.h"
+#include "grow_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,14 +135,8 @@ static rill_err_t undo_record(rill_store_t *s, const void *key, size_t klen)
     for (size_t i = 0; i < s->nundo; i++)
         if (!rill_key_cmp(s->undo[i].key, s->undo[i].klen, key, klen))
             return RILL_OK;
-    if (s->nundo == s->undo_cap) {
-        size_t cap = s->undo_cap ? s->undo_cap * 2 : 8;
-        struct undo *u = realloc(s->undo, cap * sizeof *u);
-        if (!u)
-            return RILL_ERR_NOMEM;
-        s->undo = u;
-        s->undo_cap = cap;
-    }
+    if (rill_grow(&s->undo, s->nundo, &s->undo_cap, sizeof *s->undo, 8) != RILL_OK)
+        return RILL_ERR_NOMEM;
     struct undo *u = &s->undo[s->nundo];
     memset(u, 0, sizeof *u);
     struct rill_sl_node *n = rill_sl_find(s->pending, key, klen);

@@ -5,6 +5,7 @@
  * first, so chains behave as they would through Kafka (minus batching).
  */
 #include "driver.h"
+#include "grow_int.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -101,14 +102,8 @@ static rill_err_t capture(void *opaque, const struct rill_out *o)
 {
     struct inst *in = opaque;
     rill_driver_t *d = in->d;
-    if (d->ncap == d->capcap) {
-        size_t cap = d->capcap ? d->capcap * 2 : 64;
-        struct rill_captured *c = realloc(d->cap, cap * sizeof *c);
-        if (!c)
-            return RILL_ERR_NOMEM;
-        d->cap = c;
-        d->capcap = cap;
-    }
+    if (rill_grow(&d->cap, d->ncap, &d->capcap, sizeof *d->cap, 64) != RILL_OK)
+        return RILL_ERR_NOMEM;
     const struct rill_topic_conf *tc = rill_topology_topic(d->t, o->topic);
     int32_t part = in->partition;
     if (o->key && tc && tc->partitions > 0)

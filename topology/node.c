@@ -6,6 +6,7 @@
  * engine and the test driver.
  */
 #include "node_int.h"
+#include "grow_int.h"
 #include "check.h"
 #include "store.h"
 
@@ -278,14 +279,8 @@ static rill_err_t hold(rill_ctx_t *ctx, const char *topic, int32_t partition, co
                        size_t klen, const void *val, size_t vlen, const rill_header_t *hdrs,
                        size_t nh)
 {
-    if (ctx->nheld == ctx->held_cap) {
-        size_t cap = ctx->held_cap ? ctx->held_cap * 2 : 4;
-        struct rill_held *h = realloc(ctx->held, cap * sizeof *h);
-        if (!h)
-            return RILL_ERR_NOMEM;
-        ctx->held = h;
-        ctx->held_cap = cap;
-    }
+    if (rill_grow(&ctx->held, ctx->nheld, &ctx->held_cap, sizeof *ctx->held, 4) != RILL_OK)
+        return RILL_ERR_NOMEM;
     size_t tlen = strlen(topic) + 1, need = tlen + klen + vlen;
     for (size_t i = 0; i < nh; i++)
         need += strlen(hdrs[i].name) + 1 + hdrs[i].len;
