@@ -1241,31 +1241,47 @@ static rill_err_t probe(struct sthread *st, char *errstr, size_t errsz)
         ret = pr.auth_failed ? RILL_ERR_AUTH : RILL_ERR_KAFKA;
         goto out;
     }
-    const struct rill_strlist *lists[3] = { &st->pc->inputs, &st->pc->outputs, &st->pc->stores };
-    static const char *const kinds[3] = { "input", "output", "changelog" };
-    for (int l = 0; l < 3 && ret == RILL_OK; l++)
-        for (size_t i = 0; i < lists[l]->n && ret == RILL_OK; i++) {
-            const char *name = lists[l]->v[i];
-            char cl[300];
-            if (l == 2) {
-                const struct rill_store_conf *sc = store_conf(st->e->t, name);
-                if (sc && !sc->changelog)
-                    continue;
-                snprintf(cl, sizeof cl, "%s-%s-changelog", st->e->t->application_id, name);
-                name = cl;
+    /* A topic created a moment ago may not be in the broker's metadata yet:
+     * look again for a few seconds before calling it missing. */
+    for (int64_t until = now_ms() + 5000;;) {
+        ret = RILL_OK;
+        const struct rill_strlist *lists[3] = { &st->pc->inputs, &st->pc->outputs, &st->pc->stores };
+        static const char *const kinds[3] = { "input", "output", "changelog" };
+        for (int l = 0; l < 3 && ret == RILL_OK; l++)
+            for (size_t i = 0; i < lists[l]->n && ret == RILL_OK; i++) {
+                const char *name = lists[l]->v[i];
+                char cl[300];
+                if (l == 2) {
+                    const struct rill_store_conf *sc = store_conf(st->e->t, name);
+                    if (sc && !sc->changelog)
+                        continue;
+                    snprintf(cl, sizeof cl, "%s-%s-changelog", st->e->t->application_id, name);
+                    name = cl;
+                }
+                int found = 0;
+                for (int k = 0; k < md->topic_cnt; k++)
+                    if (!strcmp(md->topics[k].topic, name) && !md->topics[k].err)
+                        found = 1;
+                if (!found) {
+                    snprintf(errstr, errsz,
+                             "processor '%s': %s topic '%s' does not exist or user '%s' may not "
+                             "describe it (run 'rill apply')",
+                             st->pc->name, kinds[l], name, user ? user : "(none)");
+                    ret = RILL_ERR_NOTFOUND;
+                }
             }
-            int found = 0;
-            for (int k = 0; k < md->topic_cnt; k++)
-                if (!strcmp(md->topics[k].topic, name) && !md->topics[k].err)
-                    found = 1;
-            if (!found) {
-                snprintf(errstr, errsz,
-                         "processor '%s': %s topic '%s' does not exist or user '%s' may not "
-                         "describe it (run 'rill apply')",
-                         st->pc->name, kinds[l], name, user ? user : "(none)");
-                ret = RILL_ERR_NOTFOUND;
-            }
+        if (ret != RILL_ERR_NOTFOUND || now_ms() >= until)
+            break;
+        usleep(250000);
+        rd_kafka_metadata_destroy(md);
+        md = NULL;
+        if ((err = rd_kafka_metadata(rk, 1, NULL, &md, 15000))) {
+            snprintf(errstr, errsz, "processor '%s': cannot reach kafka: %s", st->pc->name,
+                     rd_kafka_err2str(err));
+            ret = RILL_ERR_KAFKA;
+            break;
         }
+    }
 out:
     if (md)
         rd_kafka_metadata_destroy(md);
