@@ -13,6 +13,10 @@ extern const struct rill_processor_def rill_proc_route;
 extern const struct rill_processor_def rill_proc_count;
 extern const struct rill_processor_def rill_proc_sum;
 extern const struct rill_processor_def rill_proc_latest;
+extern const struct rill_processor_def rill_proc_payment;
+extern const struct rill_processor_def rill_proc_inventory;
+extern const struct rill_processor_def rill_proc_shipping;
+extern const struct rill_processor_def rill_proc_notification;
 
 static const struct rill_processor_def *const builtins[] = {
     &rill_proc_passthrough,
@@ -21,6 +25,10 @@ static const struct rill_processor_def *const builtins[] = {
     &rill_proc_count,
     &rill_proc_sum,
     &rill_proc_latest,
+    &rill_proc_payment,
+    &rill_proc_inventory,
+    &rill_proc_shipping,
+    &rill_proc_notification,
 };
 
 const struct rill_processor_def *rill_proc_lookup(const char *name)

@@ -13,6 +13,7 @@ static const struct rill_cli_cmd commands[] = {
     { "version", rill_cmd_version, "print the versions of rill and its libraries" },
     { "validate", rill_cmd_validate, "check a topology file and print its graph" },
     { "run", rill_cmd_run, "run a topology until SIGTERM/SIGINT" },
+    { "generate", rill_cmd_generate, "produce synthetic order_placed events to Kafka" },
     { "state", rill_cmd_state, "read a local state store: get STORE KEY, dump STORE" },
 };
 

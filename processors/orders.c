@@ -1,0 +1,74 @@
+/*
+ * orders.c - the helpers the order pipeline's processors share (orders.h):
+ * serde lifetime, decode-or-reject, encode-and-forward keyed by location,
+ * output checks and the payment hash. Holds no pipeline logic itself.
+ */
+#include "orders.h"
+
+#include <stdio.h>
+#include <string.h>
+
+rill_err_t rill_orders_init(struct rill_orders *o, char *errstr, size_t errsz)
+{
+    memset(o, 0, sizeof *o);
+    return rill_serde_new(&o->serde, errstr, errsz);
+}
+
+void rill_orders_fini(struct rill_orders *o)
+{
+    rill_event_clear(&o->ev);
+    rill_buf_free(&o->buf);
+    rill_serde_destroy(o->serde);
+    memset(o, 0, sizeof *o);
+}
+
+int rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, const rill_record_t *rec)
+{
+    char err[256];
+    rill_event_clear(&o->ev);
+    if (rill_serde_decode(o->serde, rec->key, rec->key_len, rec->value, rec->value_len, &o->ev,
+                          err, sizeof err) != RILL_OK) {
+        rill_ctx_reject(ctx, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+rill_proc_result_t rill_orders_emit(rill_ctx_t *ctx, struct rill_orders *o, const char *output,
+                                    const rill_event_t *ev)
+{
+    char err[256];
+    if (rill_serde_encode(o->serde, ev, &o->buf, err, sizeof err) != RILL_OK) {
+        rill_ctx_reject(ctx, "cannot encode %s: %s", rill_event_type_name(ev->type), err);
+        return RILL_PROC_REJECT;
+    }
+    const char *loc = rill_event_location(ev);
+    if (rill_ctx_forward(ctx, output, loc, strlen(loc), o->buf.p, o->buf.len, NULL, 0) != RILL_OK)
+        return RILL_PROC_RETRY;
+    return RILL_PROC_OK;
+}
+
+rill_err_t rill_orders_need_output(rill_ctx_t *ctx, const char *output, const char *key,
+                                   char *errstr, size_t errsz)
+{
+    for (size_t i = 0; i < rill_ctx_output_count(ctx); i++)
+        if (!strcmp(rill_ctx_output_name(ctx, i), output))
+            return RILL_OK;
+    snprintf(errstr, errsz, "processor '%s' has no output '%s' (set %s)", rill_ctx_name(ctx),
+             output, key);
+    return RILL_ERR_CONFIG;
+}
+
+uint64_t rill_orders_hash(uint64_t seed, const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (int i = 0; i < 8; i++) {
+        h ^= (seed >> (8 * i)) & 0xff;
+        h *= 1099511628211ULL;
+    }
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
