@@ -15,11 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
-pid_t it_rill_start(const char *yaml, const char *log)
+pid_t it_rill_spawn(const char *log, ...)
 {
-    const char *bin = getenv("RILL_BIN");
-    if (!bin)
-        bin = "./rill";
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = getenv("RILL_BIN") ? getenv("RILL_BIN") : "./rill";
+    va_list ap;
+    va_start(ap, log);
+    const char *a;
+    while (n < 15 && (a = va_arg(ap, const char *)))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -28,10 +35,15 @@ pid_t it_rill_start(const char *yaml, const char *log)
             dup2(fd, STDOUT_FILENO);
             close(fd);
         }
-        execl(bin, bin, "run", yaml, (char *)NULL);
+        execv(argv[0], (char *const *)argv);
         _exit(127);
     }
     return pid;
+}
+
+pid_t it_rill_start(const char *yaml, const char *log)
+{
+    return it_rill_spawn(log, "run", yaml, (char *)NULL);
 }
 
 int it_rill_stop(pid_t pid, int sig, int timeout_ms)
@@ -172,6 +184,8 @@ long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_r
             r[n].offset = m->offset;
             r[n].key = m->key ? dupn(m->key, m->key_len) : NULL;
             r[n].value = dupn(m->payload, m->len);
+            r[n].key_len = m->key ? m->key_len : 0;
+            r[n].value_len = m->payload ? m->len : 0;
             r[n].headers = headers_text(m);
             n++;
         }

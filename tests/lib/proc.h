@@ -14,8 +14,12 @@
 
 /* Starts `$RILL_BIN run yaml` with stderr appended to log; returns the pid. */
 pid_t it_rill_start(const char *yaml, const char *log);
-/* Sends sig and waits for the exit; returns the wait status, or -1 when the
- * process did not exit within timeout_ms (it is then SIGKILLed). */
+/* Starts `$RILL_BIN args...` (NULL-terminated, at most 14) with stdout and
+ * stderr appended to log; returns the pid. */
+pid_t it_rill_spawn(const char *log, ...);
+/* Sends sig (0: none, just wait) and waits for the exit; returns the wait
+ * status, or -1 when the process did not exit within timeout_ms (it is then
+ * SIGKILLed). */
 int it_rill_stop(pid_t pid, int sig, int timeout_ms);
 
 /* Writes a YAML file for a single-processor topology over admin credentials.
@@ -27,8 +31,9 @@ int it_write_yaml(const char *path, const char *body);
 struct it_rec {
     int32_t partition;
     int64_t offset;
-    char *key;
+    char *key;       /* NUL-terminated copies; binary values: use the lengths */
     char *value;
+    size_t key_len, value_len;
     char *headers;   /* "name=value\n" for each header, "" when none */
 };
 

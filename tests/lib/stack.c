@@ -74,6 +74,16 @@ char *it_secret(const char *name)
     return slurp(path);
 }
 
+const char *it_secret_path(const char *name)
+{
+    static char path[4][1024];
+    static unsigned slot;
+    char *p = path[slot++ % 4];
+    snprintf(p, sizeof path[0], "%s/%s", it_env("SECRETS_DIR") ? it_env("SECRETS_DIR") : ".",
+             name);
+    return p;
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct it_errors *e = opaque;

@@ -16,6 +16,8 @@ enum it_listener { IT_SASL_PLAINTEXT, IT_SASL_SSL };
 const char *it_env(const char *key);
 /* The contents of $SECRETS_DIR/name (malloc'd, trailing newline stripped), or NULL. */
 char *it_secret(const char *name);
+/* The path of $SECRETS_DIR/name, in a ring of 4 static slots. */
+const char *it_secret_path(const char *name);
 /* The stack directory. */
 const char *it_stack_dir(void);
 
