@@ -50,7 +50,7 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit \
-	test-integration test-chaos bench bench-restore clean check-deps
+	test-integration test-chaos bench bench-restore clean check-deps demo
 .DEFAULT_GOAL := all
 
 all: check-deps rill
@@ -111,6 +111,10 @@ deps:
 stack-up: check-deps
 	infra/local/kafka.sh start
 	infra/local/postgres.sh start
+
+# The order pipeline end to end on the local stack, with a readable summary.
+demo: all stack-up
+	infra/local/demo.sh
 
 stack-down:
 	-infra/local/kafka.sh stop

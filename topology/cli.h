@@ -18,5 +18,6 @@ int rill_cmd_validate(int argc, char **argv);
 int rill_cmd_run(int argc, char **argv);
 int rill_cmd_state(int argc, char **argv);
 int rill_cmd_generate(int argc, char **argv);
+int rill_cmd_inspect(int argc, char **argv);
 
 #endif

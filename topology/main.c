@@ -14,6 +14,7 @@ static const struct rill_cli_cmd commands[] = {
     { "validate", rill_cmd_validate, "check a topology file and print its graph" },
     { "run", rill_cmd_run, "run a topology until SIGTERM/SIGINT" },
     { "generate", rill_cmd_generate, "produce synthetic order_placed events to Kafka" },
+    { "inspect", rill_cmd_inspect, "topics, offsets, group lag and event counts of a topology" },
     { "state", rill_cmd_state, "read a local state store: get STORE KEY, dump STORE" },
 };
 
