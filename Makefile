@@ -34,8 +34,14 @@ Q := @
 quiet = @printf '  %-6s %s\n'
 endif
 
+# The serde's schemas and id map, compiled in as text (schemas/embed.sh). The
+# generated file is the same for every flavor, so it lives in build/gen/.
+AVSC := $(sort $(wildcard schemas/avro/*.avsc))
+SCHEMA_IDS := schemas/avro/ids.map
+SERDE_EMBED := build/gen/serde_embed.c
+
 # The library: everything but the CLI entry point.
-LIB_SRCS := $(filter-out topology/main.c,$(wildcard topology/*.c state/*.c schemas/*.c processors/*.c processors/*/*.c))
+LIB_SRCS := $(filter-out topology/main.c,$(wildcard topology/*.c state/*.c schemas/*.c processors/*.c processors/*/*.c)) $(SERDE_EMBED)
 CLI_SRCS := topology/main.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROBE_SO := $(B)/tests/probe.so
@@ -65,6 +71,11 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(quiet) CC $<
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(SERDE_EMBED): schemas/embed.sh $(SCHEMA_IDS) $(AVSC)
+	@mkdir -p $(dir $@)
+	$(quiet) EMBED $@
+	$(Q)schemas/embed.sh $@ $(SCHEMA_IDS) $(AVSC)
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	$(quiet) AR $@

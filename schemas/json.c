@@ -1,7 +1,8 @@
 /*
- * json.c - the bounded JSON field reader declared in json.h. A recursive
- * descent over the text that validates everything it passes and copies out the
- * one value whose path matches. Recursion depth is capped, so hostile input
+ * json.c - the bounded JSON reader declared in json.h. A recursive descent
+ * over the text that validates everything it passes and copies out the one
+ * value whose path matches; the same descent skips over values when stepping
+ * through a validated document. Recursion depth is capped, so hostile input
  * costs at most O(len) time and O(RILL_JSON_MAX_DEPTH) stack.
  */
 #include "json.h"
@@ -323,4 +324,100 @@ rill_json_res_t rill_json_get(const char *buf, size_t len, const char *path, cha
     if (j.hit == RILL_JSON_FOUND && outlen)
         *outlen = j.outlen;
     return j.hit;
+}
+
+static rill_json_type_t type_at(char c)
+{
+    switch (c) {
+    case '{': return RILL_JSON_OBJECT;
+    case '[': return RILL_JSON_ARRAY;
+    case '"': return RILL_JSON_STRING;
+    case 't': return RILL_JSON_TRUE;
+    case 'f': return RILL_JSON_FALSE;
+    case 'n': return RILL_JSON_NULL;
+    default: return RILL_JSON_NUMBER;
+    }
+}
+
+rill_json_res_t rill_json_parse(const char *buf, size_t len, rill_json_val_t *root,
+                                size_t *err_off)
+{
+    struct jp j = { .p = buf, .end = buf + len, .hit = RILL_JSON_MISSING };
+    if (!buf) {
+        if (err_off)
+            *err_off = 0;
+        return RILL_JSON_MALFORMED;
+    }
+    skip_ws(&j);
+    const char *start = j.p;
+    int rc = parse_value(&j, NULL);
+    const char *stop = j.p;
+    skip_ws(&j);
+    if (rc || j.p != j.end) {
+        if (err_off)
+            *err_off = (size_t)(j.p - buf);
+        return RILL_JSON_MALFORMED;
+    }
+    root->p = start;
+    root->len = (size_t)(stop - start);
+    root->type = type_at(*start);
+    return RILL_JSON_FOUND;
+}
+
+/* The text was validated by rill_json_parse(), so the descent cannot fail
+ * here; it only finds where each value ends. */
+int rill_json_next(const rill_json_val_t *c, size_t *pos, rill_json_val_t *key,
+                   rill_json_val_t *val)
+{
+    if (c->type != RILL_JSON_OBJECT && c->type != RILL_JSON_ARRAY)
+        return 0;
+    struct jp j = { .p = c->p + (*pos ? *pos : 1), .end = c->p + c->len,
+                    .hit = RILL_JSON_MISSING };
+    skip_ws(&j);
+    if (j.p >= j.end || *j.p == '}' || *j.p == ']')
+        return 0;
+    if (*j.p == ',') {
+        j.p++;
+        skip_ws(&j);
+    }
+    if (c->type == RILL_JSON_OBJECT) {
+        const char *k = j.p;
+        size_t n = 0;
+        int over = 0;
+        parse_string(&j, NULL, 0, &n, &over);
+        if (key) {
+            key->p = k;
+            key->len = (size_t)(j.p - k);
+            key->type = RILL_JSON_STRING;
+        }
+        skip_ws(&j);
+        j.p++; /* : */
+        skip_ws(&j);
+    }
+    const char *v = j.p;
+    parse_value(&j, NULL);
+    val->p = v;
+    val->len = (size_t)(j.p - v);
+    val->type = type_at(*v);
+    *pos = (size_t)(j.p - c->p);
+    return 1;
+}
+
+rill_json_res_t rill_json_string(const rill_json_val_t *v, char *out, size_t outsz,
+                                 size_t *outlen)
+{
+    if (v->type != RILL_JSON_STRING)
+        return RILL_JSON_NOTSCALAR;
+    struct jp j = { .p = v->p, .end = v->p + v->len, .hit = RILL_JSON_MISSING };
+    size_t n = 0;
+    int over = 0;
+    if (!outsz)
+        return RILL_JSON_TOOBIG;
+    if (parse_string(&j, out, outsz, &n, &over))
+        return RILL_JSON_MALFORMED;
+    if (over)
+        return RILL_JSON_TOOBIG;
+    if (outlen)
+        *outlen = n;
+    return RILL_JSON_FOUND;
 }
