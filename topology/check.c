@@ -25,7 +25,11 @@
  *  9. a processor with several inputs has co-partitioned inputs: equal
  *     partition counts where the counts are declared (the runtime checks the
  *     broker's counts of the others);
- * 10. processors form no cycle through their topics.
+ * 10. processors form no cycle through their topics, except through topics
+ *     marked `feedback: true` (a deliberate way back upstream, such as the
+ *     stock an order pipeline releases back to inventory);
+ * 11. every topic a client (`clients:`) writes or reads is declared under
+ *     `topics:`, and none is listed twice in one list.
  * Sink types are not checked here: sinks are not in the processor registry.
  * Messages quote names and config keys, never config values.
  */
@@ -361,12 +365,33 @@ static rill_err_t check_copartition(struct checker *C, const struct rill_proc_co
     return RILL_OK;
 }
 
-/* Processor j reads a topic that processor i writes. */
-static int feeds(const struct rill_proc_conf *a, const struct rill_proc_conf *b)
+static rill_err_t check_client(struct checker *C, const struct rill_client_conf *c)
 {
-    for (size_t i = 0; i < a->outputs.n; i++)
-        if (list_has(&b->inputs, a->outputs.v[i]))
+    const struct rill_strlist *lists[2] = { &c->writes, &c->reads };
+    static const char *const what[2] = { "writes", "reads" };
+    for (int l = 0; l < 2; l++) {
+        rill_err_t err = check_unique(C, lists[l], what[l], "client", c->name);
+        if (err)
+            return err;
+        for (size_t i = 0; i < lists[l]->n; i++)
+            if (!rill_topology_topic(C->t, lists[l]->v[i]))
+                return cerr(C, lists[l]->line, lists[l]->col,
+                            "topic '%s' in '%s' of client '%s' is not declared under topics:",
+                            lists[l]->v[i], what[l], c->name);
+    }
+    return RILL_OK;
+}
+
+/* Processor b reads a topic that processor a writes, other than a topic
+ * marked `feedback: true` (a deliberate way back upstream). */
+static int feeds(const struct rill_topology *t, const struct rill_proc_conf *a,
+                 const struct rill_proc_conf *b)
+{
+    for (size_t i = 0; i < a->outputs.n; i++) {
+        const struct rill_topic_conf *tc = rill_topology_topic(t, a->outputs.v[i]);
+        if (list_has(&b->inputs, a->outputs.v[i]) && !(tc && tc->feedback))
             return 1;
+    }
     return 0;
 }
 
@@ -379,7 +404,7 @@ static long cycle_from(struct checker *C, size_t i)
     C->color[i] = 1;
     C->path[C->pathlen++] = i;
     for (size_t j = 0; j < t->nprocs; j++) {
-        if (C->color[j] == 2 || !feeds(&t->procs[i], &t->procs[j]))
+        if (C->color[j] == 2 || !feeds(t, &t->procs[i], &t->procs[j]))
             continue;
         if (C->color[j] == 1) {
             for (size_t k = 0; k < C->pathlen; k++)
@@ -486,5 +511,7 @@ rill_err_t rill_topology_check(const struct rill_topology *t, char *errstr, size
     err = check_cycles(&C);
     free(C.color);
     free(C.path);
+    for (size_t i = 0; !err && i < t->nclients; i++)
+        err = check_client(&C, &t->clients[i]);
     return err;
 }

@@ -124,7 +124,8 @@ static void print_text(const struct rill_topology *t)
             printf("partitions from the broker");
         if (tc->replication > 0)
             printf(", replication %d", (int)tc->replication);
-        printf("%s\n", produced(t, tc->name) ? "" : " (source)");
+        printf("%s%s\n", tc->feedback ? ", feedback" : "",
+               produced(t, tc->name) ? "" : " (source)");
     }
 
     if (t->nprocs) {
@@ -152,6 +153,20 @@ static void print_text(const struct rill_topology *t)
             printf("  ");
             print_list(&t->sinks[i].inputs);
             printf(" -> %s (%s)\n", t->sinks[i].name, t->sinks[i].type);
+        }
+    }
+
+    if (t->nclients) {
+        printf("\nclients:\n");
+        for (size_t i = 0; i < t->nclients; i++) {
+            const struct rill_client_conf *c = &t->clients[i];
+            printf("  %s (user %s): writes ", c->name, c->user);
+            print_list(&c->writes);
+            printf(", reads ");
+            print_list(&c->reads);
+            if (c->group)
+                printf(", group %s", c->group);
+            putchar('\n');
         }
     }
 

@@ -6,7 +6,7 @@
  * schema walk turns the tree into the plain structs of config.h, refusing
  * unknown keys and wrong node kinds at every level. It checks the file's
  * shape only; the graph (names, processors, inputs, stores, co-partitioning,
- * cycles) is rill_topology_check()'s, in check.c.
+ * cycles, the topics of clients) is rill_topology_check()'s, in check.c.
  *
  * Substitution: ${VAR} is the environment variable VAR (an error when unset),
  * ${VAR:-text} falls back to text when VAR is unset or empty (text is taken
@@ -716,7 +716,7 @@ static rill_err_t get_kvmap(struct loader *L, const struct ynode *k, const struc
     return RILL_OK;
 }
 
-/* A map of named entries (topics:, stores:, processors:, sinks:), whose
+/* A map of named entries (topics:, stores:, processors:, sinks:, clients:), whose
  * values must be maps (or nothing, when allow_null); the section itself may
  * be nothing (empty). */
 static rill_err_t want_section(struct loader *L, const struct ynode *k, const struct ynode *v,
@@ -777,6 +777,9 @@ static rill_err_t load_topics(struct loader *L, struct rill_topology *t, const s
                 if ((err = get_int(L, kk, vv, where, 1, INT16_MAX, &n)) != RILL_OK)
                     return err;
                 tc->replication = (int16_t)n;
+            } else if (key_is(kk, "feedback")) {
+                if ((err = get_bool(L, kk, vv, where, &tc->feedback)) != RILL_OK)
+                    return err;
             } else if ((err = want_value(L, kk, vv, where)) != RILL_OK ||
                        (err = kv_add(L, &tc->configs, m->n / 2, kk, vv)) != RILL_OK) {
                 return err;
@@ -941,12 +944,54 @@ static rill_err_t load_sinks(struct loader *L, struct rill_topology *t, const st
     return RILL_OK;
 }
 
+static rill_err_t load_clients(struct loader *L, struct rill_topology *t, const struct ynode *k,
+                               const struct ynode *v)
+{
+    static const char *const known[] = { "user", "writes", "reads", "group", NULL };
+    rill_err_t err = want_section(L, k, v, "client", 0);
+    if (err || !v->n)
+        return err;
+    t->clients = calloc(v->n / 2, sizeof *t->clients);
+    if (!t->clients)
+        return nomem(L, v->line, v->col);
+    for (size_t i = 0; i < v->n; i += 2) {
+        const struct ynode *name = v->kids[i], *m = v->kids[i + 1];
+        struct rill_client_conf *cc = &t->clients[t->nclients++];
+        cc->line = name->line;
+        cc->col = name->col;
+        if (!*name->s)
+            return lerr(L, name->line, name->col, RILL_ERR_CONFIG, "empty client name");
+        if (!(cc->name = strdup(name->s)))
+            return nomem(L, name->line, name->col);
+        char where[200];
+        snprintf(where, sizeof where, " in client '%s'", txt(name));
+        for (size_t j = 0; j < m->n; j += 2) {
+            const struct ynode *kk = m->kids[j], *vv = m->kids[j + 1];
+            if (key_is(kk, "user"))
+                err = get_str(L, kk, vv, where, &cc->user);
+            else if (key_is(kk, "writes"))
+                err = get_list(L, kk, vv, where, &cc->writes);
+            else if (key_is(kk, "reads"))
+                err = get_list(L, kk, vv, where, &cc->reads);
+            else if (key_is(kk, "group"))
+                err = get_str(L, kk, vv, where, &cc->group);
+            else
+                err = unknown_key(L, kk, where, known);
+            if (err)
+                return err;
+        }
+        if ((err = need_key(L, name, cc->user, "user", where)) != RILL_OK)
+            return err;
+    }
+    return RILL_OK;
+}
+
 static rill_err_t load_root(struct loader *L, struct rill_topology *t, const struct ynode *root)
 {
     static const char *const known[] = {
         "application.id", "processing.guarantee", "commit.interval.ms", "state.dir",
         "num.stream.threads", "state.memory.bytes", "kafka", "topics", "stores", "processors",
-        "sinks", NULL,
+        "sinks", "clients", NULL,
     };
     rill_err_t err;
     if (!root)
@@ -996,6 +1041,8 @@ static rill_err_t load_root(struct loader *L, struct rill_topology *t, const str
             err = load_procs(L, t, k, v);
         } else if (key_is(k, "sinks")) {
             err = load_sinks(L, t, k, v);
+        } else if (key_is(k, "clients")) {
+            err = load_clients(L, t, k, v);
         } else {
             err = unknown_key(L, k, " at the top level", known);
         }
@@ -1160,6 +1207,15 @@ void rill_topology_free(struct rill_topology *t)
         kvlist_free(&s->kafka);
     }
     free(t->sinks);
+    for (size_t i = 0; i < t->nclients; i++) {
+        struct rill_client_conf *c = &t->clients[i];
+        free(c->name);
+        free(c->user);
+        strlist_free(&c->writes);
+        strlist_free(&c->reads);
+        free(c->group);
+    }
+    free(t->clients);
     free(t);
 }
 

@@ -3,7 +3,8 @@
  * data, no Kafka or database handles. rill_topology_load() parses and checks
  * the file's shape (keys, types, ${VAR} and ${file:PATH} substitution);
  * rill_topology_check() checks the graph (names, processors known, inputs
- * produced or external, stores granted, co-partitioning, no cycles). Every
+ * produced or external, stores granted, co-partitioning, no cycles, the
+ * topics of external clients declared). Every
  * error names file:line:column and what was expected.
  *
  * Ownership: a loaded topology owns all its strings; free it with
@@ -45,6 +46,8 @@ struct rill_topic_conf {
     int32_t partitions;       /* -1 when not given */
     int16_t replication;      /* -1 when not given */
     struct rill_kvlist configs; /* topic configs, e.g. retention.ms */
+    int feedback;             /* 1: deliberately fed back upstream (`feedback: true`);
+                               * the cycle check does not follow it */
     int line, col;
 };
 
@@ -77,6 +80,17 @@ struct rill_sink_conf {
     int line, col;
 };
 
+/* An external client under `clients:`: not run by rill, but `rill apply`
+ * grants its user Write on `writes`, Read on `reads` and Read on `group`. */
+struct rill_client_conf {
+    char *name;               /* the key under clients: */
+    char *user;               /* its Kafka user (required) */
+    struct rill_strlist writes;  /* topics it produces to */
+    struct rill_strlist reads;   /* topics it consumes */
+    char *group;              /* the consumer group it reads with, or NULL */
+    int line, col;
+};
+
 struct rill_topology {
     char *path;               /* the file it came from */
     char *application_id;     /* required */
@@ -94,6 +108,8 @@ struct rill_topology {
     size_t nprocs;
     struct rill_sink_conf *sinks;
     size_t nsinks;
+    struct rill_client_conf *clients;
+    size_t nclients;
 };
 
 /* Loads path. On failure returns an error and writes "file:line:col: message"

@@ -411,6 +411,61 @@ static void test_missing_file(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
 }
 
+/* stock_release closes a loop inventory -> shipping -> inventory: allowed
+ * only while it is marked as a feedback topic. */
+static void test_feedback_topic(void)
+{
+    struct rill_topology *t = load_good("feedback.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "stock_release")->feedback, 1);
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "order_placed")->feedback, 0);
+    /* feedback is not a topic config: only retention.ms is left. */
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "stock_release")->configs.n, 1);
+    rill_topology_free(t);
+
+    char path[512], err[1024];
+    FILE *f = fopen(here(path, sizeof path, "yaml/good/feedback.yaml"), "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *flag = strstr(buf, "feedback: true,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(flag);
+    memset(flag, ' ', strlen("feedback: true,"));
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf("loop.yaml", buf, n, &t, err, sizeof err),
+                          RILL_OK);
+    CU_ASSERT_EQUAL(rill_topology_check(t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cycle among processors: inventory -> shipping -> "
+                                       "inventory"));
+    rill_topology_free(t);
+}
+
+static void test_clients(void)
+{
+    struct rill_topology *t = load_good("clients.yaml");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL_FATAL(t->nclients, 3);
+    const struct rill_client_conf *c = &t->clients[0];
+    CU_ASSERT_STRING_EQUAL(c->name, "order_generator");
+    CU_ASSERT_STRING_EQUAL(c->user, "order_generator");
+    assert_list(&c->writes, (const char *const[]){ "order_placed" }, 1);
+    CU_ASSERT_EQUAL(c->reads.n, 0);
+    CU_ASSERT_PTR_NULL(c->group);
+    c = &t->clients[1];
+    CU_ASSERT_STRING_EQUAL(c->name, "reporting");
+    CU_ASSERT_STRING_EQUAL(c->user, "analyst");
+    CU_ASSERT_EQUAL(c->writes.n, 0);
+    assert_list(&c->reads, (const char *const[]){ "notifications", "order_placed" }, 2);
+    CU_ASSERT_STRING_EQUAL(c->group, "reporting");
+    CU_ASSERT_EQUAL(c->line, 13);
+    CU_ASSERT_EQUAL(c->col, 3);
+    c = &t->clients[2];
+    CU_ASSERT_EQUAL(c->writes.n, 0);
+    CU_ASSERT_EQUAL(c->reads.n, 0);
+    rill_topology_free(t);
+}
+
 /* ---- rill_conf_fill ---------------------------------------------------------- */
 
 struct test_conf {
@@ -606,6 +661,17 @@ static void test_cmd_validate(void)
     const char *nl = strchr(out, '\n');
     CU_ASSERT(nl && nl[1] == '\0');
 
+    char fb[512], cl[512];
+    here(fb, sizeof fb, "yaml/good/feedback.yaml");
+    here(cl, sizeof cl, "yaml/good/clients.yaml");
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", fb, NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "stock_release                6 partitions, feedback\n"));
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", cl, NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\nclients:\n  order_generator (user order_generator): "
+                                       "writes [order_placed], reads []\n  reporting (user "
+                                       "analyst): writes [], reads [notifications, "
+                                       "order_placed], group reporting\n"));
+
     CU_ASSERT_EQUAL(
         run_validate(out, sizeof out, 3, (char *[]){ "validate", "--describe", "filter", NULL }),
         0);
@@ -637,6 +703,8 @@ static CU_TestInfo tests[] = {
     { "${file:PATH} is relative to the yaml file", test_file_secret_relative },
     { "size and node limits", test_limits },
     { "a missing file is an error with a position", test_missing_file },
+    { "a feedback topic may close a cycle, no other", test_feedback_topic },
+    { "clients: user, writes, reads, group", test_clients },
     { "conf_fill parses every type and refuses bad values", test_conf_fill_types },
     { "conf_fill with the built-in filter, route, passthrough", test_conf_fill_builtins },
     { "rill validate prints the graph, dot, config tables and errors", test_cmd_validate },
