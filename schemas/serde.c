@@ -665,6 +665,7 @@ static void write_shipped(struct io *io, avro_value_t *v, const rill_order_shipp
 static void read_status(struct io *io, avro_value_t *v, rill_order_status_t *s)
 {
     s->order_id = get_str(io, v, "order_id");
+    s->customer_id = get_str(io, v, "customer_id");
     s->location_id = get_str(io, v, "location_id");
     s->old_status = get_int(io, v, "old_status");
     s->new_status = get_int(io, v, "new_status");
@@ -676,6 +677,7 @@ static void read_status(struct io *io, avro_value_t *v, rill_order_status_t *s)
 static void write_status(struct io *io, avro_value_t *v, const rill_order_status_t *s)
 {
     set_str(io, v, "order_id", s->order_id);
+    set_str(io, v, "customer_id", s->customer_id);
     set_str(io, v, "location_id", s->location_id);
     set_int(io, v, "old_status", s->old_status);
     set_int(io, v, "new_status", s->new_status);

@@ -122,7 +122,7 @@ typedef struct {
 } rill_order_shipped_t;
 
 typedef struct {
-    const char *order_id, *location_id;
+    const char *order_id, *customer_id, *location_id;
     int32_t old_status, new_status;
     const char *reason;
     int64_t event_time;

@@ -249,7 +249,7 @@ static int status_known(int32_t s)
 
 static int status_ok(struct chk *c, const rill_order_status_t *s)
 {
-    if (ids_ok(c, s->order_id, s->location_id, s->correlation_id))
+    if (ids_ok(c, s->order_id, s->location_id, s->correlation_id) || customer_ok(c, s->customer_id))
         return -1;
     if (!status_known(s->old_status))
         return bad(c, "field 'old_status' is %d, not a status code", (int)s->old_status);

@@ -1,8 +1,10 @@
 /*
  * driver.c - the in-process test driver (see driver.h). Processor instances
  * are created on first use per (processor, partition); emitted records are
- * copied into a capture list and then processed by downstream readers, depth
- * first, so chains behave as they would through Kafka (minus batching).
+ * copied into a capture list and then processed by downstream readers in the
+ * order they were emitted (a queue, not a recursion), so chains and feedback
+ * loops behave as they would through Kafka (minus batching), and no
+ * processor is ever re-entered while it is still handing out its outputs.
  */
 #include "driver.h"
 #include "grow_int.h"
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DRIVER_MAX_DEPTH 32 /* forwarding chains deeper than this are a cycle */
+#define DRIVER_MAX_HOPS 1000000 /* records delivered for one piped record: a loop */
 
 struct inst {
     const struct rill_proc_conf *pc;
@@ -52,7 +54,7 @@ struct rill_driver {
     struct rill_captured *cap;
     size_t ncap, capcap;
     int64_t wall_ms;
-    int depth;
+    size_t next;               /* first captured record not yet delivered */
     char err[256];
 };
 
@@ -95,9 +97,6 @@ static char *dupmem(const void *p, size_t n)
     return c;
 }
 
-static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition,
-                          const rill_record_t *rec);
-
 static rill_err_t capture(void *opaque, const struct rill_out *o)
 {
     struct inst *in = opaque;
@@ -127,15 +126,7 @@ static rill_err_t capture(void *opaque, const struct rill_out *o)
     c->partition = part;
     c->producer = in->pc->name;
     d->ncap++;
-    /* Downstream: the records of this topic feed its readers. */
-    rill_record_t next = {
-        .topic = c->rec.topic, .partition = part, .offset = (int64_t)d->ncap - 1,
-        .timestamp = c->rec.timestamp, .key = c->rec.key, .key_len = c->rec.key_len,
-        .value = c->rec.value, .value_len = c->rec.value_len, .headers = c->rec.headers,
-        .header_cnt = c->rec.header_cnt,
-    };
-    const char *topic = c->rec.topic; /* d->cap may move while delivering */
-    return deliver(d, topic, part, &next);
+    return RILL_OK;
 }
 
 static struct inst *instance(rill_driver_t *d, const struct rill_proc_conf *pc, int32_t partition)
@@ -184,11 +175,6 @@ static int reads(const struct rill_proc_conf *pc, const char *topic)
 static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition,
                           const rill_record_t *rec)
 {
-    if (++d->depth > DRIVER_MAX_DEPTH) {
-        d->depth--;
-        snprintf(d->err, sizeof d->err, "forwarding deeper than %d topics", DRIVER_MAX_DEPTH);
-        return RILL_ERR_INVALID;
-    }
     rill_err_t ret = RILL_OK;
     for (size_t p = 0; p < d->t->nprocs && ret == RILL_OK; p++) {
         const struct rill_proc_conf *pc = &d->t->procs[p];
@@ -205,8 +191,36 @@ static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition
         if (ret == RILL_OK && res == RILL_PROC_RETRY)
             ret = RILL_ERR_RETRY;
     }
-    d->depth--;
     return ret;
+}
+
+/* Delivers the captured records not delivered yet, in emission order,
+ * including what they cause in turn. */
+static rill_err_t drain(rill_driver_t *d)
+{
+    size_t hops = 0;
+    while (d->next < d->ncap) {
+        if (++hops > DRIVER_MAX_HOPS) {
+            snprintf(d->err, sizeof d->err, "more than %d records forwarded for one record",
+                     DRIVER_MAX_HOPS);
+            d->next = d->ncap;
+            return RILL_ERR_INVALID;
+        }
+        const struct rill_captured *c = &d->cap[d->next];
+        rill_record_t rec = { /* d->cap may move while delivering: copy */
+            .topic = c->rec.topic, .partition = c->partition, .offset = (int64_t)d->next,
+            .timestamp = c->rec.timestamp, .key = c->rec.key, .key_len = c->rec.key_len,
+            .value = c->rec.value, .value_len = c->rec.value_len, .headers = c->rec.headers,
+            .header_cnt = c->rec.header_cnt,
+        };
+        d->next++;
+        rill_err_t err = deliver(d, rec.topic, rec.partition, &rec);
+        if (err != RILL_OK) {
+            d->next = d->ncap; /* what it had caused is dropped with it */
+            return err;
+        }
+    }
+    return RILL_OK;
 }
 
 rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size_t errsz)
@@ -233,7 +247,10 @@ rill_err_t rill_driver_pipe(rill_driver_t *d, const char *topic, int32_t partiti
         .header_cnt = header_cnt,
     };
     d->err[0] = '\0';
+    d->next = d->ncap;
     rill_err_t err = deliver(d, topic, partition, &rec);
+    if (err == RILL_OK)
+        err = drain(d);
     if (err != RILL_OK && errstr)
         snprintf(errstr, errsz, "%s", d->err[0] ? d->err : rill_err2str(err));
     return err;
@@ -249,6 +266,7 @@ rill_err_t rill_driver_pipe_str(rill_driver_t *d, const char *topic, int32_t par
 rill_err_t rill_driver_advance_wall_clock(rill_driver_t *d, int64_t ms)
 {
     d->wall_ms += ms;
+    d->next = d->ncap;
     for (size_t i = 0; i < d->ninsts; i++) {
         rill_proc_result_t res;
         rill_err_t err = rill_node_tick(d->insts[i]->node, d->wall_ms, &res);
@@ -256,7 +274,7 @@ rill_err_t rill_driver_advance_wall_clock(rill_driver_t *d, int64_t ms)
         if (err != RILL_OK)
             return err;
     }
-    return RILL_OK;
+    return drain(d);
 }
 
 rill_store_t *rill_driver_store(rill_driver_t *d, const char *processor, const char *store,

@@ -117,9 +117,7 @@ static rill_proc_result_t notification_process(rill_ctx_t *ctx, void *state,
         const rill_order_status_t *s = &ev->u.status;
         if (s->new_status != RILL_STATUS_CANCELLED)
             return RILL_PROC_OK;
-        /* OrderStatusChanged carries no customer: the order's location and id
-         * are enough for the sender, which looks the customer up by order. */
-        return notify(ctx, o, s->order_id, "", s->location_id, "order_cancelled",
+        return notify(ctx, o, s->order_id, s->customer_id, s->location_id, "order_cancelled",
                       s->new_status, s->event_time, s->correlation_id);
     }
     default:

@@ -112,6 +112,7 @@ static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s, const struct
     rill_event_t st = { .type = RILL_EVENT_ORDER_STATUS };
     st.u.status = (rill_order_status_t){
         .order_id = pay->order_id,
+        .customer_id = pay->customer_id,
         .location_id = pay->location_id,
         .old_status = pay->approved ? inv->status : pay->status,
         .new_status = RILL_STATUS_CANCELLED,

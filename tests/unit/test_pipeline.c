@@ -472,7 +472,7 @@ static void test_notification_kinds(void)
                                            RILL_STATUS_SHIPPED, 8, "k" };
     pipe_ev(d, "order_shipped", 1, &ev);
     ev = (rill_event_t){ .type = RILL_EVENT_ORDER_STATUS };
-    ev.u.status = (rill_order_status_t){ "N5", "L3", RILL_STATUS_PAID, RILL_STATUS_CANCELLED,
+    ev.u.status = (rill_order_status_t){ "N5", "C9", "L3", RILL_STATUS_PAID, RILL_STATUS_CANCELLED,
                                          "out_of_stock", 9, "k" };
     pipe_ev(d, "order_status", 1, &ev);
     static const struct { const char *id, *kind; int32_t status; int64_t t; } want[] = {
@@ -497,6 +497,176 @@ static void test_notification_kinds(void)
     rill_topology_free(t);
 }
 
+
+/* ---- the whole chain ------------------------------------------------------ */
+
+static const char *chain_yaml =
+    "application.id: a\n"
+    "topics:\n"
+    "  order_placed: {partitions: 4}\n"
+    "  payment_result: {partitions: 4}\n"
+    "  inventory_result: {partitions: 4}\n"
+    "  order_shipped: {partitions: 4}\n"
+    "  order_status: {partitions: 4}\n"
+    "  stock_release: {partitions: 4, feedback: true}\n"
+    "  notifications: {partitions: 4}\n"
+    "processors:\n"
+    "  payment: {type: payment, inputs: [order_placed], outputs: [payment_result],\n"
+    "            config: {approve_rate: 0.75, seed: 5}}\n"
+    "  inventory: {type: inventory, inputs: [order_placed, stock_release],\n"
+    "              outputs: [inventory_result], stores: [stock], config: {initial_stock: 6}}\n"
+    "  shipping: {type: shipping, inputs: [payment_result, inventory_result],\n"
+    "             outputs: [order_shipped, order_status, stock_release], stores: [joins]}\n"
+    "  notification: {type: notification, outputs: [notifications],\n"
+    "                 inputs: [payment_result, inventory_result, order_shipped, order_status]}\n";
+
+#define CHAIN_ORDERS 3000
+#define CHAIN_LOCS 5
+#define CHAIN_PRODUCTS 40
+
+/* The test's own bookkeeping of the stock, order after order: the driver
+ * runs each order through the whole chain (a cancelled reserved order's
+ * release included) before the next one, so this sequence is exact. */
+static void test_chain_against_reference(void)
+{
+    struct rill_topology *t = it_load(chain_yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    char err[256];
+    struct rill_gen_opts go = { .seed = 9, .orders = CHAIN_ORDERS, .locations = CHAIN_LOCS,
+                                .products = CHAIN_PRODUCTS };
+    rill_gen_t *g = rill_gen_new(&go, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    static int64_t stock[CHAIN_LOCS + 1][CHAIN_PRODUCTS + 1];
+    for (int l = 0; l <= CHAIN_LOCS; l++)
+        for (int p = 0; p <= CHAIN_PRODUCTS; p++)
+            stock[l][p] = 6;
+    long paid = 0, reserved = 0, shipped = 0, released = 0;
+    for (int i = 0; i < CHAIN_ORDERS; i++) {
+        rill_event_t ev;
+        rill_gen_next(g, &ev);
+        const rill_order_placed_t *o = &ev.u.order;
+        int l = atoi(o->location_id + 1), ok = 1;
+        int64_t need[CHAIN_PRODUCTS + 1] = { 0 };
+        for (size_t k = 0; k < o->item_cnt; k++)
+            need[atoi(o->items[k].product_id + 1)] += o->items[k].quantity;
+        for (int p = 1; p <= CHAIN_PRODUCTS; p++)
+            ok &= stock[l][p] >= need[p];
+        int pay = approves(5, o->order_id, 7500);
+        if (ok && pay)
+            for (int p = 1; p <= CHAIN_PRODUCTS; p++)
+                stock[l][p] -= need[p];
+        paid += pay;
+        reserved += ok;
+        shipped += ok && pay;
+        released += ok && !pay;
+        pipe_ev(d, "order_placed", 4, &ev);
+    }
+    long n = CHAIN_ORDERS, rejected = n - paid, oos = n - reserved, cancelled = n - shipped;
+    fprintf(stderr, "\n    chain: %ld orders, paid %ld, reserved %ld, shipped %ld, released %ld ",
+            n, paid, reserved, shipped, released);
+    CU_ASSERT(oos > n / 10); /* the stock is short enough to matter */
+    CU_ASSERT(released > 0);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "payment_result"), n);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "inventory_result"), n);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_shipped"), shipped);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_status"), cancelled);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "stock_release"), released);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "notifications"), rejected + oos + shipped + cancelled);
+    long reserved_seen = 0;
+    rill_event_t out = { 0 };
+    for (size_t i = 0; i < (size_t)n; i++) {
+        got(d, "inventory_result", i, &out);
+        reserved_seen += out.u.inventory.reserved;
+    }
+    CU_ASSERT_EQUAL(reserved_seen, reserved);
+    rill_event_clear(&out);
+    /* every stock counter the tasks hold is the reference's */
+    long checked = 0, wrong = 0;
+    for (int32_t part = 0; part < 4; part++) {
+        rill_store_t *s = rill_driver_store(d, "inventory", "stock", part);
+        if (!s)
+            continue;
+        rill_store_iter_t *it = rill_store_prefix(s, "L", 1);
+        const void *k, *v;
+        size_t kl, vl;
+        while (it && rill_store_iter_next(it, &k, &kl, &v, &vl)) {
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)kl, (const char *)k);
+            int l = atoi(key + 1), p = atoi(strchr(key, '/') + 2);
+            int64_t val = 0;
+            for (int b = 0; b < 8; b++)
+                val = (int64_t)((uint64_t)val << 8 | ((const unsigned char *)v)[b]);
+            wrong += val != stock[l][p];
+            checked++;
+        }
+        rill_store_iter_free(it);
+    }
+    CU_ASSERT(checked > 0);
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_placed.dlq"), 0);
+    rill_gen_free(g);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+/* ---- the generator --------------------------------------------------------- */
+
+static void test_generator_is_deterministic_and_varied(void)
+{
+    char err[256];
+    struct rill_gen_opts go = { .seed = 21, .orders = 2000 };
+    rill_gen_t *a = rill_gen_new(&go, err, sizeof err), *b = rill_gen_new(&go, err, sizeof err);
+    go.seed = 22;
+    rill_gen_t *c = rill_gen_new(&go, err, sizeof err);
+    CU_ASSERT_FATAL(a && b && c);
+    rill_buf_t ba = { 0 }, bb = { 0 }, bc = { 0 };
+    static char seen_loc[51], seen_cust[5001], seen_prod[201];
+    int same_as_other_seed = 0, differ = 0, bad = 0;
+    int64_t first_t = 0, last_t = 0;
+    for (int i = 0; i < 2000; i++) {
+        rill_event_t ea, eb, ec;
+        rill_gen_next(a, &ea);
+        rill_gen_next(b, &eb);
+        rill_gen_next(c, &ec);
+        bad |= rill_serde_encode(serde, &ea, &ba, err, sizeof err) != RILL_OK; /* validates */
+        bad |= rill_serde_encode(serde, &eb, &bb, err, sizeof err) != RILL_OK;
+        bad |= rill_serde_encode(serde, &ec, &bc, err, sizeof err) != RILL_OK;
+        differ += ba.len != bb.len || memcmp(ba.p, bb.p, ba.len);
+        same_as_other_seed += ba.len == bc.len && !memcmp(ba.p, bc.p, ba.len);
+        const rill_order_placed_t *o = &ea.u.order;
+        seen_loc[atoi(o->location_id + 1)] = 1;
+        seen_cust[atoi(o->customer_id + 1)] = 1;
+        for (size_t k = 0; k < o->item_cnt; k++)
+            seen_prod[atoi(o->items[k].product_id + 1)] = 1;
+        if (i == 0)
+            first_t = o->event_time;
+        last_t = o->event_time;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(differ, 0);             /* same seed, same bytes */
+    CU_ASSERT_EQUAL(same_as_other_seed, 0); /* another seed, other orders */
+    int locs = 0, custs = 0, prods = 0;
+    for (int i = 0; i <= 50; i++)
+        locs += seen_loc[i];
+    for (int i = 0; i <= 5000; i++)
+        custs += seen_cust[i];
+    for (int i = 0; i <= 200; i++)
+        prods += seen_prod[i];
+    CU_ASSERT_EQUAL(locs, 50);
+    CU_ASSERT(custs > 1000);
+    CU_ASSERT(prods > 150);
+    /* spread over the 28 default days */
+    CU_ASSERT(last_t - first_t > (int64_t)27 * 24 * 3600 * 1000);
+    rill_buf_free(&ba);
+    rill_buf_free(&bb);
+    rill_buf_free(&bc);
+    rill_gen_free(a);
+    rill_gen_free(b);
+    rill_gen_free(c);
+}
+
 static CU_TestInfo tests[] = {
     { "payment decides from the order id and seed, rejects non-orders", test_payment_decisions },
     { "payment refuses a bad rate or a missing output", test_payment_bad_config },
@@ -504,6 +674,8 @@ static CU_TestInfo tests[] = {
       test_inventory_all_or_nothing },
     { "shipping joins both results in either order", test_shipping_join },
     { "notification: one per customer-facing event", test_notification_kinds },
+    { "the whole chain equals the test's own bookkeeping", test_chain_against_reference },
+    { "the generator: same seed same bytes, variety, dates", test_generator_is_deterministic_and_varied },
     CU_TEST_INFO_NULL,
 };
 

@@ -165,6 +165,7 @@ static const char *diff(const rill_event_t *a, const rill_event_t *b)
     case RILL_EVENT_ORDER_STATUS: {
         const rill_order_status_t *x = &a->u.status, *y = &b->u.status;
         if (!str_same(x->order_id, y->order_id)) return "order_id";
+        if (!str_same(x->customer_id, y->customer_id)) return "customer_id";
         if (!str_same(x->location_id, y->location_id)) return "location_id";
         if (x->old_status != y->old_status) return "old_status";
         if (x->new_status != y->new_status) return "new_status";
@@ -307,7 +308,7 @@ static rill_event_t sample_shipped(size_t n)
 static rill_event_t sample_status(void)
 {
     rill_event_t ev = { .type = RILL_EVENT_ORDER_STATUS };
-    ev.u.status = (rill_order_status_t){ "order-42", "store-7", RILL_STATUS_PAID,
+    ev.u.status = (rill_order_status_t){ "order-42", "cust-1", "store-7", RILL_STATUS_PAID,
                                          RILL_STATUS_CANCELLED, "payment_rejected+out_of_stock",
                                          1709210096789, "corr-1" };
     return ev;
@@ -436,6 +437,7 @@ static void av_status_head(struct av *a)
 {
     av_hdr(a, 5);
     av_str(a, "order-42");
+    av_str(a, "cust-1");
     av_str(a, "store-7");
     av_long(a, RILL_STATUS_PAID);
     av_long(a, RILL_STATUS_CANCELLED);
@@ -1135,11 +1137,13 @@ static void test_hostile_varints(void)
     expect_bad(a.b, a.n, "bad varint: long 'event_time' overflows 64 bits");
     av_hdr(&a, 5);
     av_str(&a, "order-42");
+    av_str(&a, "cust-1");
     av_str(&a, "store-7");
     av_raw(&a, six, sizeof six);
     expect_bad(a.b, a.n, "bad varint: int 'old_status' is longer than 5 bytes");
     av_hdr(&a, 5);
     av_str(&a, "order-42");
+    av_str(&a, "cust-1");
     av_str(&a, "store-7");
     av_raw(&a, over32, sizeof over32);
     expect_bad(a.b, a.n, "bad varint: int 'old_status' overflows 32 bits");
