@@ -185,27 +185,37 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-# Fuzzing: `make fuzz` builds the libFuzzer harness of the YAML loader and the
-# graph checker with clang, ASan and UBSan into build/fuzz/ (its own objects,
-# compiled here with clang, not through the flavors above), then fuzzes for
-# FUZZ_SECONDS (default 600) from the seeds in tests/fuzz/corpus/config/. New
-# inputs go to build/fuzz/corpus/config/, crashes to build/fuzz/crash-*; keep a
-# fixed crash as a regression in tests/unit/yaml/bad/.
+# Fuzzing: `make fuzz` builds the libFuzzer harnesses with clang, ASan and
+# UBSan into build/fuzz/ (their own objects, compiled here with clang, not
+# through the flavors above), then runs each target of FUZZ_TARGET (default:
+# both) for FUZZ_SECONDS (default 600) from its seeds in tests/fuzz/corpus/NAME/:
+#   config  the YAML loader and the graph checker
+#   serde   the Avro (Confluent-framed) and JSON decoders, with re-encoding
+# e.g. `make fuzz FUZZ_TARGET=serde FUZZ_SECONDS=660`. New inputs go to
+# build/fuzz/corpus/NAME/, crashes to build/fuzz/NAME-crash-*; keep a fixed
+# crash as a regression (tests/unit/yaml/bad/, or a case in test_serde.c).
+# Memory is capped, so that an input making the code allocate hugely fails.
 FUZZ_SECONDS ?= 600
+FUZZ_TARGET ?= config serde
 FUZZ_CC ?= clang
 FUZZ := build/fuzz
 FUZZ_CFLAGS = -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
   -fno-sanitize-recover=all $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) -MMD -MP
+FUZZ_ARGS_config := -max_len=65536 -dict=tests/fuzz/config.dict
+FUZZ_ARGS_serde := -max_len=16384 -dict=tests/fuzz/serde.dict -rss_limit_mb=512 -malloc_limit_mb=64
 
 .PHONY: fuzz
-fuzz: $(FUZZ)/fuzz_config
-	@mkdir -p $(FUZZ)/corpus/config
-	$(FUZZ)/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	  -dict=tests/fuzz/config.dict -artifact_prefix=$(FUZZ)/ \
-	  $(FUZZ)/corpus/config tests/fuzz/corpus/config
+fuzz: $(foreach t,$(FUZZ_TARGET),$(FUZZ)/fuzz_$(t))
+	$(Q)for t in $(FUZZ_TARGET); do \
+	  mkdir -p $(FUZZ)/corpus/$$t && \
+	  case $$t in config) args="$(FUZZ_ARGS_config)";; serde) args="$(FUZZ_ARGS_serde)";; esac && \
+	  echo "$(FUZZ)/fuzz_$$t for $(FUZZ_SECONDS) s" && \
+	  $(FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $$args -artifact_prefix=$(FUZZ)/$$t- \
+	    $(FUZZ)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
-# The library goes into an archive so that the link takes only what the
-# loader, the checker and the processor registry need.
+# The library goes into an archive so that each harness links only what it
+# needs.
 $(FUZZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(quiet) CLANG $<
@@ -215,6 +225,6 @@ $(FUZZ)/librill.a: $(patsubst %.c,$(FUZZ)/obj/%.o,$(LIB_SRCS))
 	$(quiet) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FUZZ)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ)/librill.a
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ)/librill.a
 	$(quiet) LINK $@
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(LDLIBS_ALL)

@@ -195,15 +195,19 @@ rill_err_t rill_serde_decode(rill_serde_t *s, const void *key, size_t key_len, c
 rill_err_t rill_serde_encode(rill_serde_t *s, const rill_event_t *ev, rill_buf_t *out,
                              char *errstr, size_t errsz);
 
-/* Encodes an order_placed event in the JSON shape into out. */
+/* Encodes an order_placed event in the JSON shape into out, validated as
+ * rill_serde_encode() does: every key written, money as exact decimal
+ * strings ("12.34"), the timestamp as epoch ms (schemas/README.md). Other
+ * event types are RILL_ERR_INVALID. */
 rill_err_t rill_serde_encode_json(const rill_event_t *ev, rill_buf_t *out, char *errstr,
                                   size_t errsz);
 
 /* The schema id the map gives type, and the type of a schema id (-1 when
- * unknown). */
+ * unknown, either way). */
 int32_t rill_serde_schema_id(rill_event_type_t type);
 int rill_serde_type_of_id(int32_t id);
-/* "order_placed", ... (the .avsc base name) and the .avsc text compiled in. */
+/* "order_placed", ... (the .avsc base name) and the .avsc text compiled in,
+ * byte for byte (what a registry should be given); NULL for an unknown type. */
 const char *rill_event_type_name(rill_event_type_t type);
 const char *rill_serde_schema_text(rill_event_type_t type);
 
