@@ -11,7 +11,7 @@ FLAVOR_FILE := build/.flavor
 FLAVOR ?= $(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release)
 B := build/$(FLAVOR)
 
-PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libmicrohttpd
+PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libmicrohttpd libssl libcrypto
 TEST_PKGS := cunit
 
 CC ?= cc

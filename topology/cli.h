@@ -15,6 +15,7 @@ struct rill_cli_cmd {
 
 int rill_cmd_version(int argc, char **argv);
 int rill_cmd_validate(int argc, char **argv);
+int rill_cmd_apply(int argc, char **argv);
 int rill_cmd_run(int argc, char **argv);
 int rill_cmd_state(int argc, char **argv);
 int rill_cmd_generate(int argc, char **argv);

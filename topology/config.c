@@ -1151,13 +1151,15 @@ rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char
     return err;
 }
 
-static void kvlist_free(struct rill_kvlist *l)
+void rill_kvlist_clear(struct rill_kvlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].key);
         free(l->v[i].value);
     }
     free(l->v);
+    l->v = NULL;
+    l->n = 0;
 }
 
 static void strlist_free(struct rill_strlist *l)
@@ -1174,10 +1176,10 @@ void rill_topology_free(struct rill_topology *t)
     free(t->path);
     free(t->application_id);
     free(t->state_dir);
-    kvlist_free(&t->kafka);
+    rill_kvlist_clear(&t->kafka);
     for (size_t i = 0; i < t->ntopics; i++) {
         free(t->topics[i].name);
-        kvlist_free(&t->topics[i].configs);
+        rill_kvlist_clear(&t->topics[i].configs);
     }
     free(t->topics);
     for (size_t i = 0; i < t->nstores; i++) {
@@ -1194,8 +1196,8 @@ void rill_topology_free(struct rill_topology *t)
         strlist_free(&p->outputs);
         strlist_free(&p->stores);
         free(p->dlq);
-        kvlist_free(&p->config);
-        kvlist_free(&p->kafka);
+        rill_kvlist_clear(&p->config);
+        rill_kvlist_clear(&p->kafka);
     }
     free(t->procs);
     for (size_t i = 0; i < t->nsinks; i++) {
@@ -1203,8 +1205,8 @@ void rill_topology_free(struct rill_topology *t)
         free(s->name);
         free(s->type);
         strlist_free(&s->inputs);
-        kvlist_free(&s->config);
-        kvlist_free(&s->kafka);
+        rill_kvlist_clear(&s->config);
+        rill_kvlist_clear(&s->kafka);
     }
     free(t->sinks);
     for (size_t i = 0; i < t->nclients; i++) {

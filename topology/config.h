@@ -131,6 +131,8 @@ void rill_topology_free(struct rill_topology *t);
 const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t, const char *name);
 const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name);
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
+/* Frees every key, value and the array of l, and empties it. */
+void rill_kvlist_clear(struct rill_kvlist *l);
 
 /* A whole-string decimal int64 (optional '-'); 0, or -1 when s is not one. */
 int rill_parse_int64(const char *s, int64_t *out);

@@ -132,6 +132,11 @@ static int listed(const char *const *l, const char *k)
     return 0;
 }
 
+int rill_kafka_consumer_only(const char *key)
+{
+    return listed(consumer_only, key);
+}
+
 /* The global kafka: map, then the processor's own, each key only for the
  * client kind it concerns (so librdkafka does not warn). */
 static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char *errstr,

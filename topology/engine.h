@@ -36,4 +36,10 @@ void rill_engine_stop(rill_engine_t *e);
 
 void rill_engine_free(rill_engine_t *e);
 
+/* 1 when key is a librdkafka property only consumers take (group.id,
+ * session.timeout.ms, ...): the engine leaves those out of its producers'
+ * settings, and so does any other producer-type client built from the same
+ * kafka: map (rill apply's admin client), so that librdkafka does not warn. */
+int rill_kafka_consumer_only(const char *key);
+
 #endif

@@ -12,6 +12,7 @@
 static const struct rill_cli_cmd commands[] = {
     { "version", rill_cmd_version, "print the versions of rill and its libraries" },
     { "validate", rill_cmd_validate, "check a topology file and print its graph" },
+    { "apply", rill_cmd_apply, "create or update the topics and acls a topology needs" },
     { "run", rill_cmd_run, "run a topology until SIGTERM/SIGINT" },
     { "generate", rill_cmd_generate, "produce synthetic order_placed events to Kafka" },
     { "inspect", rill_cmd_inspect, "topics, offsets, group lag and event counts of a topology" },

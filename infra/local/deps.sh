@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the Debian packages rill needs to build, test and run
 # its local stack: compilers, the C libraries (librdkafka, RocksDB, avro-c,
-# libpq, CUnit, libyaml, libmicrohttpd), kcat, PostgreSQL, a JDK and Maven.
+# libpq, OpenSSL, CUnit, libyaml, libmicrohttpd), kcat, PostgreSQL, a JDK and Maven.
 # Only what is missing is installed; sudo is used when not root. Nothing is
 # installed by hand: the Kafka broker jars come later, from Maven Central,
 # through infra/local/kafka.sh.
 set -euo pipefail
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind openssl
-librdkafka-dev librocksdb-dev libavro-dev libpq-dev libcunit1-dev libyaml-dev
+librdkafka-dev librocksdb-dev libavro-dev libpq-dev libssl-dev libcunit1-dev libyaml-dev
 libmicrohttpd-dev kcat postgresql postgresql-client default-jdk-headless maven"
 
 missing=()

@@ -1,0 +1,37 @@
+/*
+ * kwire_int.h - internal: the SCRAM client of kwire.c (RFC 5802 with
+ * SHA-256 or SHA-512, as Kafka's SCRAM-SHA-256/512 mechanisms use it),
+ * exposed so that the unit tier can check it against RFC 7677's example with
+ * a fixed nonce. Not for other callers: kwire.c runs the exchange itself.
+ */
+#ifndef RILL_KWIRE_INT_H
+#define RILL_KWIRE_INT_H
+
+#include <stddef.h>
+
+struct rill_scram {
+    int bits;                   /* 256 or 512 */
+    char *first_bare;           /* client-first-message-bare */
+    char *nonce;                /* the client's nonce */
+    unsigned char server_sig[64]; /* expected ServerSignature */
+    size_t siglen;
+};
+
+/* The client-first message ("n,,n=USER,r=NONCE") into *out (malloc'd);
+ * user is escaped as RFC 5802 asks. Returns 0, or -1 out of memory. */
+int rill_scram_first(struct rill_scram *s, int bits, const char *user, const char *nonce,
+                     char **out);
+
+/* Given the server-first message (len bytes), the client-final message with
+ * its proof into *out (malloc'd), and the expected server signature into s.
+ * Returns 0, or -1 with the reason in errstr (never the password). */
+int rill_scram_final(struct rill_scram *s, const char *password, const char *server_first,
+                     size_t len, char **out, char *errstr, size_t errsz);
+
+/* Checks the server-final message ("v=SIGNATURE", or "e=ERROR"). */
+int rill_scram_verify(const struct rill_scram *s, const char *server_final, size_t len,
+                      char *errstr, size_t errsz);
+
+void rill_scram_clear(struct rill_scram *s);
+
+#endif
