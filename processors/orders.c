@@ -48,14 +48,34 @@ rill_proc_result_t rill_orders_emit(rill_ctx_t *ctx, struct rill_orders *o, cons
     return RILL_PROC_OK;
 }
 
-rill_err_t rill_orders_need_output(rill_ctx_t *ctx, const char *output, const char *key,
-                                   char *errstr, size_t errsz)
+rill_err_t rill_orders_output(rill_ctx_t *ctx, const char *configured, const char *conventional,
+                              const char *key, const char **out, char *errstr, size_t errsz)
 {
-    for (size_t i = 0; i < rill_ctx_output_count(ctx); i++)
-        if (!strcmp(rill_ctx_output_name(ctx, i), output))
+    size_t n = rill_ctx_output_count(ctx), cl = strlen(conventional);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = rill_ctx_output_name(ctx, i);
+        size_t len = strlen(name);
+        int hit = configured && *configured
+                      ? !strcmp(name, configured)
+                      : !strcmp(name, conventional) ||
+                            (len > cl && name[len - cl - 1] == '.' &&
+                             !strcmp(name + len - cl, conventional));
+        if (hit) {
+            *out = name;
             return RILL_OK;
-    snprintf(errstr, errsz, "processor '%s' has no output '%s' (set %s)", rill_ctx_name(ctx),
-             output, key);
+        }
+    }
+    if (!(configured && *configured) && n == 1) {
+        *out = rill_ctx_output_name(ctx, 0);
+        return RILL_OK;
+    }
+    if (configured && *configured)
+        snprintf(errstr, errsz, "processor '%s' has no output '%s' (%s)", rill_ctx_name(ctx),
+                 configured, key);
+    else
+        snprintf(errstr, errsz,
+                 "processor '%s' has no output named '%s' or '*.%s': set %s to one of its outputs",
+                 rill_ctx_name(ctx), conventional, conventional, key);
     return RILL_ERR_CONFIG;
 }
 

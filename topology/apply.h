@@ -52,6 +52,9 @@ struct rill_acl {
     int op;                   /* enum rill_acl_op */
 };
 
+/* 1 when a and b grant the same thing. */
+int rill_acl_equal(const struct rill_acl *a, const struct rill_acl *b);
+
 enum rill_topic_role {
     RILL_TOPIC_DECLARED,      /* under topics: */
     RILL_TOPIC_CHANGELOG,     /* <application.id>-<store>-changelog */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 #include "grow_int.h"
@@ -669,6 +670,51 @@ static void create_txn_acls(rill_apply_conn_t *c, struct rill_apply_plan *p)
     free(idx);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The broker answers CreateAcls once the controller has committed them, but
+ * its authorizer applies them only when it replays the metadata log, a
+ * moment later: a client started right after `rill apply` could still be
+ * refused. Returns once DescribeAcls (answered from the broker's authorizer)
+ * shows every ACL the plan added. */
+static rill_err_t await_acls(rill_apply_conn_t *c, const struct rill_apply_plan *p,
+                             char *errstr, size_t errsz)
+{
+    struct rill_apply_want w = { 0 };
+    if (!(w.acls = calloc(p->n ? p->n : 1, sizeof *w.acls)))
+        return fail(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < p->n; i++)
+        if (p->v[i].kind == RILL_ACT_ADD_ACL && !p->v[i].error[0])
+            w.acls[w.nacls++] = p->v[i].acl;
+    rill_err_t err = RILL_OK;
+    int64_t deadline = now_ms() + TIMEOUT_MS;
+    size_t missing = w.nacls;
+    while (missing && !err) {
+        struct rill_apply_have *h = NULL;
+        if ((err = rill_apply_describe(c, &w, &h, errstr, errsz)) != RILL_OK)
+            break;
+        missing = 0;
+        for (size_t i = 0; i < w.nacls; i++) {
+            int seen = 0;
+            for (size_t j = 0; j < h->nacls && !seen; j++)
+                seen = rill_acl_equal(&w.acls[i], &h->acls[j]);
+            missing += !seen;
+        }
+        rill_apply_have_free(h);
+        if (missing && now_ms() > deadline)
+            err = fail(errstr, errsz, RILL_ERR_KAFKA,
+                       "%zu acls created but not in force after %d s", missing,
+                       TIMEOUT_MS / 1000);
+    }
+    free(w.acls);
+    return err;
+}
+
 rill_err_t rill_apply_execute(rill_apply_conn_t *c, struct rill_apply_plan *p, char *errstr,
                               size_t errsz)
 {
@@ -691,5 +737,5 @@ rill_err_t rill_apply_execute(rill_apply_conn_t *c, struct rill_apply_plan *p, c
     if (nfailed)
         return fail(errstr, errsz, RILL_ERR_KAFKA, "%zu of %zu changes failed", nfailed,
                     nchanges);
-    return RILL_OK;
+    return await_acls(c, p, errstr, errsz);
 }

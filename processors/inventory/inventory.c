@@ -36,8 +36,8 @@ static const struct rill_conf_def inventory_conf_def[] = {
       "units of every product at every location before the first order" },
     { "stock_overrides", RILL_CONF_STR, "", offsetof(struct inventory_conf, stock_overrides),
       "initial stock of named products at every location: P1=0,P2=5" },
-    { "output", RILL_CONF_STR, "inventory_result", offsetof(struct inventory_conf, output),
-      "output topic of the inventory_result events" },
+    { "output", RILL_CONF_STR, "", offsetof(struct inventory_conf, output),
+      "output of the inventory_result events (default: inventory_result, *.inventory_result or the only output)" },
     { NULL, 0, NULL, 0, NULL },
 };
 
@@ -49,6 +49,7 @@ struct override {
 struct inventory {
     struct rill_orders o;
     rill_store_t *store;
+    const char *output;
     struct override *ov;
     size_t nov;
     int64_t *need;     /* per line: units of the line's product over the order */
@@ -115,7 +116,9 @@ static rill_err_t inventory_init(rill_ctx_t *ctx, void **state, char *errstr, si
                  (long long)c->initial_stock);
         return RILL_ERR_CONFIG;
     }
-    rill_err_t err = rill_orders_need_output(ctx, c->output, "output", errstr, errsz);
+    const char *output;
+    rill_err_t err = rill_orders_output(ctx, c->output, "inventory_result", "output", &output,
+                                        errstr, errsz);
     if (err != RILL_OK)
         return err;
     struct inventory *inv = calloc(1, sizeof *inv);
@@ -127,6 +130,7 @@ static rill_err_t inventory_init(rill_ctx_t *ctx, void **state, char *errstr, si
         return err;
     }
     inv->store = store;
+    inv->output = output;
     *state = inv;
     return RILL_OK;
 }
@@ -227,7 +231,7 @@ static rill_proc_result_t reserve(rill_ctx_t *ctx, struct inventory *inv,
         .event_time = ord->event_time,
         .correlation_id = ord->correlation_id,
     };
-    rill_proc_result_t r = rill_orders_emit(ctx, &inv->o, c->output, &out);
+    rill_proc_result_t r = rill_orders_emit(ctx, &inv->o, inv->output, &out);
     free(res);
     return r;
 }

@@ -26,9 +26,14 @@ struct notification_conf {
 static const struct rill_conf_def notification_conf_def[] = {
     { "channel", RILL_CONF_STR, "email", offsetof(struct notification_conf, channel),
       "delivery channel written into each notification: email, sms or push" },
-    { "output", RILL_CONF_STR, "notifications", offsetof(struct notification_conf, output),
-      "output topic of the notifications" },
+    { "output", RILL_CONF_STR, "", offsetof(struct notification_conf, output),
+      "output of the notifications (default: notifications, *.notifications or the only output)" },
     { NULL, 0, NULL, 0, NULL },
+};
+
+struct notification {
+    struct rill_orders o;
+    const char *output;
 };
 
 static rill_err_t notification_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
@@ -38,21 +43,24 @@ static rill_err_t notification_init(rill_ctx_t *ctx, void **state, char *errstr,
         snprintf(errstr, errsz, "channel must be email, sms or push, not '%s'", c->channel);
         return RILL_ERR_CONFIG;
     }
-    rill_err_t err = rill_orders_need_output(ctx, c->output, "output", errstr, errsz);
+    const char *output;
+    rill_err_t err = rill_orders_output(ctx, c->output, "notifications", "output", &output,
+                                        errstr, errsz);
     if (err != RILL_OK)
         return err;
-    struct rill_orders *o = malloc(sizeof *o);
-    if (!o)
+    struct notification *n = malloc(sizeof *n);
+    if (!n)
         return RILL_ERR_NOMEM;
-    if ((err = rill_orders_init(o, errstr, errsz)) != RILL_OK) {
-        free(o);
+    if ((err = rill_orders_init(&n->o, errstr, errsz)) != RILL_OK) {
+        free(n);
         return err;
     }
-    *state = o;
+    n->output = output;
+    *state = n;
     return RILL_OK;
 }
 
-static rill_proc_result_t notify(rill_ctx_t *ctx, struct rill_orders *o, const char *order_id,
+static rill_proc_result_t notify(rill_ctx_t *ctx, struct notification *n, const char *order_id,
                                  const char *customer_id, const char *location_id,
                                  const char *kind, int32_t status, int64_t event_time,
                                  const char *correlation_id)
@@ -81,18 +89,18 @@ static rill_proc_result_t notify(rill_ctx_t *ctx, struct rill_orders *o, const c
         .event_time = event_time,
         .correlation_id = correlation_id,
     };
-    return rill_orders_emit(ctx, o, c->output, &out);
+    return rill_orders_emit(ctx, &n->o, n->output, &out);
 }
 
 static rill_proc_result_t notification_process(rill_ctx_t *ctx, void *state,
                                                const rill_record_t *rec)
 {
-    struct rill_orders *o = state;
+    struct notification *o = state;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (rill_orders_decode(ctx, o, rec) < 0)
+    if (rill_orders_decode(ctx, &o->o, rec) < 0)
         return RILL_PROC_REJECT;
-    const rill_event_t *ev = &o->ev;
+    const rill_event_t *ev = &o->o.ev;
     switch (ev->type) {
     case RILL_EVENT_PAYMENT_RESULT: {
         const rill_payment_result_t *p = &ev->u.payment;
@@ -128,8 +136,9 @@ static rill_proc_result_t notification_process(rill_ctx_t *ctx, void *state,
 
 static void notification_close(void *state)
 {
-    rill_orders_fini(state);
-    free(state);
+    struct notification *n = state;
+    rill_orders_fini(&n->o);
+    free(n);
 }
 
 const struct rill_processor_def rill_proc_notification = {

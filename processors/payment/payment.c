@@ -27,13 +27,14 @@ static const struct rill_conf_def payment_conf_def[] = {
       "share of orders approved, 0..1, decided from the order id and the seed" },
     { "seed", RILL_CONF_INT, "0", offsetof(struct payment_conf, seed),
       "seed of the approval hash: the same seed decides the same orders the same way" },
-    { "output", RILL_CONF_STR, "payment_result", offsetof(struct payment_conf, output),
-      "output topic of the payment_result events" },
+    { "output", RILL_CONF_STR, "", offsetof(struct payment_conf, output),
+      "output of the payment_result events (default: payment_result, *.payment_result or the only output)" },
     { NULL, 0, NULL, 0, NULL },
 };
 
 struct payment {
     struct rill_orders o;
+    const char *output;
     uint64_t threshold; /* approved iff hash % 10000 < threshold */
 };
 
@@ -44,7 +45,9 @@ static rill_err_t payment_init(rill_ctx_t *ctx, void **state, char *errstr, size
         snprintf(errstr, errsz, "approve_rate must be between 0 and 1, not %g", c->approve_rate);
         return RILL_ERR_CONFIG;
     }
-    rill_err_t err = rill_orders_need_output(ctx, c->output, "output", errstr, errsz);
+    const char *output;
+    rill_err_t err = rill_orders_output(ctx, c->output, "payment_result", "output", &output,
+                                        errstr, errsz);
     if (err != RILL_OK)
         return err;
     struct payment *p = calloc(1, sizeof *p);
@@ -55,6 +58,7 @@ static rill_err_t payment_init(rill_ctx_t *ctx, void **state, char *errstr, size
         return err;
     }
     p->threshold = (uint64_t)llround(c->approve_rate * 10000.0);
+    p->output = output;
     *state = p;
     return RILL_OK;
 }
@@ -87,7 +91,7 @@ static rill_proc_result_t payment_process(rill_ctx_t *ctx, void *state, const ri
         .event_time = ord->event_time,
         .correlation_id = ord->correlation_id,
     };
-    return rill_orders_emit(ctx, &p->o, c->output, &out);
+    return rill_orders_emit(ctx, &p->o, p->output, &out);
 }
 
 static void payment_close(void *state)

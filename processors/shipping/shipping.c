@@ -27,19 +27,19 @@ struct shipping_conf {
 };
 
 static const struct rill_conf_def shipping_conf_def[] = {
-    { "shipped_output", RILL_CONF_STR, "order_shipped",
-      offsetof(struct shipping_conf, shipped_output), "output topic of order_shipped events" },
-    { "status_output", RILL_CONF_STR, "order_status", offsetof(struct shipping_conf, status_output),
-      "output topic of the order_status cancellations (1900)" },
-    { "release_output", RILL_CONF_STR, "stock_release",
-      offsetof(struct shipping_conf, release_output),
-      "output topic of stock_release events for cancelled reserved orders" },
+    { "shipped_output", RILL_CONF_STR, "", offsetof(struct shipping_conf, shipped_output),
+      "output of order_shipped events (default: order_shipped or *.order_shipped)" },
+    { "status_output", RILL_CONF_STR, "", offsetof(struct shipping_conf, status_output),
+      "output of the order_status cancellations (default: order_status or *.order_status)" },
+    { "release_output", RILL_CONF_STR, "", offsetof(struct shipping_conf, release_output),
+      "output of stock_release events (default: stock_release or *.stock_release)" },
     { NULL, 0, NULL, 0, NULL },
 };
 
 struct shipping {
     struct rill_orders o;
     rill_store_t *store;
+    const char *shipped_out, *status_out, *release_out;
     rill_event_t other; /* the waiting half, decoded */
 };
 
@@ -61,9 +61,13 @@ static rill_err_t shipping_init(rill_ctx_t *ctx, void **state, char *errstr, siz
         return RILL_ERR_CONFIG;
     }
     rill_err_t err;
-    if ((err = rill_orders_need_output(ctx, c->shipped_output, "shipped_output", errstr, errsz)) ||
-        (err = rill_orders_need_output(ctx, c->status_output, "status_output", errstr, errsz)) ||
-        (err = rill_orders_need_output(ctx, c->release_output, "release_output", errstr, errsz)))
+    const char *shipped, *status, *release;
+    if ((err = rill_orders_output(ctx, c->shipped_output, "order_shipped", "shipped_output",
+                                  &shipped, errstr, errsz)) ||
+        (err = rill_orders_output(ctx, c->status_output, "order_status", "status_output", &status,
+                                  errstr, errsz)) ||
+        (err = rill_orders_output(ctx, c->release_output, "stock_release", "release_output",
+                                  &release, errstr, errsz)))
         return err;
     struct shipping *s = calloc(1, sizeof *s);
     if (!s)
@@ -73,11 +77,14 @@ static rill_err_t shipping_init(rill_ctx_t *ctx, void **state, char *errstr, siz
         return err;
     }
     s->store = store;
+    s->shipped_out = shipped;
+    s->status_out = status;
+    s->release_out = release;
     *state = s;
     return RILL_OK;
 }
 
-static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s, const struct shipping_conf *c,
+static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s,
                                const rill_payment_result_t *pay,
                                const rill_inventory_result_t *inv)
 {
@@ -102,7 +109,7 @@ static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s, const struct
             .event_time = t,
             .correlation_id = pay->correlation_id,
         };
-        r = rill_orders_emit(ctx, &s->o, c->shipped_output, &out);
+        r = rill_orders_emit(ctx, &s->o, s->shipped_out, &out);
         free(items);
         return r;
     }
@@ -120,7 +127,7 @@ static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s, const struct
         .event_time = t,
         .correlation_id = pay->correlation_id,
     };
-    if ((r = rill_orders_emit(ctx, &s->o, c->status_output, &st)) != RILL_PROC_OK ||
+    if ((r = rill_orders_emit(ctx, &s->o, s->status_out, &st)) != RILL_PROC_OK ||
         !inv->reserved)
         return r;
     rill_item_qty_t *items = calloc(inv->item_cnt, sizeof *items);
@@ -140,14 +147,13 @@ static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s, const struct
         .event_time = t,
         .correlation_id = inv->correlation_id,
     };
-    r = rill_orders_emit(ctx, &s->o, c->release_output, &rel);
+    r = rill_orders_emit(ctx, &s->o, s->release_out, &rel);
     free(items);
     return r;
 }
 
 static rill_proc_result_t shipping_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
 {
-    const struct shipping_conf *c = rill_ctx_conf(ctx);
     struct shipping *s = state;
     if (!rec->value)
         return RILL_PROC_OK;
@@ -190,8 +196,8 @@ static rill_proc_result_t shipping_process(rill_ctx_t *ctx, void *state, const r
     if (rill_store_delete(s->store, order_id, strlen(order_id)) != RILL_OK)
         return RILL_PROC_RETRY;
     if (ev->type == RILL_EVENT_PAYMENT_RESULT)
-        return ship(ctx, s, c, &ev->u.payment, &s->other.u.inventory);
-    return ship(ctx, s, c, &s->other.u.payment, &ev->u.inventory);
+        return ship(ctx, s, &ev->u.payment, &s->other.u.inventory);
+    return ship(ctx, s, &s->other.u.payment, &ev->u.inventory);
 }
 
 const struct rill_processor_def rill_proc_shipping = {

@@ -434,9 +434,10 @@ static void test_pipeline_end_to_end(void)
     int st = it_rill_stop(gen, 0, 120000);
     CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* JSON orders from another seed (distinct ids), then the poison pills */
-    st = it_rill_exec3(err, sizeof err, 60000, "generate", "-F", conf, "-t", r.topic[T_PLACED],
-                       "--orders", n_json, "--format", "json", "--seed", "12", NULL);
-    CU_ASSERT_EQUAL_FATAL(st, 0);
+    gen = it_rill_spawn(r.log, "generate", "-F", conf, "-t", r.topic[T_PLACED], "--orders", n_json,
+                        "--format", "json", "--seed", "12", (char *)NULL);
+    st = it_rill_stop(gen, 0, 60000);
+    CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CU_ASSERT_EQUAL_FATAL(produce_pills(&r, s), 0);
 
     struct expect e = { 0 };
