@@ -8,8 +8,9 @@
  * --wait-pipeline SECONDS it re-reads until every decodable order has its
  * payment and inventory results, its final event (shipped or cancelled) and
  * its notifications, and exits 1 if that does not happen in time: the demo
- * uses it to know the pipeline is done. Read-only; reads read_committed
- * without a consumer group, so it commits nothing and disturbs no one.
+ * uses it to know the pipeline is done. Read-only; reads read_committed by
+ * assigning partitions (it never joins a group), so it commits nothing and
+ * disturbs no one.
  */
 #include "cli.h"
 #include "config.h"
@@ -147,7 +148,11 @@ static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
     int64_t want = 0;
     for (int p = 0; p < tp->parts; p++) {
         int64_t lo, hi;
-        if (rd_kafka_query_watermark_offsets(in->rk, tp->name, p, &lo, &hi, TIMEOUT_MS)) {
+        rd_kafka_resp_err_t e =
+            rd_kafka_query_watermark_offsets(in->rk, tp->name, p, &lo, &hi, TIMEOUT_MS);
+        if (e) {
+            fprintf(stderr, "rill inspect: cannot read the offsets of '%s' [%d]: %s\n", tp->name,
+                    p, rd_kafka_err2str(e));
             rd_kafka_topic_partition_list_destroy(l);
             return -1;
         }
@@ -158,7 +163,9 @@ static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
         }
     }
     int rc = 0;
-    if (want && rd_kafka_assign(in->rk, l)) {
+    rd_kafka_resp_err_t ae = want ? rd_kafka_assign(in->rk, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (ae) {
+        fprintf(stderr, "rill inspect: cannot read '%s': %s\n", tp->name, rd_kafka_err2str(ae));
         rc = -1;
         want = 0;
     }
@@ -385,7 +392,11 @@ int rill_cmd_inspect(int argc, char **argv)
             goto out;
         }
     rd_kafka_conf_t *cc = rd_kafka_conf_dup(in.base);
-    if (rd_kafka_conf_set(cc, "isolation.level", "read_committed", err, sizeof err) ||
+    /* librdkafka 2.0.2 wants a group.id to assign partitions; it is never
+     * joined nor committed to */
+    if (rd_kafka_conf_set(cc, "group.id", "rill-inspect", err, sizeof err) ||
+        rd_kafka_conf_set(cc, "fetch.wait.max.ms", "10", err, sizeof err) ||
+        rd_kafka_conf_set(cc, "isolation.level", "read_committed", err, sizeof err) ||
         rd_kafka_conf_set(cc, "enable.partition.eof", "true", err, sizeof err) ||
         rd_kafka_conf_set(cc, "enable.auto.commit", "false", err, sizeof err) ||
         !(in.rk = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err))) {
