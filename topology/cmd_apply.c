@@ -152,7 +152,7 @@ int rill_cmd_apply(int argc, char **argv)
     }
     rill_err_t xerr = RILL_OK;
     if (!dry && !plan->refused)
-        xerr = rill_apply_execute(conn, plan, err, sizeof err);
+        xerr = rill_apply_execute(conn, want, plan, err, sizeof err);
     for (size_t i = 0; i < plan->n; i++) {
         printf("%s\n", plan->v[i].line);
         if (plan->v[i].error[0]) {
