@@ -93,7 +93,7 @@ static void acl_clear(struct rill_acl *a)
     free(a->name);
 }
 
-int rill_acl_equal(const struct rill_acl *a, const struct rill_acl *b)
+static int acl_equal(const struct rill_acl *a, const struct rill_acl *b)
 {
     return a->resource == b->resource && a->pattern == b->pattern && a->op == b->op &&
            !strcmp(a->principal, b->principal) && !strcmp(a->name, b->name);
@@ -157,7 +157,7 @@ static void want_acl(struct wctx *c, const char *principal, int resource, const 
 {
     struct rill_acl a = { (char *)principal, resource, (char *)name, pattern, op };
     for (size_t i = 0; i < c->w->nacls; i++)
-        if (rill_acl_equal(&c->w->acls[i], &a))
+        if (acl_equal(&c->w->acls[i], &a))
             return;
     if (rill_grow(&c->w->acls, c->w->nacls, &c->acap, sizeof *c->w->acls, 32)) {
         c->oom = 1;
@@ -595,7 +595,7 @@ static void plan_acl(struct pctx *c, const struct rill_acl *acl)
 {
     int exists = 0;
     for (size_t i = 0; c->have && i < c->have->nacls && !exists; i++)
-        exists = rill_acl_equal(&c->have->acls[i], acl);
+        exists = acl_equal(&c->have->acls[i], acl);
     struct rill_action *a =
         act(c, exists ? RILL_ACT_ACL_EXISTS : RILL_ACT_ADD_ACL, NULL, "%s acl %s %s %s %s%s",
             exists ? "exists" : "add", acl->principal, op_name(acl->op),

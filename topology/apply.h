@@ -52,9 +52,6 @@ struct rill_acl {
     int op;                   /* enum rill_acl_op */
 };
 
-/* 1 when a and b grant the same thing. */
-int rill_acl_equal(const struct rill_acl *a, const struct rill_acl *b);
-
 enum rill_topic_role {
     RILL_TOPIC_DECLARED,      /* under topics: */
     RILL_TOPIC_CHANGELOG,     /* <application.id>-<store>-changelog */
@@ -168,10 +165,12 @@ rill_err_t rill_apply_describe(rill_apply_conn_t *c, const struct rill_apply_wan
 
 /* Carries out the plan's CREATE, ADD_PARTITIONS, ALTER_CONFIGS and ADD_ACL
  * actions (topics first), batched per kind; each failed action gets its
- * `error`; the others were carried out. Refuses a plan with REFUSE actions and changes nothing then.
- * Returns RILL_OK when every action succeeded. */
-rill_err_t rill_apply_execute(rill_apply_conn_t *c, struct rill_apply_plan *p, char *errstr,
-                              size_t errsz);
+ * `error`, the others are made. Then waits (at most 15 s) until the broker
+ * shows every change made, re-describing w, so that what runs next finds
+ * them. Refuses a plan with REFUSE actions and changes nothing then.
+ * Returns RILL_OK when every action succeeded. p must come from w. */
+rill_err_t rill_apply_execute(rill_apply_conn_t *c, const struct rill_apply_want *w,
+                              struct rill_apply_plan *p, char *errstr, size_t errsz);
 
 void rill_apply_disconnect(rill_apply_conn_t *c);
 

@@ -3,7 +3,8 @@
  * (a producer-type client: the Admin API needs no more), reads what the
  * cluster has of the wanted topics and ACLs (metadata, DescribeConfigs,
  * DescribeAcls), and carries a plan out with one batched request per kind
- * (CreateTopics, CreatePartitions, AlterConfigs, CreateAcls).
+ * (CreateTopics, CreatePartitions, AlterConfigs, CreateAcls), then waits
+ * until the broker shows the changes.
  * Transactional-id ACLs go through kwire.h instead: librdkafka 2.0.2 has no
  * resource type for them. Not here: deciding what to do (apply.c), printing.
  */
@@ -21,6 +22,7 @@
 #include "kwire.h"
 
 #define TIMEOUT_MS 30000
+#define SETTLE_MS 15000
 
 struct rill_apply_conn {
     rd_kafka_t *rk;
@@ -38,6 +40,13 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         c->auth_failed = 1;
     if (!c->reason[0] || err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
         snprintf(c->reason, sizeof c->reason, "%s", reason);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static rill_err_t fail(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
@@ -91,11 +100,17 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
         rill_apply_disconnect(c);
         return fail(errstr, errsz, RILL_ERR_CONFIG, "cannot create a kafka client: %s", e);
     }
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(c->rk, 0, NULL, &md, 15000);
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    rd_kafka_poll(c->rk, 0); /* serves error_cb */
+    /* Short metadata rounds, so that refused credentials end the wait at
+     * once instead of after the whole 15 s an unreachable cluster gets. */
+    rd_kafka_resp_err_t err;
+    int64_t deadline = now_ms() + 15000;
+    do {
+        const struct rd_kafka_metadata *md = NULL;
+        err = rd_kafka_metadata(c->rk, 0, NULL, &md, 500);
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        rd_kafka_poll(c->rk, 0); /* serves error_cb */
+    } while (err && !c->auth_failed && now_ms() < deadline);
     const char *user = rill_kvlist_get(conf, "sasl.username");
     const char *servers = rill_kvlist_get(conf, "bootstrap.servers");
     if (c->auth_failed) {
@@ -670,53 +685,57 @@ static void create_txn_acls(rill_apply_conn_t *c, struct rill_apply_plan *p)
     free(idx);
 }
 
-static int64_t now_ms(void)
+static int is_change(int kind)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return kind == RILL_ACT_CREATE_TOPIC || kind == RILL_ACT_ADD_PARTITIONS ||
+           kind == RILL_ACT_ALTER_CONFIGS || kind == RILL_ACT_ADD_ACL;
 }
 
-/* The broker answers CreateAcls once the controller has committed them, but
- * its authorizer applies them only when it replays the metadata log, a
- * moment later: a client started right after `rill apply` could still be
- * refused. Returns once DescribeAcls (answered from the broker's authorizer)
- * shows every ACL the plan added. */
-static rill_err_t await_acls(rill_apply_conn_t *c, const struct rill_apply_plan *p,
-                             char *errstr, size_t errsz)
+/* Changes the plan `now` still holds that p did not fail to make. */
+static size_t pending(const struct rill_apply_plan *now, const struct rill_apply_plan *p)
 {
-    struct rill_apply_want w = { 0 };
-    if (!(w.acls = calloc(p->n ? p->n : 1, sizeof *w.acls)))
-        return fail(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < p->n; i++)
-        if (p->v[i].kind == RILL_ACT_ADD_ACL && !p->v[i].error[0])
-            w.acls[w.nacls++] = p->v[i].acl;
-    rill_err_t err = RILL_OK;
-    int64_t deadline = now_ms() + TIMEOUT_MS;
-    size_t missing = w.nacls;
-    while (missing && !err) {
-        struct rill_apply_have *h = NULL;
-        if ((err = rill_apply_describe(c, &w, &h, errstr, errsz)) != RILL_OK)
-            break;
-        missing = 0;
-        for (size_t i = 0; i < w.nacls; i++) {
-            int seen = 0;
-            for (size_t j = 0; j < h->nacls && !seen; j++)
-                seen = rill_acl_equal(&w.acls[i], &h->acls[j]);
-            missing += !seen;
-        }
-        rill_apply_have_free(h);
-        if (missing && now_ms() > deadline)
-            err = fail(errstr, errsz, RILL_ERR_KAFKA,
-                       "%zu acls created but not in force after %d s", missing,
-                       TIMEOUT_MS / 1000);
+    size_t n = 0;
+    for (size_t i = 0; i < now->n; i++) {
+        if (!is_change(now->v[i].kind))
+            continue;
+        int failed_before = 0;
+        for (size_t j = 0; j < p->n && !failed_before; j++)
+            failed_before = p->v[j].error[0] && !strcmp(p->v[j].line, now->v[i].line);
+        n += !failed_before;
     }
-    free(w.acls);
-    return err;
+    return n;
 }
 
-rill_err_t rill_apply_execute(rill_apply_conn_t *c, struct rill_apply_plan *p, char *errstr,
-                              size_t errsz)
+/* Kafka answers a change once its controller has it; the broker's own view
+ * (metadata, configs, authorizer) follows a moment later. Waits, at most
+ * SETTLE_MS, until the broker shows every change made, so that what runs
+ * next (rill run, a client) finds them. */
+static rill_err_t settle(rill_apply_conn_t *c, const struct rill_apply_want *w,
+                         const struct rill_apply_plan *p, char *errstr, size_t errsz)
+{
+    int64_t deadline = now_ms() + SETTLE_MS;
+    for (;;) {
+        struct rill_apply_have *h = NULL;
+        struct rill_apply_plan *now = NULL;
+        rill_err_t err = rill_apply_describe(c, w, &h, errstr, errsz);
+        if (!err)
+            err = rill_apply_plan(w, h, &now, errstr, errsz);
+        size_t n = err ? 0 : pending(now, p);
+        rill_apply_plan_free(now);
+        rill_apply_have_free(h);
+        if (err || !n)
+            return err;
+        if (now_ms() >= deadline)
+            return fail(errstr, errsz, RILL_ERR_KAFKA,
+                        "the broker does not show %zu of the changes after %d s", n,
+                        SETTLE_MS / 1000);
+        struct timespec pause = { 0, 100 * 1000000 };
+        nanosleep(&pause, NULL);
+    }
+}
+
+rill_err_t rill_apply_execute(rill_apply_conn_t *c, const struct rill_apply_want *w,
+                              struct rill_apply_plan *p, char *errstr, size_t errsz)
 {
     if (p->refused)
         return fail(errstr, errsz, RILL_ERR_INVALID,
@@ -730,12 +749,15 @@ rill_err_t rill_apply_execute(rill_apply_conn_t *c, struct rill_apply_plan *p, c
     size_t nfailed = 0, nchanges = 0;
     for (size_t i = 0; i < p->n; i++) {
         nfailed += p->v[i].error[0] != '\0';
-        nchanges += p->v[i].kind == RILL_ACT_CREATE_TOPIC ||
-                    p->v[i].kind == RILL_ACT_ADD_PARTITIONS ||
-                    p->v[i].kind == RILL_ACT_ALTER_CONFIGS || p->v[i].kind == RILL_ACT_ADD_ACL;
+        nchanges += is_change(p->v[i].kind);
+    }
+    if (nfailed < nchanges) {
+        rill_err_t err = settle(c, w, p, errstr, errsz);
+        if (err)
+            return err;
     }
     if (nfailed)
         return fail(errstr, errsz, RILL_ERR_KAFKA, "%zu of %zu changes failed", nfailed,
                     nchanges);
-    return await_acls(c, p, errstr, errsz);
+    return RILL_OK;
 }

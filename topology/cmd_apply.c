@@ -152,7 +152,7 @@ int rill_cmd_apply(int argc, char **argv)
     }
     rill_err_t xerr = RILL_OK;
     if (!dry && !plan->refused)
-        xerr = rill_apply_execute(conn, plan, err, sizeof err);
+        xerr = rill_apply_execute(conn, want, plan, err, sizeof err);
     for (size_t i = 0; i < plan->n; i++) {
         printf("%s\n", plan->v[i].line);
         if (plan->v[i].error[0]) {
@@ -161,15 +161,16 @@ int rill_cmd_apply(int argc, char **argv)
         }
     }
     struct counts c = count(plan);
-    if (dry)
-        printf("dry run, nothing changed: topics: %zu to create, %zu to alter, %zu unchanged; "
+    if (dry || plan->refused)
+        printf("%s, nothing changed: topics: %zu to create, %zu to alter, %zu unchanged; "
                "acls: %zu to add, %zu unchanged",
-               c.created, c.altered, c.unchanged, c.added, c.acl_unchanged);
+               dry ? "dry run" : "refused", c.created, c.altered, c.unchanged, c.added,
+               c.acl_unchanged);
     else
         printf("%s: topics: %zu created, %zu altered, %zu unchanged; acls: %zu added, %zu "
                "unchanged",
-               plan->refused ? "refused, nothing changed" : xerr ? "failed" : "applied",
-               c.created, c.altered, c.unchanged, c.added, c.acl_unchanged);
+               xerr ? "failed" : "applied", c.created, c.altered, c.unchanged, c.added,
+               c.acl_unchanged);
     if (c.skipped)
         printf("; %zu without a kafka user", c.skipped);
     if (c.failed)

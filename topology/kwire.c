@@ -66,7 +66,7 @@ struct wbuf {
 
 static void w_raw(struct wbuf *b, const void *s, size_t n)
 {
-    if (b->oom)
+    if (b->oom || !n)
         return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;

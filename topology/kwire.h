@@ -28,8 +28,7 @@
 #include "config.h"
 #include "rill.h"
 
-/* Kafka's wire values; librdkafka's enums use the same numbers. */
-#define RILL_KWIRE_RESOURCE_TRANSACTIONAL_ID 5
+/* Kafka's wire value of an ALLOW binding (librdkafka's enum agrees). */
 #define RILL_KWIRE_PERMISSION_ALLOW 3
 
 typedef struct rill_kwire rill_kwire_t;
