@@ -1,9 +1,8 @@
 /*
  * apply.c - the pure half of apply.h: from a checked topology to the topics
  * and ACLs it needs (rill_apply_want()), and from those and the cluster's
- * state to a plan of printable actions (rill_apply_plan()); plus the client
- * settings of `rill apply` (rill_apply_conf()). No Kafka here; the broker
- * half is apply_kafka.c.
+ * state to a plan of printable actions (rill_apply_plan()). No Kafka here;
+ * the broker half is apply_kafka.c.
  *
  * The ACLs of a Kafka user, all ALLOW for host "*", LITERAL unless said:
  *  - processor: READ on each input, WRITE on each output and DLQ, READ and
@@ -34,34 +33,6 @@ static rill_err_t oom(char *errstr, size_t errsz)
     return RILL_ERR_NOMEM;
 }
 
-/* Sets key to value in l, replacing an earlier value; -1 out of memory. */
-static int kv_set(struct rill_kvlist *l, const char *key, const char *value)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->v[i].key, key)) {
-            char *v = strdup(value);
-            if (!v)
-                return -1;
-            free(l->v[i].value);
-            l->v[i].value = v;
-            return 0;
-        }
-    struct rill_kv *v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    l->v = v;
-    struct rill_kv *kv = &l->v[l->n];
-    memset(kv, 0, sizeof *kv);
-    kv->key = strdup(key);
-    kv->value = strdup(value);
-    if (!kv->key || !kv->value) {
-        free(kv->key);
-        free(kv->value);
-        return -1;
-    }
-    l->n++;
-    return 0;
-}
 
 static int strlist_add(struct rill_strlist *l, const char *s)
 {
@@ -277,7 +248,7 @@ rill_err_t rill_apply_want(const struct rill_topology *t, struct rill_apply_want
         wt->partitions = tc->partitions;
         wt->replication = tc->replication;
         for (size_t j = 0; j < tc->configs.n; j++)
-            if (kv_set(&wt->configs, tc->configs.v[j].key, tc->configs.v[j].value) < 0)
+            if (rill_kvlist_set(&wt->configs, tc->configs.v[j].key, tc->configs.v[j].value) < 0)
                 c.oom = 1;
     }
     char name[600];
@@ -301,10 +272,10 @@ rill_err_t rill_apply_want(const struct rill_topology *t, struct rill_apply_want
         const char *policy = rill_kvlist_get(&wt->configs, "cleanup.policy");
         int r = 0;
         if (wt->role == RILL_TOPIC_CHANGELOG && !policy)
-            r = kv_set(&wt->configs, "cleanup.policy", "compact");
+            r = rill_kvlist_set(&wt->configs, "cleanup.policy", "compact");
         else if (wt->role != RILL_TOPIC_CHANGELOG && !rill_kvlist_get(&wt->configs, "retention.ms") &&
                  !(policy && !strcmp(policy, "compact")))
-            r = kv_set(&wt->configs, "retention.ms",
+            r = rill_kvlist_set(&wt->configs, "retention.ms",
                        wt->role == RILL_TOPIC_DLQ ? RILL_APPLY_DLQ_RETENTION_MS
                                                   : RILL_APPLY_EVENT_RETENTION_MS);
         if (r < 0)
@@ -503,7 +474,7 @@ static void plan_topic(struct pctx *c, const struct rill_want_topic *wt)
         a->partitions = want;
         a->replication = wt->replication;
         for (size_t i = 0; i < wt->configs.n; i++)
-            if (kv_set(&a->configs, wt->configs.v[i].key, wt->configs.v[i].value) < 0)
+            if (rill_kvlist_set(&a->configs, wt->configs.v[i].key, wt->configs.v[i].value) < 0)
                 c->oom = 1;
         if (line_add_configs(&a->line, &wt->configs) < 0)
             c->oom = 1;
@@ -563,11 +534,11 @@ static void plan_topic(struct pctx *c, const struct rill_want_topic *wt)
             continue;
         if (!hc->value)
             hidden = hc->name;
-        else if (kv_set(&send, hc->name, hc->value) < 0)
+        else if (rill_kvlist_set(&send, hc->name, hc->value) < 0)
             c->oom = 1;
     }
     for (size_t i = 0; differs && i < wt->configs.n; i++)
-        if (kv_set(&send, wt->configs.v[i].key, wt->configs.v[i].value) < 0)
+        if (rill_kvlist_set(&send, wt->configs.v[i].key, wt->configs.v[i].value) < 0)
             c->oom = 1;
     if (differs && hidden) {
         act(c, RILL_ACT_REFUSE, wt->name,
@@ -650,77 +621,3 @@ void rill_apply_plan_free(struct rill_apply_plan *p)
 
 /* ---- client settings -------------------------------------------------------------- */
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        s[--n] = '\0';
-    return s;
-}
-
-static rill_err_t conf_file(const char *path, struct rill_kvlist *out, char *errstr, size_t errsz)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        const char *why = strerror(errno);
-        snprintf(errstr, errsz, "cannot read kafka properties file '%s': %c%s", path,
-                 tolower((unsigned char)why[0]), why + 1);
-        return RILL_ERR_IO;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0;
-    rill_err_t err = RILL_OK;
-    while (!err && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        char *s = trim(line);
-        if (!*s || *s == '#')
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            snprintf(errstr, errsz, "%s:%d: expected key=value", path, lineno);
-            err = RILL_ERR_CONFIG;
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        if (!*key) {
-            snprintf(errstr, errsz, "%s:%d: expected key=value", path, lineno);
-            err = RILL_ERR_CONFIG;
-        } else if (kv_set(out, key, value) < 0) {
-            err = oom(errstr, errsz);
-        }
-    }
-    free(line);
-    fclose(f);
-    return err;
-}
-
-rill_err_t rill_apply_conf(const struct rill_topology *t, const char *const *files,
-                           size_t nfiles, const char *const *sets, size_t nsets,
-                           struct rill_kvlist *out, char *errstr, size_t errsz)
-{
-    rill_err_t err = RILL_OK;
-    for (size_t i = 0; !err && i < t->kafka.n; i++)
-        if (kv_set(out, t->kafka.v[i].key, t->kafka.v[i].value) < 0)
-            err = oom(errstr, errsz);
-    for (size_t i = 0; !err && i < nfiles; i++)
-        err = conf_file(files[i], out, errstr, errsz);
-    for (size_t i = 0; !err && i < nsets; i++) {
-        const char *eq = strchr(sets[i], '=');
-        if (!eq || eq == sets[i]) {
-            snprintf(errstr, errsz, "-X expects key=value (argument %zu)", i + 1);
-            err = RILL_ERR_CONFIG;
-            break;
-        }
-        char *key = strndup(sets[i], (size_t)(eq - sets[i]));
-        if (!key || kv_set(out, key, eq + 1) < 0)
-            err = oom(errstr, errsz);
-        free(key);
-    }
-    if (err)
-        rill_kvlist_clear(out);
-    return err;
-}

@@ -141,20 +141,11 @@ void rill_apply_plan_free(struct rill_apply_plan *p);
 
 void rill_apply_have_free(struct rill_apply_have *h);
 
-/* The client settings of `rill apply`: the topology's top-level kafka: map,
- * then each librdkafka properties file (key=value lines, # comments), then
- * each "key=value" of sets; later settings win. out must be empty; free it
- * with rill_kvlist_clear() (config.h). Messages name files and lines, never
- * values. */
-rill_err_t rill_apply_conf(const struct rill_topology *t, const char *const *files,
-                           size_t nfiles, const char *const *sets, size_t nsets,
-                           struct rill_kvlist *out, char *errstr, size_t errsz);
-
 /* ---- Kafka (apply_kafka.c) ---- */
 
 typedef struct rill_apply_conn rill_apply_conn_t;
 
-/* Logs in to Kafka with conf (see rill_apply_conf()); fails with one clear
+/* Logs in to Kafka with conf (see rill_kprops_collect()); fails with one clear
  * line when the cluster is unreachable or refuses the credentials. */
 rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t **out,
                               char *errstr, size_t errsz);

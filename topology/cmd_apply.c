@@ -9,6 +9,7 @@
  * usage. The planning and the Kafka calls are apply.c's and apply_kafka.c's.
  */
 #include "apply.h"
+#include "kprops.h"
 #include "cli.h"
 #include "config.h"
 
@@ -142,7 +143,7 @@ int rill_cmd_apply(int argc, char **argv)
     rc = 1;
     if (rill_topology_load(file, &t, err, sizeof err) != RILL_OK ||
         rill_topology_check(t, err, sizeof err) != RILL_OK ||
-        rill_apply_conf(t, files, nfiles, sets, nsets, &conf, err, sizeof err) != RILL_OK ||
+        rill_kprops_collect(&t->kafka, files, nfiles, sets, nsets, &conf, err, sizeof err) != RILL_OK ||
         rill_apply_want(t, &want, err, sizeof err) != RILL_OK ||
         rill_apply_connect(&conf, &conn, err, sizeof err) != RILL_OK ||
         rill_apply_describe(conn, want, &have, err, sizeof err) != RILL_OK ||

@@ -114,7 +114,8 @@ int rill_cmd_generate(int argc, char **argv)
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     char err[512];
-    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    const char *files[8], *sets[32];
+    size_t nfiles = 0, nsets = 0;
     struct rill_gen_opts go = { .seed = 1 };
     const char *topic = "order_placed";
     int64_t orders = 10000, rate = 0, v;
@@ -124,10 +125,12 @@ int rill_cmd_generate(int argc, char **argv)
         int bad = 0;
         switch (opt) {
         case 'F':
-            bad = rill_kprops_file(kc, optarg, err, sizeof err) != RILL_OK;
+            if (nfiles < sizeof files / sizeof files[0])
+                files[nfiles++] = optarg;
             break;
         case 'X':
-            bad = rill_kprops_set(kc, optarg, err, sizeof err) != RILL_OK;
+            if (nsets < sizeof sets / sizeof sets[0])
+                sets[nsets++] = optarg;
             break;
         case 't': topic = optarg; break;
         case 'n': bad = num_arg("--orders", optarg, 0, INT64_MAX, &orders) ? 2 : 0; break;
@@ -155,23 +158,25 @@ int rill_cmd_generate(int argc, char **argv)
             go.span_ms = v * 24 * 3600 * 1000;
             break;
         case 'h':
-            rd_kafka_conf_destroy(kc);
             return usage(stdout, 0);
         default:
-            rd_kafka_conf_destroy(kc);
             return usage(stderr, 2);
         }
-        if (bad == 1)
-            fprintf(stderr, "rill generate: %s\n", err);
-        if (bad) {
-            rd_kafka_conf_destroy(kc);
-            return bad == 2 ? 2 : 1;
-        }
+        if (bad)
+            return 2;
     }
-    if (optind != argc) {
-        rd_kafka_conf_destroy(kc);
+    if (optind != argc)
         return usage(stderr, 2);
+    struct rill_kvlist props = { 0 };
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    if (rill_kprops_collect(NULL, files, nfiles, sets, nsets, &props, err, sizeof err) ||
+        rill_kprops_conf(&props, kc, err, sizeof err)) {
+        fprintf(stderr, "rill generate: %s\n", err);
+        rill_kvlist_clear(&props);
+        rd_kafka_conf_destroy(kc);
+        return 1;
     }
+    rill_kvlist_clear(&props);
     go.orders = orders > 0 ? orders : 1;
 
     struct gen_run run = { 0 };

@@ -375,22 +375,15 @@ int rill_cmd_inspect(int argc, char **argv)
         return 1;
     }
     in.t = t;
-    for (size_t i = 0; i < t->kafka.n; i++)
-        if (rd_kafka_conf_set(in.base, t->kafka.v[i].key, t->kafka.v[i].value, err,
-                              sizeof err) != RD_KAFKA_CONF_OK) {
-            fprintf(stderr, "rill inspect: kafka setting '%s': %s\n", t->kafka.v[i].key, err);
-            goto out;
-        }
-    for (size_t i = 0; i < nf; i++)
-        if (rill_kprops_file(in.base, files[i], err, sizeof err) != RILL_OK) {
-            fprintf(stderr, "rill inspect: %s\n", err);
-            goto out;
-        }
-    for (size_t i = 0; i < ns; i++)
-        if (rill_kprops_set(in.base, sets[i], err, sizeof err) != RILL_OK) {
-            fprintf(stderr, "rill inspect: %s\n", err);
-            goto out;
-        }
+    struct rill_kvlist props = { 0 };
+    rill_err_t perr = rill_kprops_collect(&t->kafka, files, nf, sets, ns, &props, err, sizeof err);
+    if (!perr)
+        perr = rill_kprops_conf(&props, in.base, err, sizeof err);
+    rill_kvlist_clear(&props);
+    if (perr) {
+        fprintf(stderr, "rill inspect: %s\n", err);
+        goto out;
+    }
     rd_kafka_conf_t *cc = rd_kafka_conf_dup(in.base);
     /* librdkafka 2.0.2 wants a group.id to assign partitions; it is never
      * joined nor committed to */

@@ -1151,6 +1151,34 @@ rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char
     return err;
 }
 
+int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].key, key)) {
+            char *v = strdup(value);
+            if (!v)
+                return -1;
+            free(l->v[i].value);
+            l->v[i].value = v;
+            return 0;
+        }
+    struct rill_kv *v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    l->v = v;
+    struct rill_kv *kv = &l->v[l->n];
+    memset(kv, 0, sizeof *kv);
+    kv->key = strdup(key);
+    kv->value = strdup(value);
+    if (!kv->key || !kv->value) {
+        free(kv->key);
+        free(kv->value);
+        return -1;
+    }
+    l->n++;
+    return 0;
+}
+
 void rill_kvlist_clear(struct rill_kvlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {

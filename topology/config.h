@@ -132,6 +132,9 @@ const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t,
 const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name);
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
 /* Frees every key, value and the array of l, and empties it. */
+/* Sets key to value in l, replacing an earlier value (position kept 0);
+ * -1 when out of memory. */
+int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value);
 void rill_kvlist_clear(struct rill_kvlist *l);
 
 /* A whole-string decimal int64 (optional '-'); 0, or -1 when s is not one. */

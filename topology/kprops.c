@@ -1,22 +1,19 @@
 /*
- * kprops.c - -F FILE and -X key=value for librdkafka configs (kprops.h).
+ * kprops.c - collecting librdkafka settings from a base map, -F files and -X
+ * overrides, and handing them to a librdkafka config (kprops.h).
  */
 #include "kprops.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static rill_err_t set_pair(rd_kafka_conf_t *c, char *k, char *v, const char *where,
-                           char *errstr, size_t errsz)
+static rill_err_t oom(char *errstr, size_t errsz)
 {
-    char err[256];
-    if (rd_kafka_conf_set(c, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) {
-        snprintf(errstr, errsz, "%skafka setting '%s': %s", where, k, err);
-        return RILL_ERR_CONFIG;
-    }
-    return RILL_OK;
+    snprintf(errstr, errsz, "out of memory");
+    return RILL_ERR_NOMEM;
 }
 
 static char *trim(char *s)
@@ -24,51 +21,85 @@ static char *trim(char *s)
     while (*s == ' ' || *s == '\t')
         s++;
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
         s[--n] = '\0';
     return s;
 }
 
-rill_err_t rill_kprops_set(rd_kafka_conf_t *c, const char *kv, char *errstr, size_t errsz)
-{
-    char *copy = strdup(kv);
-    if (!copy)
-        return RILL_ERR_NOMEM;
-    char *eq = strchr(copy, '=');
-    rill_err_t err;
-    if (!eq || eq == copy) {
-        snprintf(errstr, errsz, "expected key=value, not '%.*s'", eq ? 0 : 64, copy);
-        err = RILL_ERR_CONFIG;
-    } else {
-        *eq = '\0';
-        err = set_pair(c, trim(copy), eq + 1, "", errstr, errsz);
-    }
-    free(copy);
-    return err;
-}
-
-rill_err_t rill_kprops_file(rd_kafka_conf_t *c, const char *path, char *errstr, size_t errsz)
+static rill_err_t conf_file(const char *path, struct rill_kvlist *out, char *errstr, size_t errsz)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(errstr, errsz, "cannot open '%s': %s", path, strerror(errno));
+        const char *why = strerror(errno);
+        snprintf(errstr, errsz, "cannot read kafka properties file '%s': %c%s", path,
+                 tolower((unsigned char)why[0]), why + 1);
         return RILL_ERR_IO;
     }
-    char line[4096], where[512];
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0;
     rill_err_t err = RILL_OK;
-    for (int lineno = 1; err == RILL_OK && fgets(line, sizeof line, f); lineno++) {
-        char *s = trim(line), *eq;
+    while (!err && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *s = trim(line);
         if (!*s || *s == '#')
             continue;
-        snprintf(where, sizeof where, "%s:%d: ", path, lineno);
-        if (!(eq = strchr(s, '=')) || eq == s) {
-            snprintf(errstr, errsz, "%sexpected key=value", where);
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(errstr, errsz, "%s:%d: expected key=value", path, lineno);
             err = RILL_ERR_CONFIG;
             break;
         }
         *eq = '\0';
-        err = set_pair(c, trim(s), trim(eq + 1), where, errstr, errsz);
+        char *key = trim(s), *value = trim(eq + 1);
+        if (!*key) {
+            snprintf(errstr, errsz, "%s:%d: expected key=value", path, lineno);
+            err = RILL_ERR_CONFIG;
+        } else if (rill_kvlist_set(out, key, value) < 0) {
+            err = oom(errstr, errsz);
+        }
     }
+    free(line);
     fclose(f);
     return err;
+}
+
+rill_err_t rill_kprops_collect(const struct rill_kvlist *base, const char *const *files,
+                               size_t nfiles, const char *const *sets, size_t nsets,
+                               struct rill_kvlist *out, char *errstr, size_t errsz)
+{
+    rill_err_t err = RILL_OK;
+    for (size_t i = 0; base && !err && i < base->n; i++)
+        if (rill_kvlist_set(out, base->v[i].key, base->v[i].value) < 0)
+            err = oom(errstr, errsz);
+    for (size_t i = 0; !err && i < nfiles; i++)
+        err = conf_file(files[i], out, errstr, errsz);
+    for (size_t i = 0; !err && i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i]) {
+            snprintf(errstr, errsz, "-X expects key=value (argument %zu)", i + 1);
+            err = RILL_ERR_CONFIG;
+            break;
+        }
+        char *key = strndup(sets[i], (size_t)(eq - sets[i]));
+        if (!key || rill_kvlist_set(out, key, eq + 1) < 0)
+            err = oom(errstr, errsz);
+        free(key);
+    }
+    if (err)
+        rill_kvlist_clear(out);
+    return err;
+}
+
+rill_err_t rill_kprops_conf(const struct rill_kvlist *l, rd_kafka_conf_t *c, char *errstr,
+                            size_t errsz)
+{
+    char err[256];
+    for (size_t i = 0; i < l->n; i++)
+        if (rd_kafka_conf_set(c, l->v[i].key, l->v[i].value, err, sizeof err) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errsz, "kafka setting '%s': %s", l->v[i].key, err);
+            return RILL_ERR_CONFIG;
+        }
+    return RILL_OK;
 }

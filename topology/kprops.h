@@ -1,21 +1,26 @@
 /*
- * kprops.h - librdkafka client settings from the command line the way kcat
- * takes them: a properties file (-F FILE: `key=value` lines, '#' comments,
- * blank lines) and single `key=value` overrides (-X). Used by the commands
- * that talk to Kafka outside a topology run (generate, apply). Values may be
- * secrets: they are never echoed, only the key of a bad line is named.
+ * kprops.h - librdkafka client settings for the commands that talk to Kafka
+ * outside a topology run (apply, generate, inspect), taken the way kcat takes
+ * them: a base map (a topology's kafka:, or none), then properties files
+ * (-F FILE: `key=value` lines, '#' comments, blank lines), then single
+ * `key=value` overrides (-X); later settings win. Values may be secrets:
+ * messages name files, lines and keys, never values.
  */
 #ifndef RILL_KPROPS_H
 #define RILL_KPROPS_H
 
 #include <librdkafka/rdkafka.h>
 
-#include "rill.h"
+#include "config.h"
 
-/* Applies every key=value line of path to c. */
-rill_err_t rill_kprops_file(rd_kafka_conf_t *c, const char *path, char *errstr, size_t errsz);
+/* Collects base (may be NULL), then each file, then each "key=value" of
+ * sets into out, which must be empty; free it with rill_kvlist_clear(). */
+rill_err_t rill_kprops_collect(const struct rill_kvlist *base, const char *const *files,
+                               size_t nfiles, const char *const *sets, size_t nsets,
+                               struct rill_kvlist *out, char *errstr, size_t errsz);
 
-/* Applies one "key=value" to c. */
-rill_err_t rill_kprops_set(rd_kafka_conf_t *c, const char *kv, char *errstr, size_t errsz);
+/* Sets every pair of l on c. */
+rill_err_t rill_kprops_conf(const struct rill_kvlist *l, rd_kafka_conf_t *c, char *errstr,
+                            size_t errsz);
 
 #endif

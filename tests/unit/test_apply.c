@@ -9,6 +9,7 @@
  */
 #include "../lib/suite.h"
 #include "apply.h"
+#include "kprops.h"
 #include "cli.h"
 #include "config.h"
 
@@ -547,7 +548,7 @@ static void test_conf(void)
     struct rill_kvlist conf = { 0 };
     const char *files[] = { path };
     const char *sets[] = { "bootstrap.servers=last:9092", "client.id=a=b" };
-    CU_ASSERT_EQUAL_FATAL(rill_apply_conf(t, files, 1, sets, 2, &conf, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_kprops_collect(&t->kafka, files, 1, sets, 2, &conf, err, sizeof err), RILL_OK);
     CU_ASSERT_STRING_EQUAL(rill_kvlist_get(&conf, "sasl.username"), "root");
     CU_ASSERT_STRING_EQUAL(rill_kvlist_get(&conf, "sasl.password"), SECRET);
     CU_ASSERT_STRING_EQUAL(rill_kvlist_get(&conf, "bootstrap.servers"), "last:9092");
@@ -560,17 +561,17 @@ static void test_conf(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs("a=1\n" SECRET "\n", f);
     fclose(f);
-    CU_ASSERT_EQUAL(rill_apply_conf(t, files, 1, NULL, 0, &conf, err, sizeof err),
+    CU_ASSERT_EQUAL(rill_kprops_collect(&t->kafka, files, 1, NULL, 0, &conf, err, sizeof err),
                     RILL_ERR_CONFIG);
     char want[600];
     snprintf(want, sizeof want, "%s:2: expected key=value", path);
     CU_ASSERT_STRING_EQUAL(err, want);
     CU_ASSERT_EQUAL(conf.n, 0);
     const char *bad[] = { SECRET };
-    CU_ASSERT_EQUAL(rill_apply_conf(t, NULL, 0, bad, 1, &conf, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_EQUAL(rill_kprops_collect(&t->kafka, NULL, 0, bad, 1, &conf, err, sizeof err), RILL_ERR_CONFIG);
     CU_ASSERT_STRING_EQUAL(err, "-X expects key=value (argument 1)");
     unlink(path);
-    CU_ASSERT_EQUAL(rill_apply_conf(t, files, 1, NULL, 0, &conf, err, sizeof err), RILL_ERR_IO);
+    CU_ASSERT_EQUAL(rill_kprops_collect(&t->kafka, files, 1, NULL, 0, &conf, err, sizeof err), RILL_ERR_IO);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot read kafka properties file '/tmp/rill-unit-conf."));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "': no such file or directory"));
     rill_topology_free(t);
