@@ -11,4 +11,9 @@
 struct rill_topology *it_load(const char *yaml);
 rill_driver_t *it_driver(struct rill_topology *t);
 
+/* Runs a CLI command's entry point in this process with stdout and stderr
+ * captured into out (NUL-terminated); returns its exit status, or -1 when
+ * the capture could not be set up. */
+int it_capture(int (*cmd)(int, char **), char *out, size_t size, int argc, char **argv);
+
 #endif

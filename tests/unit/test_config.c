@@ -8,6 +8,7 @@
  * `rill validate` (cmd_validate.c) runs in-process with its output captured.
  */
 #include "../lib/suite.h"
+#include "../lib/drive.h"
 #include "check.h"
 #include "cli.h"
 #include "config.h"
@@ -606,25 +607,7 @@ static void test_conf_fill_builtins(void)
 /* Runs rill_cmd_validate with stdout and stderr captured into out. */
 static int run_validate(char *out, size_t size, int argc, char **argv)
 {
-    fflush(stdout);
-    fflush(stderr);
-    FILE *tmp = tmpfile();
-    CU_ASSERT_PTR_NOT_NULL_FATAL(tmp);
-    int saved_out = dup(1), saved_err = dup(2);
-    dup2(fileno(tmp), 1);
-    dup2(fileno(tmp), 2);
-    int rc = rill_cmd_validate(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, 1);
-    dup2(saved_err, 2);
-    close(saved_out);
-    close(saved_err);
-    rewind(tmp);
-    size_t n = fread(out, 1, size - 1, tmp);
-    out[n] = '\0';
-    fclose(tmp);
-    return rc;
+    return it_capture(rill_cmd_validate, out, size, argc, argv);
 }
 
 static void test_cmd_validate(void)
