@@ -1,7 +1,8 @@
 /*
  * drive.h - the unit tier's shortcuts to the in-process test driver: load a
  * topology from a YAML string and build a driver over it, printing the
- * error when either fails (the caller asserts on NULL). Test-only code.
+ * error when either fails (the caller asserts on NULL); and running a CLI
+ * command in-process with its output captured. Test-only code.
  */
 #ifndef RILL_TEST_DRIVE_H
 #define RILL_TEST_DRIVE_H
