@@ -235,6 +235,7 @@ static void print_lag(struct inspect *in, const char *group)
     rd_kafka_queue_t *q = rd_kafka_queue_new(adm);
     rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
     rd_kafka_ListConsumerGroupOffsets(adm, &req, 1, NULL, q);
+    rd_kafka_ListConsumerGroupOffsets_destroy(req);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, TIMEOUT_MS);
     const rd_kafka_ListConsumerGroupOffsets_result_t *res =
         ev ? rd_kafka_event_ListConsumerGroupOffsets_result(ev) : NULL;
