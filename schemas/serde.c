@@ -6,8 +6,10 @@
  * payload walked with every length bounded (serde_walk.c) before avro-c reads
  * it, then copies the value into the typed struct, strings and items in one
  * allocation, and validates it (serde_check.c). JSON values are handed to
- * serde_json.c. Not a registry client: ids come from schemas/avro/ids.map.
+ * serde_json.c. Ids come from schemas/avro/ids.map or, with a schema
+ * registry, from serde_registry.c.
  */
+#include "registry.h"
 #include "serde_int.h"
 
 #include <stdarg.h>
@@ -281,11 +283,19 @@ void rill_serde_destroy(rill_serde_t *s)
     free(s);
 }
 
-static rill_err_t serde_init(rill_serde_t *s, char *errstr, size_t errsz)
+/* Parses the schemas and sets the ids: the registry's when conf is set, else
+ * the id map's. */
+static rill_err_t serde_init(rill_serde_t *s, const struct rill_registry_conf *conf,
+                             char *errstr, size_t errsz)
 {
     static const char none[1];
-    if (parse_ids(s->id, errstr, errsz))
+    if (conf) {
+        rill_err_t err = rill_serde_registry_ids(conf, s->id, errstr, errsz);
+        if (err)
+            return err;
+    } else if (parse_ids(s->id, errstr, errsz)) {
         return RILL_ERR_CONFIG;
+    }
     for (int t = 0; t < RILL_EVENT__COUNT; t++) {
         const char *text = rill_serde_schema_text((rill_event_type_t)t);
         if (!text) {
@@ -317,7 +327,8 @@ static rill_err_t serde_init(rill_serde_t *s, char *errstr, size_t errsz)
     return RILL_OK;
 }
 
-rill_err_t rill_serde_new(rill_serde_t **out, char *errstr, size_t errsz)
+static rill_err_t serde_new(rill_serde_t **out, const struct rill_registry_conf *conf,
+                            char *errstr, size_t errsz)
 {
     *out = NULL;
     rill_serde_t *s = calloc(1, sizeof *s);
@@ -325,13 +336,26 @@ rill_err_t rill_serde_new(rill_serde_t **out, char *errstr, size_t errsz)
         snprintf(errstr, errsz, "out of memory creating the serde");
         return RILL_ERR_NOMEM;
     }
-    rill_err_t err = serde_init(s, errstr, errsz);
+    rill_err_t err = serde_init(s, conf, errstr, errsz);
     if (err) {
         rill_serde_destroy(s);
         return err;
     }
     *out = s;
     return RILL_OK;
+}
+
+rill_err_t rill_serde_new(rill_serde_t **out, char *errstr, size_t errsz)
+{
+    struct rill_registry_conf conf;
+    rill_registry_conf_env(&conf);
+    return serde_new(out, conf.url ? &conf : NULL, errstr, errsz);
+}
+
+rill_err_t rill_serde_new_registry(rill_serde_t **out, const struct rill_registry_conf *conf,
+                                   char *errstr, size_t errsz)
+{
+    return serde_new(out, conf, errstr, errsz);
 }
 
 /* ---- avro-c value access; a failure here means the value does not have the

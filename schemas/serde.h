@@ -13,9 +13,11 @@
  * sum of the lines, ...). A bad record is an error with a message naming what
  * is wrong; callers send it to the DLQ. Nothing here aborts or exits.
  *
- * Schema ids come from the id map checked in as schemas/avro/ids.map and
- * compiled into the binary, so a rill without a schema registry writes the
- * same ids as one with the map registered.
+ * Schema ids come from a Confluent Schema Registry when one is configured
+ * (RILL_SCHEMA_REGISTRY_URL, registry.h): the seven schemas are registered
+ * under their record's full name and the serde writes and reads the ids the
+ * registry gave, and only those. Otherwise they come from the id map checked
+ * in as schemas/avro/ids.map and compiled into the binary.
  *
  * Threading: a rill_serde_t is used by one thread at a time (avro-c values are
  * not shared); create one per processor instance. Events are plain data.
@@ -172,10 +174,27 @@ typedef struct {
 void rill_buf_free(rill_buf_t *b);
 
 typedef struct rill_serde rill_serde_t;
+struct rill_registry_conf; /* registry.h */
 
-/* Parses the compiled-in schemas and id map. Returns RILL_OK or an error with
- * errstr. */
+/* Parses the compiled-in schemas and takes the schema ids from the schema
+ * registry that the environment configures (rill_registry_conf_env(); see
+ * rill_serde_new_registry()) or, when RILL_SCHEMA_REGISTRY_URL is unset or
+ * empty, from the compiled-in id map. Returns RILL_OK or an error with
+ * errstr; a registry that cannot be reached is an error, never a fall back
+ * to the id map. Thread-safe. */
 rill_err_t rill_serde_new(rill_serde_t **out, char *errstr, size_t errsz);
+
+/* Like rill_serde_new(), with the ids of the registry that conf (not NULL)
+ * describes, whatever the environment says: the seven schemas are registered
+ * (rill_serde_schema_text(), under their record's full name, e.g.
+ * io.rill.orders.OrderPlaced) once per process per URL and user; later
+ * serdes of the same registry reuse the ids without a request. The serde
+ * encodes with these ids and decodes only records that carry them. Errors
+ * are rill_registry_new()'s and rill_registry_register()'s (errstr names the
+ * request, never a credential), or RILL_ERR_INVALID when the registry gives
+ * two schemas one id. Blocks for the requests (registry.h); thread-safe. */
+rill_err_t rill_serde_new_registry(rill_serde_t **out, const struct rill_registry_conf *conf,
+                                   char *errstr, size_t errsz);
 void rill_serde_destroy(rill_serde_t *s);
 
 /* Decodes a record value into ev (which must be cleared or zeroed before):
@@ -202,8 +221,9 @@ rill_err_t rill_serde_encode(rill_serde_t *s, const rill_event_t *ev, rill_buf_t
 rill_err_t rill_serde_encode_json(const rill_event_t *ev, rill_buf_t *out, char *errstr,
                                   size_t errsz);
 
-/* The schema id the map gives type, and the type of a schema id (-1 when
- * unknown, either way). */
+/* The schema id the compiled-in id map gives type, and the type of a schema
+ * id in that map (-1 when unknown, either way); a serde with a registry uses
+ * the registry's ids instead. */
 int32_t rill_serde_schema_id(rill_event_type_t type);
 int rill_serde_type_of_id(int32_t id);
 /* "order_placed", ... (the .avsc base name) and the .avsc text compiled in,

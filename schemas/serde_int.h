@@ -2,9 +2,9 @@
  * serde_int.h - what the files of the serde share and nobody else sees: the
  * texts compiled in by schemas/embed.sh, the one-block arena of a decoded
  * event, the bounded walk of an Avro payload (serde_walk.c), the value checks
- * every decode and encode applies (serde_check.c) and the JSON shape of
- * order_placed (serde_json.c). Not a public API: include serde.h outside
- * schemas/.
+ * every decode and encode applies (serde_check.c), the JSON shape of
+ * order_placed (serde_json.c) and the ids from a schema registry
+ * (serde_registry.c). Not a public API: include serde.h outside schemas/.
  */
 #ifndef RILL_SERDE_INT_H
 #define RILL_SERDE_INT_H
@@ -86,5 +86,13 @@ rill_err_t rill_serde_check(const rill_event_t *ev, char *errstr, size_t errsz);
 rill_err_t rill_serde_decode_json(const void *key, size_t key_len, const char *value,
                                   size_t value_len, rill_event_t *ev, char *errstr,
                                   size_t errsz);
+
+/* The ids a schema registry gives the seven schemas, registering them under
+ * their record's full name once per process per registry URL and user (a
+ * mutex-guarded cache; failures are not cached). Thread-safe. Returns RILL_OK
+ * or an error of rill_registry_new() / rill_registry_register() with errstr,
+ * or RILL_ERR_INVALID when the registry gives two schemas one id. */
+rill_err_t rill_serde_registry_ids(const struct rill_registry_conf *conf,
+                                   int32_t id[RILL_EVENT__COUNT], char *errstr, size_t errsz);
 
 #endif

@@ -5,12 +5,15 @@
  * uses, through an idempotent producer (acks=all): a retried send never
  * duplicates an order. At --rate R it paces to R orders a second, else as
  * fast as the broker takes them. Client settings come from -F FILE
- * (properties, e.g. the order_generator user's) and -X key=value; nothing
- * secret is printed. Exits 0 when every order was delivered, 1 otherwise.
+ * (properties, e.g. the order_generator user's) and -X key=value; schema ids
+ * from the schema registry of --schema-registry or the environment
+ * (schemas/registry.h), else the id map. Nothing secret is printed. Exits 0
+ * when every order was delivered, 1 otherwise.
  */
 #include "cli.h"
 #include "generate.h"
 #include "kprops.h"
+#include "registry.h"
 #include "serde.h"
 
 #include <errno.h>
@@ -58,6 +61,8 @@ static int usage(FILE *out, int rc)
             "  -r, --rate R          orders per second (default 0: as fast as possible)\n"
             "  -s, --seed S          seed of the orders and catalogue (default 1)\n"
             "  --format avro|json    value encoding (default avro, Confluent framing)\n"
+            "  --schema-registry URL register the schemas there and write its ids (http://\n"
+            "                        only; default $RILL_SCHEMA_REGISTRY_URL, else ids.map)\n"
             "  --locations N --customers N --products N --max-lines N --max-quantity N\n"
             "  --start-ms MS --days D  event times spread over D days from MS (UTC)\n");
     return rc;
@@ -100,11 +105,12 @@ static int produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *key, const
 
 int rill_cmd_generate(int argc, char **argv)
 {
-    enum { O_FORMAT = 256, O_LOC, O_CUST, O_PROD, O_LINES, O_QTY, O_START, O_DAYS };
+    enum { O_FORMAT = 256, O_REGISTRY, O_LOC, O_CUST, O_PROD, O_LINES, O_QTY, O_START, O_DAYS };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'F' }, { "topic", required_argument, NULL, 't' },
         { "orders", required_argument, NULL, 'n' }, { "rate", required_argument, NULL, 'r' },
         { "seed", required_argument, NULL, 's' }, { "format", required_argument, NULL, O_FORMAT },
+        { "schema-registry", required_argument, NULL, O_REGISTRY },
         { "locations", required_argument, NULL, O_LOC },
         { "customers", required_argument, NULL, O_CUST },
         { "products", required_argument, NULL, O_PROD },
@@ -118,6 +124,8 @@ int rill_cmd_generate(int argc, char **argv)
     size_t nfiles = 0, nsets = 0;
     struct rill_gen_opts go = { .seed = 1 };
     const char *topic = "order_placed";
+    struct rill_registry_conf reg;
+    rill_registry_conf_env(&reg);
     int64_t orders = 10000, rate = 0, v;
     int json = 0, opt, rc = 1;
     optind = 1;
@@ -147,6 +155,7 @@ int rill_cmd_generate(int argc, char **argv)
                 bad = 2;
             }
             break;
+        case O_REGISTRY: reg.url = optarg; break;
         case O_LOC: bad = num_arg("--locations", optarg, 1, 999999, &v) ? 2 : 0; go.locations = (int)v; break;
         case O_CUST: bad = num_arg("--customers", optarg, 1, 9999999, &v) ? 2 : 0; go.customers = (int)v; break;
         case O_PROD: bad = num_arg("--products", optarg, 1, 999999, &v) ? 2 : 0; go.products = (int)v; break;
@@ -195,7 +204,8 @@ int rill_cmd_generate(int argc, char **argv)
     rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
     rd_kafka_conf_set_opaque(kc, &run);
     if (!(gen = rill_gen_new(&go, err, sizeof err)) ||
-        rill_serde_new(&serde, err, sizeof err) != RILL_OK) {
+        (reg.url ? rill_serde_new_registry(&serde, &reg, err, sizeof err)
+                 : rill_serde_new(&serde, err, sizeof err)) != RILL_OK) {
         fprintf(stderr, "rill generate: %s\n", err);
         rd_kafka_conf_destroy(kc);
         goto out;

@@ -1,7 +1,8 @@
 /*
  * main.c - the unit tier: every suite under tests/unit/, no broker, no
- * database, no network. Run as `make test-unit`, or with a suite name to run
- * just that suite.
+ * database, no network beyond 127.0.0.1 (the scripted schema registry of
+ * test_registry.c). Run as `make test-unit`, or with a suite name to run just
+ * that suite.
  */
 #include "../lib/suite.h"
 
