@@ -72,6 +72,7 @@ struct sthread {
     char group[300], txnid[400];
     struct task **tasks;
     size_t ntasks;
+    size_t npending;            /* tasks holding a record for a retry */
     int txn_open;
     int64_t txn_start;
     int rebuild;                /* fatal client error: tear down and rejoin */
@@ -255,6 +256,8 @@ static struct task *task_find(struct sthread *st, int32_t partition)
 
 static struct tp *task_tp(struct task *t, const char *topic)
 {
+    if (t->ntps == 1) /* subscribed to one topic: every record is from it */
+        return t->tps;
     for (size_t i = 0; i < t->ntps; i++)
         if (!strcmp(t->tps[i].topic, topic))
             return &t->tps[i];
@@ -542,6 +545,7 @@ static void tasks_drop_all(struct sthread *st)
     free(st->tasks);
     st->tasks = NULL;
     st->ntasks = 0;
+    st->npending = 0;
 }
 
 static int task_node_reset(struct sthread *st, struct task *t);
@@ -611,8 +615,10 @@ static void rewind_all(struct sthread *st)
     for (size_t i = 0; i < st->ntasks; i++) {
         struct task *t = st->tasks[i];
         if (t->pending || t->backoff_ms) { /* paused for a retry */
-            if (t->pending)
+            if (t->pending) {
                 rd_kafka_message_destroy(t->pending);
+                st->npending--;
+            }
             t->pending = NULL;
             t->backoff_ms = 0;
             rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
@@ -912,6 +918,17 @@ static void clients_destroy(struct sthread *st)
     st->txn_open = 0;
 }
 
+/* Whether a store of the processor writes a changelog. */
+static int has_changelog(const struct sthread *st)
+{
+    for (size_t i = 0; i < st->pc->stores.n; i++) {
+        const struct rill_store_conf *sc = store_conf(st->e->t, st->pc->stores.v[i]);
+        if (!sc || sc->changelog)
+            return 1;
+    }
+    return 0;
+}
+
 static int clients_create(struct sthread *st, char *errstr, size_t errsz)
 {
     rd_kafka_conf_t *pc = client_conf(st, 0, errstr, errsz);
@@ -920,7 +937,11 @@ static int clients_create(struct sthread *st, char *errstr, size_t errsz)
     rd_kafka_conf_set_opaque(pc, st);
     rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
     rd_kafka_conf_set_error_cb(pc, error_cb);
+    /* Successful deliveries matter only for changelog offsets; without a
+     * changelog, reporting only failures spares a callback per record. */
     if (conf_set(pc, "partitioner", "murmur2_random", errstr, errsz) ||
+        conf_set(pc, "delivery.report.only.error", has_changelog(st) ? "false" : "true", errstr,
+                 errsz) ||
         (st->e->eos ? conf_set(pc, "transactional.id", st->txnid, errstr, errsz)
                     : conf_set(pc, "enable.idempotence", "true", errstr, errsz))) {
         rd_kafka_conf_destroy(pc);
@@ -1022,8 +1043,10 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     }
     if (tp->committed < 0)
         tp->committed = m->offset; /* where this assignment started */
-    if (t->pending == m)
+    if (t->pending == m) {
         t->pending = NULL; /* in hand again; kept below if retried once more */
+        st->npending--;
+    }
     if (ensure_txn(st)) {
         rd_kafka_message_destroy(m);
         return;
@@ -1072,6 +1095,7 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
             rd_kafka_topic_partition_list_destroy(p);
         }
         t->pending = m;
+        st->npending++;
         return;
     }
     st->records++;
@@ -1092,9 +1116,8 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     rd_kafka_message_destroy(m);
 }
 
-static void retry_due(struct sthread *st)
+static void retry_due(struct sthread *st, int64_t now)
 {
-    int64_t now = now_ms();
     for (size_t i = 0; i < st->ntasks && !st->rebuild; i++) {
         struct task *t = st->tasks[i];
         if (t->pending && now >= t->retry_at)
@@ -1168,8 +1191,9 @@ static void *thread_main(void *arg)
         if (m)
             handle(st, m);
         rd_kafka_poll(st->producer, 0);
-        retry_due(st);
         int64_t now = now_ms();
+        if (st->npending)
+            retry_due(st, now);
         if (now - last_tick >= 100) {
             tick(st);
             last_tick = now;
