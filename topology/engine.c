@@ -74,7 +74,7 @@ struct sthread {
     size_t ntasks;
     size_t npending;            /* tasks holding a record for a retry */
     int txn_open;
-    int64_t txn_start;
+    int64_t last_commit;        /* when the last commit started */
     int rebuild;                /* fatal client error: tear down and rejoin */
     atomic_int produce_failed;  /* a delivery failed in this interval */
     uint64_t records, commits, aborts, retries;
@@ -193,7 +193,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 static void fenced(struct sthread *st, rd_kafka_error_t *e);
 
 /* Under exactly-once every produce happens inside a transaction: the first
- * one of a commit interval (from a record or a punctuation) begins it. */
+ * one after a commit (from a record or a punctuation) begins it. */
 static int ensure_txn(struct sthread *st)
 {
     if (!st->e->eos || st->txn_open)
@@ -205,7 +205,6 @@ static int ensure_txn(struct sthread *st)
         return -1;
     }
     st->txn_open = 1;
-    st->txn_start = now_ms();
     return 0;
 }
 
@@ -1172,7 +1171,13 @@ static void *thread_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the main thread */
-    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0;
+    /* Commits keep a steady cadence: one commit.interval.ms after the start
+     * of the previous one, not after the first record of a transaction, so
+     * a record waits at most an interval plus one commit, not two commits
+     * (the one in progress when it arrived, and its own). While a
+     * transaction is open, the poll does not sleep past its due time. */
+    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, now = now_ms();
+    st->last_commit = now;
     while (!atomic_load(&st->e->stop)) {
         if (st->rebuild || !st->consumer) {
             clients_destroy(st);
@@ -1187,21 +1192,27 @@ static void *thread_main(void *arg)
                 continue;
             }
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, POLL_MS);
+        int64_t wait = POLL_MS;
+        if (st->txn_open) {
+            int64_t due = st->last_commit + interval - now;
+            wait = due < 0 ? 0 : due < POLL_MS ? due : POLL_MS;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, (int)wait);
         if (m)
             handle(st, m);
         rd_kafka_poll(st->producer, 0);
-        int64_t now = now_ms();
+        now = now_ms();
         if (st->npending)
             retry_due(st, now);
         if (now - last_tick >= 100) {
             tick(st);
             last_tick = now;
         }
-        if (st->e->eos ? (st->txn_open && now - st->txn_start >= interval)
-                       : (now - st->txn_start >= interval)) {
-            commit(st);
-            st->txn_start = now;
+        if ((st->txn_open || !st->e->eos) && now - st->last_commit >= interval) {
+            int rc = commit(st);
+            st->last_commit = now;
+            rill_log(RILL_LOG_DEBUG, "engine", "commit|processor=%s ok=%s ms=%" PRId64,
+                     st->pc->name, rc ? "false" : "true", now_ms() - now);
         }
     }
     /* Drain: commit what was processed, then leave the group (the revoke
