@@ -56,7 +56,7 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit \
-	test-integration test-chaos bench bench-restore clean check-deps demo
+	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
 all: check-deps rill
@@ -170,6 +170,18 @@ bench: check-deps $(BENCH_TP) $(RAWLOOP) $(RILL) $(PEER_CP) stack-up
 	@mkdir -p bench/results
 	RILL_BIN=$(CURDIR)/$(RILL) RAWLOOP_BIN=$(CURDIR)/$(RAWLOOP) PEER_CP=$(PEER_CP) $(BENCH_TP)
 	$(Q)$(MAKE) --no-print-directory bench-restore
+
+# Instructions per record under callgrind: rill passthrough vs the raw loop,
+# an A/B that holds on a busy machine; RILL_BIN_B=/path/to/rill adds a second
+# build, PROFILE_RECORDS (default 100,000) the size. Needs valgrind.
+BENCH_PROFILE := $(B)/bench/profile
+$(BENCH_PROFILE): $(call obj,bench/profile.c $(TESTLIB_SRCS)) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+
+bench-profile: check-deps $(BENCH_PROFILE) $(RAWLOOP) $(RILL) stack-up
+	@command -v valgrind >/dev/null || { echo "bench-profile needs valgrind (apt-get install valgrind)"; exit 1; }
+	RILL_BIN=$(CURDIR)/$(RILL) RAWLOOP_BIN=$(CURDIR)/$(RAWLOOP) $(BENCH_PROFILE)
 
 # The chaos tier at full size: 100,000 records through the kill loops.
 test-chaos: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up

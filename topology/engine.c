@@ -72,8 +72,9 @@ struct sthread {
     char group[300], txnid[400];
     struct task **tasks;
     size_t ntasks;
+    size_t npending;            /* tasks holding a record for a retry */
     int txn_open;
-    int64_t txn_start;
+    int64_t last_commit;        /* when the last commit started */
     int rebuild;                /* fatal client error: tear down and rejoin */
     atomic_int produce_failed;  /* a delivery failed in this interval */
     uint64_t records, commits, aborts, retries;
@@ -197,7 +198,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 static void fenced(struct sthread *st, rd_kafka_error_t *e);
 
 /* Under exactly-once every produce happens inside a transaction: the first
- * one of a commit interval (from a record or a punctuation) begins it. */
+ * one after a commit (from a record or a punctuation) begins it. */
 static int ensure_txn(struct sthread *st)
 {
     if (!st->e->eos || st->txn_open)
@@ -209,7 +210,6 @@ static int ensure_txn(struct sthread *st)
         return -1;
     }
     st->txn_open = 1;
-    st->txn_start = now_ms();
     return 0;
 }
 
@@ -260,6 +260,8 @@ static struct task *task_find(struct sthread *st, int32_t partition)
 
 static struct tp *task_tp(struct task *t, const char *topic)
 {
+    if (t->ntps == 1) /* subscribed to one topic: every record is from it */
+        return t->tps;
     for (size_t i = 0; i < t->ntps; i++)
         if (!strcmp(t->tps[i].topic, topic))
             return &t->tps[i];
@@ -547,6 +549,7 @@ static void tasks_drop_all(struct sthread *st)
     free(st->tasks);
     st->tasks = NULL;
     st->ntasks = 0;
+    st->npending = 0;
 }
 
 static int task_node_reset(struct sthread *st, struct task *t);
@@ -616,8 +619,10 @@ static void rewind_all(struct sthread *st)
     for (size_t i = 0; i < st->ntasks; i++) {
         struct task *t = st->tasks[i];
         if (t->pending || t->backoff_ms) { /* paused for a retry */
-            if (t->pending)
+            if (t->pending) {
                 rd_kafka_message_destroy(t->pending);
+                st->npending--;
+            }
             t->pending = NULL;
             t->backoff_ms = 0;
             rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
@@ -917,6 +922,17 @@ static void clients_destroy(struct sthread *st)
     st->txn_open = 0;
 }
 
+/* Whether a store of the processor writes a changelog. */
+static int has_changelog(const struct sthread *st)
+{
+    for (size_t i = 0; i < st->pc->stores.n; i++) {
+        const struct rill_store_conf *sc = store_conf(st->e->t, st->pc->stores.v[i]);
+        if (!sc || sc->changelog)
+            return 1;
+    }
+    return 0;
+}
+
 static int clients_create(struct sthread *st, char *errstr, size_t errsz)
 {
     rd_kafka_conf_t *pc = client_conf(st, 0, errstr, errsz);
@@ -925,7 +941,11 @@ static int clients_create(struct sthread *st, char *errstr, size_t errsz)
     rd_kafka_conf_set_opaque(pc, st);
     rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
     rd_kafka_conf_set_error_cb(pc, error_cb);
+    /* Successful deliveries matter only for changelog offsets; without a
+     * changelog, reporting only failures spares a callback per record. */
     if (conf_set(pc, "partitioner", "murmur2_random", errstr, errsz) ||
+        conf_set(pc, "delivery.report.only.error", has_changelog(st) ? "false" : "true", errstr,
+                 errsz) ||
         (st->e->eos ? conf_set(pc, "transactional.id", st->txnid, errstr, errsz)
                     : conf_set(pc, "enable.idempotence", "true", errstr, errsz))) {
         rd_kafka_conf_destroy(pc);
@@ -1027,8 +1047,10 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     }
     if (tp->committed < 0)
         tp->committed = m->offset; /* where this assignment started */
-    if (t->pending == m)
+    if (t->pending == m) {
         t->pending = NULL; /* in hand again; kept below if retried once more */
+        st->npending--;
+    }
     if (ensure_txn(st)) {
         rd_kafka_message_destroy(m);
         return;
@@ -1077,6 +1099,7 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
             rd_kafka_topic_partition_list_destroy(p);
         }
         t->pending = m;
+        st->npending++;
         return;
     }
     st->records++;
@@ -1097,9 +1120,8 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     rd_kafka_message_destroy(m);
 }
 
-static void retry_due(struct sthread *st)
+static void retry_due(struct sthread *st, int64_t now)
 {
-    int64_t now = now_ms();
     for (size_t i = 0; i < st->ntasks && !st->rebuild; i++) {
         struct task *t = st->tasks[i];
         if (t->pending && now >= t->retry_at)
@@ -1154,7 +1176,13 @@ static void *thread_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the main thread */
-    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0;
+    /* Commits keep a steady cadence: one commit.interval.ms after the start
+     * of the previous one, not after the first record of a transaction, so
+     * a record waits at most an interval plus one commit, not two commits
+     * (the one in progress when it arrived, and its own). While a
+     * transaction is open, the poll does not sleep past its due time. */
+    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, now = now_ms();
+    st->last_commit = now;
     while (!atomic_load(&st->e->stop)) {
         if (st->rebuild || !st->consumer) {
             clients_destroy(st);
@@ -1169,20 +1197,27 @@ static void *thread_main(void *arg)
                 continue;
             }
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, POLL_MS);
+        int64_t wait = POLL_MS;
+        if (st->txn_open) {
+            int64_t due = st->last_commit + interval - now;
+            wait = due < 0 ? 0 : due < POLL_MS ? due : POLL_MS;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, (int)wait);
         if (m)
             handle(st, m);
         rd_kafka_poll(st->producer, 0);
-        retry_due(st);
-        int64_t now = now_ms();
+        now = now_ms();
+        if (st->npending)
+            retry_due(st, now);
         if (now - last_tick >= 100) {
             tick(st);
             last_tick = now;
         }
-        if (st->e->eos ? (st->txn_open && now - st->txn_start >= interval)
-                       : (now - st->txn_start >= interval)) {
-            commit(st);
-            st->txn_start = now;
+        if ((st->txn_open || !st->e->eos) && now - st->last_commit >= interval) {
+            int rc = commit(st);
+            st->last_commit = now;
+            rill_log(RILL_LOG_DEBUG, "engine", "commit|processor=%s ok=%s ms=%" PRId64,
+                     st->pc->name, rc ? "false" : "true", now_ms() - now);
         }
     }
     /* Drain: commit what was processed, then leave the group (the revoke

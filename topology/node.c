@@ -2,8 +2,9 @@
  * node.c - one processor instance in one task, and the processor-facing
  * context functions of processor.h. Forwarded records are copied and held
  * until process() returns, so that a RETRY or a REJECT never leaves half of a
- * record's outputs behind; punctuations are driven from here for both the
- * engine and the test driver.
+ * record's outputs behind; the copies go to one arena reused from record to
+ * record, as this is on every record's path. Punctuations are driven from
+ * here for both the engine and the test driver.
  */
 #include "node_int.h"
 #include "grow_int.h"
@@ -109,13 +110,20 @@ fail:
     return NULL;
 }
 
+/* An arena grown past this by one large record is given back once that
+ * record's outputs are out, rather than kept for the node's lifetime. */
+#define HELD_BYTES_KEEP (1u << 20)
+
 static void held_clear(rill_node_t *n)
 {
-    for (size_t i = 0; i < n->nheld; i++) {
-        free(n->held[i].buf);
-        free(n->held[i].hdrs);
-    }
     n->nheld = 0;
+    n->nhdrs = 0;
+    n->bytes_len = 0;
+    if (n->bytes_cap > HELD_BYTES_KEEP) {
+        free(n->bytes);
+        n->bytes = NULL;
+        n->bytes_cap = 0;
+    }
 }
 
 void rill_node_free(rill_node_t *n)
@@ -128,20 +136,40 @@ void rill_node_free(rill_node_t *n)
         rill_conf_release(n->def ? n->def->conf : NULL, n->conf);
         free(n->conf);
     }
-    held_clear(n);
     free(n->held);
+    free(n->bytes);
+    free(n->hdrs);
+    free(n->hv);
     free(n->stores);
     if (n->dl)
         dlclose(n->dl);
     free(n);
 }
 
+static const void *held_ptr(const rill_node_t *n, size_t off)
+{
+    return off == RILL_HELD_NULL ? NULL : n->bytes + off;
+}
+
 /* Emits what the processor forwarded, in order, then forgets it. */
 static rill_err_t held_flush(rill_node_t *n)
 {
     rill_err_t err = RILL_OK;
-    for (size_t i = 0; i < n->nheld && err == RILL_OK; i++)
-        err = n->emit(n->emit_opaque, &n->held[i].out);
+    for (size_t i = 0; i < n->nheld && err == RILL_OK; i++) {
+        const struct rill_held *h = &n->held[i];
+        for (size_t k = 0; k < h->hdr_cnt; k++) {
+            const struct rill_held_hdr *hh = &n->hdrs[h->hdr + k];
+            n->hv[k] = (rill_header_t){ n->bytes + hh->name, held_ptr(n, hh->value), hh->len };
+        }
+        struct rill_out out = {
+            .topic = h->topic, .partition = h->partition,
+            .key = held_ptr(n, h->key), .key_len = h->key_len,
+            .value = held_ptr(n, h->value), .value_len = h->value_len,
+            .headers = h->hdr_cnt ? n->hv : NULL, .header_cnt = h->hdr_cnt,
+            .timestamp = h->timestamp,
+        };
+        err = n->emit(n->emit_opaque, &out);
+    }
     held_clear(n);
     return err;
 }
@@ -267,54 +295,85 @@ size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const c
 
 /* ---- processor-facing context ------------------------------------------- */
 
-static int is_output(const rill_ctx_t *ctx, const char *topic)
+/* The node's own copy of an output name (it outlives every held record),
+ * or NULL when topic is not an output. */
+static const char *output_name(const rill_ctx_t *ctx, const char *topic)
 {
     for (size_t i = 0; i < ctx->pc->outputs.n; i++)
         if (!strcmp(ctx->pc->outputs.v[i], topic))
-            return 1;
-    return 0;
+            return ctx->pc->outputs.v[i];
+    return NULL;
+}
+
+/* Copies len bytes into the arena; returns their offset, or RILL_HELD_NULL
+ * for a NULL src. Room was reserved by the caller. */
+static size_t arena_put(rill_ctx_t *ctx, const void *src, size_t len)
+{
+    if (!src)
+        return RILL_HELD_NULL;
+    size_t off = ctx->bytes_len;
+    if (len)
+        memcpy(ctx->bytes + off, src, len);
+    ctx->bytes_len += len;
+    return off;
+}
+
+/* Room for need more bytes; the arena always exists afterwards, so that an
+ * empty key or value still has an address (empty is not NULL in Kafka). */
+static rill_err_t arena_reserve(rill_ctx_t *ctx, size_t need)
+{
+    if (need > SIZE_MAX / 4 - ctx->bytes_len)
+        return RILL_ERR_NOMEM;
+    if (ctx->bytes && ctx->bytes_len + need <= ctx->bytes_cap)
+        return RILL_OK;
+    size_t cap = ctx->bytes_cap ? ctx->bytes_cap : 4096;
+    while (cap < ctx->bytes_len + need)
+        cap *= 2;
+    char *p = realloc(ctx->bytes, cap);
+    if (!p)
+        return RILL_ERR_NOMEM;
+    ctx->bytes = p;
+    ctx->bytes_cap = cap;
+    return RILL_OK;
 }
 
 static rill_err_t hold(rill_ctx_t *ctx, const char *topic, int32_t partition, const void *key,
                        size_t klen, const void *val, size_t vlen, const rill_header_t *hdrs,
                        size_t nh)
 {
-    if (rill_grow(&ctx->held, ctx->nheld, &ctx->held_cap, sizeof *ctx->held, 4) != RILL_OK)
-        return RILL_ERR_NOMEM;
-    size_t tlen = strlen(topic) + 1, need = tlen + klen + vlen;
+    size_t need = (key ? klen : 0) + (val ? vlen : 0);
     for (size_t i = 0; i < nh; i++)
-        need += strlen(hdrs[i].name) + 1 + hdrs[i].len;
-    struct rill_held *h = &ctx->held[ctx->nheld];
-    h->buf = malloc(need ? need : 1);
-    h->hdrs = nh ? calloc(nh, sizeof *h->hdrs) : NULL;
-    if (!h->buf || (nh && !h->hdrs)) {
-        free(h->buf);
-        free(h->hdrs);
+        need += strlen(hdrs[i].name) + 1 + (hdrs[i].value ? hdrs[i].len : 0);
+    if (rill_grow(&ctx->held, ctx->nheld, &ctx->held_cap, sizeof *ctx->held, 4) != RILL_OK ||
+        arena_reserve(ctx, need) != RILL_OK)
         return RILL_ERR_NOMEM;
+    if (nh) {
+        /* Room for this record's header entries, and for their pointer form
+         * when it is emitted, so that emitting cannot fail for memory. */
+        while (ctx->hdrs_cap < ctx->nhdrs + nh)
+            if (rill_grow(&ctx->hdrs, ctx->hdrs_cap, &ctx->hdrs_cap, sizeof *ctx->hdrs, 8))
+                return RILL_ERR_NOMEM;
+        while (ctx->hv_cap < nh)
+            if (rill_grow(&ctx->hv, ctx->hv_cap, &ctx->hv_cap, sizeof *ctx->hv, 8))
+                return RILL_ERR_NOMEM;
     }
-    char *p = h->buf;
-    memcpy(p, topic, tlen);
-    h->out.topic = p;
-    h->out.partition = partition;
-    p += tlen;
-    h->out.key = key ? memcpy(p, key, klen) : NULL;
-    h->out.key_len = key ? klen : 0;
-    p += key ? klen : 0;
-    h->out.value = val ? memcpy(p, val, vlen) : NULL;
-    h->out.value_len = val ? vlen : 0;
-    p += val ? vlen : 0;
+    struct rill_held *h = &ctx->held[ctx->nheld];
+    h->topic = topic;
+    h->partition = partition;
+    h->key = arena_put(ctx, key, klen);
+    h->key_len = key ? klen : 0;
+    h->value = arena_put(ctx, val, vlen);
+    h->value_len = val ? vlen : 0;
+    h->hdr = ctx->nhdrs;
+    h->hdr_cnt = nh;
     for (size_t i = 0; i < nh; i++) {
-        size_t nl = strlen(hdrs[i].name) + 1;
-        h->hdrs[i].name = memcpy(p, hdrs[i].name, nl);
-        p += nl;
-        h->hdrs[i].value = hdrs[i].value ? memcpy(p, hdrs[i].value, hdrs[i].len) : NULL;
-        h->hdrs[i].len = hdrs[i].value ? hdrs[i].len : 0;
-        p += h->hdrs[i].len;
+        struct rill_held_hdr *hh = &ctx->hdrs[ctx->nhdrs++];
+        hh->name = arena_put(ctx, hdrs[i].name, strlen(hdrs[i].name) + 1);
+        hh->value = arena_put(ctx, hdrs[i].value, hdrs[i].len);
+        hh->len = hdrs[i].value ? hdrs[i].len : 0;
     }
-    h->out.headers = h->hdrs;
-    h->out.header_cnt = nh;
-    h->out.timestamp = ctx->cur ? ctx->cur->timestamp
-                                : (ctx->stream_time == INT64_MIN ? 0 : ctx->stream_time);
+    h->timestamp = ctx->cur ? ctx->cur->timestamp
+                            : (ctx->stream_time == INT64_MIN ? 0 : ctx->stream_time);
     ctx->nheld++;
     return RILL_OK;
 }
@@ -324,9 +383,10 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
                             size_t header_cnt)
 {
     if (output) {
-        if (!is_output(ctx, output))
+        const char *name = output_name(ctx, output);
+        if (!name)
             return RILL_ERR_NOTFOUND;
-        return hold(ctx, output, -1, key, key_len, value, value_len, headers, header_cnt);
+        return hold(ctx, name, -1, key, key_len, value, value_len, headers, header_cnt);
     }
     for (size_t i = 0; i < ctx->pc->outputs.n; i++) {
         rill_err_t err = hold(ctx, ctx->pc->outputs.v[i], -1, key, key_len, value, value_len,

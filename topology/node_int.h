@@ -29,6 +29,7 @@ struct rill_out {
 typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
 
 #define RILL_NODE_MAX_SCHEDULES 4
+#define RILL_HELD_NULL ((size_t)-1)
 
 struct rill_ctx {
     const struct rill_proc_conf *pc;
@@ -47,12 +48,27 @@ struct rill_ctx {
     } sched[RILL_NODE_MAX_SCHEDULES];
     int nsched;
     int64_t stream_time;       /* max record timestamp seen */
-    struct rill_held {           /* forwarded during process(), not yet emitted */
-        struct rill_out out;
-        char *buf;               /* owns topic, key, value and header bytes */
-        rill_header_t *hdrs;
+    /* Forwarded during process(), not yet emitted. The bytes of every held
+     * record (keys, values, header names and values) are copied into one
+     * arena, kept from record to record, so that holding costs no allocation
+     * once it has grown; positions are offsets, as the arena may move. */
+    struct rill_held {
+        const char *topic;       /* an output or changelog name: outlives the node */
+        int32_t partition;
+        int64_t timestamp;
+        size_t key, value;       /* offsets into bytes; RILL_HELD_NULL: NULL */
+        size_t key_len, value_len;
+        size_t hdr, hdr_cnt;     /* its entries in hdrs */
     } *held;
     size_t nheld, held_cap;
+    char *bytes;
+    size_t bytes_len, bytes_cap;
+    struct rill_held_hdr {
+        size_t name, value, len; /* offsets into bytes; value RILL_HELD_NULL: NULL */
+    } *hdrs;
+    size_t nhdrs, hdrs_cap;
+    rill_header_t *hv;           /* one record's headers as pointers, while emitted */
+    size_t hv_cap;
     struct rill_store_binding {
         const char *name;
         rill_store_t *store;
@@ -92,7 +108,8 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
 rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res);
 
 /* Holds a record that is not a processor output (a changelog record for
- * the given partition) with the same contract as forwards. */
+ * the given partition) with the same contract as forwards. topic is not
+ * copied: it must stay valid as long as the node. */
 rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partition,
                               const void *key, size_t klen, const void *value, size_t vlen);
 

@@ -56,6 +56,59 @@ static void test_passthrough_copies_everything(void)
     rill_topology_free(t);
 }
 
+/* Held forwards share one arena: several records, each to two outputs, keep
+ * their bytes apart; an empty key stays empty (not NULL), a NULL header value
+ * and a tombstone stay NULL; a value larger than the arena keeps is whole. */
+static void test_held_forwards_keep_bytes_apart(void)
+{
+    struct rill_topology *t = it_load("application.id: a\n"
+                                   "topics: {in: {partitions: 1}, o1: {partitions: 1}, o2: {partitions: 1}}\n"
+                                   "processors:\n"
+                                   "  p: {type: passthrough, inputs: [in], outputs: [o1, o2]}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_header_t h1[2] = { { "a", "1", 1 }, { "b", NULL, 0 } }, h2 = { "c", "xyz", 3 };
+    size_t big = (3u << 20) + 7;
+    char *v = malloc(big);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    for (size_t i = 0; i < big; i++)
+        v[i] = (char)('a' + i % 26);
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, "", 0, "v", 1, h1, 2, 1, NULL, 0), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, NULL, 0, v, big, &h2, 1, 2, NULL, 0), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, "k3", 2, NULL, 0, NULL, 0, 3, NULL, 0), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, "k4", 2, "v4", 2, h1, 1, 4, NULL, 0), RILL_OK);
+    char buf[64];
+    for (int o = 0; o < 2; o++) {
+        const char *out = o ? "o2" : "o1";
+        CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, out), 4);
+        const struct rill_captured *c = rill_driver_get(d, out, 0);
+        CU_ASSERT_PTR_NOT_NULL(c->rec.key);
+        CU_ASSERT_EQUAL(c->rec.key_len, 0);
+        CU_ASSERT(value_is(c, "v"));
+        CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 2);
+        CU_ASSERT_STRING_EQUAL(header(c, "a", buf, sizeof buf), "1");
+        CU_ASSERT_STRING_EQUAL(c->rec.headers[1].name, "b");
+        CU_ASSERT_PTR_NULL(c->rec.headers[1].value);
+        c = rill_driver_get(d, out, 1);
+        CU_ASSERT_PTR_NULL(c->rec.key);
+        CU_ASSERT(c->rec.value_len == big && !memcmp(c->rec.value, v, big));
+        CU_ASSERT_STRING_EQUAL(header(c, "c", buf, sizeof buf), "xyz");
+        CU_ASSERT_EQUAL(c->rec.timestamp, 2);
+        c = rill_driver_get(d, out, 2);
+        CU_ASSERT(c->rec.key_len == 2 && !memcmp(c->rec.key, "k3", 2));
+        CU_ASSERT_PTR_NULL(c->rec.value);
+        CU_ASSERT_EQUAL(c->rec.header_cnt, 0);
+        c = rill_driver_get(d, out, 3);
+        CU_ASSERT(value_is(c, "v4"));
+        CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 1);
+        CU_ASSERT_STRING_EQUAL(header(c, "a", buf, sizeof buf), "1");
+    }
+    free(v);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
 static const char *filter_yaml =
     "application.id: a\n"
     "topics: {orders: {partitions: 1}, paid: {partitions: 1}}\n"
@@ -319,6 +372,8 @@ static CU_TestInfo tests[] = {
     { "a retried call's store writes are undone", test_retry_undoes_store_writes },
     { "external .so: a missing library is a clear error", test_external_missing_library },
     { "passthrough copies key, value, headers, timestamp", test_passthrough_copies_everything },
+    { "held forwards keep their bytes apart (empty, NULL, large, headers)",
+      test_held_forwards_keep_bytes_apart },
     { "filter keeps records whose json field matches", test_filter_on_json_field },
     { "filter sends malformed json to the dlq with headers", test_filter_malformed_goes_to_dlq },
     { "filter on a header, negated", test_filter_on_header_negated },
