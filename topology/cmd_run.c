@@ -1,10 +1,13 @@
 /*
  * cmd_run.c - `rill run FILE`: loads and checks the topology, runs the engine
  * until SIGTERM or SIGINT, then drains, commits and exits 0. A second signal
- * exits at once (status 130). Startup failures print one line and exit 1.
+ * exits at once (status 130). Startup failures print one line and exit 1;
+ * among them a processor that cannot start (checked first with an instance
+ * of each over memory stores, before any group is joined).
  */
 #include "cli.h"
 #include "config.h"
+#include "driver.h"
 #include "engine.h"
 #include "log.h"
 
@@ -43,6 +46,14 @@ int rill_cmd_run(int argc, char **argv)
     struct rill_topology *t = NULL;
     if (rill_topology_load(argv[1], &t, err, sizeof err) != RILL_OK ||
         rill_topology_check(t, err, sizeof err) != RILL_OK) {
+        fprintf(stderr, "rill: %s\n", err);
+        rill_topology_free(t);
+        return 1;
+    }
+    rill_driver_t *pre = rill_driver_new(t, err, sizeof err);
+    rill_err_t perr = pre ? rill_driver_preflight(pre, err, sizeof err) : RILL_ERR_CONFIG;
+    rill_driver_free(pre);
+    if (perr != RILL_OK) {
         fprintf(stderr, "rill: %s\n", err);
         rill_topology_free(t);
         return 1;

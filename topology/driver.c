@@ -236,6 +236,18 @@ rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size
     return d;
 }
 
+rill_err_t rill_driver_preflight(rill_driver_t *d, char *errstr, size_t errsz)
+{
+    for (size_t p = 0; p < d->t->nprocs; p++) {
+        d->err[0] = '\0';
+        if (!instance(d, &d->t->procs[p], 0)) {
+            snprintf(errstr, errsz, "%s", d->err[0] ? d->err : "out of memory");
+            return RILL_ERR_CONFIG;
+        }
+    }
+    return RILL_OK;
+}
+
 rill_err_t rill_driver_pipe(rill_driver_t *d, const char *topic, int32_t partition,
                             const void *key, size_t key_len, const void *value, size_t value_len,
                             const rill_header_t *headers, size_t header_cnt, int64_t ts,

@@ -31,6 +31,11 @@ struct rill_captured {
  * driver. Returns NULL with errstr when the topology does not check. */
 rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size_t errsz);
 
+/* Creates an instance of every processor (partition 0, memory stores), so
+ * that a processor that cannot start (its config, a schema registry it
+ * needs) says so before anything runs. `rill run` calls it first. */
+rill_err_t rill_driver_preflight(rill_driver_t *d, char *errstr, size_t errsz);
+
 /* Pipes one record into topic/partition at timestamp ts (ms). Returns RILL_OK
  * when every processor took it (a REJECT counts: the record is in the DLQ),
  * RILL_ERR_RETRY when a processor asked for a retry (nothing it forwarded was

@@ -76,6 +76,8 @@ struct sthread {
     int txn_open;
     int64_t last_commit;        /* when the last commit started */
     int rebuild;                /* fatal client error: tear down and rejoin */
+    int rebuild_streak;         /* rebuilds in a row, each soon after the last */
+    int64_t rebuilt_at;         /* when the clients were last (re)created */
     atomic_int produce_failed;  /* a delivery failed in this interval */
     uint64_t records, commits, aborts, retries;
 };
@@ -1185,8 +1187,19 @@ static void *thread_main(void *arg)
     st->last_commit = now;
     while (!atomic_load(&st->e->stop)) {
         if (st->rebuild || !st->consumer) {
+            /* A rebuild soon after the last one (a task that cannot start,
+             * say) backs off, 100 ms doubling to 3.2 s, instead of spinning. */
+            if (st->rebuilt_at) {
+                int soon = now_ms() - st->rebuilt_at < 30000;
+                st->rebuild_streak = soon ? st->rebuild_streak + 1 : 0;
+                int shift = st->rebuild_streak < 6 ? st->rebuild_streak - 1 : 5;
+                int64_t backoff = st->rebuild_streak ? 100LL << shift : 0;
+                for (int64_t waited = 0; waited < backoff && !atomic_load(&st->e->stop); waited += 20)
+                    usleep(20000);
+            }
             clients_destroy(st);
             st->rebuild = 0;
+            st->rebuilt_at = now_ms();
             if (clients_create(st, err, sizeof err)) {
                 rill_log(RILL_LOG_ERROR, "engine", "cannot (re)create clients|processor=%s error=\"%s\"",
                          st->pc->name, err);

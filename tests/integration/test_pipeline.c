@@ -393,6 +393,21 @@ static int produce_pills(const struct run *r, rill_serde_t *s)
     return bad ? -1 : 0;
 }
 
+/* What this suite started, stopped by the suite's cleanup when a fatal
+ * assertion left the test early (a pipeline must not outlive its test). */
+static pid_t live_run, live_gen;
+
+static int cleanup(void)
+{
+    pid_t *pids[] = { &live_run, &live_gen };
+    for (size_t i = 0; i < 2; i++)
+        if (*pids[i] > 0) {
+            it_rill_stop(*pids[i], SIGKILL, 10000);
+            *pids[i] = 0;
+        }
+    return 0;
+}
+
 static long committed(const struct run *r, int t)
 {
     return it_count_committed(r->topic[t], 30000);
@@ -417,9 +432,10 @@ static void test_pipeline_end_to_end(void)
     snprintf(conf, sizeof conf, "%s", it_secret_path("order_generator.client.conf"));
     snprintf(n_avro, sizeof n_avro, "%ld", orders);
     snprintf(n_json, sizeof n_json, "%ld", json);
-    pid_t gen = it_rill_spawn(r.log, "generate", "-F", conf, "-t", r.topic[T_PLACED], "--orders",
+    pid_t gen = live_gen =
+        it_rill_spawn(r.log, "generate", "-F", conf, "-t", r.topic[T_PLACED], "--orders",
                               n_avro, "--rate", "2000", "--seed", "11", (char *)NULL);
-    pid_t pid = it_rill_start(r.yaml, r.log);
+    pid_t pid = live_run = it_rill_start(r.yaml, r.log);
     long seen = 0;
     for (int k = 0; k < kills; k++) {
         long now = 0;
@@ -429,14 +445,17 @@ static void test_pipeline_end_to_end(void)
         CU_ASSERT_FATAL(now > seen);
         seen = now;
         CU_ASSERT(it_rill_stop(pid, SIGKILL, 10000) != -1);
-        pid = it_rill_start(r.yaml, r.log);
+        pid = live_run = it_rill_start(r.yaml, r.log);
     }
     int st = it_rill_stop(gen, 0, 120000);
+    live_gen = 0;
     CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* JSON orders from another seed (distinct ids), then the poison pills */
-    gen = it_rill_spawn(r.log, "generate", "-F", conf, "-t", r.topic[T_PLACED], "--orders", n_json,
+    gen = live_gen = it_rill_spawn(r.log, "generate", "-F", conf, "-t", r.topic[T_PLACED],
+                                   "--orders", n_json,
                         "--format", "json", "--seed", "12", (char *)NULL);
     st = it_rill_stop(gen, 0, 60000);
+    live_gen = 0;
     CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CU_ASSERT_EQUAL_FATAL(produce_pills(&r, s), 0);
 
@@ -451,6 +470,7 @@ static void test_pipeline_end_to_end(void)
            it_now_ms() < deadline)
         ;
     st = it_rill_stop(pid, SIGTERM, 30000);
+    live_run = 0;
     CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
     struct tally pay = tally(r.topic[T_PAYMENT], s, RILL_EVENT_PAYMENT_RESULT, is_approved, NULL,
@@ -509,4 +529,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-RILL_SUITE("pipeline", tests)
+RILL_SUITE_FULL("pipeline", tests, NULL, cleanup)

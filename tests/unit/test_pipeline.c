@@ -8,6 +8,7 @@
  */
 #include "../lib/suite.h"
 #include "../lib/drive.h"
+#include "cli.h"
 #include "generate.h"
 #include "serde.h"
 #include "store.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static rill_serde_t *serde;
 
@@ -668,6 +670,28 @@ static void test_generator_is_deterministic_and_varied(void)
     rill_gen_free(c);
 }
 
+/* `rill run` refuses a processor that cannot start before it joins any
+ * group: no broker is needed to see it (the bootstrap is a closed port). */
+static void test_run_refuses_a_processor_that_cannot_start(void)
+{
+    char path[] = "/tmp/rill-unit-run-XXXXXX", out[1024];
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    static const char yaml[] =
+        "application.id: x\n"
+        "kafka: {bootstrap.servers: '127.0.0.1:1'}\n"
+        "topics: {a: {partitions: 1}, b: {partitions: 1}, c: {partitions: 1}}\n"
+        "processors:\n"
+        "  ship: {type: shipping, inputs: [a], outputs: [b, c], stores: [j]}\n";
+    CU_ASSERT_EQUAL_FATAL(write(fd, yaml, sizeof yaml - 1), (ssize_t)(sizeof yaml - 1));
+    close(fd);
+    CU_ASSERT_EQUAL(it_capture(rill_cmd_run, out, sizeof out, 2, (char *[]){ "run", path, NULL }),
+                    1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "processor 'ship' failed to start"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "set shipped_output"));
+    unlink(path);
+}
+
 static CU_TestInfo tests[] = {
     { "payment decides from the order id and seed, rejects non-orders", test_payment_decisions },
     { "payment refuses a bad rate or a missing output", test_payment_bad_config },
@@ -677,6 +701,7 @@ static CU_TestInfo tests[] = {
     { "notification: one per customer-facing event", test_notification_kinds },
     { "the whole chain equals the test's own bookkeeping", test_chain_against_reference },
     { "the generator: same seed same bytes, variety, dates", test_generator_is_deterministic_and_varied },
+    { "rill run refuses a processor that cannot start", test_run_refuses_a_processor_that_cannot_start },
     CU_TEST_INFO_NULL,
 };
 
