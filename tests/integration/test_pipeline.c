@@ -434,7 +434,7 @@ static void test_pipeline_end_to_end(void)
     snprintf(n_json, sizeof n_json, "%ld", json);
     pid_t gen = live_gen =
         it_rill_spawn(r.log, "generate", "-F", conf, "-t", r.topic[T_PLACED], "--orders",
-                              n_avro, "--rate", "2000", "--seed", "11", (char *)NULL);
+                      n_avro, "--rate", "2000", "--seed", "11", (char *)NULL);
     pid_t pid = live_run = it_rill_start(r.yaml, r.log);
     long seen = 0;
     for (int k = 0; k < kills; k++) {
@@ -452,8 +452,8 @@ static void test_pipeline_end_to_end(void)
     CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* JSON orders from another seed (distinct ids), then the poison pills */
     gen = live_gen = it_rill_spawn(r.log, "generate", "-F", conf, "-t", r.topic[T_PLACED],
-                                   "--orders", n_json,
-                        "--format", "json", "--seed", "12", (char *)NULL);
+                                   "--orders", n_json, "--format", "json", "--seed", "12",
+                                   (char *)NULL);
     st = it_rill_stop(gen, 0, 60000);
     live_gen = 0;
     CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
