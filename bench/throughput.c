@@ -435,6 +435,22 @@ int main(void)
                 "\"ratios\": {\"alo_vs_raw\": %.3f, \"eos_vs_alo\": %.3f, \"count_vs_pass\": %.3f, "
                 "\"rill_vs_ks_pass\": %.3f, \"rill_vs_ks_count\": %.3f, \"rss_vs_ks_pass\": %.3f, \"rss_vs_ks_count\": %.3f}}\n",
             e50, e99, e999, a50, a99, a999, r_alo, r_eos, r_cnt, r_ks, r_ksc, m_ks, m_ksc);
+    /* What is left and why lives in one place, bench/README.md; the results
+     * file carries a copy of it beside the figures. */
+    FILE *why = fopen("bench/README.md", "r");
+    char line[1024];
+    int in_section = 0;
+    while (why && fgets(line, sizeof line, why)) {
+        if (!strncmp(line, "## ", 3)) {
+            in_section = !strncmp(line, "## Where rill falls short", 25);
+            if (in_section)
+                fputc('\n', md);
+        }
+        if (in_section)
+            fputs(line, md);
+    }
+    if (why)
+        fclose(why);
     fclose(md);
     fclose(js);
     char cmd[128];
