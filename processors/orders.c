@@ -49,7 +49,8 @@ rill_proc_result_t rill_orders_emit(rill_ctx_t *ctx, struct rill_orders *o, cons
 }
 
 rill_err_t rill_orders_output(rill_ctx_t *ctx, const char *configured, const char *conventional,
-                              const char *key, const char **out, char *errstr, size_t errsz)
+                              const char *key, int only_ok, const char **out, char *errstr,
+                              size_t errsz)
 {
     size_t n = rill_ctx_output_count(ctx), cl = strlen(conventional);
     for (size_t i = 0; i < n; i++) {
@@ -65,7 +66,7 @@ rill_err_t rill_orders_output(rill_ctx_t *ctx, const char *configured, const cha
             return RILL_OK;
         }
     }
-    if (!(configured && *configured) && n == 1) {
+    if (!(configured && *configured) && n == 1 && only_ok) {
         *out = rill_ctx_output_name(ctx, 0);
         return RILL_OK;
     }

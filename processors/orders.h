@@ -40,10 +40,12 @@ rill_proc_result_t rill_orders_emit(rill_ctx_t *ctx, struct rill_orders *o, cons
 /* Resolves the output a processor writes one kind of event to. configured
  * (the config key `key`) names it when not empty; else it is the output
  * called conventional or ending in "." conventional (a prefixed topic name),
- * else the processor's only output. *out points into the context's names.
+ * else, when only_ok, the processor's only output (a processor writing
+ * several kinds of events passes 0). *out points into the context's names.
  * RILL_ERR_CONFIG with a message saying what to set when none fits. */
 rill_err_t rill_orders_output(rill_ctx_t *ctx, const char *configured, const char *conventional,
-                              const char *key, const char **out, char *errstr, size_t errsz);
+                              const char *key, int only_ok, const char **out, char *errstr,
+                              size_t errsz);
 
 /* FNV-1a 64 over the 8 little-endian bytes of seed, then the bytes of s:
  * the documented, reproducible hash behind payment decisions. */

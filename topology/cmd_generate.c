@@ -133,11 +133,14 @@ int rill_cmd_generate(int argc, char **argv)
         int bad = 0;
         switch (opt) {
         case 'F':
-            if (nfiles < sizeof files / sizeof files[0])
-                files[nfiles++] = optarg;
-            break;
         case 'X':
-            if (nsets < sizeof sets / sizeof sets[0])
+            if ((opt == 'F' && nfiles == 8) || (opt == 'X' && nsets == 32)) {
+                fprintf(stderr, "rill generate: at most 8 -F and 32 -X\n");
+                return 2;
+            }
+            if (opt == 'F')
+                files[nfiles++] = optarg;
+            else
                 sets[nsets++] = optarg;
             break;
         case 't': topic = optarg; break;
@@ -215,7 +218,11 @@ int rill_cmd_generate(int argc, char **argv)
         rd_kafka_conf_destroy(kc);
         goto out;
     }
-    rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (!(rkt = rd_kafka_topic_new(rk, topic, NULL))) {
+        fprintf(stderr, "rill generate: cannot use topic '%s': %s\n", topic,
+                rd_kafka_err2str(rd_kafka_last_error()));
+        goto out;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 

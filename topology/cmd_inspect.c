@@ -145,7 +145,12 @@ static void count_record(struct inspect *in, struct itopic *tp, const rd_kafka_m
 static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(tp->parts);
+    char *done = calloc((size_t)tp->parts, 1); /* a partition's end counts once */
     int64_t want = 0;
+    if (!done) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return -1;
+    }
     for (int p = 0; p < tp->parts; p++) {
         int64_t lo, hi;
         rd_kafka_resp_err_t e =
@@ -154,6 +159,7 @@ static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
             fprintf(stderr, "rill inspect: cannot read the offsets of '%s' [%d]: %s\n", tp->name,
                     p, rd_kafka_err2str(e));
             rd_kafka_topic_partition_list_destroy(l);
+            free(done);
             return -1;
         }
         tp->end += hi;
@@ -180,8 +186,12 @@ static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
         rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, 500);
         if (!m)
             continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            want--;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (m->partition >= 0 && m->partition < tp->parts && !done[m->partition]) {
+                done[m->partition] = 1;
+                want--;
+            }
+        }
         else if (!m->err)
             count_record(in, tp, m, c);
         else {
@@ -194,6 +204,7 @@ static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
     }
     rd_kafka_assign(in->rk, NULL);
     rd_kafka_topic_partition_list_destroy(l);
+    free(done);
     return rc;
 }
 
@@ -342,11 +353,15 @@ int rill_cmd_inspect(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "F:X:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'F':
-            if (nf < 8)
-                files[nf++] = optarg;
-            break;
         case 'X':
-            if (ns < 32)
+            if ((opt == 'F' && nf == 8) || (opt == 'X' && ns == 32)) {
+                fprintf(stderr, "rill inspect: at most 8 -F and 32 -X\n");
+                rd_kafka_conf_destroy(in.base);
+                return 2;
+            }
+            if (opt == 'F')
+                files[nf++] = optarg;
+            else
                 sets[ns++] = optarg;
             break;
         case 'w': {

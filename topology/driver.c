@@ -125,6 +125,21 @@ static rill_err_t capture(void *opaque, const struct rill_out *o)
     c->rec.header_cnt = h ? o->header_cnt : 0;
     c->partition = part;
     c->producer = in->pc->name;
+    int lost = !c->rec.topic || (o->key && !c->rec.key) || (o->value && !c->rec.value) ||
+               (o->header_cnt && !h);
+    for (size_t i = 0; h && i < o->header_cnt; i++)
+        lost |= !h[i].name || (o->headers[i].value && !h[i].value);
+    if (lost) { /* out of memory: not captured, all of it given back */
+        for (size_t i = 0; h && i < o->header_cnt; i++) {
+            free((void *)h[i].name);
+            free((void *)h[i].value);
+        }
+        free(h);
+        free((void *)c->rec.topic);
+        free((void *)c->rec.key);
+        free((void *)c->rec.value);
+        return RILL_ERR_NOMEM;
+    }
     d->ncap++;
     return RILL_OK;
 }
@@ -216,7 +231,9 @@ static rill_err_t drain(rill_driver_t *d)
         d->next++;
         rill_err_t err = deliver(d, rec.topic, rec.partition, &rec);
         if (err != RILL_OK) {
-            d->next = d->ncap; /* what it had caused is dropped with it */
+            /* The chain stops here: the records still queued (whatever
+             * caused them) stay captured but reach no reader. */
+            d->next = d->ncap;
             return err;
         }
     }

@@ -36,10 +36,15 @@ rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size
  * needs) says so before anything runs. `rill run` calls it first. */
 rill_err_t rill_driver_preflight(rill_driver_t *d, char *errstr, size_t errsz);
 
-/* Pipes one record into topic/partition at timestamp ts (ms). Returns RILL_OK
- * when every processor took it (a REJECT counts: the record is in the DLQ),
- * RILL_ERR_RETRY when a processor asked for a retry (nothing it forwarded was
- * kept), or the error of a processor that could not be created (errstr). */
+/* Pipes one record into topic/partition at timestamp ts (ms), then delivers
+ * what it causes, in emission order. Returns RILL_OK when every processor
+ * took every record (a REJECT counts: the record is in the DLQ),
+ * RILL_ERR_RETRY when a processor asked for a retry (what that processor
+ * forwarded for the refused record was not kept), or the error of a
+ * processor that could not be created (errstr). A RETRY or an error stops
+ * the chain where it happened: records still queued stay captured but reach
+ * no reader, and what earlier readers did stays done, so piping the same
+ * record again repeats their outputs. */
 rill_err_t rill_driver_pipe(rill_driver_t *d, const char *topic, int32_t partition,
                             const void *key, size_t key_len, const void *value, size_t value_len,
                             const rill_header_t *headers, size_t header_cnt, int64_t ts,

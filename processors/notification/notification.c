@@ -44,7 +44,7 @@ static rill_err_t notification_init(rill_ctx_t *ctx, void **state, char *errstr,
         return RILL_ERR_CONFIG;
     }
     const char *output;
-    rill_err_t err = rill_orders_output(ctx, c->output, "notifications", "output", &output,
+    rill_err_t err = rill_orders_output(ctx, c->output, "notifications", "output", 1, &output,
                                         errstr, errsz);
     if (err != RILL_OK)
         return err;
@@ -67,15 +67,23 @@ static rill_proc_result_t notify(rill_ctx_t *ctx, struct notification *n, const 
 {
     const struct notification_conf *c = rill_ctx_conf(ctx);
     char id[RILL_SERDE_MAX_STRING + 32], msg[RILL_SERDE_MAX_STRING + 128];
-    snprintf(id, sizeof id, "%s:%s", order_id, kind);
+    size_t ol = strlen(order_id), kl = strlen(kind);
+    if (ol + 1 + kl > RILL_SERDE_MAX_STRING) {
+        rill_ctx_reject(ctx, "order id of %zu bytes is too long for a notification id "
+                        "(order id, ':', kind: at most %d bytes)", ol, RILL_SERDE_MAX_STRING);
+        return RILL_PROC_REJECT;
+    }
+    memcpy(id, order_id, ol);
+    id[ol] = ':';
+    memcpy(id + ol + 1, kind, kl + 1);
     if (!strcmp(kind, "payment_rejected"))
-        snprintf(msg, sizeof msg, "Your payment for order %s was declined.", order_id);
+        snprintf(msg, sizeof msg, "Your payment for order %.200s was declined.", order_id);
     else if (!strcmp(kind, "out_of_stock"))
-        snprintf(msg, sizeof msg, "Some items of order %s are out of stock.", order_id);
+        snprintf(msg, sizeof msg, "Some items of order %.200s are out of stock.", order_id);
     else if (!strcmp(kind, "order_shipped"))
-        snprintf(msg, sizeof msg, "Your order %s has shipped.", order_id);
+        snprintf(msg, sizeof msg, "Your order %.200s has shipped.", order_id);
     else
-        snprintf(msg, sizeof msg, "Your order %s was cancelled.", order_id);
+        snprintf(msg, sizeof msg, "Your order %.200s was cancelled.", order_id);
     rill_event_t out = { .type = RILL_EVENT_NOTIFICATION };
     out.u.notification = (rill_notification_t){
         .notification_id = id,

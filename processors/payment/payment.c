@@ -46,7 +46,7 @@ static rill_err_t payment_init(rill_ctx_t *ctx, void **state, char *errstr, size
         return RILL_ERR_CONFIG;
     }
     const char *output;
-    rill_err_t err = rill_orders_output(ctx, c->output, "payment_result", "output", &output,
+    rill_err_t err = rill_orders_output(ctx, c->output, "payment_result", "output", 1, &output,
                                         errstr, errsz);
     if (err != RILL_OK)
         return err;

@@ -62,11 +62,11 @@ static rill_err_t shipping_init(rill_ctx_t *ctx, void **state, char *errstr, siz
     }
     rill_err_t err;
     const char *shipped, *status, *release;
-    if ((err = rill_orders_output(ctx, c->shipped_output, "order_shipped", "shipped_output",
+    if ((err = rill_orders_output(ctx, c->shipped_output, "order_shipped", "shipped_output", 0,
                                   &shipped, errstr, errsz)) ||
-        (err = rill_orders_output(ctx, c->status_output, "order_status", "status_output", &status,
+        (err = rill_orders_output(ctx, c->status_output, "order_status", "status_output", 0, &status,
                                   errstr, errsz)) ||
-        (err = rill_orders_output(ctx, c->release_output, "stock_release", "release_output",
+        (err = rill_orders_output(ctx, c->release_output, "stock_release", "release_output", 0,
                                   &release, errstr, errsz)))
         return err;
     struct shipping *s = calloc(1, sizeof *s);

@@ -637,7 +637,14 @@ static void test_generator_is_deterministic_and_varied(void)
         bad |= rill_serde_encode(serde, &eb, &bb, err, sizeof err) != RILL_OK;
         bad |= rill_serde_encode(serde, &ec, &bc, err, sizeof err) != RILL_OK;
         differ += ba.len != bb.len || memcmp(ba.p, bb.p, ba.len);
-        same_as_other_seed += ba.len == bc.len && !memcmp(ba.p, bc.p, ba.len);
+        /* ids embed the seed: compare what was ordered, where, by whom */
+        int same = !strcmp(ea.u.order.location_id, ec.u.order.location_id) &&
+                   !strcmp(ea.u.order.customer_id, ec.u.order.customer_id) &&
+                   ea.u.order.item_cnt == ec.u.order.item_cnt;
+        for (size_t k = 0; same && k < ea.u.order.item_cnt; k++)
+            same = !strcmp(ea.u.order.items[k].product_id, ec.u.order.items[k].product_id) &&
+                   ea.u.order.items[k].quantity == ec.u.order.items[k].quantity;
+        same_as_other_seed += same;
         const rill_order_placed_t *o = &ea.u.order;
         seen_loc[atoi(o->location_id + 1)] = 1;
         seen_cust[atoi(o->customer_id + 1)] = 1;
@@ -649,7 +656,7 @@ static void test_generator_is_deterministic_and_varied(void)
     }
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(differ, 0);             /* same seed, same bytes */
-    CU_ASSERT_EQUAL(same_as_other_seed, 0); /* another seed, other orders */
+    CU_ASSERT(same_as_other_seed < 20); /* another seed, other orders (a few may match) */
     int locs = 0, custs = 0, prods = 0;
     for (int i = 0; i <= 50; i++)
         locs += seen_loc[i];
@@ -685,8 +692,10 @@ static void test_run_refuses_a_processor_that_cannot_start(void)
         "  ship: {type: shipping, inputs: [a], outputs: [b, c], stores: [j]}\n";
     CU_ASSERT_EQUAL_FATAL(write(fd, yaml, sizeof yaml - 1), (ssize_t)(sizeof yaml - 1));
     close(fd);
+    alarm(60); /* were the processor to start, run would wait for a broker: fail, not hang */
     CU_ASSERT_EQUAL(it_capture(rill_cmd_run, out, sizeof out, 2, (char *[]){ "run", path, NULL }),
                     1);
+    alarm(0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "processor 'ship' failed to start"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "set shipped_output"));
     unlink(path);
