@@ -24,7 +24,7 @@ static void skip_ws(struct jp *j)
         j->p++;
 }
 
-static int hexval(char c)
+int rill_json_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -41,7 +41,7 @@ static int read_u4(struct jp *j, uint32_t *cp)
         return -1;
     uint32_t v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(j->p[i]);
+        int h = rill_json_hexval(j->p[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (uint32_t)h;

@@ -71,4 +71,7 @@ int rill_json_next(const rill_json_val_t *c, size_t *pos, rill_json_val_t *key,
 rill_json_res_t rill_json_string(const rill_json_val_t *v, char *out, size_t outsz,
                                  size_t *outlen);
 
+/* The value of one hexadecimal digit, or -1. */
+int rill_json_hexval(char c);
+
 #endif

@@ -463,17 +463,6 @@ struct head {
     int chunked;
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Parses the head p[0..n) (the status line and header lines, each ending in
  * CRLF, without the empty line). Returns NULL, or what is wrong with it. */
 static const char *parse_head(const char *p, size_t n, struct head *h)
@@ -529,10 +518,10 @@ static int dechunk(char *p, size_t n, int write, size_t *outlen)
     size_t i = 0, o = 0;
     for (;;) {
         size_t size = 0, digits = 0;
-        for (; i < n && hexval(p[i]) >= 0; i++) {
+        for (; i < n && rill_json_hexval(p[i]) >= 0; i++) {
             if (++digits > 7) /* more than any answer we accept */
                 return -1;
-            size = size * 16 + (size_t)hexval(p[i]);
+            size = size * 16 + (size_t)rill_json_hexval(p[i]);
         }
         if (i == n)
             return 0;
