@@ -19,7 +19,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
@@ -349,18 +348,11 @@ rill_err_t rill_registry_subject(const char *schema, char *out, size_t outsz, ch
 
 /* ---- one HTTP exchange ---- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - rill_now_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = { fd, events, 0 };
@@ -403,7 +395,7 @@ static rill_err_t connect_to(struct xchg *x, int *out)
     int rc = getaddrinfo(r->host, r->port, &hints, &ai);
     if (rc)
         return xfail(x, RILL_ERR_IO, "cannot resolve '%s': %s", r->host, gai_strerror(rc));
-    int64_t deadline = now_ms() + r->connect_timeout_ms;
+    int64_t deadline = rill_now_ms() + r->connect_timeout_ms;
     int fd = -1, last = 0;
     for (struct addrinfo *p = ai; p && fd < 0; p = p->ai_next) {
         fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, p->ai_protocol);
@@ -651,7 +643,7 @@ static rill_err_t exchange(struct xchg *x, const char *path, const char *body, s
     int fd = -1;
     rill_err_t err = connect_to(x, &fd);
     if (!err) {
-        int64_t deadline = now_ms() + r->timeout_ms;
+        int64_t deadline = rill_now_ms() + r->timeout_ms;
         err = send_all(x, fd, req, total, deadline);
         if (!err)
             err = read_answer(x, fd, deadline, a);

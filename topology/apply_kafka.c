@@ -42,13 +42,6 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         snprintf(c->reason, sizeof c->reason, "%s", reason);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static rill_err_t fail(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -103,14 +96,14 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
     /* Short metadata rounds, so that refused credentials end the wait at
      * once instead of after the whole 15 s an unreachable cluster gets. */
     rd_kafka_resp_err_t err;
-    int64_t deadline = now_ms() + 15000;
+    int64_t deadline = rill_now_ms() + 15000;
     do {
         const struct rd_kafka_metadata *md = NULL;
         err = rd_kafka_metadata(c->rk, 0, NULL, &md, 500);
         if (md)
             rd_kafka_metadata_destroy(md);
         rd_kafka_poll(c->rk, 0); /* serves error_cb */
-    } while (err && !c->auth_failed && now_ms() < deadline);
+    } while (err && !c->auth_failed && rill_now_ms() < deadline);
     const char *user = rill_kvlist_get(conf, "sasl.username");
     const char *servers = rill_kvlist_get(conf, "bootstrap.servers");
     if (c->auth_failed) {
@@ -713,7 +706,7 @@ static size_t pending(const struct rill_apply_plan *now, const struct rill_apply
 static rill_err_t settle(rill_apply_conn_t *c, const struct rill_apply_want *w,
                          const struct rill_apply_plan *p, char *errstr, size_t errsz)
 {
-    int64_t deadline = now_ms() + SETTLE_MS;
+    int64_t deadline = rill_now_ms() + SETTLE_MS;
     for (;;) {
         struct rill_apply_have *h = NULL;
         struct rill_apply_plan *now = NULL;
@@ -725,7 +718,7 @@ static rill_err_t settle(rill_apply_conn_t *c, const struct rill_apply_want *w,
         rill_apply_have_free(h);
         if (err || !n)
             return err;
-        if (now_ms() >= deadline)
+        if (rill_now_ms() >= deadline)
             return fail(errstr, errsz, RILL_ERR_KAFKA,
                         "the broker does not show %zu of the changes after %d s", n,
                         SETTLE_MS / 1000);

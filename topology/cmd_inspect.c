@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define TIMEOUT_MS 10000
 
@@ -49,13 +48,6 @@ struct inspect {
     struct itopic *topics;
     size_t n;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int add_topic(struct inspect *in, const char *name, const char *role)
 {
@@ -175,9 +167,9 @@ static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
         rc = -1;
         want = 0;
     }
-    int64_t deadline = now_ms() + 60000;
+    int64_t deadline = rill_now_ms() + 60000;
     while (want > 0) {
-        if (now_ms() > deadline) {
+        if (rill_now_ms() > deadline) {
             fprintf(stderr, "rill inspect: reading '%s' did not reach its end in 60 s\n",
                     tp->name);
             rc = -1;
@@ -418,11 +410,11 @@ int rill_cmd_inspect(int argc, char **argv)
         goto out;
     }
     struct counts c;
-    int64_t deadline = now_ms() + (wait_s > 0 ? wait_s : 0) * 1000;
+    int64_t deadline = rill_now_ms() + (wait_s > 0 ? wait_s : 0) * 1000;
     for (;;) {
         if (scan(&in, &c))
             goto out;
-        if (wait_s < 0 || complete(&c) || now_ms() >= deadline)
+        if (wait_s < 0 || complete(&c) || rill_now_ms() >= deadline)
             break;
     }
     report(&in, &c);

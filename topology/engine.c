@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RETRY_BACKOFF_MIN_MS 50
@@ -93,13 +92,6 @@ struct rill_engine {
     rocksdb_cache_t *cache;     /* shared block cache: half of state.memory.bytes */
     size_t write_buffer;        /* memtable size per store */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -323,7 +315,7 @@ static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *pat
     /* The store may be ahead of the last stable offset for a moment: its
      * transaction committed, but the broker writes the commit markers after
      * answering. Wait for them before calling the store foreign. */
-    for (int64_t until = now_ms() + 15000; from > hi && now_ms() < until && !qerr;) {
+    for (int64_t until = rill_now_ms() + 15000; from > hi && rill_now_ms() < until && !qerr;) {
         usleep(50000);
         qerr = rd_kafka_query_watermark_offsets(st->restorer, ts->changelog, p, &lo, &hi, 15000);
     }
@@ -342,7 +334,7 @@ static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *pat
             return err;
         from = -1;
     }
-    int64_t start = now_ms(), next = from < 0 ? lo : from, replayed = 0;
+    int64_t start = rill_now_ms(), next = from < 0 ? lo : from, replayed = 0;
     if (next < hi) {
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(st->restorer, ts->changelog, NULL);
         if (rd_kafka_consume_start(rkt, p, next) == -1) {
@@ -387,7 +379,7 @@ static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *pat
     if (err == RILL_OK)
         rill_log(RILL_LOG_INFO, "state", "store restored|store=%s partition=%d replayed=%" PRId64
                  " from=%" PRId64 " to=%" PRId64 " full=%s ms=%" PRId64, rill_store_name(ts->store),
-                 (int)p, replayed, from, next, from < 0 ? "true" : "false", now_ms() - start);
+                 (int)p, replayed, from, next, from < 0 ? "true" : "false", rill_now_ms() - start);
     return err;
 }
 
@@ -797,7 +789,7 @@ static int commit(struct sthread *st)
  * fetch, so rill fetches them itself and assigns explicit offsets. */
 static int fetch_committed(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
 {
-    int64_t deadline = now_ms() + TXN_TIMEOUT_MS + 10000;
+    int64_t deadline = rill_now_ms() + TXN_TIMEOUT_MS + 10000;
     while (!atomic_load(&st->e->stop)) {
         for (int i = 0; i < parts->cnt; i++) {
             parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
@@ -809,7 +801,7 @@ static int fetch_committed(struct sthread *st, rd_kafka_topic_partition_list_t *
             unstable = parts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
         if (!unstable)
             return 0;
-        if (now_ms() > deadline)
+        if (rill_now_ms() > deadline)
             break;
         rill_log(RILL_LOG_INFO, "engine", "committed offsets not yet stable, waiting|processor=%s",
                  st->pc->name);
@@ -1092,7 +1084,7 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
         t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : RETRY_BACKOFF_MIN_MS;
         if (t->backoff_ms > RETRY_BACKOFF_MAX_MS)
             t->backoff_ms = RETRY_BACKOFF_MAX_MS;
-        t->retry_at = now_ms() + t->backoff_ms;
+        t->retry_at = rill_now_ms() + t->backoff_ms;
         if (first) {
             rd_kafka_topic_partition_list_t *p = rd_kafka_topic_partition_list_new(t->ntps);
             for (size_t k = 0; k < t->ntps; k++)
@@ -1158,7 +1150,7 @@ static void handle(struct sthread *st, rd_kafka_message_t *m)
 
 static void tick(struct sthread *st)
 {
-    int64_t now = now_ms();
+    int64_t now = rill_now_ms();
     for (size_t i = 0; i < st->ntasks; i++) {
         rill_proc_result_t res;
         if (st->tasks[i]->node->nsched && rill_node_tick(st->tasks[i]->node, now, &res) != RILL_OK) {
@@ -1183,14 +1175,14 @@ static void *thread_main(void *arg)
      * a record waits at most an interval plus one commit, not two commits
      * (the one in progress when it arrived, and its own). While a
      * transaction is open, the poll does not sleep past its due time. */
-    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, now = now_ms();
+    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, now = rill_now_ms();
     st->last_commit = now;
     while (!atomic_load(&st->e->stop)) {
         if (st->rebuild || !st->consumer) {
             /* A rebuild soon after the last one (a task that cannot start,
              * say) backs off, 100 ms doubling to 3.2 s, instead of spinning. */
             if (st->rebuilt_at) {
-                int soon = now_ms() - st->rebuilt_at < 30000;
+                int soon = rill_now_ms() - st->rebuilt_at < 30000;
                 st->rebuild_streak = soon ? st->rebuild_streak + 1 : 0;
                 int shift = st->rebuild_streak < 6 ? st->rebuild_streak - 1 : 5;
                 int64_t backoff = st->rebuild_streak ? 100LL << shift : 0;
@@ -1199,7 +1191,7 @@ static void *thread_main(void *arg)
             }
             clients_destroy(st);
             st->rebuild = 0;
-            st->rebuilt_at = now_ms();
+            st->rebuilt_at = rill_now_ms();
             if (clients_create(st, err, sizeof err)) {
                 rill_log(RILL_LOG_ERROR, "engine", "cannot (re)create clients|processor=%s error=\"%s\"",
                          st->pc->name, err);
@@ -1219,7 +1211,7 @@ static void *thread_main(void *arg)
         if (m)
             handle(st, m);
         rd_kafka_poll(st->producer, 0);
-        now = now_ms();
+        now = rill_now_ms();
         if (st->npending)
             retry_due(st, now);
         if (now - last_tick >= 100) {
@@ -1230,7 +1222,7 @@ static void *thread_main(void *arg)
             int rc = commit(st);
             st->last_commit = now;
             rill_log(RILL_LOG_DEBUG, "engine", "commit|processor=%s ok=%s ms=%" PRId64,
-                     st->pc->name, rc ? "false" : "true", now_ms() - now);
+                     st->pc->name, rc ? "false" : "true", rill_now_ms() - now);
         }
     }
     /* Drain: commit what was processed, then leave the group (the revoke
@@ -1296,7 +1288,7 @@ static rill_err_t probe(struct sthread *st, char *errstr, size_t errsz)
     }
     /* A topic created a moment ago may not be in the broker's metadata yet:
      * look again for a few seconds before calling it missing. */
-    for (int64_t until = now_ms() + 5000;;) {
+    for (int64_t until = rill_now_ms() + 5000;;) {
         ret = RILL_OK;
         const struct rill_strlist *lists[3] = { &st->pc->inputs, &st->pc->outputs, &st->pc->stores };
         static const char *const kinds[3] = { "input", "output", "changelog" };
@@ -1323,7 +1315,7 @@ static rill_err_t probe(struct sthread *st, char *errstr, size_t errsz)
                     ret = RILL_ERR_NOTFOUND;
                 }
             }
-        if (ret != RILL_ERR_NOTFOUND || now_ms() >= until)
+        if (ret != RILL_ERR_NOTFOUND || rill_now_ms() >= until)
             break;
         usleep(250000);
         rd_kafka_metadata_destroy(md);

@@ -1,13 +1,14 @@
 /*
  * rill.h - the public face of the rill runtime: the error type shared by every
- * subsystem, and version information. Subsystem APIs live in their own headers
- * (state/store.h, processors/processor.h, schemas/serde.h); this header holds
- * only what all of them need. Nothing here allocates or keeps state.
+ * subsystem, version information and the monotonic clock. Subsystem APIs
+ * live in their own headers (state/store.h, processors/processor.h,
+ * schemas/serde.h); this header holds only what all of them need. Nothing here allocates or keeps state.
  */
 #ifndef RILL_H
 #define RILL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define RILL_VERSION "0.1.0"
 
@@ -36,5 +37,9 @@ const char *rill_err2str(rill_err_t err);
  * it runs with, one per line, into buf (always NUL-terminated).
  * Returns the length it wanted to write, like snprintf. Thread-safe. */
 int rill_version_describe(char *buf, size_t size);
+
+/* Milliseconds of the monotonic clock: for deadlines, intervals and
+ * back-offs, not for timestamps. Thread-safe. */
+int64_t rill_now_ms(void);
 
 #endif
