@@ -1179,8 +1179,9 @@ static void *thread_main(void *arg)
     st->last_commit = now;
     while (!atomic_load(&st->e->stop)) {
         if (st->rebuild || !st->consumer) {
-            /* A rebuild soon after the last one (a task that cannot start,
-             * say) backs off, 100 ms doubling to 3.2 s, instead of spinning. */
+            /* A rebuild soon after the last one (clients that cannot be
+             * created, a task that cannot start) backs off, 100 ms doubling
+             * to 3.2 s, instead of spinning; it still notices a stop. */
             if (st->rebuilt_at) {
                 int soon = rill_now_ms() - st->rebuilt_at < 30000;
                 st->rebuild_streak = soon ? st->rebuild_streak + 1 : 0;
@@ -1196,9 +1197,7 @@ static void *thread_main(void *arg)
                 rill_log(RILL_LOG_ERROR, "engine", "cannot (re)create clients|processor=%s error=\"%s\"",
                          st->pc->name, err);
                 clients_destroy(st);
-                st->rebuild = 1;
-                for (int i = 0; i < 50 && !atomic_load(&st->e->stop); i++)
-                    usleep(20000); /* 1 s between attempts, still responsive to stop */
+                st->rebuild = 1; /* again, after the back-off above */
                 continue;
             }
         }
