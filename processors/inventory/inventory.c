@@ -52,8 +52,10 @@ struct inventory {
     const char *output;
     struct override *ov;
     size_t nov;
-    int64_t *need;     /* per line: units of the line's product over the order */
-    int64_t *avail;    /* per line: stock of the line's product before the order */
+    /* per line, reused from order to order (cap lines): */
+    size_t *first;     /* the product's first line in the order */
+    int64_t *need;     /* at a product's first line: its units over the order */
+    rill_item_reservation_t *res; /* the result's lines */
     size_t cap;
 };
 
@@ -64,7 +66,8 @@ static void inventory_close(void *state)
         free(inv->ov[i].product);
     free(inv->ov);
     free(inv->need);
-    free(inv->avail);
+    free(inv->first);
+    free(inv->res);
     rill_orders_fini(&inv->o);
     free(inv);
 }
@@ -182,42 +185,44 @@ static rill_proc_result_t reserve(rill_ctx_t *ctx, struct inventory *inv,
         int64_t *need = realloc(inv->need, n * sizeof *need);
         if (need)
             inv->need = need;
-        int64_t *avail = need ? realloc(inv->avail, n * sizeof *avail) : NULL;
-        if (avail)
-            inv->avail = avail;
-        if (!need || !avail)
+        size_t *first = need ? realloc(inv->first, n * sizeof *first) : NULL;
+        if (first)
+            inv->first = first;
+        rill_item_reservation_t *res = first ? realloc(inv->res, n * sizeof *res) : NULL;
+        if (res)
+            inv->res = res;
+        if (!res)
             return RILL_PROC_RETRY;
         inv->cap = n;
     }
-    /* Units per product over the whole order (a product may be on two lines),
-     * and its stock before the order; then all or nothing. */
+    /* A product may be on several lines: its first line sums them and reads
+     * its stock once; then all or nothing. */
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         const char *pid = ord->items[i].product_id;
-        inv->need[i] = 0;
-        for (size_t j = 0; j < n; j++)
-            if (!strcmp(ord->items[j].product_id, pid))
-                inv->need[i] += ord->items[j].quantity;
-        if (stock_get(inv, c, ord->location_id, pid, &inv->avail[i]) != RILL_OK)
-            return RILL_PROC_RETRY;
-        if (inv->avail[i] < inv->need[i])
-            ok = 0;
-    }
-    rill_item_reservation_t *res = calloc(n, sizeof *res);
-    if (!res)
-        return RILL_PROC_RETRY;
-    for (size_t i = 0; i < n; i++) {
-        const char *pid = ord->items[i].product_id;
-        res[i] = (rill_item_reservation_t){ pid, ord->items[i].quantity,
-                                            ok ? ord->items[i].quantity : 0, inv->avail[i] };
-        size_t first = 0; /* write each product once, at its first line */
-        while (strcmp(ord->items[first].product_id, pid))
-            first++;
-        if (ok && first == i &&
-            stock_set(inv, ord->location_id, pid, inv->avail[i] - inv->need[i]) != RILL_OK) {
-            free(res);
-            return RILL_PROC_RETRY;
+        size_t f = 0;
+        while (strcmp(ord->items[f].product_id, pid))
+            f++;
+        inv->first[i] = f;
+        if (f < i) {
+            inv->need[f] += ord->items[i].quantity;
+            continue;
         }
+        inv->need[i] = ord->items[i].quantity;
+        if (stock_get(inv, c, ord->location_id, pid, &inv->res[i].available) != RILL_OK)
+            return RILL_PROC_RETRY;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (inv->first[i] == i && inv->res[i].available < inv->need[i])
+            ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rill_order_item_t *it = &ord->items[i];
+        size_t f = inv->first[i];
+        inv->res[i] = (rill_item_reservation_t){ it->product_id, it->quantity,
+                                                 ok ? it->quantity : 0, inv->res[f].available };
+        if (ok && f == i && stock_set(inv, ord->location_id, it->product_id,
+                                      inv->res[i].available - inv->need[i]) != RILL_OK)
+            return RILL_PROC_RETRY;
     }
     rill_event_t out = { .type = RILL_EVENT_INVENTORY_RESULT };
     out.u.inventory = (rill_inventory_result_t){
@@ -226,14 +231,12 @@ static rill_proc_result_t reserve(rill_ctx_t *ctx, struct inventory *inv,
         .location_id = ord->location_id,
         .reserved = ok,
         .status = ok ? RILL_STATUS_RESERVED : RILL_STATUS_OUT_OF_STOCK,
-        .items = res,
+        .items = inv->res,
         .item_cnt = n,
         .event_time = ord->event_time,
         .correlation_id = ord->correlation_id,
     };
-    rill_proc_result_t r = rill_orders_emit(ctx, &inv->o, inv->output, &out);
-    free(res);
-    return r;
+    return rill_orders_emit(ctx, &inv->o, inv->output, &out);
 }
 
 static rill_proc_result_t release(struct inventory *inv, const struct inventory_conf *c,
