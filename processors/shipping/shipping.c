@@ -84,25 +84,37 @@ static rill_err_t shipping_init(rill_ctx_t *ctx, void **state, char *errstr, siz
     return RILL_OK;
 }
 
+/* The lines of a reservation that took stock (all of them when it was
+ * reserved), as product and units: what ships, or what goes back. NULL when
+ * out of memory; *n gets the count. */
+static rill_item_qty_t *reserved_lines(const rill_inventory_result_t *inv, size_t *n)
+{
+    rill_item_qty_t *items = calloc(inv->item_cnt, sizeof *items);
+    *n = 0;
+    for (size_t i = 0; items && i < inv->item_cnt; i++)
+        if (inv->items[i].reserved > 0)
+            items[(*n)++] = (rill_item_qty_t){ inv->items[i].product_id, inv->items[i].reserved };
+    return items;
+}
+
 static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s,
                                const rill_payment_result_t *pay,
                                const rill_inventory_result_t *inv)
 {
     int64_t t = pay->event_time > inv->event_time ? pay->event_time : inv->event_time;
     rill_proc_result_t r;
+    size_t n;
     if (pay->approved && inv->reserved) {
-        rill_item_qty_t *items = calloc(inv->item_cnt, sizeof *items);
+        rill_item_qty_t *items = reserved_lines(inv, &n);
         if (!items)
             return RILL_PROC_RETRY;
-        for (size_t i = 0; i < inv->item_cnt; i++)
-            items[i] = (rill_item_qty_t){ inv->items[i].product_id, inv->items[i].reserved };
         rill_event_t out = { .type = RILL_EVENT_ORDER_SHIPPED };
         out.u.shipped = (rill_order_shipped_t){
             .order_id = pay->order_id,
             .customer_id = pay->customer_id,
             .location_id = pay->location_id,
             .items = items,
-            .item_cnt = inv->item_cnt,
+            .item_cnt = n,
             .total_e4 = pay->amount_e4,
             .currency = pay->currency,
             .status = RILL_STATUS_SHIPPED,
@@ -130,13 +142,9 @@ static rill_proc_result_t ship(rill_ctx_t *ctx, struct shipping *s,
     if ((r = rill_orders_emit(ctx, &s->o, s->status_out, &st)) != RILL_PROC_OK ||
         !inv->reserved)
         return r;
-    rill_item_qty_t *items = calloc(inv->item_cnt, sizeof *items);
-    size_t n = 0;
+    rill_item_qty_t *items = reserved_lines(inv, &n);
     if (!items)
         return RILL_PROC_RETRY;
-    for (size_t i = 0; i < inv->item_cnt; i++)
-        if (inv->items[i].reserved > 0)
-            items[n++] = (rill_item_qty_t){ inv->items[i].product_id, inv->items[i].reserved };
     rill_event_t rel = { .type = RILL_EVENT_STOCK_RELEASE };
     rel.u.release = (rill_stock_release_t){
         .order_id = inv->order_id,
