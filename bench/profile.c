@@ -13,6 +13,7 @@
  * Not a test.
  */
 #include "../tests/lib/scenario.h"
+#include "../tests/lib/util.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -153,8 +154,7 @@ int main(void)
     long records = rv && *rv ? atol(rv) : 100000;
     if (!rill || !rawloop || records <= 0)
         return fprintf(stderr, "profile: RILL_BIN and RAWLOOP_BIN must be set\n"), 2;
-    snprintf(dir, sizeof dir, "/tmp/rill-profile-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!it_tmpdir(dir, sizeof dir, "profile"))
         return 1;
     struct {
         const char *name, *bin;

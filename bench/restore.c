@@ -15,6 +15,7 @@
  * bench/results/restore.md and restore.json. Not a test: nothing asserts.
  */
 #include "../tests/lib/scenario.h"
+#include "../tests/lib/util.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -24,12 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static long env_long(const char *name, long def)
-{
-    const char *v = getenv(name);
-    return v && *v ? atol(v) : def;
-}
 
 /* Milliseconds from start until a log holds `want` "store restored" lines. */
 static long time_to_ready(const char *yaml, const char *log, int want, pid_t *pid)
@@ -68,8 +63,8 @@ static long median(long *v, int n)
 
 int main(void)
 {
-    long keys = env_long("BENCH_KEYS", 1000000);
-    int runs = (int)env_long("BENCH_RUNS", 3);
+    long keys = it_getenv_long("BENCH_KEYS", 1000000);
+    int runs = (int)it_getenv_long("BENCH_RUNS", 3);
     struct it_scenario s;
     if (it_scenario_init(&s, "bench-restore", keys, keys, 0, "passthrough", "exactly_once_v2",
                          1000, "")) {

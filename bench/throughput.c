@@ -13,6 +13,7 @@
  * contender alike. Not a test.
  */
 #include "../tests/lib/scenario.h"
+#include "../tests/lib/util.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -25,12 +26,6 @@
 
 static long records, runs;
 static char dir[64], peer_cp[8192];
-
-static long env_long(const char *name, long def)
-{
-    const char *v = getenv(name);
-    return v && *v ? atol(v) : def;
-}
 
 /* Records written to topic so far: the sum of its partitions' end offsets
  * (under exactly-once this counts the few transaction markers too). */
@@ -300,8 +295,8 @@ static double hi(const struct series *s) { double m = 0; for (int i = 0; i < s->
 
 int main(void)
 {
-    records = env_long("BENCH_RECORDS", 1000000);
-    runs = env_long("BENCH_RUNS", 3);
+    records = it_getenv_long("BENCH_RECORDS", 1000000);
+    runs = it_getenv_long("BENCH_RUNS", 3);
     if (runs > MAXRUNS)
         runs = MAXRUNS;
     rill_bin = getenv("RILL_BIN");
@@ -313,8 +308,7 @@ int main(void)
     fclose(f);
     peer_cp[strcspn(peer_cp, "\n")] = '\0';
     strcat(peer_cp, ":build/bench-peers");
-    snprintf(dir, sizeof dir, "/tmp/rill-bench-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!it_tmpdir(dir, sizeof dir, "bench"))
         return 1;
     char in6[128], in1[128], inuniq[128];
     snprintf(in6, sizeof in6, "bench-in6-%d", (int)getpid());
@@ -361,7 +355,7 @@ int main(void)
      * run: producing and counting 10,000,000 records takes minutes). It goes
      * after the latency runs: compacting its changelog keeps the broker busy
      * for a while, which would show up as latency. */
-    long big = env_long("BENCH_BIG_KEYS", 10000000), small = records;
+    long big = it_getenv_long("BENCH_BIG_KEYS", 10000000), small = records;
     struct series sbig = { .name = "rill count 10,000,000 keys, exactly-once 100 ms (1 run)" };
     if (big > 0) {
         char inbig[128];

@@ -18,6 +18,7 @@
  * test-chaos` runs 100,000 records.
  */
 #include "../lib/scenario.h"
+#include "../lib/util.h"
 #include "../lib/suite.h"
 
 #include <signal.h>
@@ -26,12 +27,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static long env_long(const char *name, long def)
-{
-    const char *v = getenv(name);
-    return v && *v ? atol(v) : def;
-}
 
 /* Runs instance 0, SIGKILLing it `kills` times: each life is killed once it
  * has committed output of its own, after a random further 0-3 s of input.
@@ -61,8 +56,8 @@ static void run_with_kills(struct it_scenario *s, int kills, long expect_out)
 static void test_eos_under_kills(void)
 {
     struct it_scenario s;
-    long total = env_long("EOS_RECORDS", 20000);
-    int kills = (int)env_long("EOS_KILLS", 5);
+    long total = it_getenv_long("EOS_RECORDS", 20000);
+    int kills = (int)it_getenv_long("EOS_KILLS", 5);
     srand((unsigned)getpid());
     CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "eos", total, total / 60, 0, "passthrough",
                                            "exactly_once_v2", 3000, ""),
@@ -121,7 +116,7 @@ static void test_dlq_exactly_once(void)
 static void test_at_least_once_no_loss(void)
 {
     struct it_scenario s;
-    long total = env_long("EOS_RECORDS", 20000) / 2, dups = 0;
+    long total = it_getenv_long("EOS_RECORDS", 20000) / 2, dups = 0;
     CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "alo", total, total / 30, 0, "passthrough",
                                            "at_least_once", 3000, ""),
                           0);

@@ -13,6 +13,7 @@
  *   topic that does not exist, a malformed topology.
  */
 #include "../lib/scenario.h"
+#include "../lib/util.h"
 #include "../lib/suite.h"
 
 #include <signal.h>
@@ -103,8 +104,8 @@ static void test_zombie_is_fenced(void)
 /* One line on stderr, exit 1, and the line says what. */
 static void expect_startup_failure(const char *yaml_body, const char *needle)
 {
-    char dir[] = "/tmp/rill-it-startXXXXXX", yaml[256], err[4096];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char dir[64], yaml[256], err[4096];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "it-start"));
     snprintf(yaml, sizeof yaml, "%s/t.yaml", dir);
     CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, yaml_body), 0);
     int status = it_rill_exec(err, sizeof err, 60000, "run", yaml);

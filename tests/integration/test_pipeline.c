@@ -16,6 +16,7 @@
  * initial stock minus the shipped units.
  */
 #include "../lib/suite.h"
+#include "../lib/util.h"
 #include "../lib/proc.h"
 #include "serde.h"
 
@@ -42,12 +43,6 @@ struct run {
     char dir[64], app[64], yaml[128], log[128];
     char topic[NTOPICS][128];
 };
-
-static long env_long(const char *k, long def)
-{
-    const char *v = getenv(k);
-    return v && *v ? atol(v) : def;
-}
 
 static int word_char(char c)
 {
@@ -112,8 +107,7 @@ static int write_yaml(struct run *r)
 
 static int run_init(struct run *r)
 {
-    snprintf(r->dir, sizeof r->dir, "/tmp/rill-it-pipeline-XXXXXX");
-    if (!mkdtemp(r->dir))
+    if (!it_tmpdir(r->dir, sizeof r->dir, "it-pipeline"))
         return -1;
     snprintf(r->app, sizeof r->app, "%s", it_topic("orders"));
     for (int i = 0; i < NTOPICS; i++)
@@ -418,8 +412,8 @@ static void test_pipeline_end_to_end(void)
     struct run r;
     char err[4096], conf[300], n_avro[24], n_json[24];
     rill_serde_t *s = NULL;
-    long orders = env_long("PIPELINE_ORDERS", 20000), json = orders / 40;
-    int kills = (int)env_long("PIPELINE_KILLS", 4);
+    long orders = it_getenv_long("PIPELINE_ORDERS", 20000), json = orders / 40;
+    int kills = (int)it_getenv_long("PIPELINE_KILLS", 4);
     CU_ASSERT_EQUAL_FATAL(rill_serde_new(&s, err, sizeof err), RILL_OK);
     CU_ASSERT_EQUAL_FATAL(run_init(&r), 0);
     int rc = it_rill_exec3(err, sizeof err, 120000, "apply", r.yaml, "-F",

@@ -6,6 +6,7 @@
  * a group; the admin (super user) can create topics.
  */
 #include "../lib/stack.h"
+#include "../lib/util.h"
 #include "../lib/suite.h"
 
 #include <stdio.h>
@@ -94,8 +95,8 @@ static void test_unauthenticated_refused(void)
  * fails the handshake. */
 static void test_tls_verifies_certificate(void)
 {
-    char dir[] = "/tmp/rill-it-caXXXXXX", cmd[512], pem[300];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char dir[64], cmd[512], pem[300];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "it-ca"));
     snprintf(pem, sizeof pem, "%s/other-ca.pem", dir);
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other-ca "

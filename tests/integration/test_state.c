@@ -17,6 +17,7 @@
  *   exact.
  */
 #include "../lib/scenario.h"
+#include "../lib/util.h"
 #include "../lib/suite.h"
 
 #include <signal.h>
@@ -32,12 +33,6 @@ struct agg {
     char counts[160], sums[160], cl_counts[200], cl_sums[200];
     char yaml[2][256], log[2][256];
 };
-
-static long env_long(const char *name, long def)
-{
-    const char *v = getenv(name);
-    return v && *v ? atol(v) : def;
-}
 
 static int agg_init(struct it_scenario *s, struct agg *a, const char *name, long total)
 {
@@ -205,8 +200,8 @@ static void test_aggregation_under_kills(void)
 {
     struct it_scenario s;
     struct agg a;
-    long total = env_long("EOS_RECORDS", 20000);
-    int kills = (int)env_long("EOS_KILLS", 5);
+    long total = it_getenv_long("EOS_RECORDS", 20000);
+    int kills = (int)it_getenv_long("EOS_KILLS", 5);
     CU_ASSERT_EQUAL_FATAL(agg_init(&s, &a, "agg", total), 0);
     it_scenario_feed_start(&s);
     pid_t pid = it_rill_start(a.yaml[0], a.log[0]);

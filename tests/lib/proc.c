@@ -2,6 +2,7 @@
  * proc.c - process control and topic reading for the integration tiers.
  */
 #include "proc.h"
+#include "util.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -265,8 +266,8 @@ int it_file_wait(const char *path, const char *needle, int n, int timeout_ms)
 static int exec_capture(int which, char *out, size_t outsz, int timeout_ms,
                         const char *const argv[])
 {
-    char path[] = "/tmp/rill-it-capture.XXXXXX";
-    int fd = mkstemp(path);
+    char path[64];
+    int fd = it_tmpfile(path, sizeof path, "it-capture");
     if (fd < 0)
         return -1;
     pid_t pid = fork();

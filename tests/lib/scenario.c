@@ -2,6 +2,7 @@
  * scenario.c - the shared frame of the end-to-end runtime tests (scenario.h).
  */
 #include "scenario.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,9 @@ int it_scenario_init(struct it_scenario *s, const char *name, long total, long r
     snprintf(s->in, sizeof s->in, "%s.in", s->app);
     snprintf(s->out, sizeof s->out, "%s.out", s->app);
     snprintf(s->dlq, sizeof s->dlq, "%s.in.dlq", s->app);
-    snprintf(s->dir, sizeof s->dir, "/tmp/rill-it-XXXXXX");
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    if (!mkdtemp(s->dir) || it_create_topic(s->in, IT_PARTITIONS) ||
+    if (!it_tmpdir(s->dir, sizeof s->dir, "it") || it_create_topic(s->in, IT_PARTITIONS) ||
         it_create_topic(s->out, IT_PARTITIONS) || it_create_topic(s->dlq, IT_PARTITIONS))
         return -1;
     for (int i = 0; i < 4; i++) {

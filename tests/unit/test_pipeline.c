@@ -7,6 +7,7 @@
  * bookkeeping), not against the processors' code.
  */
 #include "../lib/suite.h"
+#include "../lib/util.h"
 #include "../lib/drive.h"
 #include "cli.h"
 #include "generate.h"
@@ -681,8 +682,8 @@ static void test_generator_is_deterministic_and_varied(void)
  * group: no broker is needed to see it (the bootstrap is a closed port). */
 static void test_run_refuses_a_processor_that_cannot_start(void)
 {
-    char path[] = "/tmp/rill-unit-run-XXXXXX", out[1024];
-    int fd = mkstemp(path);
+    char path[64], out[1024];
+    int fd = it_tmpfile(path, sizeof path, "unit-run");
     CU_ASSERT_FATAL(fd >= 0);
     static const char yaml[] =
         "application.id: x\n"

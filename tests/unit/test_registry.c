@@ -15,6 +15,7 @@
  * carry over between tests.
  */
 #include "../lib/suite.h"
+#include "../lib/util.h"
 #include "json.h"
 #include "registry.h"
 #include "serde.h"
@@ -464,8 +465,8 @@ static void test_conf_checks(void)
 
     /* Credentials: a user with exactly one of password and file; messages
      * name neither the user nor the password. */
-    char file[] = "/tmp/rill-reg-pw-XXXXXX";
-    int fd = mkstemp(file);
+    char file[64];
+    int fd = it_tmpfile(file, sizeof file, "reg-pw");
     CU_ASSERT_FATAL(fd >= 0);
     close(fd);
     static const struct {
@@ -864,8 +865,8 @@ static void test_environment(void)
     /* URL, user and a password file (its newline is not part of it). */
     struct fake f;
     CU_ASSERT_FATAL(fake_start(&f, FAKE_IDS, "Basic ZW52LXVzZXI6ZW52LVB3LTc3eA==") == 0);
-    char file[] = "/tmp/rill-reg-pw-XXXXXX";
-    int fd = mkstemp(file);
+    char file[64];
+    int fd = it_tmpfile(file, sizeof file, "reg-pw");
     CU_ASSERT_FATAL(fd >= 0);
     CU_ASSERT_EQUAL(write(fd, "env-Pw-77x\n", 11), 11);
     close(fd);

@@ -8,6 +8,7 @@
  * model.
  */
 #include "../lib/suite.h"
+#include "../lib/util.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -19,8 +20,7 @@ static char dir[64];
 
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/rill-store-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return it_tmpdir(dir, sizeof dir, "store") ? 0 : -1;
 }
 
 static int teardown(void)
