@@ -8,7 +8,6 @@
  * command line's usage errors. The broker half is the integration tier's.
  */
 #include "../lib/suite.h"
-#include "../lib/util.h"
 #include "../lib/drive.h"
 #include "apply.h"
 #include "kprops.h"
@@ -540,8 +539,8 @@ static void test_conf(void)
 {
     struct rill_topology *t = load(pipeline);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    char path[64], err[512];
-    int fd = it_tmpfile(path, sizeof path, "unit-conf");
+    char path[] = "/tmp/rill-unit-conf.XXXXXX", err[512];
+    int fd = mkstemp(path);
     CU_ASSERT_FATAL(fd >= 0);
     const char body[] = "# admin\n\n  sasl.username = root \nsasl.password=" SECRET "\r\n"
                         "bootstrap.servers=other:9092\n";
