@@ -16,6 +16,7 @@
  * initial stock minus the shipped units.
  */
 #include "../lib/suite.h"
+#include "../lib/reference.h"
 #include "../lib/util.h"
 #include "../lib/proc.h"
 #include "serde.h"
@@ -125,18 +126,6 @@ static int run_init(struct run *r)
     return write_yaml(r);
 }
 
-/* ---- the reference ---------------------------------------------------- */
-
-static int approves(const char *order_id)
-{
-    uint64_t h = 0xcbf29ce484222325ULL, seed = SEED;
-    for (int i = 0; i < 8; i++)
-        h = (h ^ ((seed >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
-    for (const unsigned char *p = (const unsigned char *)order_id; *p; p++)
-        h = (h ^ *p) * 0x100000001b3ULL;
-    return h % 10000 < 9000;
-}
-
 static int sold_out(const char *product)
 {
     return !strcmp(product, "P0001") || !strcmp(product, "P0006");
@@ -183,7 +172,7 @@ static int reference(const struct run *r, rill_serde_t *s, struct expect *e)
             continue;
         }
         const rill_order_placed_t *o = &ev.u.order;
-        int paid = approves(o->order_id), reserved = 1;
+        int paid = it_payment_approves(SEED, o->order_id, 9000), reserved = 1;
         for (size_t k = 0; k < o->item_cnt; k++)
             reserved &= !sold_out(o->items[k].product_id);
         e->orders++;

@@ -7,6 +7,7 @@
  * bookkeeping), not against the processors' code.
  */
 #include "../lib/suite.h"
+#include "../lib/reference.h"
 #include "../lib/util.h"
 #include "../lib/drive.h"
 #include "cli.h"
@@ -114,21 +115,6 @@ static rill_event_t order(const char *id, const char *loc, const char *lines,
 
 /* ---- payment ------------------------------------------------------------- */
 
-/* The test's own copy of the documented decision: FNV-1a 64 over the seed's
- * 8 little-endian bytes, then the order id; approved iff % 10000 < rate. */
-static int approves(uint64_t seed, const char *order_id, int rate_e4)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(seed >> (8 * i));
-    for (int i = 0; i < 8; i++)
-        h = (h ^ b[i]) * 0x100000001b3ULL;
-    for (const unsigned char *p = (const unsigned char *)order_id; *p; p++)
-        h = (h ^ *p) * 0x100000001b3ULL;
-    return (int)(h % 10000) < rate_e4;
-}
-
 static const char *payment_yaml =
     "application.id: a\n"
     "topics: {order_placed: {partitions: 3}, payment_result: {partitions: 3}}\n"
@@ -157,7 +143,7 @@ static void test_payment_decisions(void)
         got(d, "payment_result", i, &out);
         CU_ASSERT_EQUAL_FATAL(out.type, RILL_EVENT_PAYMENT_RESULT);
         const rill_payment_result_t *p = &out.u.payment;
-        int want = approves(42, in.u.order.order_id, 9000);
+        int want = it_payment_approves(42, in.u.order.order_id, 9000);
         approved += want;
         CU_ASSERT_EQUAL(p->approved, want);
         CU_ASSERT_EQUAL(p->status, want ? RILL_STATUS_PAID : RILL_STATUS_PAYMENT_REJECTED);
@@ -557,7 +543,7 @@ static void test_chain_against_reference(void)
             need[atoi(o->items[k].product_id + 1)] += o->items[k].quantity;
         for (int p = 1; p <= CHAIN_PRODUCTS; p++)
             ok &= stock[l][p] >= need[p];
-        int pay = approves(5, o->order_id, 7500);
+        int pay = it_payment_approves(5, o->order_id, 7500);
         if (ok && pay)
             for (int p = 1; p <= CHAIN_PRODUCTS; p++)
                 stock[l][p] -= need[p];
