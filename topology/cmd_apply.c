@@ -90,14 +90,10 @@ int rill_cmd_apply(int argc, char **argv)
 {
     const char *file = NULL;
     int dry = 0;
-    const char **files = calloc((size_t)argc, sizeof *files);
-    const char **sets = calloc((size_t)argc, sizeof *sets);
-    size_t nfiles = 0, nsets = 0;
+    struct rill_kprops_args ka;
     int rc = 2;
-    if (!files || !sets) {
+    if (rill_kprops_args_init(&ka, argc) != RILL_OK) {
         fprintf(stderr, "rill apply: out of memory\n");
-        free(files);
-        free(sets);
         return 1;
     }
     for (int i = 1; i < argc; i++) {
@@ -112,10 +108,8 @@ int rill_cmd_apply(int argc, char **argv)
                 rc = apply_usage(stderr, 2);
                 goto out_args;
             }
-            if (argv[i][1] == 'F')
-                files[nfiles++] = argv[++i];
-            else
-                sets[nsets++] = argv[++i];
+            rill_kprops_args_add(&ka, argv[i][1], argv[i + 1]);
+            i++;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "rill apply: unknown option '%s'\n", argv[i]);
             rc = apply_usage(stderr, 2);
@@ -143,7 +137,8 @@ int rill_cmd_apply(int argc, char **argv)
     rc = 1;
     if (rill_topology_load(file, &t, err, sizeof err) != RILL_OK ||
         rill_topology_check(t, err, sizeof err) != RILL_OK ||
-        rill_kprops_collect(&t->kafka, files, nfiles, sets, nsets, &conf, err, sizeof err) != RILL_OK ||
+        rill_kprops_collect(&t->kafka, ka.files, ka.nfiles, ka.sets, ka.nsets, &conf, err,
+                            sizeof err) != RILL_OK ||
         rill_apply_want(t, &want, err, sizeof err) != RILL_OK ||
         rill_apply_connect(&conf, &conn, err, sizeof err) != RILL_OK ||
         rill_apply_describe(conn, want, &have, err, sizeof err) != RILL_OK ||
@@ -193,7 +188,6 @@ out:
     rill_kvlist_clear(&conf);
     rill_topology_free(t);
 out_args:
-    free(files);
-    free(sets);
+    rill_kprops_args_free(&ka);
     return rc;
 }

@@ -120,28 +120,24 @@ int rill_cmd_generate(int argc, char **argv)
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     char err[512];
-    const char *files[8], *sets[32];
-    size_t nfiles = 0, nsets = 0;
+    struct rill_kprops_args ka;
     struct rill_gen_opts go = { .seed = 1 };
     const char *topic = "order_placed";
     struct rill_registry_conf reg;
     rill_registry_conf_env(&reg);
     int64_t orders = 10000, rate = 0, v;
     int json = 0, opt, rc = 1;
+    if (rill_kprops_args_init(&ka, argc) != RILL_OK) {
+        fprintf(stderr, "rill generate: out of memory\n");
+        return 1;
+    }
     optind = 1;
     while ((opt = getopt_long(argc, argv, "F:X:t:n:r:s:h", longopts, NULL)) != -1) {
         int bad = 0;
         switch (opt) {
         case 'F':
         case 'X':
-            if ((opt == 'F' && nfiles == 8) || (opt == 'X' && nsets == 32)) {
-                fprintf(stderr, "rill generate: at most 8 -F and 32 -X\n");
-                return 2;
-            }
-            if (opt == 'F')
-                files[nfiles++] = optarg;
-            else
-                sets[nsets++] = optarg;
+            rill_kprops_args_add(&ka, opt, optarg);
             break;
         case 't': topic = optarg; break;
         case 'n': bad = num_arg("--orders", optarg, 0, INT64_MAX, &orders) ? 2 : 0; break;
@@ -170,19 +166,27 @@ int rill_cmd_generate(int argc, char **argv)
             go.span_ms = v * 24 * 3600 * 1000;
             break;
         case 'h':
-            return usage(stdout, 0);
+            rc = usage(stdout, 0);
+            goto out_args;
         default:
-            return usage(stderr, 2);
+            rc = usage(stderr, 2);
+            goto out_args;
         }
-        if (bad)
-            return 2;
+        if (bad) {
+            rc = 2;
+            goto out_args;
+        }
     }
-    if (optind != argc)
-        return usage(stderr, 2);
+    if (optind != argc) {
+        rc = usage(stderr, 2);
+        goto out_args;
+    }
     struct rill_kvlist props = { 0 };
     rd_kafka_conf_t *kc = rd_kafka_conf_new();
-    if (rill_kprops_collect(NULL, files, nfiles, sets, nsets, &props, err, sizeof err) ||
-        rill_kprops_conf(&props, kc, err, sizeof err)) {
+    rill_err_t perr = rill_kprops_collect(NULL, ka.files, ka.nfiles, ka.sets, ka.nsets, &props,
+                                          err, sizeof err);
+    rill_kprops_args_free(&ka);
+    if (perr || rill_kprops_conf(&props, kc, err, sizeof err)) {
         fprintf(stderr, "rill generate: %s\n", err);
         rill_kvlist_clear(&props);
         rd_kafka_conf_destroy(kc);
@@ -265,5 +269,8 @@ out:
     rill_buf_free(&buf);
     rill_serde_destroy(serde);
     rill_gen_free(gen);
+    return rc;
+out_args:
+    rill_kprops_args_free(&ka);
     return rc;
 }

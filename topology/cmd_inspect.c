@@ -337,54 +337,49 @@ int rill_cmd_inspect(int argc, char **argv)
     struct rill_topology *t = NULL;
     long wait_s = -1;
     int opt, rc = 1;
+    /* settings from the command line win over the file's: collect first */
+    struct rill_kprops_args ka;
+    if (rill_kprops_args_init(&ka, argc) != RILL_OK) {
+        fprintf(stderr, "rill inspect: out of memory\n");
+        return 1;
+    }
     in.base = rd_kafka_conf_new();
     optind = 1;
-    /* settings from the command line win over the file's: collect first */
-    const char *files[8], *sets[32];
-    size_t nf = 0, ns = 0;
     while ((opt = getopt_long(argc, argv, "F:X:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'F':
         case 'X':
-            if ((opt == 'F' && nf == 8) || (opt == 'X' && ns == 32)) {
-                fprintf(stderr, "rill inspect: at most 8 -F and 32 -X\n");
-                rd_kafka_conf_destroy(in.base);
-                return 2;
-            }
-            if (opt == 'F')
-                files[nf++] = optarg;
-            else
-                sets[ns++] = optarg;
+            rill_kprops_args_add(&ka, opt, optarg);
             break;
         case 'w': {
             char *end;
             wait_s = strtol(optarg, &end, 10);
             if (*end || wait_s < 0) {
-                rd_kafka_conf_destroy(in.base);
-                return usage(stderr, 2);
+                rc = usage(stderr, 2);
+                goto out;
             }
             break;
         }
         case 'h':
-            rd_kafka_conf_destroy(in.base);
-            return usage(stdout, 0);
+            rc = usage(stdout, 0);
+            goto out;
         default:
-            rd_kafka_conf_destroy(in.base);
-            return usage(stderr, 2);
+            rc = usage(stderr, 2);
+            goto out;
         }
     }
     if (optind + 1 != argc) {
-        rd_kafka_conf_destroy(in.base);
-        return usage(stderr, 2);
+        rc = usage(stderr, 2);
+        goto out;
     }
     if (rill_topology_load(argv[optind], &t, err, sizeof err) != RILL_OK) {
         fprintf(stderr, "rill inspect: %s\n", err);
-        rd_kafka_conf_destroy(in.base);
-        return 1;
+        goto out;
     }
     in.t = t;
     struct rill_kvlist props = { 0 };
-    rill_err_t perr = rill_kprops_collect(&t->kafka, files, nf, sets, ns, &props, err, sizeof err);
+    rill_err_t perr = rill_kprops_collect(&t->kafka, ka.files, ka.nfiles, ka.sets, ka.nsets,
+                                          &props, err, sizeof err);
     if (!perr)
         perr = rill_kprops_conf(&props, in.base, err, sizeof err);
     rill_kvlist_clear(&props);
@@ -431,6 +426,7 @@ out:
         rd_kafka_destroy(in.rk);
     }
     rd_kafka_conf_destroy(in.base);
+    rill_kprops_args_free(&ka);
     rill_topology_free(t);
     return rc;
 }

@@ -91,6 +91,33 @@ rill_err_t rill_kprops_collect(const struct rill_kvlist *base, const char *const
     return err;
 }
 
+rill_err_t rill_kprops_args_init(struct rill_kprops_args *a, int argc)
+{
+    size_t n = argc > 0 ? (size_t)argc : 1;
+    a->files = calloc(n, sizeof *a->files);
+    a->sets = calloc(n, sizeof *a->sets);
+    a->nfiles = a->nsets = 0;
+    if (a->files && a->sets)
+        return RILL_OK;
+    rill_kprops_args_free(a);
+    return RILL_ERR_NOMEM;
+}
+
+void rill_kprops_args_add(struct rill_kprops_args *a, int opt, const char *arg)
+{
+    if (opt == 'F')
+        a->files[a->nfiles++] = arg;
+    else
+        a->sets[a->nsets++] = arg;
+}
+
+void rill_kprops_args_free(struct rill_kprops_args *a)
+{
+    free(a->files);
+    free(a->sets);
+    a->files = a->sets = NULL;
+}
+
 rill_err_t rill_kprops_conf(const struct rill_kvlist *l, rd_kafka_conf_t *c, char *errstr,
                             size_t errsz)
 {

@@ -19,6 +19,19 @@ rill_err_t rill_kprops_collect(const struct rill_kvlist *base, const char *const
                                size_t nfiles, const char *const *sets, size_t nsets,
                                struct rill_kvlist *out, char *errstr, size_t errsz);
 
+/* The -F files and -X settings of a command line, in the order given; room
+ * for every argument of the command, so there is no limit to check. */
+struct rill_kprops_args {
+    const char **files, **sets;
+    size_t nfiles, nsets;
+};
+
+/* Makes room for argc of each; RILL_ERR_NOMEM when it cannot. */
+rill_err_t rill_kprops_args_init(struct rill_kprops_args *a, int argc);
+/* Records arg as a file (opt 'F') or a setting (any other opt). */
+void rill_kprops_args_add(struct rill_kprops_args *a, int opt, const char *arg);
+void rill_kprops_args_free(struct rill_kprops_args *a);
+
 /* Sets every pair of l on c. */
 rill_err_t rill_kprops_conf(const struct rill_kvlist *l, rd_kafka_conf_t *c, char *errstr,
                             size_t errsz);
