@@ -227,14 +227,7 @@ static int complete(const struct counts *c)
  * it committed, per topic it reads. */
 static void print_lag(struct inspect *in, const char *group)
 {
-    char err[512];
-    rd_kafka_conf_t *c = rd_kafka_conf_dup(in->base);
-    rd_kafka_t *adm = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-    if (!adm) {
-        rd_kafka_conf_destroy(c);
-        printf("  %-36s cannot ask: %s\n", group, err);
-        return;
-    }
+    rd_kafka_t *adm = in->rk; /* the Admin API works on any client */
     rd_kafka_queue_t *q = rd_kafka_queue_new(adm);
     rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
     rd_kafka_ListConsumerGroupOffsets(adm, &req, 1, NULL, q);
@@ -272,7 +265,6 @@ static void print_lag(struct inspect *in, const char *group)
     if (ev)
         rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
-    rd_kafka_destroy(adm);
 }
 
 static void report(struct inspect *in, const struct counts *c)
