@@ -17,7 +17,7 @@ TEST_PKGS := cunit
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 DEFS := -D_GNU_SOURCE -DRILL_ROCKSDB_BUILD_VERSION='"$(shell pkg-config --modversion rocksdb 2>/dev/null)"'
-INCS := -I. -Itopology -Iprocessors -Istate -Ischemas
+INCS := -I.
 OPT_release := -O2 -g
 OPT_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 OPT := $(OPT_$(FLAVOR))
@@ -41,8 +41,8 @@ SCHEMA_IDS := schemas/avro/ids.map
 SERDE_EMBED := build/gen/serde_embed.c
 
 # The library: everything but the CLI entry point.
-LIB_SRCS := $(filter-out topology/main.c,$(wildcard topology/*.c state/*.c schemas/*.c processors/*.c processors/*/*.c)) $(SERDE_EMBED)
-CLI_SRCS := topology/main.c
+LIB_SRCS := $(filter-out topology/cli/main.c,$(shell find topology state schemas processors -name '*.c' -not -path 'processors/examples/*' | sort)) $(SERDE_EMBED)
+CLI_SRCS := topology/cli/main.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROBE_SO := $(B)/tests/probe.so
 IT_SRCS := $(wildcard tests/integration/*.c)
@@ -55,7 +55,7 @@ IT := $(B)/tests/integration_tests
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit \
+.PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit check-layers \
 	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
@@ -188,7 +188,14 @@ test-chaos: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
 	EOS_RECORDS=100000 RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT) eos
 	EOS_RECORDS=100000 RILL_BIN=$(RILL) $(IT) state
 
-test: check-deps rill $(UNIT) $(IT)
+# The layers of DESIGN.md section 1: no include points up (state/, schemas/
+# and processors/ never include the engine, the CLI or admin; base includes
+# nothing of rill), and the check's own test proves it refuses such includes.
+check-layers:
+	$(Q)tests/layers/check_layers.sh && echo "check-layers: no include points up"
+	$(Q)tests/layers/test_check_layers.sh
+
+test: check-deps check-layers rill $(UNIT) $(IT)
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
 
@@ -200,12 +207,12 @@ clean:
 # Fuzzing: `make fuzz` builds the libFuzzer harnesses with clang, ASan and
 # UBSan into build/fuzz/ (their own objects, compiled here with clang, not
 # through the flavors above), then runs each target of FUZZ_TARGET (default:
-# both) for FUZZ_SECONDS (default 600) from its seeds in tests/fuzz/corpus/NAME/:
+# both) for FUZZ_SECONDS (default 600) from its seeds (FUZZ_SEEDS_NAME):
 #   config  the YAML loader and the graph checker
 #   serde   the Avro (Confluent-framed) and JSON decoders, with re-encoding
 # e.g. `make fuzz FUZZ_TARGET=serde FUZZ_SECONDS=660`. New inputs go to
 # build/fuzz/corpus/NAME/, crashes to build/fuzz/NAME-crash-*; keep a fixed
-# crash as a regression (tests/unit/yaml/bad/, or a case in test_serde.c).
+# crash as a regression (tests/data/yaml/bad/, or a case in test_serde.c).
 # Memory is capped, so that an input making the code allocate hugely fails.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGET ?= config serde
@@ -214,16 +221,21 @@ FUZZ := build/fuzz
 FUZZ_CFLAGS = -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
   -fno-sanitize-recover=all $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) -MMD -MP
 FUZZ_ARGS_config := -max_len=65536 -dict=tests/fuzz/config.dict
+# The config harness seeds from the loader's own test fixtures (one copy of
+# each, in tests/data/), the serde harness from its corpus of events.
+FUZZ_SEEDS_config := tests/data/yaml/good tests/data/yaml/bad
+FUZZ_SEEDS_serde := tests/fuzz/corpus/serde
 FUZZ_ARGS_serde := -max_len=16384 -dict=tests/fuzz/serde.dict -rss_limit_mb=512 -malloc_limit_mb=64
 
 .PHONY: fuzz
 fuzz: $(foreach t,$(FUZZ_TARGET),$(FUZZ)/fuzz_$(t))
 	$(Q)for t in $(FUZZ_TARGET); do \
 	  mkdir -p $(FUZZ)/corpus/$$t && \
-	  case $$t in config) args="$(FUZZ_ARGS_config)";; serde) args="$(FUZZ_ARGS_serde)";; esac && \
+	  case $$t in config) args="$(FUZZ_ARGS_config)"; seeds="$(FUZZ_SEEDS_config)";; \
+	    serde) args="$(FUZZ_ARGS_serde)"; seeds="$(FUZZ_SEEDS_serde)";; esac && \
 	  echo "$(FUZZ)/fuzz_$$t for $(FUZZ_SECONDS) s" && \
 	  $(FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $$args -artifact_prefix=$(FUZZ)/$$t- \
-	    $(FUZZ)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	    $(FUZZ)/corpus/$$t $$seeds || exit 1; \
 	done
 
 # The library goes into an archive so that each harness links only what it

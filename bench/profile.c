@@ -12,8 +12,8 @@
  * to compare. The dumps stay in the printed directory for callgrind_annotate.
  * Not a test.
  */
-#include "../tests/lib/scenario.h"
-#include "../tests/lib/util.h"
+#include "tests/lib/scenario.h"
+#include "tests/lib/util.h"
 
 #include <signal.h>
 #include <stdio.h>

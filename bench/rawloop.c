@@ -10,7 +10,7 @@
  * Runs as the admin user of the local stack until SIGTERM.
  * Usage: rawloop IN OUT GROUP alo|eos COMMIT_MS
  */
-#include "../tests/lib/stack.h"
+#include "tests/lib/stack.h"
 
 #include <signal.h>
 #include <stdio.h>

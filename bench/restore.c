@@ -14,8 +14,8 @@
  * the median of RUNS runs, measured alternately. Writes
  * bench/results/restore.md and restore.json. Not a test: nothing asserts.
  */
-#include "../tests/lib/scenario.h"
-#include "../tests/lib/util.h"
+#include "tests/lib/scenario.h"
+#include "tests/lib/util.h"
 
 #include <signal.h>
 #include <stdio.h>

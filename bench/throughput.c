@@ -12,8 +12,8 @@
  * every 20 ms), so start-up and group joins are left out for every
  * contender alike. Not a test.
  */
-#include "../tests/lib/scenario.h"
-#include "../tests/lib/util.h"
+#include "tests/lib/scenario.h"
+#include "tests/lib/util.h"
 
 #include <signal.h>
 #include <stdio.h>

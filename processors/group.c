@@ -1,7 +1,7 @@
 /*
  * group.c - the helpers of group.h for the keyed stateful processors.
  */
-#include "group.h"
+#include "processors/group.h"
 
 #include <stdio.h>
 #include <string.h>

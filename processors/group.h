@@ -7,7 +7,7 @@
 #ifndef RILL_PROC_GROUP_H
 #define RILL_PROC_GROUP_H
 
-#include "processor.h"
+#include "processors/processor.h"
 
 #define RILL_GROUP_MAX 1024 /* longest group taken from a field, NUL included */
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rill.h"
+#include "topology/rill.h"
 
 #define RILL_PROCESSOR_V1 1
 /* The symbol an external processor .so exports: a const struct
@@ -135,12 +135,5 @@ const char *rill_ctx_name(const rill_ctx_t *ctx);     /* the processor's YAML na
 int32_t rill_ctx_partition(const rill_ctx_t *ctx);    /* the task's partition */
 size_t rill_ctx_output_count(const rill_ctx_t *ctx);
 const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i);
-
-/* ---- the registry ---------------------------------------------------------- */
-
-/* The built-in processor called name, or NULL. */
-const struct rill_processor_def *rill_proc_lookup(const char *name);
-/* The i-th built-in processor, or NULL past the end (for listings). */
-const struct rill_processor_def *rill_proc_at(size_t i);
 
 #endif

@@ -3,7 +3,7 @@
  * YAML `type:`. Adding a processor is one folder under processors/ and one
  * line here. External processors are not listed: they come from a .so.
  */
-#include "processor.h"
+#include "processors/registry.h"
 
 #include <string.h>
 
@@ -18,7 +18,7 @@ extern const struct rill_processor_def rill_proc_inventory;
 extern const struct rill_processor_def rill_proc_shipping;
 extern const struct rill_processor_def rill_proc_notification;
 
-static const struct rill_processor_def *const builtins[] = {
+const struct rill_processor_def *const rill_proc_builtins[] = {
     &rill_proc_passthrough,
     &rill_proc_filter,
     &rill_proc_route,
@@ -29,17 +29,21 @@ static const struct rill_processor_def *const builtins[] = {
     &rill_proc_inventory,
     &rill_proc_shipping,
     &rill_proc_notification,
+    NULL,
 };
 
 const struct rill_processor_def *rill_proc_lookup(const char *name)
 {
-    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-        if (!strcmp(builtins[i]->name, name))
-            return builtins[i];
+    for (size_t i = 0; rill_proc_builtins[i]; i++)
+        if (!strcmp(rill_proc_builtins[i]->name, name))
+            return rill_proc_builtins[i];
     return NULL;
 }
 
 const struct rill_processor_def *rill_proc_at(size_t i)
 {
-    return i < sizeof builtins / sizeof builtins[0] ? builtins[i] : NULL;
+    for (size_t k = 0; k < i; k++)
+        if (!rill_proc_builtins[k])
+            return NULL;
+    return rill_proc_builtins[i];
 }

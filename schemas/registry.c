@@ -6,9 +6,9 @@
  * registry's JSON ({"id": N}, or {"error_code": .., "message": ..}) read with
  * the bounded reader of json.h. Knows nothing of the serde or its schemas.
  */
-#include "registry.h"
+#include "schemas/registry.h"
 
-#include "json.h"
+#include "topology/base/json.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rill.h"
+#include "topology/rill.h"
 
 #define RILL_REGISTRY_MAX_ANSWER (64 * 1024) /* bytes of an answer, head included */
 #define RILL_REGISTRY_CONNECT_TIMEOUT_MS 5000

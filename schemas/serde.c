@@ -9,8 +9,8 @@
  * serde_json.c. Ids come from schemas/avro/ids.map or, with a schema
  * registry, from serde_registry.c.
  */
-#include "registry.h"
-#include "serde_int.h"
+#include "schemas/registry.h"
+#include "schemas/serde_int.h"
 
 #include <stdarg.h>
 #include <stdalign.h>

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rill.h"
+#include "topology/rill.h"
 
 #define RILL_SERDE_MAGIC 0             /* first byte of the Confluent wire format */
 #define RILL_SERDE_HEADER 5            /* magic + schema id */

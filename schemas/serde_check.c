@@ -8,7 +8,7 @@
  * with statuses. Messages name the Avro field. Not a syntax check: the walk
  * (serde_walk.c) and the JSON decoder (serde_json.c) come first.
  */
-#include "serde_int.h"
+#include "schemas/serde_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>

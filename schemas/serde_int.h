@@ -12,7 +12,7 @@
 #include <avro.h>
 #include <stddef.h>
 
-#include "serde.h"
+#include "schemas/serde.h"
 
 /* Deepest nesting of Avro types the walk follows (the schemas nest 3 deep). */
 #define RILL_SERDE_MAX_DEPTH 16

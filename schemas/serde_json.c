@@ -9,8 +9,8 @@
  * applies the checks every decode applies. Encoding writes the same shape.
  * Only order_placed has a JSON shape; the other events travel as Avro.
  */
-#include "serde_int.h"
-#include "json.h"
+#include "schemas/serde_int.h"
+#include "topology/base/json.h"
 
 #include <stdarg.h>
 #include <stdint.h>

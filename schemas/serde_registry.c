@@ -7,8 +7,8 @@
  * the next serde asks again. Not the HTTP client (registry.c) and not the
  * id map (serde.c).
  */
-#include "registry.h"
-#include "serde_int.h"
+#include "schemas/registry.h"
+#include "schemas/serde_int.h"
 
 #include <pthread.h>
 #include <stdio.h>

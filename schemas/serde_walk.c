@@ -10,7 +10,7 @@
  * nesting and refuses trailing bytes. It counts string bytes and array items
  * so that the decoded event's arena is sized exactly. It decodes nothing.
  */
-#include "serde_int.h"
+#include "schemas/serde_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * store closes (a restart restores it from its changelog). For small state and
  * tests; the budget of state.memory.bytes does not apply to it.
  */
-#include "store_int.h"
+#include "state/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * earlier committed offset, which the changelog tail repairs. Memory comes
  * from the caller's shared block cache and a per-store write buffer size.
  */
-#include "store_int.h"
+#include "state/store_int.h"
 
 #include <rocksdb/c.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * Expected O(log n) search and insert; levels come from a xorshift
  * generator seeded per list, so behaviour is reproducible.
  */
-#include "store_int.h"
+#include "state/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>

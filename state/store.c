@@ -4,8 +4,8 @@
  * over the committed data, the changelog hook, atomic commit with the
  * changelog offset, batched restore, and the typed helpers.
  */
-#include "store_int.h"
-#include "grow_int.h"
+#include "state/store_int.h"
+#include "topology/base/grow_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rill.h"
+#include "topology/rill.h"
 
 typedef struct rill_store rill_store_t;
 typedef struct rill_store_iter rill_store_iter_t;

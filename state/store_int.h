@@ -7,7 +7,7 @@
 #ifndef RILL_STORE_INT_H
 #define RILL_STORE_INT_H
 
-#include "store.h"
+#include "state/store.h"
 
 /* ---- skip list: byte keys in memcmp-then-length order ------------------- */
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # demo.sh - the README's `make demo`: runs the order pipeline of
-# topology/ecommerce.yaml on the local stack (which `make demo` has brought
+# topology/examples/ecommerce.yaml on the local stack (which `make demo` has brought
 # up) and shows what happened. It applies the topology (topics, changelogs,
 # DLQs, one Kafka user per processor with its ACLs), starts `rill run`,
 # produces orders with `rill generate` as the order_generator user, waits
@@ -20,11 +20,11 @@ RATE=${DEMO_RATE:-2000}
 DEMO=$STACK/demo
 mkdir -p "$DEMO"
 export KAFKA_BOOTSTRAP RILL_STATE_DIR="$DEMO/state"
-# ecommerce.yaml reads the passwords from ../.stack/secrets; point a copy at
+# ecommerce.yaml reads the passwords from ../../.stack/secrets; point a copy at
 # this stack's secrets when the stack lives elsewhere.
-YAML=topology/ecommerce.yaml
+YAML=topology/examples/ecommerce.yaml
 if [ "$(readlink -f "$SECRETS_DIR")" != "$(readlink -f .stack/secrets 2>/dev/null || true)" ]; then
-    sed "s#\${file:../.stack/secrets/#\${file:$SECRETS_DIR/#" "$YAML" >"$DEMO/ecommerce.yaml"
+    sed "s#\${file:../../.stack/secrets/#\${file:$SECRETS_DIR/#" "$YAML" >"$DEMO/ecommerce.yaml"
     YAML=$DEMO/ecommerce.yaml
 fi
 ADMIN=$SECRETS_DIR/admin.client.conf

@@ -11,9 +11,9 @@
  * (with `by: key`, a record without a key) goes to the DLQ. It does not window
  * or expire counts; a failing store makes the record retry.
  */
-#include "group.h"
-#include "processor.h"
-#include "store.h"
+#include "processors/group.h"
+#include "processors/processor.h"
+#include "state/store.h"
 
 #include <inttypes.h>
 #include <stddef.h>

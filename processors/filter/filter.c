@@ -5,7 +5,7 @@
  * nowhere. A value that is not valid JSON when a JSON field is asked for is a
  * bad record: it goes to the DLQ.
  */
-#include "processor.h"
+#include "processors/processor.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -12,9 +12,9 @@
  * (no read before the write, and downstream sees every update). A record
  * without the grouping field goes to the DLQ; a failing store makes it retry.
  */
-#include "group.h"
-#include "processor.h"
-#include "store.h"
+#include "processors/group.h"
+#include "processors/processor.h"
+#include "state/store.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * value and headers unchanged, to all of its outputs. The simplest proof of
  * the runtime and the subject of the exactly-once kill tests.
  */
-#include "processor.h"
+#include "processors/processor.h"
 
 static rill_proc_result_t passthrough_process(rill_ctx_t *ctx, void *state,
                                               const rill_record_t *rec)

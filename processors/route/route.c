@@ -5,7 +5,7 @@
  * "orders.eu"). A record whose field is missing goes to `default` when set,
  * else to the DLQ; a value naming no output is rejected to the DLQ too.
  */
-#include "processor.h"
+#include "processors/processor.h"
 
 #include <stddef.h>
 #include <stdio.h>

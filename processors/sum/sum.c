@@ -15,9 +15,9 @@
  * a value or a sum that overflows int64. Tombstones are ignored, as in Kafka
  * Streams' aggregations. A failing store makes the record retry.
  */
-#include "group.h"
-#include "processor.h"
-#include "store.h"
+#include "processors/group.h"
+#include "processors/processor.h"
+#include "state/store.h"
 
 #include <inttypes.h>
 #include <stddef.h>

@@ -7,9 +7,10 @@
  * leaks into a message, or when a processor that checks fails to fill.
  * Built and run by `make fuzz`; not part of the unit tier.
  */
-#include "check.h"
-#include "config.h"
-#include "processor.h"
+#include "topology/model/check.h"
+#include "processors/registry.h"
+#include "topology/model/config.h"
+#include "processors/processor.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -81,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         expect_message(err, data, size, 0);
         return 0;
     }
-    if (rill_topology_check(t, err, sizeof err) != RILL_OK) {
+    if (rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK) {
         expect_message(err, data, size, 1);
     } else {
         for (size_t i = 0; i < t->nprocs; i++) {

@@ -10,7 +10,7 @@
  * for orders through JSON too) does not give the same event. Built and run by
  * `make fuzz FUZZ_TARGET=serde`; not part of the unit tier.
  */
-#include "serde.h"
+#include "schemas/serde.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * (KRaft, SASL/SCRAM, ACLs, transactions) and PostgreSQL started by
  * infra/local/. `make test-integration` brings the stack up first.
  */
-#include "../lib/suite.h"
+#include "tests/lib/suite.h"
 
 int main(int argc, char **argv)
 {

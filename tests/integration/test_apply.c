@@ -12,9 +12,9 @@
  * and creating a topic; the generator client writes its topic and cannot
  * read it. Every run uses its own application id and topic names.
  */
-#include "../lib/proc.h"
-#include "../lib/stack.h"
-#include "../lib/suite.h"
+#include "tests/lib/proc.h"
+#include "tests/lib/stack.h"
+#include "tests/lib/suite.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -17,9 +17,9 @@
  * Sizes: EOS_RECORDS (default 20000), EOS_KILLS (default 5); `make
  * test-chaos` runs 100,000 records.
  */
-#include "../lib/scenario.h"
-#include "../lib/util.h"
-#include "../lib/suite.h"
+#include "tests/lib/scenario.h"
+#include "tests/lib/util.h"
+#include "tests/lib/suite.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -12,9 +12,9 @@
  * - Startup failures exit 1 with one clear line: a wrong password, an input
  *   topic that does not exist, a malformed topology.
  */
-#include "../lib/scenario.h"
-#include "../lib/util.h"
-#include "../lib/suite.h"
+#include "tests/lib/scenario.h"
+#include "tests/lib/util.h"
+#include "tests/lib/suite.h"
 
 #include <signal.h>
 #include <stdio.h>

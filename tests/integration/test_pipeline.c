@@ -1,6 +1,6 @@
 /*
  * test_pipeline.c - the order pipeline end to end on the real stack, from the
- * shipped topology/ecommerce.yaml (topic names prefixed for this run, the
+ * shipped topology/examples/ecommerce.yaml (topic names prefixed for this run, the
  * stack's secrets folder, a short session timeout): `rill apply` creates the
  * topics and each processor user's ACLs, `rill generate` writes orders as the
  * order_generator user (Avro, plus some JSON ones and four poison pills), and
@@ -15,11 +15,11 @@
  * reads them, and the final stock of every (location, product) must be the
  * initial stock minus the shipped units.
  */
-#include "../lib/suite.h"
-#include "../lib/reference.h"
-#include "../lib/util.h"
-#include "../lib/proc.h"
-#include "serde.h"
+#include "tests/lib/suite.h"
+#include "tests/lib/reference.h"
+#include "tests/lib/util.h"
+#include "tests/lib/proc.h"
+#include "schemas/serde.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -75,10 +75,10 @@ static int replace_all(char **text, const char *word, const char *repl, int whol
     return 0;
 }
 
-/* topology/ecommerce.yaml, adapted to this run. */
+/* topology/examples/ecommerce.yaml, adapted to this run. */
 static int write_yaml(struct run *r)
 {
-    FILE *f = fopen("topology/ecommerce.yaml", "r");
+    FILE *f = fopen("topology/examples/ecommerce.yaml", "r");
     if (!f)
         return -1;
     char *text = calloc(1, 1 << 16);
@@ -87,7 +87,7 @@ static int write_yaml(struct run *r)
     text[len] = '\0';
     char secrets[300];
     snprintf(secrets, sizeof secrets, "${file:%s/", it_env("SECRETS_DIR"));
-    int bad = replace_all(&text, "${file:../.stack/secrets/", secrets, 0) ||
+    int bad = replace_all(&text, "${file:../../.stack/secrets/", secrets, 0) ||
               replace_all(&text, "kafka:\n  bootstrap",
                           "kafka:\n  session.timeout.ms: '6000'\n"
                           "  heartbeat.interval.ms: '1000'\n  bootstrap",

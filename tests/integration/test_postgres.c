@@ -3,8 +3,8 @@
  * the application DSN connects, a table round trip inside a transaction
  * works (and a rolled-back insert is gone), and a wrong password is refused.
  */
-#include "../lib/stack.h"
-#include "../lib/suite.h"
+#include "tests/lib/stack.h"
+#include "tests/lib/suite.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>

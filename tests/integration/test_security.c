@@ -5,9 +5,9 @@
  * against the stack's CA; a user without ACLs cannot produce, consume or join
  * a group; the admin (super user) can create topics.
  */
-#include "../lib/stack.h"
-#include "../lib/util.h"
-#include "../lib/suite.h"
+#include "tests/lib/stack.h"
+#include "tests/lib/util.h"
+#include "tests/lib/suite.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,9 +16,9 @@
  *   over are restored from their changelogs on it, and the aggregates stay
  *   exact.
  */
-#include "../lib/scenario.h"
-#include "../lib/util.h"
-#include "../lib/suite.h"
+#include "tests/lib/scenario.h"
+#include "tests/lib/util.h"
+#include "tests/lib/suite.h"
 
 #include <signal.h>
 #include <stdio.h>

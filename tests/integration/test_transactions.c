@@ -6,8 +6,8 @@
  * one control record (commit/abort marker) per transaction, which is what a
  * mock cluster cannot show. Run over the plaintext and the TLS listener.
  */
-#include "../lib/stack.h"
-#include "../lib/suite.h"
+#include "tests/lib/stack.h"
+#include "tests/lib/suite.h"
 
 #include <stdio.h>
 #include <stdlib.h>

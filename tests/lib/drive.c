@@ -2,7 +2,7 @@
  * drive.c - the unit tier's shortcuts to the test driver and to running a
  * command in-process (drive.h).
  */
-#include "drive.h"
+#include "tests/lib/drive.h"
 
 #include <stdio.h>
 #include <string.h>

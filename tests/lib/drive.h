@@ -7,7 +7,7 @@
 #ifndef RILL_TEST_DRIVE_H
 #define RILL_TEST_DRIVE_H
 
-#include "driver.h"
+#include "topology/driver/driver.h"
 
 struct rill_topology *it_load(const char *yaml);
 rill_driver_t *it_driver(struct rill_topology *t);

@@ -1,8 +1,8 @@
 /*
  * proc.c - process control and topic reading for the integration tiers.
  */
-#include "proc.h"
-#include "util.h"
+#include "tests/lib/proc.h"
+#include "tests/lib/util.h"
 
 #include <fcntl.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "stack.h"
+#include "tests/lib/stack.h"
 
 /* Starts `$RILL_BIN run yaml` with stderr appended to log; returns the pid. */
 pid_t it_rill_start(const char *yaml, const char *log);

@@ -1,7 +1,7 @@
 /*
  * reference.c - the tests' model of the pipeline's rules (reference.h).
  */
-#include "reference.h"
+#include "tests/lib/reference.h"
 
 int it_payment_approves(uint64_t seed, const char *order_id, int rate_e4)
 {

@@ -1,8 +1,8 @@
 /*
  * scenario.c - the shared frame of the end-to-end runtime tests (scenario.h).
  */
-#include "scenario.h"
-#include "util.h"
+#include "tests/lib/scenario.h"
+#include "tests/lib/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

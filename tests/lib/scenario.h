@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <sys/types.h>
 
-#include "proc.h"
+#include "tests/lib/proc.h"
 
 #define IT_PARTITIONS 6
 

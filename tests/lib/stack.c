@@ -1,7 +1,7 @@
 /*
  * stack.c - the integration tiers' view of the local stack (see stack.h).
  */
-#include "stack.h"
+#include "tests/lib/stack.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * the test tiers: register, run with CUnit's basic verbose interface, and turn
  * failures (including suite setup failures) into a non-zero exit status.
  */
-#include "suite.h"
+#include "tests/lib/suite.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * util.c - environment numbers and scratch paths for the tests (util.h).
  */
-#include "util.h"
+#include "tests/lib/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * test_registry.c). Run as `make test-unit`, or with a suite name to run just
  * that suite.
  */
-#include "../lib/suite.h"
+#include "tests/lib/suite.h"
 
 int main(int argc, char **argv)
 {

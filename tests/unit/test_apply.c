@@ -7,12 +7,13 @@
  * the topic's other dynamic configs), the client settings (-F, -X) and the
  * command line's usage errors. The broker half is the integration tier's.
  */
-#include "../lib/suite.h"
-#include "../lib/drive.h"
-#include "apply.h"
-#include "kprops.h"
-#include "cli.h"
-#include "config.h"
+#include "tests/lib/suite.h"
+#include "processors/registry.h"
+#include "tests/lib/drive.h"
+#include "topology/admin/apply.h"
+#include "topology/cli/kprops.h"
+#include "topology/cli/cli.h"
+#include "topology/model/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ static struct rill_topology *load(const char *yaml)
     char err[1024];
     struct rill_topology *t = NULL;
     if (rill_topology_load_buf("apply.yaml", yaml, strlen(yaml), &t, err, sizeof err) ||
-        rill_topology_check(t, err, sizeof err)) {
+        rill_topology_check(t, rill_proc_builtins, err, sizeof err)) {
         fprintf(stderr, "\n  %s\n", err);
         rill_topology_free(t);
         return NULL;

@@ -1,8 +1,8 @@
 /*
  * test_basics.c - unit tests of the error descriptions and the version report.
  */
-#include "../lib/suite.h"
-#include "rill.h"
+#include "tests/lib/suite.h"
+#include "topology/rill.h"
 
 #include <string.h>
 

@@ -1,18 +1,19 @@
 /*
  * test_config.c - unit tests of the YAML topology loader (config.c), the
- * graph checker and the typed config filler (check.c). Two corpora live
- * beside this file: yaml/good/ (*.yaml) must load and check, and every
+ * graph checker and the typed config filler (check.c). Two corpora live in
+ * tests/data/: yaml/good/ (*.yaml) must load and check, and every
  * yaml/bad/ file must fail with the message its first line announces
  * ("# expect: LINE:COL: text"; the error must contain "FILE:LINE:COL: text").
  * The built-in processors it relies on are passthrough, filter and route.
  * `rill validate` (cmd_validate.c) runs in-process with its output captured.
  */
-#include "../lib/suite.h"
-#include "../lib/drive.h"
-#include "check.h"
-#include "cli.h"
-#include "config.h"
-#include "processor.h"
+#include "tests/lib/suite.h"
+#include "processors/registry.h"
+#include "tests/lib/drive.h"
+#include "topology/model/check.h"
+#include "topology/cli/cli.h"
+#include "topology/model/config.h"
+#include "processors/processor.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -22,12 +23,12 @@
 
 #define SECRET "hunter2-never-print-me"
 
-/* tests/unit/ (from __FILE__) + rel, into buf. */
+/* tests/data/ (found from __FILE__, tests/unit/) + rel, into buf. */
 static const char *here(char *buf, size_t size, const char *rel)
 {
     const char *slash = strrchr(__FILE__, '/');
     int dirlen = slash ? (int)(slash - __FILE__ + 1) : 0;
-    snprintf(buf, size, "%.*s%s", dirlen, __FILE__, rel);
+    snprintf(buf, size, "%.*s../data/%s", dirlen, __FILE__, rel);
     return buf;
 }
 
@@ -56,7 +57,7 @@ static rill_err_t load_and_check(const char *path, char *err, size_t errsz)
     rill_err_t e = rill_topology_load(path, &t, err, errsz);
     if (e == RILL_OK) {
         CU_ASSERT_PTR_NOT_NULL(t);
-        e = rill_topology_check(t, err, errsz);
+        e = rill_topology_check(t, rill_proc_builtins, err, errsz);
         rill_topology_free(t);
     } else {
         CU_ASSERT_PTR_NULL(t);
@@ -436,7 +437,7 @@ static void test_feedback_topic(void)
     memset(flag, ' ', strlen("feedback: true,"));
     CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf("loop.yaml", buf, n, &t, err, sizeof err),
                           RILL_OK);
-    CU_ASSERT_EQUAL(rill_topology_check(t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_ERR_CONFIG);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "cycle among processors: inventory -> shipping -> "
                                        "inventory"));
     rill_topology_free(t);

@@ -7,9 +7,9 @@
  * truncated, lying and mismatched answers (errors, never crashes). The real
  * broker (SCRAM-SHA-512, TLS) is the integration tier's.
  */
-#include "../lib/suite.h"
-#include "kwire.h"
-#include "kwire_int.h"
+#include "tests/lib/suite.h"
+#include "topology/admin/kwire.h"
+#include "topology/admin/kwire_int.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -6,14 +6,14 @@
  * the test computes itself (its own copy of the payment hash, its own stock
  * bookkeeping), not against the processors' code.
  */
-#include "../lib/suite.h"
-#include "../lib/reference.h"
-#include "../lib/util.h"
-#include "../lib/drive.h"
-#include "cli.h"
-#include "generate.h"
-#include "serde.h"
-#include "store.h"
+#include "tests/lib/suite.h"
+#include "tests/lib/reference.h"
+#include "tests/lib/util.h"
+#include "tests/lib/drive.h"
+#include "topology/cli/cli.h"
+#include "processors/orders/generate.h"
+#include "schemas/serde.h"
+#include "state/store.h"
 
 #include <inttypes.h>
 #include <stdio.h>

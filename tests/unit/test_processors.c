@@ -3,9 +3,9 @@
  * the node rules under them (held forwards, DLQ headers, chains), run through
  * the in-process test driver with no broker.
  */
-#include "../lib/suite.h"
-#include "../lib/drive.h"
-#include "store.h"
+#include "tests/lib/suite.h"
+#include "tests/lib/drive.h"
+#include "state/store.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>

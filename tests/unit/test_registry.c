@@ -14,11 +14,11 @@
  * own URL (a unique base path), so the serde's per-process id cache does not
  * carry over between tests.
  */
-#include "../lib/suite.h"
-#include "../lib/util.h"
-#include "json.h"
-#include "registry.h"
-#include "serde.h"
+#include "tests/lib/suite.h"
+#include "tests/lib/util.h"
+#include "topology/base/json.h"
+#include "schemas/registry.h"
+#include "schemas/serde.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -8,8 +8,8 @@
  * what is wrong, including every prefix of valid records. Inputs are copied
  * into exactly sized heap buffers so that ASan sees any read past the end.
  */
-#include "../lib/suite.h"
-#include "serde.h"
+#include "tests/lib/suite.h"
+#include "schemas/serde.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -5,9 +5,9 @@
  * against a recomputation in the test. Each task (partition) has its own
  * store, so the same key on two partitions is two groups.
  */
-#include "../lib/suite.h"
-#include "../lib/drive.h"
-#include "store.h"
+#include "tests/lib/suite.h"
+#include "tests/lib/drive.h"
+#include "state/store.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -7,9 +7,9 @@
  * see committed data only. A randomized run checks both against a reference
  * model.
  */
-#include "../lib/suite.h"
-#include "../lib/util.h"
-#include "store.h"
+#include "tests/lib/suite.h"
+#include "tests/lib/util.h"
+#include "state/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  * granted, every call to process adds 1 to the counter "calls" first, so a
  * test can see that the writes of a refused call are undone.
  */
-#include "processor.h"
-#include "store.h"
+#include "processors/processor.h"
+#include "state/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

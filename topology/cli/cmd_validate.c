@@ -1,0 +1,350 @@
+/*
+ * cmd_validate.c - `rill validate FILE [--dot]` and `rill validate --describe
+ * TYPE`: loads and checks a topology without a broker, then prints its graph
+ * as text (topics -> processor -> topics, sinks, stores) or as Graphviz; or
+ * prints a built-in processor's typed config table. It prints and picks the
+ * exit status; the loading and checking are config.c's and check.c's.
+ */
+#include "topology/model/check.h"
+#include "processors/registry.h"
+#include "topology/cli/cli.h"
+#include "topology/model/config.h"
+#include "processors/processor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void validate_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rill validate FILE [--dot]\n"
+            "       rill validate --describe TYPE\n"
+            "\n"
+            "Loads and checks the topology in FILE without a broker (keys, types, ${VAR}\n"
+            "substitution, processors known, inputs produced, stores granted,\n"
+            "co-partitioning, no cycles) and prints its graph.\n"
+            "\n"
+            "  --dot            print the graph in Graphviz dot instead of text\n"
+            "  --describe TYPE  print the config table of the built-in processor TYPE\n"
+            "  --help           this text\n");
+}
+
+static const char *conf_type_str(rill_conf_type_t type)
+{
+    switch (type) {
+    case RILL_CONF_STR:
+        return "str";
+    case RILL_CONF_INT:
+        return "int";
+    case RILL_CONF_DOUBLE:
+        return "double";
+    case RILL_CONF_BOOL:
+        return "bool";
+    }
+    return "?";
+}
+
+static int describe(const char *type)
+{
+    const struct rill_processor_def *def = rill_proc_lookup(type);
+    if (!def) {
+        fprintf(stderr, "rill validate: unknown processor type '%s' (built-in types:", type);
+        for (size_t i = 0; rill_proc_at(i); i++)
+            fprintf(stderr, "%s %s", i ? "," : "", rill_proc_at(i)->name);
+        fprintf(stderr, ")\n");
+        return 1;
+    }
+    printf("%s - %s\n\n", def->name, def->doc ? def->doc : "");
+    if (!def->conf || !def->conf->key) {
+        printf("no config keys\n");
+        return 0;
+    }
+    printf("%-20s %-7s %-12s %s\n", "key", "type", "default", "doc");
+    for (const struct rill_conf_def *d = def->conf; d->key; d++) {
+        const char *dflt = d->def ? d->def : "(required)";
+        if (d->def && !*d->def)
+            dflt = "\"\"";
+        if (!d->def && d->type != RILL_CONF_STR)
+            dflt = d->type == RILL_CONF_BOOL ? "false" : "0";
+        printf("%-20s %-7s %-12s %s\n", d->key, conf_type_str(d->type), dflt,
+               d->doc ? d->doc : "");
+    }
+    return 0;
+}
+
+static void print_list(const struct rill_strlist *l)
+{
+    putchar('[');
+    for (size_t i = 0; i < l->n; i++)
+        printf("%s%s", i ? ", " : "", l->v[i]);
+    putchar(']');
+}
+
+static int produced(const struct rill_topology *t, const char *topic)
+{
+    for (size_t i = 0; i < t->nprocs; i++)
+        for (size_t j = 0; j < t->procs[i].outputs.n; j++)
+            if (!strcmp(t->procs[i].outputs.v[j], topic))
+                return 1;
+    return 0;
+}
+
+static const struct rill_proc_conf *store_owner(const struct rill_topology *t, const char *store)
+{
+    for (size_t i = 0; i < t->nprocs; i++)
+        for (size_t j = 0; j < t->procs[i].stores.n; j++)
+            if (!strcmp(t->procs[i].stores.v[j], store))
+                return &t->procs[i];
+    return NULL;
+}
+
+static const struct rill_store_conf *store_decl(const struct rill_topology *t, const char *name)
+{
+    for (size_t i = 0; i < t->nstores; i++)
+        if (!strcmp(t->stores[i].name, name))
+            return &t->stores[i];
+    return NULL;
+}
+
+static void print_text(const struct rill_topology *t)
+{
+    printf("%s: ok\n", t->path);
+    printf("application.id %s, %s, commit every %lld ms, %d stream thread%s, state in %s\n",
+           t->application_id,
+           t->guarantee == RILL_EXACTLY_ONCE_V2 ? "exactly_once_v2" : "at_least_once",
+           (long long)t->commit_interval_ms, t->num_stream_threads,
+           t->num_stream_threads == 1 ? "" : "s", t->state_dir);
+
+    printf("\ntopics:\n");
+    for (size_t i = 0; i < t->ntopics; i++) {
+        const struct rill_topic_conf *tc = &t->topics[i];
+        printf("  %-28s ", tc->name);
+        if (tc->partitions > 0)
+            printf("%d partition%s", (int)tc->partitions, tc->partitions == 1 ? "" : "s");
+        else
+            printf("partitions from the broker");
+        if (tc->replication > 0)
+            printf(", replication %d", (int)tc->replication);
+        printf("%s%s\n", tc->feedback ? ", feedback" : "",
+               produced(t, tc->name) ? "" : " (source)");
+    }
+
+    if (t->nprocs) {
+        printf("\nprocessors:\n");
+        for (size_t i = 0; i < t->nprocs; i++) {
+            const struct rill_proc_conf *p = &t->procs[i];
+            printf("  ");
+            print_list(&p->inputs);
+            printf(" -> %s (%s%s%s) -> ", p->name, p->type, p->library ? " from " : "",
+                   p->library ? p->library : "");
+            print_list(&p->outputs);
+            putchar('\n');
+            if (p->stores.n) {
+                printf("      stores: ");
+                print_list(&p->stores);
+                putchar('\n');
+            }
+            if (p->dlq)
+                printf("      dlq: %s\n", p->dlq);
+        }
+    }
+    if (t->nsinks) {
+        printf("\nsinks:\n");
+        for (size_t i = 0; i < t->nsinks; i++) {
+            printf("  ");
+            print_list(&t->sinks[i].inputs);
+            printf(" -> %s (%s)\n", t->sinks[i].name, t->sinks[i].type);
+        }
+    }
+
+    if (t->nclients) {
+        printf("\nclients:\n");
+        for (size_t i = 0; i < t->nclients; i++) {
+            const struct rill_client_conf *c = &t->clients[i];
+            printf("  %s (user %s): writes ", c->name, c->user);
+            print_list(&c->writes);
+            printf(", reads ");
+            print_list(&c->reads);
+            if (c->group)
+                printf(", group %s", c->group);
+            putchar('\n');
+        }
+    }
+
+    int header = 0;
+    for (size_t i = 0; i < t->nprocs; i++)
+        for (size_t j = 0; j < t->procs[i].stores.n; j++) {
+            const char *name = t->procs[i].stores.v[j];
+            const struct rill_store_conf *sc = store_decl(t, name);
+            if (!header++)
+                printf("\nstores:\n");
+            printf("  %-28s %s, %s, granted to %s\n", name, sc ? sc->type : "rocksdb",
+                   !sc || sc->changelog ? "changelog" : "no changelog", t->procs[i].name);
+        }
+    for (size_t i = 0; i < t->nstores; i++)
+        if (!store_owner(t, t->stores[i].name)) {
+            if (!header++)
+                printf("\nstores:\n");
+            printf("  %-28s %s, %s, not granted to any processor\n", t->stores[i].name,
+                   t->stores[i].type, t->stores[i].changelog ? "changelog" : "no changelog");
+        }
+}
+
+/* Prints s escaped for the inside of a dot double-quoted string. */
+static void dot_esc(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            putchar('\\');
+        if (*p == '\n')
+            fputs("\\n", stdout);
+        else
+            putchar(*p);
+    }
+}
+
+/* A dot id: "prefix" followed by name, quoted. */
+static void dot_id(const char *prefix, const char *name)
+{
+    printf("\"%s", prefix);
+    dot_esc(name);
+    putchar('"');
+}
+
+/* A two-line label: "name\n(note)", or "name\nN partitions" when n > 0. */
+static void dot_label(const char *name, const char *note, long n)
+{
+    putchar('"');
+    dot_esc(name);
+    if (n > 0) {
+        printf("\\n%ld partition%s", n, n == 1 ? "" : "s");
+    } else if (note) {
+        fputs("\\n(", stdout);
+        dot_esc(note);
+        putchar(')');
+    }
+    putchar('"');
+}
+
+static void print_dot(const struct rill_topology *t)
+{
+    printf("digraph ");
+    dot_id("", t->application_id);
+    printf(" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+    for (size_t i = 0; i < t->ntopics; i++) {
+        const struct rill_topic_conf *tc = &t->topics[i];
+        printf("  ");
+        dot_id("topic:", tc->name);
+        printf(" [shape=box, label=");
+        dot_label(tc->name, NULL, tc->partitions);
+        printf("];\n");
+    }
+    for (size_t i = 0; i < t->nprocs; i++) {
+        const struct rill_proc_conf *p = &t->procs[i];
+        printf("  ");
+        dot_id("proc:", p->name);
+        printf(" [shape=ellipse, style=bold, label=");
+        dot_label(p->name, p->type, -1);
+        printf("];\n");
+        for (size_t j = 0; j < p->inputs.n; j++) {
+            printf("  ");
+            dot_id("topic:", p->inputs.v[j]);
+            printf(" -> ");
+            dot_id("proc:", p->name);
+            printf(";\n");
+        }
+        for (size_t j = 0; j < p->outputs.n; j++) {
+            printf("  ");
+            dot_id("proc:", p->name);
+            printf(" -> ");
+            dot_id("topic:", p->outputs.v[j]);
+            printf(";\n");
+        }
+        for (size_t j = 0; j < p->stores.n; j++) {
+            printf("  ");
+            dot_id("store:", p->stores.v[j]);
+            printf(" [shape=cylinder, label=");
+            dot_id("", p->stores.v[j]);
+            printf("];\n  ");
+            dot_id("proc:", p->name);
+            printf(" -> ");
+            dot_id("store:", p->stores.v[j]);
+            printf(" [style=dashed, dir=both];\n");
+        }
+    }
+    for (size_t i = 0; i < t->nsinks; i++) {
+        const struct rill_sink_conf *s = &t->sinks[i];
+        printf("  ");
+        dot_id("sink:", s->name);
+        printf(" [shape=box3d, label=");
+        dot_label(s->name, s->type, -1);
+        printf("];\n");
+        for (size_t j = 0; j < s->inputs.n; j++) {
+            printf("  ");
+            dot_id("topic:", s->inputs.v[j]);
+            printf(" -> ");
+            dot_id("sink:", s->name);
+            printf(";\n");
+        }
+    }
+    printf("}\n");
+}
+
+int rill_cmd_validate(int argc, char **argv)
+{
+    const char *file = NULL, *type = NULL;
+    int dot = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            validate_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--dot")) {
+            dot = 1;
+        } else if (!strcmp(argv[i], "--describe")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "rill validate: --describe needs a processor type\n");
+                validate_usage(stderr);
+                return 2;
+            }
+            type = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "rill validate: unknown option '%s'\n", argv[i]);
+            validate_usage(stderr);
+            return 2;
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            fprintf(stderr, "rill validate: expected one FILE, got '%s' too\n", argv[i]);
+            validate_usage(stderr);
+            return 2;
+        }
+    }
+    if (type) {
+        if (file || dot) {
+            fprintf(stderr, "rill validate: --describe takes no FILE or --dot\n");
+            return 2;
+        }
+        return describe(type);
+    }
+    if (!file) {
+        validate_usage(stderr);
+        return 2;
+    }
+    char err[1024];
+    struct rill_topology *t;
+    if (rill_topology_load(file, &t, err, sizeof err) != RILL_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK) {
+        fprintf(stderr, "%s\n", err);
+        rill_topology_free(t);
+        return 1;
+    }
+    if (dot)
+        print_dot(t);
+    else
+        print_text(t);
+    rill_topology_free(t);
+    return 0;
+}

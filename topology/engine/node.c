@@ -1,0 +1,451 @@
+/*
+ * node.c - one processor instance in one task, and the processor-facing
+ * context functions of processor.h. Forwarded records are copied and held
+ * until process() returns, so that a RETRY or a REJECT never leaves half of a
+ * record's outputs behind; the copies go to one arena reused from record to
+ * record, as this is on every record's path. Punctuations are driven from
+ * here for both the engine and the test driver.
+ */
+#include "topology/engine/node_int.h"
+#include "processors/registry.h"
+#include "topology/base/grow_int.h"
+#include "topology/model/check.h"
+#include "state/store.h"
+
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+                             const struct rill_processor_def **def, void **dl, char *errstr,
+                             size_t errsz)
+{
+    *dl = NULL;
+    *def = NULL;
+    if (!pc->library) {
+        *def = rill_proc_lookup(pc->type);
+        if (!*def) {
+            snprintf(errstr, errsz, "unknown processor type '%s'", pc->type);
+            return RILL_ERR_NOTFOUND;
+        }
+        return RILL_OK;
+    }
+    void *h = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(errstr, errsz, "cannot load processor library '%s': %s", pc->library,
+                 dlerror());
+        return RILL_ERR_NOTFOUND;
+    }
+    const struct rill_processor_def *d = dlsym(h, RILL_PROCESSOR_ENTRY);
+    if (!d || d->version != RILL_PROCESSOR_V1 || !d->process || !d->name) {
+        snprintf(errstr, errsz, "'%s' does not export a version %d '%s' processor",
+                 pc->library, RILL_PROCESSOR_V1, RILL_PROCESSOR_ENTRY);
+        dlclose(h);
+        return RILL_ERR_INVALID;
+    }
+    *def = d;
+    *dl = h;
+    return RILL_OK;
+}
+
+rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
+                           void *emit_opaque, char *errstr, size_t errsz)
+{
+    return rill_node_new_bound(pc, partition, emit, emit_opaque, NULL, NULL, 0, errstr, errsz);
+}
+
+rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partition,
+                                 rill_emit_fn emit, void *emit_opaque, char *const *names,
+                                 rill_store_t **stores, size_t nstores, char *errstr,
+                                 size_t errsz)
+{
+    rill_node_t *n = calloc(1, sizeof *n);
+    if (!n) {
+        snprintf(errstr, errsz, "out of memory");
+        return NULL;
+    }
+    n->pc = pc;
+    n->partition = partition;
+    n->emit = emit;
+    n->emit_opaque = emit_opaque;
+    n->stream_time = INT64_MIN;
+    if (nstores) {
+        n->stores = calloc(nstores, sizeof *n->stores);
+        if (!n->stores) {
+            snprintf(errstr, errsz, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < nstores; i++)
+            n->stores[i] = (struct rill_store_binding){ names[i], stores[i] };
+        n->nstores = nstores;
+    }
+    if (rill_node_resolve(pc, &n->def, &n->dl, errstr, errsz) != RILL_OK)
+        goto fail;
+    if (n->def->conf_size) {
+        n->conf = calloc(1, n->def->conf_size);
+        if (!n->conf) {
+            snprintf(errstr, errsz, "out of memory");
+            goto fail;
+        }
+        if (rill_conf_fill(n->def->conf, &pc->config, n->conf, errstr, errsz) != RILL_OK) {
+            rill_conf_release(n->def->conf, n->conf);
+            free(n->conf);
+            n->conf = NULL;
+            goto fail;
+        }
+    }
+    if (n->def->init) {
+        char ierr[256] = "";
+        if (n->def->init(n, &n->state, ierr, sizeof ierr) != RILL_OK) {
+            snprintf(errstr, errsz, "processor '%s' failed to start: %s", pc->name, ierr);
+            goto fail;
+        }
+    }
+    return n;
+fail:
+    n->state = NULL; /* a failed init cleans up after itself: no close */
+    rill_node_free(n);
+    return NULL;
+}
+
+/* An arena grown past this by one large record is given back once that
+ * record's outputs are out, rather than kept for the node's lifetime. */
+#define HELD_BYTES_KEEP (1u << 20)
+
+static void held_clear(rill_node_t *n)
+{
+    n->nheld = 0;
+    n->nhdrs = 0;
+    n->bytes_len = 0;
+    if (n->bytes_cap > HELD_BYTES_KEEP) {
+        free(n->bytes);
+        n->bytes = NULL;
+        n->bytes_cap = 0;
+    }
+}
+
+void rill_node_free(rill_node_t *n)
+{
+    if (!n)
+        return;
+    if (n->def && n->def->close && n->state)
+        n->def->close(n->state);
+    if (n->conf) {
+        rill_conf_release(n->def ? n->def->conf : NULL, n->conf);
+        free(n->conf);
+    }
+    free(n->held);
+    free(n->bytes);
+    free(n->hdrs);
+    free(n->hv);
+    free(n->stores);
+    if (n->dl)
+        dlclose(n->dl);
+    free(n);
+}
+
+static const void *held_ptr(const rill_node_t *n, size_t off)
+{
+    return off == RILL_HELD_NULL ? NULL : n->bytes + off;
+}
+
+/* Emits what the processor forwarded, in order, then forgets it. */
+static rill_err_t held_flush(rill_node_t *n)
+{
+    rill_err_t err = RILL_OK;
+    for (size_t i = 0; i < n->nheld && err == RILL_OK; i++) {
+        const struct rill_held *h = &n->held[i];
+        for (size_t k = 0; k < h->hdr_cnt; k++) {
+            const struct rill_held_hdr *hh = &n->hdrs[h->hdr + k];
+            n->hv[k] = (rill_header_t){ n->bytes + hh->name, held_ptr(n, hh->value), hh->len };
+        }
+        struct rill_out out = {
+            .topic = h->topic, .partition = h->partition,
+            .key = held_ptr(n, h->key), .key_len = h->key_len,
+            .value = held_ptr(n, h->value), .value_len = h->value_len,
+            .headers = h->hdr_cnt ? n->hv : NULL, .header_cnt = h->hdr_cnt,
+            .timestamp = h->timestamp,
+        };
+        err = n->emit(n->emit_opaque, &out);
+    }
+    held_clear(n);
+    return err;
+}
+
+static void stores_mark(rill_node_t *n)
+{
+    for (size_t i = 0; i < n->nstores; i++)
+        if (n->stores[i].store)
+            rill_store_mark(n->stores[i].store);
+}
+
+static void stores_settle(rill_node_t *n, int keep)
+{
+    for (size_t i = 0; i < n->nstores; i++)
+        if (n->stores[i].store) {
+            if (keep)
+                rill_store_release(n->stores[i].store);
+            else
+                rill_store_rollback(n->stores[i].store);
+        }
+}
+
+static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t res)
+{
+    stores_settle(n, res == RILL_PROC_OK);
+    if (res == RILL_PROC_OK)
+        return held_flush(n);
+    held_clear(n);
+    if (res != RILL_PROC_REJECT)
+        return RILL_OK;
+    char topic[512], hbuf[1024];
+    rill_header_t h[RILL_DLQ_HEADER_CNT];
+    const char *input = rec && rec->topic ? rec->topic : "";
+    size_t nh = rill_dlq_headers(rec, n->pc->name, n->reject[0] ? n->reject : "rejected", h,
+                                 hbuf, sizeof hbuf);
+    struct rill_out out = {
+        .topic = rill_dlq_topic(n->pc, input, topic, sizeof topic),
+        .partition = -1,
+        .key = rec ? rec->key : NULL,
+        .key_len = rec ? rec->key_len : 0,
+        .value = rec ? rec->value : NULL,
+        .value_len = rec ? rec->value_len : 0,
+        .headers = h,
+        .header_cnt = nh,
+        .timestamp = rec ? rec->timestamp : 0,
+    };
+    return n->emit(n->emit_opaque, &out);
+}
+
+static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
+                       rill_proc_result_t *res)
+{
+    for (int i = 0; i < n->nsched; i++) {
+        if (n->sched[i].type != type)
+            continue;
+        if (n->sched[i].next == INT64_MIN) { /* first sight of this clock */
+            n->sched[i].next = now + n->sched[i].interval;
+            continue;
+        }
+        if (now < n->sched[i].next)
+            continue;
+        /* Catch up without firing once per missed interval. */
+        while (n->sched[i].next <= now)
+            n->sched[i].next += n->sched[i].interval;
+        n->cur = NULL;
+        n->reject[0] = '\0';
+        stores_mark(n);
+        *res = n->def->punctuate(n, n->state, type, now);
+        rill_err_t err = settle(n, NULL, *res == RILL_PROC_REJECT ? RILL_PROC_RETRY : *res);
+        if (err != RILL_OK)
+            return err;
+    }
+    return RILL_OK;
+}
+
+rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res)
+{
+    n->cur = rec;
+    n->reject[0] = '\0';
+    stores_mark(n);
+    *res = n->def->process(n, n->state, rec);
+    rill_err_t err = settle(n, rec, *res);
+    n->cur = NULL;
+    if (err != RILL_OK || *res != RILL_PROC_OK)
+        return err;
+    if (rec->timestamp > n->stream_time) {
+        rill_proc_result_t pres;
+        n->stream_time = rec->timestamp;
+        return fire(n, RILL_PUNCTUATE_STREAM_TIME, n->stream_time, &pres);
+    }
+    return RILL_OK;
+}
+
+rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *res)
+{
+    *res = RILL_PROC_OK;
+    return fire(n, RILL_PUNCTUATE_WALL_CLOCK, now_ms, res);
+}
+
+const char *rill_dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+                           size_t bufsz)
+{
+    if (pc->dlq)
+        return pc->dlq;
+    snprintf(buf, bufsz, "%s.dlq", input);
+    return buf;
+}
+
+size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
+                        rill_header_t *h, char *buf, size_t bufsz)
+{
+    /* partition and offset as decimal text, like Kafka Connect's DLQ headers */
+    int a = snprintf(buf, bufsz, "%" PRId32, rec ? rec->partition : -1);
+    int b = snprintf(buf + a + 1, bufsz - (size_t)a - 1, "%" PRId64, rec ? rec->offset : -1);
+    const char *topic = rec && rec->topic ? rec->topic : "";
+    h[0] = (rill_header_t){ "rill.error.topic", topic, strlen(topic) };
+    h[1] = (rill_header_t){ "rill.error.partition", buf, (size_t)a };
+    h[2] = (rill_header_t){ "rill.error.offset", buf + a + 1, (size_t)b };
+    h[3] = (rill_header_t){ "rill.error.processor", processor, strlen(processor) };
+    h[4] = (rill_header_t){ "rill.error.message", error, strlen(error) };
+    return RILL_DLQ_HEADER_CNT;
+}
+
+/* ---- processor-facing context ------------------------------------------- */
+
+/* The node's own copy of an output name (it outlives every held record),
+ * or NULL when topic is not an output. */
+static const char *output_name(const rill_ctx_t *ctx, const char *topic)
+{
+    for (size_t i = 0; i < ctx->pc->outputs.n; i++)
+        if (!strcmp(ctx->pc->outputs.v[i], topic))
+            return ctx->pc->outputs.v[i];
+    return NULL;
+}
+
+/* Copies len bytes into the arena; returns their offset, or RILL_HELD_NULL
+ * for a NULL src. Room was reserved by the caller. */
+static size_t arena_put(rill_ctx_t *ctx, const void *src, size_t len)
+{
+    if (!src)
+        return RILL_HELD_NULL;
+    size_t off = ctx->bytes_len;
+    if (len)
+        memcpy(ctx->bytes + off, src, len);
+    ctx->bytes_len += len;
+    return off;
+}
+
+/* Room for need more bytes; the arena always exists afterwards, so that an
+ * empty key or value still has an address (empty is not NULL in Kafka). */
+static rill_err_t arena_reserve(rill_ctx_t *ctx, size_t need)
+{
+    if (need > SIZE_MAX / 4 - ctx->bytes_len)
+        return RILL_ERR_NOMEM;
+    if (ctx->bytes && ctx->bytes_len + need <= ctx->bytes_cap)
+        return RILL_OK;
+    size_t cap = ctx->bytes_cap ? ctx->bytes_cap : 4096;
+    while (cap < ctx->bytes_len + need)
+        cap *= 2;
+    char *p = realloc(ctx->bytes, cap);
+    if (!p)
+        return RILL_ERR_NOMEM;
+    ctx->bytes = p;
+    ctx->bytes_cap = cap;
+    return RILL_OK;
+}
+
+static rill_err_t hold(rill_ctx_t *ctx, const char *topic, int32_t partition, const void *key,
+                       size_t klen, const void *val, size_t vlen, const rill_header_t *hdrs,
+                       size_t nh)
+{
+    size_t need = (key ? klen : 0) + (val ? vlen : 0);
+    for (size_t i = 0; i < nh; i++)
+        need += strlen(hdrs[i].name) + 1 + (hdrs[i].value ? hdrs[i].len : 0);
+    if (rill_grow(&ctx->held, ctx->nheld, &ctx->held_cap, sizeof *ctx->held, 4) != RILL_OK ||
+        arena_reserve(ctx, need) != RILL_OK)
+        return RILL_ERR_NOMEM;
+    if (nh) {
+        /* Room for this record's header entries, and for their pointer form
+         * when it is emitted, so that emitting cannot fail for memory. */
+        while (ctx->hdrs_cap < ctx->nhdrs + nh)
+            if (rill_grow(&ctx->hdrs, ctx->hdrs_cap, &ctx->hdrs_cap, sizeof *ctx->hdrs, 8))
+                return RILL_ERR_NOMEM;
+        while (ctx->hv_cap < nh)
+            if (rill_grow(&ctx->hv, ctx->hv_cap, &ctx->hv_cap, sizeof *ctx->hv, 8))
+                return RILL_ERR_NOMEM;
+    }
+    struct rill_held *h = &ctx->held[ctx->nheld];
+    h->topic = topic;
+    h->partition = partition;
+    h->key = arena_put(ctx, key, klen);
+    h->key_len = key ? klen : 0;
+    h->value = arena_put(ctx, val, vlen);
+    h->value_len = val ? vlen : 0;
+    h->hdr = ctx->nhdrs;
+    h->hdr_cnt = nh;
+    for (size_t i = 0; i < nh; i++) {
+        struct rill_held_hdr *hh = &ctx->hdrs[ctx->nhdrs++];
+        hh->name = arena_put(ctx, hdrs[i].name, strlen(hdrs[i].name) + 1);
+        hh->value = arena_put(ctx, hdrs[i].value, hdrs[i].len);
+        hh->len = hdrs[i].value ? hdrs[i].len : 0;
+    }
+    h->timestamp = ctx->cur ? ctx->cur->timestamp
+                            : (ctx->stream_time == INT64_MIN ? 0 : ctx->stream_time);
+    ctx->nheld++;
+    return RILL_OK;
+}
+
+rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key, size_t key_len,
+                            const void *value, size_t value_len, const rill_header_t *headers,
+                            size_t header_cnt)
+{
+    if (output) {
+        const char *name = output_name(ctx, output);
+        if (!name)
+            return RILL_ERR_NOTFOUND;
+        return hold(ctx, name, -1, key, key_len, value, value_len, headers, header_cnt);
+    }
+    for (size_t i = 0; i < ctx->pc->outputs.n; i++) {
+        rill_err_t err = hold(ctx, ctx->pc->outputs.v[i], -1, key, key_len, value, value_len,
+                              headers, header_cnt);
+        if (err != RILL_OK)
+            return err;
+    }
+    return RILL_OK;
+}
+
+rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partition,
+                              const void *key, size_t klen, const void *value, size_t vlen)
+{
+    return hold(n, topic, partition, key, klen, value, vlen, NULL, 0);
+}
+
+void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->reject, sizeof ctx->reject, fmt, ap);
+    va_end(ap);
+}
+
+rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->nstores; i++)
+        if (!strcmp(ctx->stores[i].name, name))
+            return ctx->stores[i].store;
+    return NULL;
+}
+
+rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i)
+{
+    return i < ctx->nstores ? ctx->stores[i].store : NULL;
+}
+
+rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms)
+{
+    if (interval_ms <= 0 || !ctx->def->punctuate)
+        return RILL_ERR_INVALID;
+    if (ctx->nsched == RILL_NODE_MAX_SCHEDULES)
+        return RILL_ERR_NOMEM;
+    ctx->sched[ctx->nsched].type = type;
+    ctx->sched[ctx->nsched].interval = interval_ms;
+    /* A schedule starts at the first time its clock is seen after this
+     * call; INT64_MIN marks "not started". */
+    ctx->sched[ctx->nsched].next = INT64_MIN;
+    ctx->nsched++;
+    return RILL_OK;
+}
+
+const void *rill_ctx_conf(const rill_ctx_t *ctx) { return ctx->conf; }
+const char *rill_ctx_name(const rill_ctx_t *ctx) { return ctx->pc->name; }
+int32_t rill_ctx_partition(const rill_ctx_t *ctx) { return ctx->partition; }
+size_t rill_ctx_output_count(const rill_ctx_t *ctx) { return ctx->pc->outputs.n; }
+
+const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i)
+{
+    return i < ctx->pc->outputs.n ? ctx->pc->outputs.v[i] : NULL;
+}

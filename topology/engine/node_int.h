@@ -1,0 +1,131 @@
+/*
+ * node_int.h - internal: one processor instance inside one task (a "node"),
+ * and the record-level rules the engine and the test driver share: how a
+ * processor is created from its YAML and def, how a record is handed to it,
+ * where forwarded and rejected records go (through an emit callback), how
+ * punctuations fire, and which headers a DLQ record carries. The engine and
+ * the driver differ only in what emit does with a record.
+ */
+#ifndef RILL_NODE_INT_H
+#define RILL_NODE_INT_H
+
+#include "topology/model/config.h"
+#include "processors/processor.h"
+
+/* A record leaving a node: to an output topic, or to the DLQ. Everything
+ * points into memory owned by the caller of emit, valid during the call. */
+struct rill_out {
+    const char *topic;
+    int32_t partition;        /* -1: the producer's partitioner decides */
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    const rill_header_t *headers;
+    size_t header_cnt;
+    int64_t timestamp;
+};
+
+typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
+
+#define RILL_NODE_MAX_SCHEDULES 4
+#define RILL_HELD_NULL ((size_t)-1)
+
+struct rill_ctx {
+    const struct rill_proc_conf *pc;
+    const struct rill_processor_def *def;
+    void *dl;                  /* dlopen handle of an external processor */
+    void *conf;                /* filled config struct (def->conf_size bytes) */
+    void *state;               /* the processor's instance */
+    int32_t partition;
+    const rill_record_t *cur;  /* the record in hand */
+    char reject[256];
+    rill_emit_fn emit;
+    void *emit_opaque;
+    struct {
+        rill_punctuate_type_t type;
+        int64_t interval, next;
+    } sched[RILL_NODE_MAX_SCHEDULES];
+    int nsched;
+    int64_t stream_time;       /* max record timestamp seen */
+    /* Forwarded during process(), not yet emitted. The bytes of every held
+     * record (keys, values, header names and values) are copied into one
+     * arena, kept from record to record, so that holding costs no allocation
+     * once it has grown; positions are offsets, as the arena may move. */
+    struct rill_held {
+        const char *topic;       /* an output or changelog name: outlives the node */
+        int32_t partition;
+        int64_t timestamp;
+        size_t key, value;       /* offsets into bytes; RILL_HELD_NULL: NULL */
+        size_t key_len, value_len;
+        size_t hdr, hdr_cnt;     /* its entries in hdrs */
+    } *held;
+    size_t nheld, held_cap;
+    char *bytes;
+    size_t bytes_len, bytes_cap;
+    struct rill_held_hdr {
+        size_t name, value, len; /* offsets into bytes; value RILL_HELD_NULL: NULL */
+    } *hdrs;
+    size_t nhdrs, hdrs_cap;
+    rill_header_t *hv;           /* one record's headers as pointers, while emitted */
+    size_t hv_cap;
+    struct rill_store_binding {
+        const char *name;
+        rill_store_t *store;
+    } *stores;
+    size_t nstores;
+};
+
+typedef struct rill_ctx rill_node_t;
+
+/* Resolves the processor def for pc (built-in, or external from pc->library).
+ * A loaded .so stays open in *dl (NULL for built-ins); close it with dlclose. */
+rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+                             const struct rill_processor_def **def, void **dl, char *errstr,
+                             size_t errsz);
+
+/* Creates the instance of pc for one partition: fills its config and calls
+ * init. Returns NULL with errstr on failure. */
+rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
+                           void *emit_opaque, char *errstr, size_t errsz);
+
+/* Same, with the granted stores bound before init runs (names[i] ->
+ * stores[i]); the node does not own them. */
+rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partition,
+                                 rill_emit_fn emit, void *emit_opaque, char *const *names,
+                                 rill_store_t **stores, size_t nstores, char *errstr,
+                                 size_t errsz);
+
+/* Hands rec to the processor and stores its verdict in *res. What it
+ * forwards, and the changelog records of its store writes, are held back
+ * until it returns, and its store writes are marked: on RILL_PROC_OK the held
+ * records are emitted in order and the writes kept; on RILL_PROC_RETRY both
+ * are undone, so a retried record leaves nothing behind; on RILL_PROC_REJECT
+ * both are undone and rec goes to the DLQ with rill_dlq_headers. Stream-time punctuations due after this record
+ * fire before it returns. Returns RILL_OK, or the first emit error (the
+ * engine then aborts the transaction; what was emitted before is undone
+ * with it). */
+rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res);
+
+/* Holds a record that is not a processor output (a changelog record for
+ * the given partition) with the same contract as forwards. topic is not
+ * copied: it must stay valid as long as the node. */
+rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partition,
+                              const void *key, size_t klen, const void *value, size_t vlen);
+
+/* Fires the wall-clock punctuations due at now_ms; same contract. */
+rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *res);
+
+void rill_node_free(rill_node_t *n);
+
+/* The dead-letter topic for records of input topic from node pc. */
+const char *rill_dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+                           size_t bufsz);
+
+/* DLQ headers: rill.error.topic, .partition, .offset, .processor, .error.
+ * Fills hdrs[0..5) pointing into buf; returns the count. */
+#define RILL_DLQ_HEADER_CNT 5
+size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
+                        rill_header_t *hdrs, char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,525 @@
+/*
+ * check.c - the graph checks of a loaded topology (rill_topology_check()),
+ * and the typed processor configuration shared with the runtime
+ * (rill_conf_fill() / rill_conf_release(), check.h). Works without a broker:
+ * everything it knows comes from the YAML and the table of processor defs
+ * its caller hands it (the model never looks processors up itself).
+ *
+ * The rules, checked in this order; the first broken one is reported with the
+ * offending node's file:line:col:
+ *  1. there is at least one processor or sink;
+ *  2. processor and sink names are unique across both;
+ *  3. a processor without `library:` has a `type:` of the table it is given
+ *     (the built-ins, processors/registry.h);
+ *     one with `library:` is external and its type and config are not checked;
+ *  4. a built-in processor's `config:` keys exist in its def's table, values
+ *     parse as the declared type (INT decimal int64, DOUBLE finite number,
+ *     BOOL true/false, STR anything) and required keys (STR, NULL default)
+ *     are present;
+ *  5. every processor output is declared under `topics:` (so its partition
+ *     count and configs are known); no topic is listed twice in one list;
+ *  6. every processor or sink input is declared under `topics:`; by rule 5
+ *     that covers the outputs of processors, so an input is either an
+ *     external topic declared under `topics:` or some processor's output;
+ *  7. a processor's `dlq:` is not one of its own inputs or outputs;
+ *  8. a store is granted to at most one processor (stores not declared under
+ *     `stores:` are implicitly rocksdb with a changelog);
+ *  9. a processor with several inputs has co-partitioned inputs: equal
+ *     partition counts where the counts are declared (the runtime checks the
+ *     broker's counts of the others);
+ * 10. processors form no cycle through their topics, except through topics
+ *     marked `feedback: true` (a deliberate way back upstream, such as the
+ *     stock an order pipeline releases back to inventory);
+ * 11. every topic a client (`clients:`) writes or reads is declared under
+ *     `topics:`, and none is listed twice in one list.
+ * Sink types are not checked here: sinks are not in the processor registry.
+ * Messages quote names and config keys, never config values.
+ */
+#include "topology/model/check.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- typed configuration --------------------------------------------------- */
+
+static const struct rill_conf_def *conf_find(const struct rill_conf_def *defs, const char *key)
+{
+    for (const struct rill_conf_def *d = defs; d && d->key; d++)
+        if (!strcmp(d->key, key))
+            return d;
+    return NULL;
+}
+
+static const char *conf_type_name(rill_conf_type_t type)
+{
+    switch (type) {
+    case RILL_CONF_STR:
+        return "a string";
+    case RILL_CONF_INT:
+        return "an integer";
+    case RILL_CONF_DOUBLE:
+        return "a number";
+    case RILL_CONF_BOOL:
+        return "true or false";
+    }
+    return "a value";
+}
+
+/* Parses s as d's type and, when out is not NULL, stores it into out at d's
+ * offset (a STR is strdup'd, replacing what was there). Returns 0, -1 for a
+ * bad value, -2 when out of memory. */
+static int conf_parse(const struct rill_conf_def *d, const char *s, void *out)
+{
+    char *field = out ? (char *)out + d->offset : NULL;
+    switch (d->type) {
+    case RILL_CONF_STR:
+        if (field) {
+            char *c = strdup(s);
+            if (!c)
+                return -2;
+            char *old;
+            memcpy(&old, field, sizeof old);
+            free(old);
+            memcpy(field, &c, sizeof c);
+        }
+        return 0;
+    case RILL_CONF_INT: {
+        int64_t v64;
+        if (rill_parse_int64(s, &v64))
+            return -1;
+        if (field)
+            memcpy(field, &v64, sizeof v64);
+        return 0;
+    }
+    case RILL_CONF_DOUBLE: {
+        if (!s[0] || isspace((unsigned char)s[0]))
+            return -1;
+        char *end;
+        double v = strtod(s, &end);
+        if (*end || !isfinite(v))
+            return -1;
+        if (field)
+            memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    case RILL_CONF_BOOL: {
+        int v;
+        if (!strcmp(s, "true"))
+            v = 1;
+        else if (!strcmp(s, "false"))
+            v = 0;
+        else
+            return -1;
+        if (field)
+            memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* "field, equals, negate" into buf. */
+static void conf_keys(const struct rill_conf_def *defs, char *buf, size_t size)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (const struct rill_conf_def *d = defs; d && d->key; d++) {
+        int r = snprintf(buf + off, size - off, "%s%s", off ? ", " : "", d->key);
+        if (r < 0 || (size_t)r >= size - off)
+            return;
+        off += (size_t)r;
+    }
+}
+
+/* Why kv does not fit defs, for both the checker and rill_conf_fill(): the
+ * message (without position) goes to buf and *at to the offending kv, or NULL
+ * when the problem is a missing key. Returns 0 when everything fits. */
+static int conf_problem(const struct rill_conf_def *defs, const struct rill_kvlist *kv,
+                        const struct rill_kv **at, char *buf, size_t size)
+{
+    *at = NULL;
+    for (size_t i = 0; kv && i < kv->n; i++) {
+        const struct rill_conf_def *d = conf_find(defs, kv->v[i].key);
+        *at = &kv->v[i];
+        if (!defs || !defs->key) {
+            snprintf(buf, size, "unknown config key '%s' (this type takes no config)",
+                     kv->v[i].key);
+            return -1;
+        }
+        if (!d) {
+            char keys[512];
+            conf_keys(defs, keys, sizeof keys);
+            snprintf(buf, size, "unknown config key '%s' (expected one of: %s)", kv->v[i].key,
+                     keys);
+            return -1;
+        }
+        if (conf_parse(d, kv->v[i].value, NULL) < 0) {
+            snprintf(buf, size, "config key '%s' expects %s", d->key, conf_type_name(d->type));
+            return -1;
+        }
+    }
+    *at = NULL;
+    for (const struct rill_conf_def *d = defs; d && d->key; d++)
+        if (d->type == RILL_CONF_STR && !d->def && !rill_kvlist_get(kv, d->key)) {
+            snprintf(buf, size, "missing required config key '%s' (%s)", d->key,
+                     d->doc ? d->doc : "no description");
+            return -1;
+        }
+    return 0;
+}
+
+void rill_conf_release(const struct rill_conf_def *defs, void *out)
+{
+    if (!out)
+        return;
+    for (const struct rill_conf_def *d = defs; d && d->key; d++)
+        if (d->type == RILL_CONF_STR) {
+            char *p, *null = NULL;
+            memcpy(&p, (char *)out + d->offset, sizeof p);
+            free(p);
+            memcpy((char *)out + d->offset, &null, sizeof null);
+        }
+}
+
+rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kvlist *kv,
+                          void *out, char *errstr, size_t errsz)
+{
+    char msg[768];
+    const struct rill_kv *at;
+    if (errstr && errsz)
+        errstr[0] = '\0';
+    for (const struct rill_conf_def *d = defs; d && d->key; d++)
+        if (d->type == RILL_CONF_STR) {
+            char *null = NULL;
+            memcpy((char *)out + d->offset, &null, sizeof null);
+        }
+    if (conf_problem(defs, kv, &at, msg, sizeof msg) < 0) {
+        if (errstr && errsz)
+            snprintf(errstr, errsz, "%s", msg);
+        return RILL_ERR_CONFIG;
+    }
+    for (const struct rill_conf_def *d = defs; d && d->key; d++) {
+        int r = 0;
+        if (d->def) {
+            r = conf_parse(d, d->def, out);
+        } else if (d->type != RILL_CONF_STR) {
+            r = conf_parse(d, d->type == RILL_CONF_BOOL ? "false" : "0", out);
+        }
+        if (r == -1 && errstr && errsz)
+            snprintf(errstr, errsz, "default of config key '%s' is not %s", d->key,
+                     conf_type_name(d->type));
+        if (r == -2 && errstr && errsz)
+            snprintf(errstr, errsz, "out of memory");
+        if (r < 0) {
+            rill_conf_release(defs, out);
+            return r == -2 ? RILL_ERR_NOMEM : RILL_ERR_CONFIG;
+        }
+    }
+    for (size_t i = 0; kv && i < kv->n; i++)
+        if (conf_parse(conf_find(defs, kv->v[i].key), kv->v[i].value, out) < 0) {
+            /* Only allocation can fail here: conf_problem() parsed them all. */
+            if (errstr && errsz)
+                snprintf(errstr, errsz, "out of memory");
+            rill_conf_release(defs, out);
+            return RILL_ERR_NOMEM;
+        }
+    return RILL_OK;
+}
+
+/* ---- the graph -------------------------------------------------------------- */
+
+struct checker {
+    const struct rill_topology *t;
+    const struct rill_processor_def *const *known; /* NULL-terminated */
+    char *errstr;
+    size_t errsz;
+    int *color;          /* cycle search: 0 new, 1 on the path, 2 done */
+    size_t *path;
+    size_t pathlen;
+};
+
+static rill_err_t cerr(struct checker *C, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static rill_err_t cerr(struct checker *C, int line, int col, const char *fmt, ...)
+{
+    if (!C->errstr || !C->errsz)
+        return RILL_ERR_CONFIG;
+    int n = snprintf(C->errstr, C->errsz, "%s:%d:%d: ", C->t->path ? C->t->path : "<topology>",
+                     line, col);
+    if (n >= 0 && (size_t)n < C->errsz) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(C->errstr + n, C->errsz - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return RILL_ERR_CONFIG;
+}
+
+static int list_has(const struct rill_strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], s))
+            return 1;
+    return 0;
+}
+
+static rill_err_t check_names(struct checker *C)
+{
+    const struct rill_topology *t = C->t;
+    for (size_t i = 0; i < t->nprocs; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t->procs[i].name, t->procs[j].name))
+                return cerr(C, t->procs[i].line, t->procs[i].col,
+                            "duplicate name '%s': processor at %d:%d has it too",
+                            t->procs[i].name, t->procs[j].line, t->procs[j].col);
+    for (size_t i = 0; i < t->nsinks; i++) {
+        for (size_t j = 0; j < t->nprocs; j++)
+            if (!strcmp(t->sinks[i].name, t->procs[j].name))
+                return cerr(C, t->sinks[i].line, t->sinks[i].col,
+                            "duplicate name '%s': processor at %d:%d has it too",
+                            t->sinks[i].name, t->procs[j].line, t->procs[j].col);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t->sinks[i].name, t->sinks[j].name))
+                return cerr(C, t->sinks[i].line, t->sinks[i].col,
+                            "duplicate name '%s': sink at %d:%d has it too", t->sinks[i].name,
+                            t->sinks[j].line, t->sinks[j].col);
+    }
+    return RILL_OK;
+}
+
+static rill_err_t check_type(struct checker *C, const struct rill_proc_conf *p)
+{
+    if (p->library)
+        return RILL_OK;
+    const struct rill_processor_def *def = NULL;
+    for (size_t i = 0; C->known && C->known[i] && !def; i++)
+        if (!strcmp(C->known[i]->name, p->type))
+            def = C->known[i];
+    if (!def) {
+        char types[512];
+        size_t off = 0;
+        types[0] = '\0';
+        for (size_t i = 0; C->known && C->known[i]; i++) {
+            int r = snprintf(types + off, sizeof types - off, "%s%s", i ? ", " : "",
+                             C->known[i]->name);
+            if (r < 0 || (size_t)r >= sizeof types - off)
+                break;
+            off += (size_t)r;
+        }
+        return cerr(C, p->line, p->col,
+                    "unknown processor type '%s' in processor '%s' (expected a built-in type: "
+                    "%s; or set 'library' for an external one)",
+                    p->type, p->name, types);
+    }
+    char msg[768];
+    const struct rill_kv *at;
+    if (conf_problem(def->conf, &p->config, &at, msg, sizeof msg) < 0)
+        return cerr(C, at ? at->line : p->line, at ? at->col : p->col,
+                    "%s in processor '%s' of type '%s'", msg, p->name, p->type);
+    return RILL_OK;
+}
+
+static rill_err_t check_unique(struct checker *C, const struct rill_strlist *l, const char *what,
+                               const char *kind, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(l->v[i], l->v[j]))
+                return cerr(C, l->line, l->col, "'%s' is listed twice in '%s' of %s '%s'",
+                            l->v[i], what, kind, name);
+    return RILL_OK;
+}
+
+static rill_err_t check_inputs(struct checker *C, const struct rill_strlist *in,
+                               const char *kind, const char *name)
+{
+    rill_err_t err = check_unique(C, in, "inputs", kind, name);
+    if (err)
+        return err;
+    for (size_t i = 0; i < in->n; i++)
+        if (!rill_topology_topic(C->t, in->v[i]))
+            return cerr(C, in->line, in->col,
+                        "input '%s' of %s '%s' is neither declared under topics: nor "
+                        "produced by a processor",
+                        in->v[i], kind, name);
+    return RILL_OK;
+}
+
+static rill_err_t check_copartition(struct checker *C, const struct rill_proc_conf *p)
+{
+    const struct rill_topic_conf *first = NULL;
+    for (size_t i = 0; i < p->inputs.n; i++) {
+        const struct rill_topic_conf *tc = rill_topology_topic(C->t, p->inputs.v[i]);
+        if (!tc || tc->partitions < 0)
+            continue;
+        if (!first)
+            first = tc;
+        else if (tc->partitions != first->partitions)
+            return cerr(C, p->inputs.line, p->inputs.col,
+                        "inputs of processor '%s' are not co-partitioned: '%s' has %d "
+                        "partitions, '%s' has %d (a processor with several inputs needs "
+                        "equal partition counts)",
+                        p->name, first->name, (int)first->partitions, tc->name,
+                        (int)tc->partitions);
+    }
+    return RILL_OK;
+}
+
+static rill_err_t check_client(struct checker *C, const struct rill_client_conf *c)
+{
+    const struct rill_strlist *lists[2] = { &c->writes, &c->reads };
+    static const char *const what[2] = { "writes", "reads" };
+    for (int l = 0; l < 2; l++) {
+        rill_err_t err = check_unique(C, lists[l], what[l], "client", c->name);
+        if (err)
+            return err;
+        for (size_t i = 0; i < lists[l]->n; i++)
+            if (!rill_topology_topic(C->t, lists[l]->v[i]))
+                return cerr(C, lists[l]->line, lists[l]->col,
+                            "topic '%s' in '%s' of client '%s' is not declared under topics:",
+                            lists[l]->v[i], what[l], c->name);
+    }
+    return RILL_OK;
+}
+
+/* Processor b reads a topic that processor a writes, other than a topic
+ * marked `feedback: true` (a deliberate way back upstream). */
+static int feeds(const struct rill_topology *t, const struct rill_proc_conf *a,
+                 const struct rill_proc_conf *b)
+{
+    for (size_t i = 0; i < a->outputs.n; i++) {
+        const struct rill_topic_conf *tc = rill_topology_topic(t, a->outputs.v[i]);
+        if (list_has(&b->inputs, a->outputs.v[i]) && !(tc && tc->feedback))
+            return 1;
+    }
+    return 0;
+}
+
+/* Depth-first search from processor i; on a cycle, returns the index where
+ * it starts in C->path, else -1. Recursion depth is bounded by the number of
+ * processors, which the loader bounds. */
+static long cycle_from(struct checker *C, size_t i)
+{
+    const struct rill_topology *t = C->t;
+    C->color[i] = 1;
+    C->path[C->pathlen++] = i;
+    for (size_t j = 0; j < t->nprocs; j++) {
+        if (C->color[j] == 2 || !feeds(t, &t->procs[i], &t->procs[j]))
+            continue;
+        if (C->color[j] == 1) {
+            for (size_t k = 0; k < C->pathlen; k++)
+                if (C->path[k] == j)
+                    return (long)k;
+        }
+        long r = cycle_from(C, j);
+        if (r >= 0)
+            return r;
+    }
+    C->color[i] = 2;
+    C->pathlen--;
+    return -1;
+}
+
+static rill_err_t check_cycles(struct checker *C)
+{
+    const struct rill_topology *t = C->t;
+    if (!t->nprocs)
+        return RILL_OK;
+    C->color = calloc(t->nprocs, sizeof *C->color);
+    C->path = calloc(t->nprocs, sizeof *C->path);
+    if (!C->color || !C->path) {
+        if (C->errstr && C->errsz)
+            snprintf(C->errstr, C->errsz, "%s:1:1: out of memory", t->path ? t->path : "");
+        return RILL_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < t->nprocs; i++) {
+        if (C->color[i])
+            continue;
+        C->pathlen = 0;
+        long start = cycle_from(C, i);
+        if (start < 0)
+            continue;
+        char chain[512];
+        size_t off = 0;
+        chain[0] = '\0';
+        for (size_t k = (size_t)start; k <= C->pathlen; k++) {
+            size_t idx = k < C->pathlen ? C->path[k] : C->path[start];
+            int r = snprintf(chain + off, sizeof chain - off, "%s%s", off ? " -> " : "",
+                             t->procs[idx].name);
+            if (r < 0 || (size_t)r >= sizeof chain - off)
+                break;
+            off += (size_t)r;
+        }
+        const struct rill_proc_conf *p = &t->procs[C->path[start]];
+        return cerr(C, p->line, p->col, "cycle among processors: %s", chain);
+    }
+    return RILL_OK;
+}
+
+rill_err_t rill_topology_check(const struct rill_topology *t,
+                               const struct rill_processor_def *const *known, char *errstr,
+                               size_t errsz)
+{
+    struct checker C = { .t = t, .known = known, .errstr = errstr, .errsz = errsz };
+    rill_err_t err;
+    if (errstr && errsz)
+        errstr[0] = '\0';
+    if (!t)
+        return RILL_ERR_INVALID;
+    if (!t->nprocs && !t->nsinks)
+        return cerr(&C, 1, 1, "nothing to run: no processors and no sinks");
+    if ((err = check_names(&C)) != RILL_OK)
+        return err;
+    for (size_t i = 0; i < t->nprocs; i++)
+        if ((err = check_type(&C, &t->procs[i])) != RILL_OK)
+            return err;
+    for (size_t i = 0; i < t->nprocs; i++) {
+        const struct rill_proc_conf *p = &t->procs[i];
+        if ((err = check_unique(&C, &p->outputs, "outputs", "processor", p->name)) != RILL_OK ||
+            (err = check_unique(&C, &p->stores, "stores", "processor", p->name)) != RILL_OK)
+            return err;
+        for (size_t j = 0; j < p->outputs.n; j++)
+            if (!rill_topology_topic(t, p->outputs.v[j]))
+                return cerr(&C, p->outputs.line, p->outputs.col,
+                            "output '%s' of processor '%s' is not declared under topics: "
+                            "(outputs must be declared so their partitions are known)",
+                            p->outputs.v[j], p->name);
+    }
+    for (size_t i = 0; i < t->nprocs; i++) {
+        const struct rill_proc_conf *p = &t->procs[i];
+        if ((err = check_inputs(&C, &p->inputs, "processor", p->name)) != RILL_OK)
+            return err;
+        if (p->dlq && (list_has(&p->inputs, p->dlq) || list_has(&p->outputs, p->dlq)))
+            return cerr(&C, p->line, p->col,
+                        "dlq '%s' of processor '%s' is also one of its inputs or outputs",
+                        p->dlq, p->name);
+    }
+    for (size_t i = 0; i < t->nsinks; i++)
+        if ((err = check_inputs(&C, &t->sinks[i].inputs, "sink", t->sinks[i].name)) != RILL_OK)
+            return err;
+    for (size_t i = 0; i < t->nprocs; i++) {
+        const struct rill_proc_conf *p = &t->procs[i];
+        for (size_t s = 0; s < p->stores.n; s++)
+            for (size_t j = 0; j < i; j++)
+                if (list_has(&t->procs[j].stores, p->stores.v[s]))
+                    return cerr(&C, p->stores.line, p->stores.col,
+                                "store '%s' is granted to processor '%s' and to processor '%s' "
+                                "(a store belongs to one processor)",
+                                p->stores.v[s], t->procs[j].name, p->name);
+    }
+    for (size_t i = 0; i < t->nprocs; i++)
+        if ((err = check_copartition(&C, &t->procs[i])) != RILL_OK)
+            return err;
+    err = check_cycles(&C);
+    free(C.color);
+    free(C.path);
+    for (size_t i = 0; !err && i < t->nclients; i++)
+        err = check_client(&C, &t->clients[i]);
+    return err;
+}

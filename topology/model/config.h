@@ -1,0 +1,149 @@
+/*
+ * config.h - the topology as the YAML file describes it, after loading: plain
+ * data, no Kafka or database handles. rill_topology_load() parses and checks
+ * the file's shape (keys, types, ${VAR} and ${file:PATH} substitution);
+ * rill_topology_check() checks the graph (names, processors known, inputs
+ * produced or external, stores granted, co-partitioning, no cycles, the
+ * topics of external clients declared). Every
+ * error names file:line:column and what was expected.
+ *
+ * Ownership: a loaded topology owns all its strings; free it with
+ * rill_topology_free(). Not thread-safe while loading; read-only after.
+ */
+#ifndef RILL_CONFIG_H
+#define RILL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topology/rill.h"
+
+typedef enum {
+    RILL_EXACTLY_ONCE_V2 = 0, /* "exactly_once_v2" (default) */
+    RILL_AT_LEAST_ONCE,       /* "at_least_once" */
+} rill_guarantee_t;
+
+/* A key/value pair as written in the file, values already substituted. */
+struct rill_kv {
+    char *key;
+    char *value;
+    int line, col;            /* 1-based position of the key */
+};
+
+struct rill_kvlist {
+    struct rill_kv *v;
+    size_t n;
+};
+
+struct rill_strlist {
+    char **v;
+    size_t n;
+    int line, col;
+};
+
+struct rill_topic_conf {
+    char *name;
+    int32_t partitions;       /* -1 when not given */
+    int16_t replication;      /* -1 when not given */
+    struct rill_kvlist configs; /* topic configs, e.g. retention.ms */
+    int feedback;             /* 1: deliberately fed back upstream (`feedback: true`);
+                               * the cycle check does not follow it */
+    int line, col;
+};
+
+struct rill_store_conf {
+    char *name;
+    char *type;               /* "rocksdb" (default) or "memory" */
+    int changelog;            /* 1 (default): backed by a changelog topic */
+    int line, col;
+};
+
+struct rill_proc_conf {
+    char *name;               /* the key under processors: */
+    char *type;               /* registry name, e.g. "passthrough" */
+    char *library;            /* path of an external processor .so, or NULL */
+    struct rill_strlist inputs;  /* topic names */
+    struct rill_strlist outputs; /* topic names */
+    struct rill_strlist stores;  /* store names granted to this processor */
+    char *dlq;                /* dead-letter topic, NULL: "<input>.dlq" */
+    struct rill_kvlist config;   /* the processor's typed config, as strings */
+    struct rill_kvlist kafka;    /* per-processor librdkafka overrides (its user) */
+    int line, col;
+};
+
+struct rill_sink_conf {
+    char *name;
+    char *type;               /* e.g. "postgres_oltp" */
+    struct rill_strlist inputs;
+    struct rill_kvlist config;   /* every other key: dsn, table, ... */
+    struct rill_kvlist kafka;
+    int line, col;
+};
+
+/* An external client under `clients:`: not run by rill, but `rill apply`
+ * grants its user Write on `writes`, Read on `reads` and Read on `group`. */
+struct rill_client_conf {
+    char *name;               /* the key under clients: */
+    char *user;               /* its Kafka user (required) */
+    struct rill_strlist writes;  /* topics it produces to */
+    struct rill_strlist reads;   /* topics it consumes */
+    char *group;              /* the consumer group it reads with, or NULL */
+    int line, col;
+};
+
+struct rill_topology {
+    char *path;               /* the file it came from */
+    char *application_id;     /* required */
+    rill_guarantee_t guarantee;
+    int64_t commit_interval_ms;  /* default 100 under exactly-once, 30000 otherwise */
+    char *state_dir;          /* default "/var/lib/rill" */
+    int num_stream_threads;   /* default 1 */
+    int64_t state_memory_bytes; /* RocksDB budget of the process, default 64 MiB (min 4 MiB) */
+    struct rill_kvlist kafka; /* passed as-is to librdkafka */
+    struct rill_topic_conf *topics;
+    size_t ntopics;
+    struct rill_store_conf *stores;
+    size_t nstores;
+    struct rill_proc_conf *procs;
+    size_t nprocs;
+    struct rill_sink_conf *sinks;
+    size_t nsinks;
+    struct rill_client_conf *clients;
+    size_t nclients;
+};
+
+/* Loads path. On failure returns an error and writes "file:line:col: message"
+ * into errstr; *out is left NULL. */
+rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char *errstr,
+                              size_t errsz);
+
+/* Same, from a buffer (name is used in messages). For tests and fuzzing. */
+rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
+                                  struct rill_topology **out, char *errstr, size_t errsz);
+
+struct rill_processor_def;
+
+/* Checks the graph, with known (NULL-terminated) as the processor types a
+ * processor without `library:` may name (the runtime passes the built-ins,
+ * rill_proc_builtins); the first problem found goes to errstr as
+ * "file:line:col: message". */
+rill_err_t rill_topology_check(const struct rill_topology *t,
+                               const struct rill_processor_def *const *known, char *errstr,
+                               size_t errsz);
+
+void rill_topology_free(struct rill_topology *t);
+
+/* Lookups by name; NULL when absent. */
+const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t, const char *name);
+const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name);
+const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
+/* Frees every key, value and the array of l, and empties it. */
+/* Sets key to value in l, replacing an earlier value (position kept 0);
+ * -1 when out of memory. */
+int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value);
+void rill_kvlist_clear(struct rill_kvlist *l);
+
+/* A whole-string decimal int64 (optional '-'); 0, or -1 when s is not one. */
+int rill_parse_int64(const char *s, int64_t *out);
+
+#endif
