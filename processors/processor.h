@@ -18,9 +18,12 @@
 
 #include "topology/rill.h"
 
-#define RILL_PROCESSOR_V1 1
+#define RILL_PROCESSOR_V1 1 /* the first ABI */
+#define RILL_PROCESSOR_V2 2 /* struct rill_conf_def gains min and max */
+#define RILL_PROCESSOR_VERSION RILL_PROCESSOR_V2 /* what this header describes */
 /* The symbol an external processor .so exports: a const struct
- * rill_processor_def with version RILL_PROCESSOR_V1. */
+ * rill_processor_def whose version is the RILL_PROCESSOR_VERSION it was built
+ * against. */
 #define RILL_PROCESSOR_ENTRY "rill_processor_entry"
 
 typedef struct rill_ctx rill_ctx_t;
@@ -41,6 +44,11 @@ struct rill_conf_def {
     const char *def;      /* default in YAML spelling; NULL: required for STR */
     size_t offset;        /* offsetof() into the processor's config struct */
     const char *doc;      /* one line */
+    /* Since RILL_PROCESSOR_V2: the inclusive range of an INT or DOUBLE, in
+     * YAML spelling; NULL: unbounded on that side. A V1 plugin's rows end at
+     * doc (the runtime reads them with the V1 row layout). */
+    const char *min;
+    const char *max;
 };
 
 /* ---- records -------------------------------------------------------------- */
@@ -92,7 +100,7 @@ typedef enum {
 } rill_punctuate_type_t;
 
 struct rill_processor_def {
-    int version;                         /* RILL_PROCESSOR_V1 */
+    int version;                         /* RILL_PROCESSOR_VERSION when built */
     const char *name;                    /* the YAML `type:` */
     const char *doc;                     /* one line */
     const struct rill_conf_def *conf;    /* terminated by a {NULL} row; may be NULL */

@@ -18,6 +18,7 @@ typedef enum {
     RILL_OK = 0,
     RILL_ERR_INVALID,   /* bad argument or malformed input */
     RILL_ERR_NOMEM,     /* allocation failed */
+    RILL_ERR_NOFIT,     /* the result does not fit the caller's buffer or a named limit */
     RILL_ERR_IO,        /* file or socket I/O failed */
     RILL_ERR_CONFIG,    /* configuration rejected */
     RILL_ERR_NOTFOUND,  /* the named thing does not exist */
@@ -30,8 +31,19 @@ typedef enum {
     RILL_ERR__COUNT
 } rill_err_t;
 
+/* The size of an errstr buffer everywhere in rill: large enough for a
+ * file:line:col, a quoted subject and librdkafka's or libpq's own message. */
+#define RILL_ERRSTR_SIZE 512
+
 /* A static, lowercase description of err; never NULL. */
 const char *rill_err2str(rill_err_t err);
+
+/* The one way to report an error: formats fmt into errstr (when errstr is
+ * not NULL and errsz > 0; always NUL-terminated, truncated if need be) and
+ * returns err, so that `return rill_errf(errstr, errsz, RILL_ERR_IO, "cannot
+ * open '%s': %s", path, strerror(errno));` is one line. Thread-safe. */
+rill_err_t rill_errf(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Writes rill's version and the versions of librdkafka, RocksDB and libpq
  * it runs with, one per line, into buf (always NUL-terminated).

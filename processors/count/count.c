@@ -27,8 +27,8 @@ struct count_conf {
 
 static const struct rill_conf_def count_conf_def[] = {
     { "by", RILL_CONF_STR, "key", offsetof(struct count_conf, by),
-      "what to group by: `key`, a JSON path (a.b), or `header:NAME`" },
-    { NULL, 0, NULL, 0, NULL },
+      "what to group by: `key`, a JSON path (a.b), or `header:NAME`", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 static rill_proc_result_t count_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
@@ -52,7 +52,7 @@ static rill_proc_result_t count_process(rill_ctx_t *ctx, void *state, const rill
 }
 
 const struct rill_processor_def rill_proc_count = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "count",
     .doc = "counts records per key or field, forwards the running count (needs a store)",
     .conf = count_conf_def,

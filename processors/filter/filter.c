@@ -18,12 +18,12 @@ struct filter_conf {
 
 static const struct rill_conf_def filter_conf_def[] = {
     { "field", RILL_CONF_STR, NULL, offsetof(struct filter_conf, field),
-      "what to test: a JSON path (a.b), `key`, or `header:NAME`" },
+      "what to test: a JSON path (a.b), `key`, or `header:NAME`", NULL, NULL },
     { "equals", RILL_CONF_STR, "", offsetof(struct filter_conf, equals),
-      "keep records whose field equals this; empty: keep records that have the field" },
+      "keep records whose field equals this; empty: keep records that have the field", NULL, NULL },
     { "negate", RILL_CONF_BOOL, "false", offsetof(struct filter_conf, negate),
-      "keep the records that do not match instead" },
-    { NULL, 0, NULL, 0, NULL },
+      "keep the records that do not match instead", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 static rill_proc_result_t filter_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
@@ -51,7 +51,7 @@ static rill_proc_result_t filter_process(rill_ctx_t *ctx, void *state, const ril
 }
 
 const struct rill_processor_def rill_proc_filter = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "filter",
     .doc = "keeps records whose field or header matches",
     .conf = filter_conf_def,

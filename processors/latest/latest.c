@@ -27,8 +27,8 @@ struct latest_conf {
 
 static const struct rill_conf_def latest_conf_def[] = {
     { "by", RILL_CONF_STR, "key", offsetof(struct latest_conf, by),
-      "what to group by: `key`, a JSON path (a.b), or `header:NAME`" },
-    { NULL, 0, NULL, 0, NULL },
+      "what to group by: `key`, a JSON path (a.b), or `header:NAME`", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 static rill_proc_result_t latest_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
@@ -51,7 +51,7 @@ static rill_proc_result_t latest_process(rill_ctx_t *ctx, void *state, const ril
 }
 
 const struct rill_processor_def rill_proc_latest = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "latest",
     .doc = "keeps the last value per key or field, forwards every update (needs a store)",
     .conf = latest_conf_def,

@@ -16,7 +16,7 @@ static rill_proc_result_t passthrough_process(rill_ctx_t *ctx, void *state,
 }
 
 const struct rill_processor_def rill_proc_passthrough = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "passthrough",
     .doc = "forwards every record unchanged to all outputs",
     .process = passthrough_process,

@@ -18,12 +18,12 @@ struct route_conf {
 
 static const struct rill_conf_def route_conf_def[] = {
     { "field", RILL_CONF_STR, NULL, offsetof(struct route_conf, field),
-      "what decides the output: a JSON path (a.b), `key`, or `header:NAME`" },
+      "what decides the output: a JSON path (a.b), `key`, or `header:NAME`", NULL, NULL },
     { "prefix", RILL_CONF_STR, "", offsetof(struct route_conf, prefix),
-      "prepended to the field's value to form the output topic name" },
+      "prepended to the field's value to form the output topic name", NULL, NULL },
     { "default", RILL_CONF_STR, "", offsetof(struct route_conf, fallback),
-      "output for records without the field or with an unknown value; empty: DLQ" },
-    { NULL, 0, NULL, 0, NULL },
+      "output for records without the field or with an unknown value; empty: DLQ", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 static rill_proc_result_t route_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
@@ -55,7 +55,7 @@ static rill_proc_result_t route_process(rill_ctx_t *ctx, void *state, const rill
 }
 
 const struct rill_processor_def rill_proc_route = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "route",
     .doc = "sends each record to the output named by a field's value",
     .conf = route_conf_def,

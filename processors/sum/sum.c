@@ -35,12 +35,12 @@ struct sum_conf {
 
 static const struct rill_conf_def sum_conf_def[] = {
     { "field", RILL_CONF_STR, NULL, offsetof(struct sum_conf, field),
-      "the number to add: a JSON path (a.b), `key`, or `header:NAME`" },
+      "the number to add: a JSON path (a.b), `key`, or `header:NAME`", NULL, NULL },
     { "by", RILL_CONF_STR, "key", offsetof(struct sum_conf, by),
-      "what to group by: `key`, a JSON path (a.b), or `header:NAME`" },
+      "what to group by: `key`, a JSON path (a.b), or `header:NAME`", NULL, NULL },
     { "scale", RILL_CONF_INT, "0", offsetof(struct sum_conf, scale),
-      "fraction digits kept, 0..18 (fixed point: 2 sums cents exactly)" },
-    { NULL, 0, NULL, 0, NULL },
+      "fraction digits kept, 0..18 (fixed point: 2 sums cents exactly)", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 static rill_err_t sum_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
@@ -181,7 +181,7 @@ static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_r
 }
 
 const struct rill_processor_def rill_proc_sum = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "sum",
     .doc = "sums a decimal field per key or field in exact fixed point (needs a store)",
     .conf = sum_conf_def,

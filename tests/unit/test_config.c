@@ -480,13 +480,13 @@ struct test_conf {
 };
 
 static const struct rill_conf_def test_defs[] = {
-    { "name", RILL_CONF_STR, NULL, offsetof(struct test_conf, name), "required" },
-    { "label", RILL_CONF_STR, "none", offsetof(struct test_conf, label), "optional" },
-    { "count", RILL_CONF_INT, "10", offsetof(struct test_conf, count), "an int" },
-    { "ratio", RILL_CONF_DOUBLE, "0.5", offsetof(struct test_conf, ratio), "a double" },
-    { "on", RILL_CONF_BOOL, "true", offsetof(struct test_conf, on), "a bool" },
-    { "zero", RILL_CONF_INT, NULL, offsetof(struct test_conf, zero), "no default" },
-    { NULL, 0, NULL, 0, NULL },
+    { "name", RILL_CONF_STR, NULL, offsetof(struct test_conf, name), "required", NULL, NULL },
+    { "label", RILL_CONF_STR, "none", offsetof(struct test_conf, label), "optional", NULL, NULL },
+    { "count", RILL_CONF_INT, "10", offsetof(struct test_conf, count), "an int", NULL, NULL },
+    { "ratio", RILL_CONF_DOUBLE, "0.5", offsetof(struct test_conf, ratio), "a double", NULL, NULL },
+    { "on", RILL_CONF_BOOL, "true", offsetof(struct test_conf, on), "a bool", NULL, NULL },
+    { "zero", RILL_CONF_INT, NULL, offsetof(struct test_conf, zero), "no default", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 static rill_err_t fill1(const char *key, const char *value, struct test_conf *c, char *err,

@@ -1,14 +1,19 @@
 /*
- * error.c - descriptions for rill_err_t. Kept beside the enum's only consumer
- * of strings so that adding an error without a description fails to compile
- * (the table is sized by RILL_ERR__COUNT and checked below).
+ * error.c - descriptions for rill_err_t, and rill_errf(), the one errstr
+ * formatter. The table is sized by RILL_ERR__COUNT; a code added without a
+ * line here reads "unknown error", and test_basics fails on that (every code
+ * must have its own description).
  */
 #include "topology/rill.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 static const char *const err_str[RILL_ERR__COUNT] = {
     [RILL_OK] = "success",
     [RILL_ERR_INVALID] = "invalid argument or input",
     [RILL_ERR_NOMEM] = "out of memory",
+    [RILL_ERR_NOFIT] = "does not fit",
     [RILL_ERR_IO] = "i/o error",
     [RILL_ERR_CONFIG] = "configuration error",
     [RILL_ERR_NOTFOUND] = "not found",
@@ -25,4 +30,15 @@ const char *rill_err2str(rill_err_t err)
     if ((int)err < 0 || err >= RILL_ERR__COUNT || !err_str[err])
         return "unknown error";
     return err_str[err];
+}
+
+rill_err_t rill_errf(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
+{
+    if (errstr && errsz) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errstr, errsz, fmt, ap);
+        va_end(ap);
+    }
+    return err;
 }

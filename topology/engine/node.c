@@ -40,9 +40,9 @@ rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
         return RILL_ERR_NOTFOUND;
     }
     const struct rill_processor_def *d = dlsym(h, RILL_PROCESSOR_ENTRY);
-    if (!d || d->version != RILL_PROCESSOR_V1 || !d->process || !d->name) {
+    if (!d || d->version != RILL_PROCESSOR_VERSION || !d->process || !d->name) {
         snprintf(errstr, errsz, "'%s' does not export a version %d '%s' processor",
-                 pc->library, RILL_PROCESSOR_V1, RILL_PROCESSOR_ENTRY);
+                 pc->library, RILL_PROCESSOR_VERSION, RILL_PROCESSOR_ENTRY);
         dlclose(h);
         return RILL_ERR_INVALID;
     }

@@ -33,12 +33,12 @@ struct inventory_conf {
 
 static const struct rill_conf_def inventory_conf_def[] = {
     { "initial_stock", RILL_CONF_INT, "13", offsetof(struct inventory_conf, initial_stock),
-      "units of every product at every location before the first order" },
+      "units of every product at every location before the first order", NULL, NULL },
     { "stock_overrides", RILL_CONF_STR, "", offsetof(struct inventory_conf, stock_overrides),
-      "initial stock of named products at every location: P1=0,P2=5" },
+      "initial stock of named products at every location: P1=0,P2=5", NULL, NULL },
     { "output", RILL_CONF_STR, "", offsetof(struct inventory_conf, output),
-      "output of the inventory_result events (default: inventory_result, *.inventory_result or the only output)" },
-    { NULL, 0, NULL, 0, NULL },
+      "output of the inventory_result events (default: inventory_result, *.inventory_result or the only output)", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 struct override {
@@ -280,7 +280,7 @@ static rill_proc_result_t inventory_process(rill_ctx_t *ctx, void *state,
 }
 
 const struct rill_processor_def rill_proc_inventory = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "inventory",
     .doc = "reserves all lines of an order from per-location stock or none (needs a store)",
     .conf = inventory_conf_def,

@@ -25,10 +25,10 @@ struct notification_conf {
 
 static const struct rill_conf_def notification_conf_def[] = {
     { "channel", RILL_CONF_STR, "email", offsetof(struct notification_conf, channel),
-      "delivery channel written into each notification: email, sms or push" },
+      "delivery channel written into each notification: email, sms or push", NULL, NULL },
     { "output", RILL_CONF_STR, "", offsetof(struct notification_conf, output),
-      "output of the notifications (default: notifications, *.notifications or the only output)" },
-    { NULL, 0, NULL, 0, NULL },
+      "output of the notifications (default: notifications, *.notifications or the only output)", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 struct notification {
@@ -150,7 +150,7 @@ static void notification_close(void *state)
 }
 
 const struct rill_processor_def rill_proc_notification = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "notification",
     .doc = "one notification per customer-facing event (rejected, out of stock, shipped, cancelled)",
     .conf = notification_conf_def,

@@ -24,12 +24,12 @@ struct payment_conf {
 
 static const struct rill_conf_def payment_conf_def[] = {
     { "approve_rate", RILL_CONF_DOUBLE, "0.9", offsetof(struct payment_conf, approve_rate),
-      "share of orders approved, 0..1, decided from the order id and the seed" },
+      "share of orders approved, 0..1, decided from the order id and the seed", NULL, NULL },
     { "seed", RILL_CONF_INT, "0", offsetof(struct payment_conf, seed),
-      "seed of the approval hash: the same seed decides the same orders the same way" },
+      "seed of the approval hash: the same seed decides the same orders the same way", NULL, NULL },
     { "output", RILL_CONF_STR, "", offsetof(struct payment_conf, output),
-      "output of the payment_result events (default: payment_result, *.payment_result or the only output)" },
-    { NULL, 0, NULL, 0, NULL },
+      "output of the payment_result events (default: payment_result, *.payment_result or the only output)", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 struct payment {
@@ -102,7 +102,7 @@ static void payment_close(void *state)
 }
 
 const struct rill_processor_def rill_proc_payment = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "payment",
     .doc = "approves or rejects each order_placed (deterministic from order id and seed)",
     .conf = payment_conf_def,

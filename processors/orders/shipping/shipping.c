@@ -28,12 +28,12 @@ struct shipping_conf {
 
 static const struct rill_conf_def shipping_conf_def[] = {
     { "shipped_output", RILL_CONF_STR, "", offsetof(struct shipping_conf, shipped_output),
-      "output of order_shipped events (default: order_shipped or *.order_shipped)" },
+      "output of order_shipped events (default: order_shipped or *.order_shipped)", NULL, NULL },
     { "status_output", RILL_CONF_STR, "", offsetof(struct shipping_conf, status_output),
-      "output of the order_status cancellations (default: order_status or *.order_status)" },
+      "output of the order_status cancellations (default: order_status or *.order_status)", NULL, NULL },
     { "release_output", RILL_CONF_STR, "", offsetof(struct shipping_conf, release_output),
-      "output of stock_release events (default: stock_release or *.stock_release)" },
-    { NULL, 0, NULL, 0, NULL },
+      "output of stock_release events (default: stock_release or *.stock_release)", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 struct shipping {
@@ -209,7 +209,7 @@ static rill_proc_result_t shipping_process(rill_ctx_t *ctx, void *state, const r
 }
 
 const struct rill_processor_def rill_proc_shipping = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "shipping",
     .doc = "joins payment and inventory results per order: ships, or cancels and releases stock",
     .conf = shipping_conf_def,

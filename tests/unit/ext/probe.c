@@ -23,14 +23,14 @@ struct probe_conf {
 
 static const struct rill_conf_def probe_conf_def[] = {
     { "retries", RILL_CONF_INT, "0", offsetof(struct probe_conf, retries),
-      "how many times each record is refused with RETRY first" },
+      "how many times each record is refused with RETRY first", NULL, NULL },
     { "retry_every", RILL_CONF_INT, "1", offsetof(struct probe_conf, retry_every),
-      "only every Nth accepted record is refused first" },
+      "only every Nth accepted record is refused first", NULL, NULL },
     { "stream_ms", RILL_CONF_INT, "0", offsetof(struct probe_conf, stream_ms),
-      "stream-time punctuation interval; 0: none" },
+      "stream-time punctuation interval; 0: none", NULL, NULL },
     { "wall_ms", RILL_CONF_INT, "0", offsetof(struct probe_conf, wall_ms),
-      "wall-clock punctuation interval; 0: none" },
-    { NULL, 0, NULL, 0, NULL },
+      "wall-clock punctuation interval; 0: none", NULL, NULL },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 struct probe {
@@ -85,7 +85,7 @@ static void probe_close(void *state)
 }
 
 const struct rill_processor_def rill_processor_entry = {
-    .version = RILL_PROCESSOR_V1,
+    .version = RILL_PROCESSOR_VERSION,
     .name = "probe",
     .doc = "test processor: retries and punctuations",
     .conf = probe_conf_def,
