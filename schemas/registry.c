@@ -35,17 +35,6 @@ struct rill_registry {
     int connect_timeout_ms, timeout_ms;
 };
 
-static rill_err_t fail(rill_err_t err, char *errstr, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static rill_err_t fail(rill_err_t err, char *errstr, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errstr, errsz, fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 static const char *env(const char *key)
 {
@@ -97,26 +86,26 @@ static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, s
 {
     const rill_err_t E = RILL_ERR_CONFIG;
     if (!url || !*url)
-        return fail(E, errstr, errsz, "no schema registry url");
+        return rill_errf(errstr, errsz, E, "no schema registry url");
     if (!strncasecmp(url, "https://", 8))
-        return fail(E, errstr, errsz,
+        return rill_errf(errstr, errsz, E,
                     "schema registry url: https is not supported, only http:// (no tls)");
     if (strncasecmp(url, "http://", 7))
-        return fail(E, errstr, errsz, "schema registry url must start with http://");
+        return rill_errf(errstr, errsz, E, "schema registry url must start with http://");
     if (strchr(url, '@'))
-        return fail(E, errstr, errsz,
+        return rill_errf(errstr, errsz, E,
                     "schema registry url must not hold credentials; configure a user and "
                     "password instead");
     if (strchr(url, ','))
-        return fail(E, errstr, errsz, "schema registry url: give one url, not a list");
+        return rill_errf(errstr, errsz, E, "schema registry url: give one url, not a list");
     const char *a = url + 7;
     size_t alen = strcspn(a, "/?#");
     const char *path = a + alen;
     if (path[strcspn(path, "?#")])
-        return fail(E, errstr, errsz, "schema registry url must not have a query or fragment");
+        return rill_errf(errstr, errsz, E, "schema registry url must not have a query or fragment");
     for (const char *p = path; *p; p++)
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-            return fail(E, errstr, errsz,
+            return rill_errf(errstr, errsz, E,
                         "schema registry url: the path has a space or a non-ascii byte");
 
     const char *h = a, *hend, *port = NULL;
@@ -125,9 +114,9 @@ static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, s
         h = a + 1;
         hend = memchr(h, ']', alen - 1);
         if (!hend)
-            return fail(E, errstr, errsz, "schema registry url: unclosed '[' in the host");
+            return rill_errf(errstr, errsz, E, "schema registry url: unclosed '[' in the host");
         if (hend + 1 < a + alen && hend[1] != ':')
-            return fail(E, errstr, errsz, "schema registry url: bad host");
+            return rill_errf(errstr, errsz, E, "schema registry url: bad host");
         if (hend + 1 < a + alen)
             port = hend + 2;
     } else {
@@ -138,10 +127,10 @@ static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, s
             hend = a + alen;
     }
     if (hend == h)
-        return fail(E, errstr, errsz, "schema registry url has no host");
+        return rill_errf(errstr, errsz, E, "schema registry url has no host");
     for (const char *p = h; p < hend; p++)
         if (!host_char(*p, ipv6))
-            return fail(E, errstr, errsz, "schema registry url: bad character in the host");
+            return rill_errf(errstr, errsz, E, "schema registry url: bad character in the host");
     long pnum = 80;
     if (port) {
         size_t plen = (size_t)(a + alen - port);
@@ -152,7 +141,7 @@ static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, s
             pnum = pnum * 10 + (port[i] - '0');
         }
         if (!ok || pnum < 1 || pnum > 65535)
-            return fail(E, errstr, errsz, "schema registry url: the port must be 1..65535");
+            return rill_errf(errstr, errsz, E, "schema registry url: the port must be 1..65535");
     }
     snprintf(r->port, sizeof r->port, "%ld", pnum);
 
@@ -162,7 +151,7 @@ static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, s
     r->host = strndup(h, (size_t)(hend - h));
     r->url = malloc(7 + alen + plen + 1);
     if (!r->host || !r->url)
-        return fail(RILL_ERR_NOMEM, errstr, errsz, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     memcpy(r->url, "http://", 7);
     memcpy(r->url + 7, a, alen);
     memcpy(r->url + 7 + alen, path, plen);
@@ -179,16 +168,16 @@ static rill_err_t read_password(const char *file, char *buf, char *errstr, size_
 {
     FILE *f = fopen(file, "r");
     if (!f)
-        return fail(RILL_ERR_IO, errstr, errsz, "cannot open schema registry password file '%s': %s",
+        return rill_errf(errstr, errsz, RILL_ERR_IO, "cannot open schema registry password file '%s': %s",
                     file, strerror(errno));
     size_t n = fread(buf, 1, RILL_REGISTRY_MAX_PASSWORD + 1, f);
     int bad = ferror(f);
     fclose(f);
     if (bad)
-        return fail(RILL_ERR_IO, errstr, errsz, "cannot read schema registry password file '%s'",
+        return rill_errf(errstr, errsz, RILL_ERR_IO, "cannot read schema registry password file '%s'",
                     file);
     if (n > RILL_REGISTRY_MAX_PASSWORD)
-        return fail(RILL_ERR_CONFIG, errstr, errsz,
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG,
                     "schema registry password file '%s' is larger than %d bytes", file,
                     RILL_REGISTRY_MAX_PASSWORD);
     if (n && buf[n - 1] == '\n')
@@ -197,7 +186,7 @@ static rill_err_t read_password(const char *file, char *buf, char *errstr, size_
         n--;
     buf[n] = '\0';
     if (!n || memchr(buf, '\0', n))
-        return fail(RILL_ERR_CONFIG, errstr, errsz,
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG,
                     "schema registry password file '%s' is empty or holds a nul byte", file);
     return RILL_OK;
 }
@@ -236,12 +225,12 @@ static rill_err_t set_auth(rill_registry_t *r, const struct rill_registry_conf *
     int has_user = c->user && *c->user;
     if (!has_user)
         return c->password || c->password_file
-                   ? fail(E, errstr, errsz, "a schema registry password needs a user")
+                   ? rill_errf(errstr, errsz, E, "a schema registry password needs a user")
                    : RILL_OK;
     if (strchr(c->user, ':'))
-        return fail(E, errstr, errsz, "the schema registry user must not contain ':'");
+        return rill_errf(errstr, errsz, E, "the schema registry user must not contain ':'");
     if (!c->password == !c->password_file)
-        return fail(E, errstr, errsz,
+        return rill_errf(errstr, errsz, E,
                     "the schema registry user needs a password or a password file (one of "
                     "them)");
     char file_pw[RILL_REGISTRY_MAX_PASSWORD + 2];
@@ -268,7 +257,7 @@ static rill_err_t set_auth(rill_registry_t *r, const struct rill_registry_conf *
         free(cred);
     }
     explicit_bzero(file_pw, sizeof file_pw);
-    return r->auth ? RILL_OK : fail(RILL_ERR_NOMEM, errstr, errsz, "out of memory");
+    return r->auth ? RILL_OK : rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
 }
 
 rill_err_t rill_registry_new(rill_registry_t **out, const struct rill_registry_conf *conf,
@@ -277,7 +266,7 @@ rill_err_t rill_registry_new(rill_registry_t **out, const struct rill_registry_c
     *out = NULL;
     rill_registry_t *r = calloc(1, sizeof *r);
     if (!r)
-        return fail(RILL_ERR_NOMEM, errstr, errsz, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     rill_err_t err = parse_url(r, conf->url, errstr, errsz);
     if (!err)
         err = set_auth(r, conf, errstr, errsz);
@@ -319,7 +308,7 @@ rill_err_t rill_registry_subject(const char *schema, char *out, size_t outsz, ch
     size_t pos = 0;
     if (rill_json_parse(schema, strlen(schema), &root, NULL) != RILL_JSON_FOUND ||
         root.type != RILL_JSON_OBJECT)
-        return fail(RILL_ERR_INVALID, errstr, errsz, "schema is not a json object");
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "schema is not a json object");
     while (rill_json_next(&root, &pos, &key, &val)) {
         char *dst = NULL;
         size_t dsz = 0;
@@ -332,17 +321,17 @@ rill_err_t rill_registry_subject(const char *schema, char *out, size_t outsz, ch
         else if (!strcmp(k, "type"))
             dst = type, dsz = sizeof type;
         if (dst && rill_json_string(&val, dst, dsz, NULL) != RILL_JSON_FOUND)
-            return fail(RILL_ERR_INVALID, errstr, errsz, "schema's '%s' is not a short string", k);
+            return rill_errf(errstr, errsz, RILL_ERR_INVALID, "schema's '%s' is not a short string", k);
     }
     if (strcmp(type, "record"))
-        return fail(RILL_ERR_INVALID, errstr, errsz, "schema is not an avro record");
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "schema is not an avro record");
     int full = strchr(name, '.') || !*ns;
     if (!avro_name_ok(name) || (!full && !avro_name_ok(ns)))
-        return fail(RILL_ERR_INVALID, errstr, errsz,
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
                     "schema has no valid avro name and namespace");
     int n = full ? snprintf(out, outsz, "%s", name) : snprintf(out, outsz, "%s.%s", ns, name);
     if (n < 0 || (size_t)n >= outsz)
-        return fail(RILL_ERR_INVALID, errstr, errsz, "schema's full name is too long");
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "schema's full name is too long");
     return RILL_OK;
 }
 
@@ -380,10 +369,9 @@ static rill_err_t xfail(struct xchg *x, rill_err_t err, const char *fmt, ...)
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rill_verrf(msg, sizeof msg, err, fmt, ap);
     va_end(ap);
-    snprintf(x->errstr, x->errsz, "%s: %s", x->what, msg);
-    return err;
+    return rill_errf(x->errstr, x->errsz, err, "%s: %s", x->what, msg);
 }
 
 static rill_err_t connect_to(struct xchg *x, int *out)
@@ -773,7 +761,7 @@ rill_err_t rill_registry_register(rill_registry_t *r, const char *subject, const
     struct answer a = { 0 };
     rill_err_t err = RILL_ERR_NOMEM;
     if (!path || !what || !body) {
-        fail(err, errstr, errsz, "out of memory registering schema '%s'", subject);
+        rill_errf(errstr, errsz, err, "out of memory registering schema '%s'", subject);
         goto out;
     }
     int n = snprintf(path, psz, "%s/subjects/", r->path);

@@ -38,15 +38,6 @@ struct rill_serde {
     avro_writer_t writer;
 };
 
-rill_err_t rill_serde_fail(char *errstr, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errstr, errsz, fmt, ap);
-    va_end(ap);
-    return RILL_ERR_INVALID;
-}
-
 int rill_serde_utf8_ok(const unsigned char *s, size_t n)
 {
     size_t i = 0;
@@ -143,7 +134,8 @@ char *rill_serde_arena_str(struct rill_serde_arena *a, const char *s, size_t n)
     return d;
 }
 
-size_t rill_serde_item_size(rill_event_type_t type)
+/* The size of one element of the event type's item array (0: it has none). */
+static size_t serde_item_size(rill_event_type_t type)
 {
     switch (type) {
     case RILL_EVENT_ORDER_PLACED: return sizeof(rill_order_item_t);
@@ -211,23 +203,23 @@ static int parse_ids(int32_t ids[RILL_EVENT__COUNT], char *errstr, size_t errsz)
             continue;
         int t = type_by_name(name, nlen);
         if (t < 0) {
-            rill_serde_fail(errstr, errsz, "ids.map:%d: unknown schema '%.*s'", line, (int)nlen,
+            rill_errf(errstr, errsz, RILL_ERR_INVALID, "ids.map:%d: unknown schema '%.*s'", line, (int)nlen,
                             name);
             return -1;
         }
         if (!dlen || q != eol || id < 1 || id > INT32_MAX) {
-            rill_serde_fail(errstr, errsz, "ids.map:%d: schema '%s' needs an id 1..%d", line,
+            rill_errf(errstr, errsz, RILL_ERR_INVALID, "ids.map:%d: schema '%s' needs an id 1..%d", line,
                             type_names[t], INT32_MAX);
             return -1;
         }
         if (ids[t]) {
-            rill_serde_fail(errstr, errsz, "ids.map:%d: schema '%s' listed twice", line,
+            rill_errf(errstr, errsz, RILL_ERR_INVALID, "ids.map:%d: schema '%s' listed twice", line,
                             type_names[t]);
             return -1;
         }
         for (int u = 0; u < RILL_EVENT__COUNT; u++)
             if (ids[u] == id) {
-                rill_serde_fail(errstr, errsz, "ids.map:%d: id %d given to '%s' and '%s'", line,
+                rill_errf(errstr, errsz, RILL_ERR_INVALID, "ids.map:%d: id %d given to '%s' and '%s'", line,
                                 (int)id, type_names[u], type_names[t]);
                 return -1;
             }
@@ -235,7 +227,7 @@ static int parse_ids(int32_t ids[RILL_EVENT__COUNT], char *errstr, size_t errsz)
     }
     for (int t = 0; t < RILL_EVENT__COUNT; t++)
         if (!ids[t]) {
-            rill_serde_fail(errstr, errsz, "ids.map: no id for schema '%s'", type_names[t]);
+            rill_errf(errstr, errsz, RILL_ERR_INVALID, "ids.map: no id for schema '%s'", type_names[t]);
             return -1;
         }
     return 0;
@@ -764,7 +756,7 @@ static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
                               rill_event_t *ev, char *errstr, size_t errsz)
 {
     if (n < RILL_SERDE_HEADER)
-        return rill_serde_fail(errstr, errsz,
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
                                "truncated record: header needs %d bytes, %zu left",
                                RILL_SERDE_HEADER, n);
     int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
@@ -774,7 +766,7 @@ static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
         if (s->id[t] == id)
             type = t;
     if (type < 0)
-        return rill_serde_fail(errstr, errsz, "unknown schema id %d", (int)id);
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "unknown schema id %d", (int)id);
     const unsigned char *payload = p + RILL_SERDE_HEADER;
     size_t plen = n - RILL_SERDE_HEADER;
     struct rill_serde_tally tally;
@@ -785,11 +777,11 @@ static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
     avro_value_reset(v);
     avro_reader_memory_set_source(s->reader, (const char *)payload, (int64_t)plen);
     if (avro_value_read(s->reader, v))
-        return rill_serde_fail(errstr, errsz, "avro-c cannot read %s: %s", type_names[type],
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "avro-c cannot read %s: %s", type_names[type],
                                avro_strerror());
 
     struct rill_serde_arena a;
-    rill_err_t err = rill_serde_arena_new(&a, tally.items * rill_serde_item_size(type),
+    rill_err_t err = rill_serde_arena_new(&a, tally.items * serde_item_size(type),
                                           tally.str_bytes, errstr, errsz);
     if (err)
         return err;
@@ -816,9 +808,9 @@ rill_err_t rill_serde_decode(rill_serde_t *s, const void *key, size_t key_len, c
     const unsigned char *p = value;
     memset(ev, 0, sizeof *ev);
     if (!p || !value_len)
-        return rill_serde_fail(errstr, errsz, "empty value");
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "empty value");
     if (value_len > RILL_SERDE_MAX_VALUE)
-        return rill_serde_fail(errstr, errsz, "value of %zu bytes exceeds the limit of %d",
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "value of %zu bytes exceeds the limit of %d",
                                value_len, RILL_SERDE_MAX_VALUE);
     rill_err_t err;
     if (p[0] == RILL_SERDE_MAGIC) {
@@ -828,7 +820,7 @@ rill_err_t rill_serde_decode(rill_serde_t *s, const void *key, size_t key_len, c
         while (i < value_len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
             i++;
         if (i == value_len || p[i] != '{')
-            return rill_serde_fail(errstr, errsz, "bad magic byte 0x%02x", p[0]);
+            return rill_errf(errstr, errsz, RILL_ERR_INVALID, "bad magic byte 0x%02x", p[0]);
         err = rill_serde_decode_json(key, key_len, value, value_len, ev, errstr, errsz);
     }
     if (err)
@@ -858,10 +850,10 @@ rill_err_t rill_serde_encode(rill_serde_t *s, const rill_event_t *ev, rill_buf_t
         return RILL_ERR_INVALID;
     size_t size;
     if (avro_value_sizeof(v, &size))
-        return rill_serde_fail(errstr, errsz, "avro-c cannot size %s: %s", type_names[ev->type],
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "avro-c cannot size %s: %s", type_names[ev->type],
                                avro_strerror());
     if (size > RILL_SERDE_MAX_VALUE - RILL_SERDE_HEADER)
-        return rill_serde_fail(errstr, errsz,
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
                                "encoded %s of %zu bytes exceeds the limit of %d",
                                type_names[ev->type], size + RILL_SERDE_HEADER,
                                RILL_SERDE_MAX_VALUE);
@@ -878,7 +870,7 @@ rill_err_t rill_serde_encode(rill_serde_t *s, const rill_event_t *ev, rill_buf_t
     avro_writer_memory_set_dest(s->writer, (const char *)out->p + RILL_SERDE_HEADER,
                                 (int64_t)size);
     if (avro_value_write(s->writer, v))
-        return rill_serde_fail(errstr, errsz, "avro-c cannot write %s: %s", type_names[ev->type],
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "avro-c cannot write %s: %s", type_names[ev->type],
                                avro_strerror());
     out->len = size + RILL_SERDE_HEADER;
     return RILL_OK;

@@ -26,7 +26,7 @@ static int bad(struct chk *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, c->errsz, fmt, ap);
+    rill_verrf(c->err, c->errsz, RILL_ERR_INVALID, fmt, ap);
     va_end(ap);
     return -1;
 }

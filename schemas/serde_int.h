@@ -29,10 +29,6 @@ extern const size_t rill_serde_ids_len;
 extern const struct rill_serde_file rill_serde_avsc[];
 extern const size_t rill_serde_avsc_cnt;
 
-/* Formats errstr and returns RILL_ERR_INVALID. */
-rill_err_t rill_serde_fail(char *errstr, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* 1 when s[0..n) is well-formed UTF-8 without NUL bytes (no overlong forms,
  * no surrogates, nothing above U+10FFFF). */
 int rill_serde_utf8_ok(const unsigned char *s, size_t n);
@@ -55,9 +51,6 @@ rill_err_t rill_serde_arena_new(struct rill_serde_arena *a, size_t item_bytes,
 void *rill_serde_arena_items(struct rill_serde_arena *a);
 /* Copies s[0..n) and a NUL into the arena; NULL when it does not fit. */
 char *rill_serde_arena_str(struct rill_serde_arena *a, const char *s, size_t n);
-
-/* The size of one element of the event type's item array (0: it has none). */
-size_t rill_serde_item_size(rill_event_type_t type);
 
 /* What the walk counted: the bytes of all strings (each + 1 for its NUL) and
  * the array elements, so that the arena is sized exactly. */

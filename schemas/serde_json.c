@@ -44,7 +44,7 @@ static int fail(struct jd *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->err, d->errsz, fmt, ap);
+    rill_verrf(d->err, d->errsz, RILL_ERR_INVALID, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -351,7 +351,7 @@ rill_err_t rill_serde_decode_json(const void *key, size_t key_len, const char *v
     rill_json_val_t root;
     size_t off;
     if (rill_json_parse(value, value_len, &root, &off) != RILL_JSON_FOUND)
-        return rill_serde_fail(errstr, errsz,
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
                                "malformed json at byte %zu (or nested deeper than %d)", off,
                                RILL_JSON_MAX_DEPTH);
     ev->type = RILL_EVENT_ORDER_PLACED;
@@ -441,7 +441,7 @@ rill_err_t rill_serde_encode_json(const rill_event_t *ev, rill_buf_t *out, char 
                                   size_t errsz)
 {
     if (ev->type != RILL_EVENT_ORDER_PLACED)
-        return rill_serde_fail(errstr, errsz, "only order_placed has a json shape, not '%s'",
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "only order_placed has a json shape, not '%s'",
                                rill_event_type_name(ev->type) ? rill_event_type_name(ev->type)
                                                               : "?");
     rill_err_t err = rill_serde_check(ev, errstr, errsz);
@@ -475,7 +475,7 @@ rill_err_t rill_serde_encode_json(const rill_event_t *ev, rill_buf_t *out, char 
     }
     if (w.over) {
         out->len = 0;
-        return rill_serde_fail(errstr, errsz, "json value exceeds the limit of %d bytes",
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "json value exceeds the limit of %d bytes",
                                RILL_SERDE_MAX_VALUE);
     }
     return RILL_OK;

@@ -32,7 +32,7 @@ static int fail(struct walk *w, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(w->err, w->errsz, fmt, ap);
+    rill_verrf(w->err, w->errsz, RILL_ERR_INVALID, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -202,7 +202,7 @@ rill_err_t rill_serde_walk(avro_schema_t schema, const unsigned char *p, size_t 
     if (walk_value(&w, schema, 0))
         return RILL_ERR_INVALID;
     if (w.p != w.end)
-        return rill_serde_fail(errstr, errsz, "trailing bytes after the record: %zu",
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "trailing bytes after the record: %zu",
                                left(&w));
     return RILL_OK;
 }

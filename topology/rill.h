@@ -7,6 +7,7 @@
 #ifndef RILL_H
 #define RILL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,11 @@ const char *rill_err2str(rill_err_t err);
  * open '%s': %s", path, strerror(errno));` is one line. Thread-safe. */
 rill_err_t rill_errf(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The same with a va_list, for a reporter that carries its buffer in a
+ * context of its own (a decoder's state, a loader's position). */
+rill_err_t rill_verrf(char *errstr, size_t errsz, rill_err_t err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Writes rill's version and the versions of librdkafka, RocksDB and libpq
  * it runs with, one per line, into buf (always NUL-terminated).

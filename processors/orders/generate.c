@@ -44,7 +44,8 @@ static int64_t pick(uint64_t *s, int64_t n)
     return (int64_t)(splitmix(s) % (uint64_t)n);
 }
 
-void rill_gen_defaults(struct rill_gen_opts *o)
+/* Fills unset (zero) options with the defaults of generate.h. */
+static void gen_defaults(struct rill_gen_opts *o)
 {
     if (!o->locations)
         o->locations = 50;
@@ -69,7 +70,7 @@ void rill_gen_defaults(struct rill_gen_opts *o)
 rill_gen_t *rill_gen_new(const struct rill_gen_opts *opts, char *errstr, size_t errsz)
 {
     struct rill_gen_opts o = *opts;
-    rill_gen_defaults(&o);
+    gen_defaults(&o);
     if (o.locations < 1 || o.locations > 999999 || o.customers < 1 || o.customers > 9999999 ||
         o.products < 1 || o.products > 999999 || o.max_lines < 1 ||
         o.max_lines > RILL_SERDE_MAX_ITEMS || o.max_quantity < 1 || o.max_quantity > 1000000 ||
@@ -93,16 +94,6 @@ rill_gen_t *rill_gen_new(const struct rill_gen_opts *opts, char *errstr, size_t 
         g->price_e4[i] = (100 + pick(&s, 49900)) * 100; /* 1.00 .. 499.99 */
     }
     return g;
-}
-
-const char *rill_gen_category(const rill_gen_t *g, int product)
-{
-    return categories[g->category[product]];
-}
-
-int64_t rill_gen_price_e4(const rill_gen_t *g, int product)
-{
-    return g->price_e4[product];
 }
 
 void rill_gen_next(rill_gen_t *g, rill_event_t *ev)

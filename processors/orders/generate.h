@@ -31,19 +31,12 @@ struct rill_gen_opts {
 
 typedef struct rill_gen rill_gen_t;
 
-/* Fills unset (zero) options with the defaults above. */
-void rill_gen_defaults(struct rill_gen_opts *o);
-
 /* Returns NULL with errstr on bad options or no memory. */
 rill_gen_t *rill_gen_new(const struct rill_gen_opts *o, char *errstr, size_t errsz);
 
 /* Fills ev with the next order (number n, from 0). The event's strings and
  * items belong to the generator and stay valid until the next call. */
 void rill_gen_next(rill_gen_t *g, rill_event_t *ev);
-
-/* The catalogue: category and unit price of product i (0-based). */
-const char *rill_gen_category(const rill_gen_t *g, int product);
-int64_t rill_gen_price_e4(const rill_gen_t *g, int product);
 
 void rill_gen_free(rill_gen_t *g);
 

@@ -42,18 +42,6 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         snprintf(c->reason, sizeof c->reason, "%s", reason);
 }
 
-static rill_err_t fail(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static rill_err_t fail(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errstr, errsz, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
 rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t **out,
                               char *errstr, size_t errsz)
 {
@@ -62,7 +50,7 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
     rill_apply_conn_t *c = calloc(1, sizeof *c);
     if (!c || !(c->conf.v = calloc(conf->n ? conf->n : 1, sizeof *c->conf.v))) {
         free(c);
-        return fail(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < conf->n; i++) {
         struct rill_kv *kv = &c->conf.v[c->conf.n++];
@@ -70,7 +58,7 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
         kv->value = strdup(conf->v[i].value);
         if (!kv->key || !kv->value) {
             rill_apply_disconnect(c);
-            return fail(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         }
     }
     rd_kafka_conf_t *kc = rd_kafka_conf_new();
@@ -83,7 +71,7 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
         if (rd_kafka_conf_set(kc, k, conf->v[i].value, e, sizeof e) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(kc);
             rill_apply_disconnect(c);
-            return fail(errstr, errsz, RILL_ERR_CONFIG, "kafka setting '%s': %s", k, e);
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "kafka setting '%s': %s", k, e);
         }
     }
     rd_kafka_conf_set_opaque(kc, c);
@@ -91,7 +79,7 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
     if (!(c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof e))) {
         rd_kafka_conf_destroy(kc);
         rill_apply_disconnect(c);
-        return fail(errstr, errsz, RILL_ERR_CONFIG, "cannot create a kafka client: %s", e);
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "cannot create a kafka client: %s", e);
     }
     /* Short metadata rounds, so that refused credentials end the wait at
      * once instead of after the whole 15 s an unreachable cluster gets. */
@@ -108,11 +96,11 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
     const char *servers = rill_kvlist_get(conf, "bootstrap.servers");
     if (c->auth_failed) {
         rill_apply_disconnect(c);
-        return fail(errstr, errsz, RILL_ERR_AUTH, "kafka authentication failed for user '%s'",
+        return rill_errf(errstr, errsz, RILL_ERR_AUTH, "kafka authentication failed for user '%s'",
                     user ? user : "(none)");
     }
     if (err) {
-        fail(errstr, errsz, RILL_ERR_KAFKA, "cannot reach kafka at '%s': %s",
+        rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot reach kafka at '%s': %s",
              servers ? servers : "(no bootstrap.servers)",
              c->reason[0] ? c->reason : rd_kafka_err2str(err));
         rill_apply_disconnect(c);
@@ -195,7 +183,7 @@ static rill_err_t describe_configs(rill_apply_conn_t *c, struct hctx *x, char *e
         return RILL_OK;
     rd_kafka_ConfigResource_t **res = calloc(h->ntopics, sizeof *res);
     if (!res)
-        return fail(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < h->ntopics; i++)
         res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, h->topics[i].name);
     rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
@@ -204,7 +192,7 @@ static rill_err_t describe_configs(rill_apply_conn_t *c, struct hctx *x, char *e
     rd_kafka_event_t *ev = admin_wait(q);
     rill_err_t err = RILL_OK;
     if (!ev || rd_kafka_event_error(ev)) {
-        err = fail(errstr, errsz, RILL_ERR_KAFKA, "cannot describe topic configs: %s",
+        err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe topic configs: %s",
                    ev ? rd_kafka_event_error_string(ev) : "timed out");
     } else {
         size_t n;
@@ -219,7 +207,7 @@ static rill_err_t describe_configs(rill_apply_conn_t *c, struct hctx *x, char *e
             if (!ht)
                 continue;
             if (rd_kafka_ConfigResource_error(r[i])) {
-                err = fail(errstr, errsz, RILL_ERR_KAFKA, "cannot describe the configs of topic "
+                err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe the configs of topic "
                            "'%s': %s", name, rd_kafka_ConfigResource_error_string(r[i]));
                 break;
             }
@@ -263,14 +251,14 @@ static rill_err_t describe_acls(rill_apply_conn_t *c, struct hctx *x, rd_kafka_R
         type, NULL, RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, NULL, RD_KAFKA_ACL_OPERATION_ANY,
         RD_KAFKA_ACL_PERMISSION_TYPE_ANY, e, sizeof e);
     if (!f)
-        return fail(errstr, errsz, RILL_ERR_KAFKA, "cannot describe acls: %s", e);
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe acls: %s", e);
     rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
     rd_kafka_AdminOptions_t *o = admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBEACLS);
     rd_kafka_DescribeAcls(c->rk, f, o, q);
     rd_kafka_event_t *ev = admin_wait(q);
     rill_err_t err = RILL_OK;
     if (!ev || rd_kafka_event_error(ev)) {
-        err = fail(errstr, errsz, RILL_ERR_KAFKA, "cannot describe %s acls: %s",
+        err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe %s acls: %s",
                    type == RD_KAFKA_RESOURCE_TOPIC ? "topic" : "group",
                    ev ? rd_kafka_event_error_string(ev) : "timed out");
     } else {
@@ -306,12 +294,12 @@ rill_err_t rill_apply_describe(rill_apply_conn_t *c, const struct rill_apply_wan
     struct hctx x = { 0 };
     *out = NULL;
     if (!(x.h = calloc(1, sizeof *x.h)))
-        return fail(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t kerr = rd_kafka_metadata(c->rk, 1, NULL, &md, TIMEOUT_MS);
     rill_err_t err = RILL_OK;
     if (kerr)
-        err = fail(errstr, errsz, RILL_ERR_KAFKA, "cannot list topics: %s", rd_kafka_err2str(kerr));
+        err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot list topics: %s", rd_kafka_err2str(kerr));
     for (size_t i = 0; !err && i < w->ntopics; i++) {
         const struct rd_kafka_metadata_topic *mt = NULL;
         for (int j = 0; j < md->topic_cnt; j++)
@@ -320,7 +308,7 @@ rill_err_t rill_apply_describe(rill_apply_conn_t *c, const struct rill_apply_wan
         if (!mt || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
             continue;
         if (mt->err && !mt->partition_cnt) {
-            err = fail(errstr, errsz, RILL_ERR_KAFKA, "cannot describe topic '%s': %s", mt->topic,
+            err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe topic '%s': %s", mt->topic,
                        rd_kafka_err2str(mt->err));
             break;
         }
@@ -353,7 +341,7 @@ rill_err_t rill_apply_describe(rill_apply_conn_t *c, const struct rill_apply_wan
         err = rill_kwire_describe_acls(c->wire, RILL_ACL_TRANSACTIONAL_ID, wire_acl_cb, &x,
                                        errstr, errsz);
     if (!err && x.oom)
-        err = fail(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     if (err) {
         rill_apply_have_free(x.h);
         return err;
@@ -719,7 +707,7 @@ static rill_err_t settle(rill_apply_conn_t *c, const struct rill_apply_want *w,
         if (err || !n)
             return err;
         if (rill_now_ms() >= deadline)
-            return fail(errstr, errsz, RILL_ERR_KAFKA,
+            return rill_errf(errstr, errsz, RILL_ERR_KAFKA,
                         "the broker does not show %zu of the changes after %d s", n,
                         SETTLE_MS / 1000);
         struct timespec pause = { 0, 100 * 1000000 };
@@ -731,7 +719,7 @@ rill_err_t rill_apply_execute(rill_apply_conn_t *c, const struct rill_apply_want
                               struct rill_apply_plan *p, char *errstr, size_t errsz)
 {
     if (p->refused)
-        return fail(errstr, errsz, RILL_ERR_INVALID,
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
                     "the plan has %zu error%s: nothing was changed", p->refused,
                     p->refused == 1 ? "" : "s");
     create_topics(c, p);
@@ -750,7 +738,7 @@ rill_err_t rill_apply_execute(rill_apply_conn_t *c, const struct rill_apply_want
             return err;
     }
     if (nfailed)
-        return fail(errstr, errsz, RILL_ERR_KAFKA, "%zu of %zu changes failed", nfailed,
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "%zu of %zu changes failed", nfailed,
                     nchanges);
     return RILL_OK;
 }

@@ -169,20 +169,6 @@ static size_t r_count(struct rbuf *b, size_t min_item)
 
 /* ---- errors ---------------------------------------------------------------- */
 
-static rill_err_t kerr(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static rill_err_t kerr(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
-{
-    if (errstr && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errsz, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
-
 /* The last OpenSSL error, or fallback. */
 static const char *ssl_why(char *buf, size_t size, const char *fallback)
 {
@@ -262,7 +248,7 @@ static rill_err_t roundtrip(rill_kwire_t *w, int api, int ver, const struct wbuf
     w_raw(&req, body->p, body->len);
     if (req.oom || body->oom) {
         free(req.p);
-        return kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
     uint32_t size = (uint32_t)(req.len - 4);
     for (int i = 0; i < 4; i++)
@@ -270,28 +256,28 @@ static rill_err_t roundtrip(rill_kwire_t *w, int api, int ver, const struct wbuf
     int r = io_write(w, req.p, req.len);
     free(req.p);
     if (r < 0)
-        return kerr(errstr, errsz, RILL_ERR_KAFKA, "cannot send to kafka broker '%s': %s",
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot send to kafka broker '%s': %s",
                     w->server, errno == EAGAIN ? "timed out" : "connection lost");
     unsigned char hdr[4];
     if (io_read(w, hdr, 4) < 0)
-        return kerr(errstr, errsz, RILL_ERR_KAFKA, "no answer from kafka broker '%s': %s",
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "no answer from kafka broker '%s': %s",
                     w->server, errno == EAGAIN ? "timed out" : "connection closed");
     uint32_t len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
     if (len < 4 || len > MAX_RESPONSE)
-        return kerr(errstr, errsz, RILL_ERR_KAFKA,
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA,
                     "malformed answer from kafka broker '%s' (%u bytes)", w->server, len);
     unsigned char *p = malloc(len);
     if (!p)
-        return kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     if (io_read(w, p, len) < 0) {
         free(p);
-        return kerr(errstr, errsz, RILL_ERR_KAFKA, "no answer from kafka broker '%s': %s",
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "no answer from kafka broker '%s': %s",
                     w->server, errno == EAGAIN ? "timed out" : "connection closed");
     }
     *resp = (struct rbuf){ .p = p, .len = len };
     if (r_int(resp, 4) != corr) {
         free(p);
-        return kerr(errstr, errsz, RILL_ERR_KAFKA,
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA,
                     "kafka broker '%s' answered another request", w->server);
     }
     return RILL_OK;
@@ -393,12 +379,12 @@ int rill_scram_final(struct rill_scram *s, const char *password, const char *ser
 {
     *out = NULL;
     if (memchr(server_first, '\0', len)) {
-        kerr(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
+        rill_errf(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
         return -1;
     }
     char *sf = strndup(server_first, len);
     if (!sf) {
-        kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         return -1;
     }
     size_t rn = 0, sn = 0, in = 0, en = 0;
@@ -411,16 +397,16 @@ int rill_scram_final(struct rill_scram *s, const char *password, const char *ser
     size_t nlen = strlen(s->nonce);
     int ret = -1;
     if (e) {
-        kerr(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram exchange: %.*s",
+        rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram exchange: %.*s",
              (int)(en > 200 ? 200 : en), e);
         goto out;
     }
     if (!r || rn <= nlen || strncmp(r, s->nonce, nlen) || saltlen <= 0) {
-        kerr(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
+        rill_errf(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
         goto out;
     }
     if (iterations < SCRAM_MIN_ITERATIONS || iterations > SCRAM_MAX_ITERATIONS) {
-        kerr(errstr, errsz, RILL_ERR_AUTH,
+        rill_errf(errstr, errsz, RILL_ERR_AUTH,
              "scram iteration count %ld outside %d..%d", iterations, SCRAM_MIN_ITERATIONS,
              SCRAM_MAX_ITERATIONS);
         goto out;
@@ -441,7 +427,7 @@ int rill_scram_final(struct rill_scram *s, const char *password, const char *ser
         hmac(s->bits, stored, mdlen, auth_full, strlen(auth_full), client_sig) < 0 ||
         hmac(s->bits, salted, mdlen, "Server Key", 10, server_key) < 0 ||
         hmac(s->bits, server_key, mdlen, auth_full, strlen(auth_full), s->server_sig) < 0) {
-        kerr(errstr, errsz, RILL_ERR_NOMEM, "cannot compute the scram proof");
+        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot compute the scram proof");
     } else {
         s->siglen = mdlen;
         for (size_t i = 0; i < mdlen; i++)
@@ -450,7 +436,7 @@ int rill_scram_final(struct rill_scram *s, const char *password, const char *ser
         if (proof && (*out = cat(without_proof, ",p=", proof, "")))
             ret = 0;
         else
-            kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         free(proof);
     }
     OPENSSL_cleanse(salted, sizeof salted);
@@ -469,7 +455,7 @@ int rill_scram_verify(const struct rill_scram *s, const char *server_final, size
                       char *errstr, size_t errsz)
 {
     if (len >= 2 && !strncmp(server_final, "e=", 2)) {
-        kerr(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram proof: %.*s",
+        rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram proof: %.*s",
              (int)(len > 200 ? 200 : len - 2), server_final + 2);
         return -1;
     }
@@ -478,7 +464,7 @@ int rill_scram_verify(const struct rill_scram *s, const char *server_final, size
                 ? b64_decode(server_final + 2, len - 2, sig, sizeof sig)
                 : -1;
     if (n < 0 || (size_t)n != s->siglen || CRYPTO_memcmp(sig, s->server_sig, s->siglen)) {
-        kerr(errstr, errsz, RILL_ERR_AUTH,
+        rill_errf(errstr, errsz, RILL_ERR_AUTH,
              "the broker's scram signature does not match (not the broker it claims to be)");
         return -1;
     }
@@ -613,7 +599,7 @@ static rill_err_t tls_start(rill_kwire_t *w, const struct rill_kvlist *conf, con
     int verify = !verify_s || strcasecmp(verify_s, "false");
     if (!(w->ctx = SSL_CTX_new(TLS_client_method())) ||
         !SSL_CTX_set_min_proto_version(w->ctx, TLS1_2_VERSION))
-        return kerr(errstr, errsz, RILL_ERR_NOMEM, "cannot set up tls: %s",
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot set up tls: %s",
                     ssl_why(why, sizeof why, "out of memory"));
     if (verify) {
         SSL_CTX_set_verify(w->ctx, SSL_VERIFY_PEER, NULL);
@@ -626,12 +612,12 @@ static rill_err_t tls_start(rill_kwire_t *w, const struct rill_kvlist *conf, con
         else
             ok = SSL_CTX_set_default_verify_paths(w->ctx);
         if (!ok)
-            return kerr(errstr, errsz, RILL_ERR_CONFIG, "cannot load the ca certificates '%s': %s",
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "cannot load the ca certificates '%s': %s",
                         ca ? ca : "(system default)",
                         ssl_why(why, sizeof why, "unreadable"));
     }
     if (cert && SSL_CTX_use_certificate_chain_file(w->ctx, cert) != 1)
-        return kerr(errstr, errsz, RILL_ERR_CONFIG, "cannot load ssl.certificate.location '%s': %s",
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "cannot load ssl.certificate.location '%s': %s",
                     cert, ssl_why(why, sizeof why, "unreadable"));
     if (key) {
         SSL_CTX_set_default_passwd_cb_userdata(w->ctx, (void *)keypass);
@@ -639,11 +625,11 @@ static rill_err_t tls_start(rill_kwire_t *w, const struct rill_kvlist *conf, con
                  (!cert || SSL_CTX_check_private_key(w->ctx) == 1);
         SSL_CTX_set_default_passwd_cb_userdata(w->ctx, NULL);
         if (!ok)
-            return kerr(errstr, errsz, RILL_ERR_CONFIG, "cannot load ssl.key.location '%s': %s",
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "cannot load ssl.key.location '%s': %s",
                         key, ssl_why(why, sizeof why, "unreadable"));
     }
     if (!(w->ssl = SSL_new(w->ctx)) || !SSL_set_fd(w->ssl, w->fd))
-        return kerr(errstr, errsz, RILL_ERR_NOMEM, "cannot set up tls: %s",
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot set up tls: %s",
                     ssl_why(why, sizeof why, "out of memory"));
     unsigned char addr[16];
     int is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
@@ -653,13 +639,13 @@ static rill_err_t tls_start(rill_kwire_t *w, const struct rill_kvlist *conf, con
         X509_VERIFY_PARAM *param = SSL_get0_param(w->ssl);
         if (!(is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
                     : X509_VERIFY_PARAM_set1_host(param, host, 0)))
-            return kerr(errstr, errsz, RILL_ERR_NOMEM, "cannot set up tls: out of memory");
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot set up tls: out of memory");
     }
     if (SSL_connect(w->ssl) != 1) {
         long vr = SSL_get_verify_result(w->ssl);
         const char *reason = vr != X509_V_OK ? X509_verify_cert_error_string(vr)
                                              : ssl_why(why, sizeof why, "connection closed");
-        return kerr(errstr, errsz, RILL_ERR_KAFKA, "tls handshake with '%s' failed: %s",
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "tls handshake with '%s' failed: %s",
                     w->server, reason);
     }
     return RILL_OK;
@@ -683,20 +669,20 @@ static rill_err_t sasl_round(rill_kwire_t *w, const char *user, const void *byte
     r_int(&resp, 8); /* session_lifetime_ms */
     if (resp.bad) {
         free((void *)resp.p);
-        return kerr(errstr, errsz, RILL_ERR_KAFKA,
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA,
                     "malformed sasl answer from kafka broker '%s'", w->server);
     }
     if (code) {
         char why[512];
         broker_error(why, sizeof why, code, msg, mlen);
         free((void *)resp.p);
-        return kerr(errstr, errsz, RILL_ERR_AUTH, "kafka authentication failed for user '%s': %s",
+        return rill_errf(errstr, errsz, RILL_ERR_AUTH, "kafka authentication failed for user '%s': %s",
                     user, why);
     }
     *out = strndup(auth ? auth : "", alen);
     *outn = alen;
     free((void *)resp.p);
-    return *out ? RILL_OK : kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    return *out ? RILL_OK : rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
 }
 
 /* The SASL mechanism conf asks for: 256 or 512 for SCRAM, 0 for PLAIN;
@@ -711,7 +697,7 @@ static int sasl_mechanism(const struct rill_kvlist *conf, char *errstr, size_t e
         mech = "GSSAPI"; /* librdkafka's default */
     int bits = !strcasecmp(mech, "SCRAM-SHA-256") ? 256 : !strcasecmp(mech, "SCRAM-SHA-512") ? 512 : 0;
     if (!bits && strcasecmp(mech, "PLAIN")) {
-        kerr(errstr, errsz, RILL_ERR_CONFIG,
+        rill_errf(errstr, errsz, RILL_ERR_CONFIG,
              "sasl mechanism '%s' is not supported for transactional-id acls (librdkafka "
              "2.0.2 cannot create them; rill does it for PLAIN, SCRAM-SHA-256 and "
              "SCRAM-SHA-512)",
@@ -719,7 +705,7 @@ static int sasl_mechanism(const struct rill_kvlist *conf, char *errstr, size_t e
         return -1;
     }
     if (!conf_get(conf, "sasl.username") || !conf_get(conf, "sasl.password")) {
-        kerr(errstr, errsz, RILL_ERR_CONFIG,
+        rill_errf(errstr, errsz, RILL_ERR_CONFIG,
              "sasl mechanism '%s' needs sasl.username and sasl.password", mech);
         return -1;
     }
@@ -744,10 +730,10 @@ static rill_err_t sasl_login(rill_kwire_t *w, const struct rill_kvlist *conf, in
     int bad = resp.bad;
     free((void *)resp.p);
     if (bad)
-        return kerr(errstr, errsz, RILL_ERR_KAFKA, "malformed sasl answer from kafka broker '%s'",
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "malformed sasl answer from kafka broker '%s'",
                     w->server);
     if (code)
-        return kerr(errstr, errsz, RILL_ERR_AUTH,
+        return rill_errf(errstr, errsz, RILL_ERR_AUTH,
                     "kafka broker '%s' does not enable sasl mechanism '%s'", w->server, upper);
 
     char *answer = NULL;
@@ -756,7 +742,7 @@ static rill_err_t sasl_login(rill_kwire_t *w, const struct rill_kvlist *conf, in
         size_t ulen = strlen(user), plen = strlen(pass);
         char *msg = malloc(ulen + plen + 2);
         if (!msg)
-            return kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         msg[0] = '\0';
         memcpy(msg + 1, user, ulen);
         msg[1 + ulen] = '\0';
@@ -771,10 +757,10 @@ static rill_err_t sasl_login(rill_kwire_t *w, const struct rill_kvlist *conf, in
     char nonce[32], *first = NULL, *final = NULL;
     struct rill_scram s;
     if (RAND_bytes(raw, sizeof raw) != 1)
-        return kerr(errstr, errsz, RILL_ERR_FATAL, "no random bytes for the scram nonce");
+        return rill_errf(errstr, errsz, RILL_ERR_FATAL, "no random bytes for the scram nonce");
     EVP_EncodeBlock((unsigned char *)nonce, raw, sizeof raw);
     if (rill_scram_first(&s, bits, user, nonce, &first) < 0)
-        return kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     err = sasl_round(w, user, first, strlen(first), &answer, &alen, errstr, errsz);
     free(first);
     if (!err && rill_scram_final(&s, pass, answer, alen, &final, errstr, errsz) < 0)
@@ -799,7 +785,7 @@ rill_err_t rill_kwire_connect(const struct rill_kvlist *conf, int timeout_ms, ri
     *out = NULL;
     for (size_t i = 0; refused[i]; i++)
         if (conf_get(conf, refused[i]))
-            return kerr(errstr, errsz, RILL_ERR_CONFIG,
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG,
                         "kafka setting '%s' is not supported for transactional-id acls "
                         "(librdkafka 2.0.2 cannot create them; rill does it with "
                         "ssl.ca.location, ssl.certificate.location and ssl.key.location)",
@@ -808,26 +794,26 @@ rill_err_t rill_kwire_connect(const struct rill_kvlist *conf, int timeout_ms, ri
     if (!servers)
         servers = conf_get(conf, "metadata.broker.list");
     if (!servers || !*servers)
-        return kerr(errstr, errsz, RILL_ERR_CONFIG, "no bootstrap.servers in the kafka settings");
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "no bootstrap.servers in the kafka settings");
     const char *proto = conf_get(conf, "security.protocol");
     if (!proto)
         proto = "plaintext";
     int tls = !strcasecmp(proto, "ssl") || !strcasecmp(proto, "sasl_ssl");
     int sasl = !strcasecmp(proto, "sasl_plaintext") || !strcasecmp(proto, "sasl_ssl");
     if (!tls && !sasl && strcasecmp(proto, "plaintext"))
-        return kerr(errstr, errsz, RILL_ERR_CONFIG, "unknown security.protocol '%s'", proto);
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "unknown security.protocol '%s'", proto);
     int bits = sasl ? sasl_mechanism(conf, errstr, errsz) : 0;
     if (bits < 0)
         return RILL_ERR_CONFIG;
 
     rill_kwire_t *w = calloc(1, sizeof *w);
     if (!w)
-        return kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     w->fd = -1;
     const char *cid = conf_get(conf, "client.id");
     if (!(w->client_id = strdup(cid ? cid : "rill-apply"))) {
         free(w);
-        return kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
     char host[256], port[32], why[256] = "no server";
     for (const char *s = servers; *s && w->fd < 0;) {
@@ -843,7 +829,7 @@ rill_err_t rill_kwire_connect(const struct rill_kvlist *conf, int timeout_ms, ri
     }
     rill_err_t err = RILL_OK;
     if (w->fd < 0)
-        err = kerr(errstr, errsz, RILL_ERR_KAFKA, "cannot connect to kafka at '%s': %s", servers,
+        err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot connect to kafka at '%s': %s", servers,
                    why);
     if (!err && tls)
         err = tls_start(w, conf, host, errstr, errsz);
@@ -899,7 +885,7 @@ rill_err_t rill_kwire_describe_acls(rill_kwire_t *w, int resource,
         char why[512];
         broker_error(why, sizeof why, code, msg, mlen);
         free((void *)resp.p);
-        return kerr(errstr, errsz, code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED
+        return rill_errf(errstr, errsz, code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED
                                        ? RILL_ERR_AUTH
                                        : RILL_ERR_KAFKA,
                     "cannot describe transactional-id acls: %s", why);
@@ -914,7 +900,7 @@ rill_err_t rill_kwire_describe_acls(rill_kwire_t *w, int resource,
         size_t nacl = r_count(&resp, 6);
         char *name_z = strndup(name ? name : "", nlen);
         if (!name_z)
-            err = kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+            err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         for (size_t j = 0; j < nacl && !resp.bad && !err; j++) {
             size_t plen, hlen;
             const char *principal = r_chunk(&resp, 2, &plen);
@@ -924,7 +910,7 @@ rill_err_t rill_kwire_describe_acls(rill_kwire_t *w, int resource,
             char *p_z = strndup(principal ? principal : "", plen);
             char *h_z = strndup(host ? host : "", hlen);
             if (!p_z || !h_z) {
-                err = kerr(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+                err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             } else if (!resp.bad) {
                 a.name = name_z;
                 a.principal = p_z;
@@ -939,7 +925,7 @@ rill_err_t rill_kwire_describe_acls(rill_kwire_t *w, int resource,
     int bad = resp.bad;
     free((void *)resp.p);
     if (!err && bad)
-        err = kerr(errstr, errsz, RILL_ERR_KAFKA,
+        err = rill_errf(errstr, errsz, RILL_ERR_KAFKA,
                    "malformed describe-acls answer from kafka broker '%s'", w->server);
     return err;
 }
@@ -968,7 +954,7 @@ rill_err_t rill_kwire_create_acls(rill_kwire_t *w, const struct rill_kwire_acl *
     size_t nres = r_count(&resp, 4);
     if (!resp.bad && nres != n) {
         free((void *)resp.p);
-        return kerr(errstr, errsz, RILL_ERR_KAFKA,
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA,
                     "kafka broker '%s' answered %zu of %zu acls", w->server, nres, n);
     }
     /* Parse everything first: a malformed answer reports nothing per acl. */
@@ -980,7 +966,7 @@ rill_err_t rill_kwire_create_acls(rill_kwire_t *w, const struct rill_kwire_acl *
     }
     if (resp.bad) {
         free((void *)resp.p);
-        return kerr(errstr, errsz, RILL_ERR_KAFKA,
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA,
                     "malformed create-acls answer from kafka broker '%s'", w->server);
     }
     resp.off = start;

@@ -32,13 +32,18 @@ const char *rill_err2str(rill_err_t err)
     return err_str[err];
 }
 
+rill_err_t rill_verrf(char *errstr, size_t errsz, rill_err_t err, const char *fmt, va_list ap)
+{
+    if (errstr && errsz)
+        vsnprintf(errstr, errsz, fmt, ap);
+    return err;
+}
+
 rill_err_t rill_errf(char *errstr, size_t errsz, rill_err_t err, const char *fmt, ...)
 {
-    if (errstr && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errsz, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    rill_verrf(errstr, errsz, err, fmt, ap);
+    va_end(ap);
     return err;
 }

@@ -1,6 +1,6 @@
 /*
  * cli.h - the command table of the rill binary. Each subcommand lives in its
- * own topology/cmd_*.c file and is one row here: a name, an entry point that
+ * own topology/cli/cmd_*.c file and is one row here: a name, an entry point that
  * takes the arguments after the subcommand name, and a one-line summary for
  * `rill --help`. Only the CLI may print to the terminal and exit.
  */

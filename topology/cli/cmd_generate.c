@@ -1,6 +1,6 @@
 /*
  * cmd_generate.c - `rill generate`: produces synthetic order_placed events
- * (topology/generate.h) to Kafka, Confluent-framed Avro by default or JSON,
+ * (processors/orders/generate.h) to Kafka, Confluent-framed Avro by default or JSON,
  * keyed by location with the murmur2 partitioner every pipeline producer
  * uses, through an idempotent producer (acks=all): a retried send never
  * duplicates an order. At --rate R it paces to R orders a second, else as
