@@ -10,31 +10,30 @@ rill_err_t rill_group_init(rill_ctx_t *ctx, void **state, char *errstr, size_t e
 {
     rill_store_t *store = rill_ctx_store_at(ctx, 0);
     if (!store) {
-        snprintf(errstr, errsz, "processor '%s' needs a store: add `stores: [%s]`",
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "processor '%s' needs a store: add `stores: [%s]`",
                  rill_ctx_name(ctx), rill_ctx_name(ctx));
-        return RILL_ERR_CONFIG;
     }
     *state = store; /* the instance is just its store, owned by the runtime */
     return RILL_OK;
 }
 
-int rill_group_of(rill_ctx_t *ctx, const char *by, const rill_record_t *rec, char *buf,
+rill_proc_result_t rill_group_of(rill_ctx_t *ctx, const char *by, const rill_record_t *rec, char *buf,
                   size_t bufsz, const void **group, size_t *glen)
 {
     if (!strcmp(by, "key")) {
         if (!rec->key) {
             rill_ctx_reject(ctx, "cannot group by 'key': the record has no key");
-            return -1;
+            return RILL_PROC_REJECT;
         }
         *group = rec->key;
         *glen = rec->key_len;
-        return 0;
+        return RILL_PROC_OK;
     }
     rill_err_t err = rill_record_field(rec, by, buf, bufsz);
     if (err == RILL_OK) {
         *group = buf;
         *glen = strlen(buf);
-        return 0;
+        return RILL_PROC_OK;
     }
     if (err == RILL_ERR_NOTFOUND)
         rill_ctx_reject(ctx, "cannot group by '%s': the %s has no such field", by,
@@ -45,5 +44,5 @@ int rill_group_of(rill_ctx_t *ctx, const char *by, const rill_record_t *rec, cha
     else
         rill_ctx_reject(ctx, "cannot group by '%s': %s (not json, or not a scalar)", by,
                         rill_err2str(err));
-    return -1;
+    return RILL_PROC_REJECT;
 }

@@ -15,9 +15,9 @@
 rill_err_t rill_group_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz);
 
 /* rec's group: the key bytes themselves for `by: key` (any length,
- * binary-safe), else the field's text in buf. Returns 0, or rejects the
- * record (rill_ctx_reject) and returns -1. */
-int rill_group_of(rill_ctx_t *ctx, const char *by, const rill_record_t *rec, char *buf,
+ * binary-safe), else the field's text in buf. Returns RILL_PROC_OK, or
+ * rejects the record (rill_ctx_reject) and returns RILL_PROC_REJECT. */
+rill_proc_result_t rill_group_of(rill_ctx_t *ctx, const char *by, const rill_record_t *rec, char *buf,
                   size_t bufsz, const void **group, size_t *glen);
 
 #endif

@@ -112,8 +112,7 @@ rill_err_t rill_serde_arena_new(struct rill_serde_arena *a, size_t item_bytes,
     a->cap = a->used + str_bytes;
     a->base = malloc(a->cap ? a->cap : 1);
     if (!a->base) {
-        snprintf(errstr, errsz, "out of memory decoding a value");
-        return RILL_ERR_NOMEM;
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory decoding a value");
     }
     return RILL_OK;
 }
@@ -291,30 +290,26 @@ static rill_err_t serde_init(rill_serde_t *s, const struct rill_registry_conf *c
     for (int t = 0; t < RILL_EVENT__COUNT; t++) {
         const char *text = rill_serde_schema_text((rill_event_type_t)t);
         if (!text) {
-            snprintf(errstr, errsz, "schema '%s' is not compiled in", type_names[t]);
-            return RILL_ERR_CONFIG;
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "schema '%s' is not compiled in", type_names[t]);
         }
         if (avro_schema_from_json_length(text, strlen(text), &s->schema[t])) {
             s->schema[t] = NULL;
-            snprintf(errstr, errsz, "cannot parse schema '%s': %s", type_names[t],
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "cannot parse schema '%s': %s", type_names[t],
                      avro_strerror());
-            return RILL_ERR_CONFIG;
         }
         avro_value_iface_t *iface = avro_generic_class_from_schema(s->schema[t]);
         if (!iface || avro_generic_value_new(iface, &s->value[t])) {
             if (iface)
                 avro_value_iface_decref(iface);
-            snprintf(errstr, errsz, "cannot build a value of schema '%s': %s", type_names[t],
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot build a value of schema '%s': %s", type_names[t],
                      avro_strerror());
-            return RILL_ERR_NOMEM;
         }
         s->iface[t] = iface;
     }
     s->reader = avro_reader_memory(none, 0);
     s->writer = avro_writer_memory(none, 0);
     if (!s->reader || !s->writer) {
-        snprintf(errstr, errsz, "out of memory creating avro-c readers");
-        return RILL_ERR_NOMEM;
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory creating avro-c readers");
     }
     return RILL_OK;
 }
@@ -325,8 +320,7 @@ static rill_err_t serde_new(rill_serde_t **out, const struct rill_registry_conf 
     *out = NULL;
     rill_serde_t *s = calloc(1, sizeof *s);
     if (!s) {
-        snprintf(errstr, errsz, "out of memory creating the serde");
-        return RILL_ERR_NOMEM;
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory creating the serde");
     }
     rill_err_t err = serde_init(s, conf, errstr, errsz);
     if (err) {
@@ -858,8 +852,7 @@ rill_err_t rill_serde_encode(rill_serde_t *s, const rill_event_t *ev, rill_buf_t
                                type_names[ev->type], size + RILL_SERDE_HEADER,
                                RILL_SERDE_MAX_VALUE);
     if (rill_serde_buf_reserve(out, size + RILL_SERDE_HEADER)) {
-        snprintf(errstr, errsz, "out of memory encoding %s", type_names[ev->type]);
-        return RILL_ERR_NOMEM;
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory encoding %s", type_names[ev->type]);
     }
     uint32_t id = (uint32_t)s->id[ev->type];
     out->p[0] = RILL_SERDE_MAGIC;

@@ -470,8 +470,7 @@ rill_err_t rill_serde_encode_json(const rill_event_t *ev, rill_buf_t *out, char 
     puts_(&w, "]}");
     if (w.nomem) {
         out->len = 0;
-        snprintf(errstr, errsz, "out of memory encoding json");
-        return RILL_ERR_NOMEM;
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory encoding json");
     }
     if (w.over) {
         out->len = 0;

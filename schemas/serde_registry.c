@@ -34,19 +34,17 @@ static rill_err_t register_all(rill_registry_t *r, int32_t id[RILL_EVENT__COUNT]
         const char *text = rill_serde_schema_text((rill_event_type_t)t);
         char subject[256], why[128];
         if (!text || rill_registry_subject(text, subject, sizeof subject, why, sizeof why)) {
-            snprintf(errstr, errsz, "schema '%s' has no subject: %s", rill_event_type_name(t),
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "schema '%s' has no subject: %s", rill_event_type_name(t),
                      text ? why : "not compiled in");
-            return RILL_ERR_CONFIG;
         }
         rill_err_t err = rill_registry_register(r, subject, text, &id[t], errstr, errsz);
         if (err)
             return err;
         for (int u = 0; u < t; u++)
             if (id[u] == id[t]) {
-                snprintf(errstr, errsz, "schema registry %s gave id %d to both '%s' and '%s'",
+                return rill_errf(errstr, errsz, RILL_ERR_INVALID, "schema registry %s gave id %d to both '%s' and '%s'",
                          rill_registry_url(r), (int)id[t], rill_event_type_name(u),
                          rill_event_type_name(t));
-                return RILL_ERR_INVALID;
             }
     }
     return RILL_OK;
@@ -64,8 +62,7 @@ rill_err_t rill_serde_registry_ids(const struct rill_registry_conf *conf,
     char *key = malloc(klen + 1);
     if (!key) {
         rill_registry_destroy(r);
-        snprintf(errstr, errsz, "out of memory");
-        return RILL_ERR_NOMEM;
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
     snprintf(key, klen + 1, "%s\n%s", url, user);
 
@@ -81,8 +78,7 @@ rill_err_t rill_serde_registry_ids(const struct rill_registry_conf *conf,
         int32_t got[RILL_EVENT__COUNT];
         err = register_all(r, got, errstr, errsz);
         if (!err && !(e = malloc(sizeof *e))) {
-            snprintf(errstr, errsz, "out of memory");
-            err = RILL_ERR_NOMEM;
+            err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         }
         if (!err) {
             e->key = key;

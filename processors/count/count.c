@@ -41,7 +41,7 @@ static rill_proc_result_t count_process(rill_ctx_t *ctx, void *state, const rill
     int64_t n;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) < 0)
+    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
     if (rill_store_add_i64(store, group, glen, 1, &n) != RILL_OK)
         return RILL_PROC_RETRY;

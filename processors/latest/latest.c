@@ -38,7 +38,7 @@ static rill_proc_result_t latest_process(rill_ctx_t *ctx, void *state, const ril
     char buf[RILL_GROUP_MAX];
     const void *group;
     size_t glen;
-    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) < 0)
+    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
     rill_err_t err = rec->value ? rill_store_put(store, group, glen, rec->value, rec->value_len)
                                 : rill_store_delete(store, group, glen);

@@ -22,16 +22,16 @@ void rill_orders_fini(struct rill_orders *o)
     memset(o, 0, sizeof *o);
 }
 
-int rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, const rill_record_t *rec)
+rill_proc_result_t rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, const rill_record_t *rec)
 {
     char err[256];
     rill_event_clear(&o->ev);
     if (rill_serde_decode(o->serde, rec->key, rec->key_len, rec->value, rec->value_len, &o->ev,
                           err, sizeof err) != RILL_OK) {
         rill_ctx_reject(ctx, "%s", err);
-        return -1;
+        return RILL_PROC_REJECT;
     }
-    return 0;
+    return RILL_PROC_OK;
 }
 
 rill_proc_result_t rill_orders_emit(rill_ctx_t *ctx, struct rill_orders *o, const char *output,

@@ -47,9 +47,8 @@ static rill_err_t sum_init(rill_ctx_t *ctx, void **state, char *errstr, size_t e
 {
     const struct sum_conf *c = rill_ctx_conf(ctx);
     if (c->scale < 0 || c->scale > SUM_SCALE_MAX) {
-        snprintf(errstr, errsz, "config 'scale' must be between 0 and %d, not %" PRId64,
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "config 'scale' must be between 0 and %d, not %" PRId64,
                  SUM_SCALE_MAX, c->scale);
-        return RILL_ERR_CONFIG;
     }
     return rill_group_init(ctx, state, errstr, errsz);
 }
@@ -161,7 +160,7 @@ static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_r
     int64_t v, sum = 0;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) < 0 ||
+    if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) != RILL_PROC_OK ||
         sum_amount(ctx, c, rec, &v) < 0)
         return RILL_PROC_REJECT;
     rill_err_t err = rill_store_get_i64(store, group, glen, &sum);

@@ -33,17 +33,17 @@ static void test_scram_rfc7677(void)
 {
     struct rill_scram s;
     char *first = NULL, *final = NULL, err[256];
-    CU_ASSERT_EQUAL_FATAL(rill_scram_first(&s, 256, "user", C_NONCE, &first), 0);
+    CU_ASSERT_EQUAL_FATAL(rill_scram_first(&s, 256, "user", C_NONCE, &first), RILL_OK);
     CU_ASSERT_STRING_EQUAL(first, "n,,n=user,r=" C_NONCE);
     CU_ASSERT_EQUAL_FATAL(
-        rill_scram_final(&s, "pencil", S_FIRST, strlen(S_FIRST), &final, err, sizeof err), 0);
+        rill_scram_final(&s, "pencil", S_FIRST, strlen(S_FIRST), &final, err, sizeof err), RILL_OK);
     CU_ASSERT_STRING_EQUAL(final, C_FINAL);
-    CU_ASSERT_EQUAL(rill_scram_verify(&s, S_FINAL, strlen(S_FINAL), err, sizeof err), 0);
+    CU_ASSERT_EQUAL(rill_scram_verify(&s, S_FINAL, strlen(S_FINAL), err, sizeof err), RILL_OK);
     /* A server that does not know the password cannot sign. */
     const char forged[] = "v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
-    CU_ASSERT_EQUAL(rill_scram_verify(&s, forged, strlen(forged), err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rill_scram_verify(&s, forged, strlen(forged), err, sizeof err), RILL_ERR_AUTH);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "signature does not match"));
-    CU_ASSERT_EQUAL(rill_scram_verify(&s, "e=invalid-proof", 15, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rill_scram_verify(&s, "e=invalid-proof", 15, err, sizeof err), RILL_ERR_AUTH);
     CU_ASSERT_STRING_EQUAL(err, "the broker refused the scram proof: invalid-proof");
     CU_ASSERT_PTR_NULL(strstr(err, "pencil"));
     free(first);
@@ -56,7 +56,7 @@ static void test_scram_refusals(void)
     struct rill_scram s;
     char *first = NULL, *final = NULL, err[256];
     /* saslname escaping */
-    CU_ASSERT_EQUAL_FATAL(rill_scram_first(&s, 512, "a,b=c", "N0nce", &first), 0);
+    CU_ASSERT_EQUAL_FATAL(rill_scram_first(&s, 512, "a,b=c", "N0nce", &first), RILL_OK);
     CU_ASSERT_STRING_EQUAL(first, "n,,n=a=2Cb=3Dc,r=N0nce");
     free(first);
     static const char *const bad[] = {
@@ -69,16 +69,16 @@ static void test_scram_refusals(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CU_ASSERT_EQUAL(rill_scram_final(&s, "pw", bad[i], strlen(bad[i]), &final, err,
                                          sizeof err),
-                        -1);
+                        RILL_ERR_AUTH);
         CU_ASSERT_STRING_EQUAL(err, "malformed scram server-first message");
         CU_ASSERT_PTR_NULL(final);
     }
     const char weak[] = "r=N0nceX,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1";
-    CU_ASSERT_EQUAL(rill_scram_final(&s, "pw", weak, strlen(weak), &final, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rill_scram_final(&s, "pw", weak, strlen(weak), &final, err, sizeof err), RILL_ERR_AUTH);
     CU_ASSERT_STRING_EQUAL(err, "scram iteration count 1 outside 4096..100000");
-    CU_ASSERT_EQUAL(rill_scram_final(&s, "pw", "e=unknown-user", 14, &final, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rill_scram_final(&s, "pw", "e=unknown-user", 14, &final, err, sizeof err), RILL_ERR_AUTH);
     CU_ASSERT_STRING_EQUAL(err, "the broker refused the scram exchange: unknown-user");
-    CU_ASSERT_EQUAL(rill_scram_final(&s, "pw", "r=a\0b", 5, &final, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rill_scram_final(&s, "pw", "r=a\0b", 5, &final, err, sizeof err), RILL_ERR_AUTH);
     rill_scram_clear(&s);
 }
 

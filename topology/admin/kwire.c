@@ -321,8 +321,8 @@ static char *cat(const char *a, const char *b, const char *c, const char *d)
     return s;
 }
 
-int rill_scram_first(struct rill_scram *s, int bits, const char *user, const char *nonce,
-                     char **out)
+rill_err_t rill_scram_first(struct rill_scram *s, int bits, const char *user, const char *nonce,
+                            char **out)
 {
     memset(s, 0, sizeof *s);
     s->bits = bits;
@@ -330,7 +330,7 @@ int rill_scram_first(struct rill_scram *s, int bits, const char *user, const cha
     /* saslname: ',' and '=' are escaped as =2C and =3D. */
     char *esc = malloc(3 * strlen(user) + 1), *e = esc;
     if (!esc)
-        return -1;
+        return RILL_ERR_NOMEM;
     for (const char *p = user; *p; p++) {
         if (*p == ',' || *p == '=') {
             memcpy(e, *p == ',' ? "=2C" : "=3D", 3);
@@ -345,9 +345,9 @@ int rill_scram_first(struct rill_scram *s, int bits, const char *user, const cha
     free(esc);
     if (!s->nonce || !s->first_bare || !(*out = cat("n,,", s->first_bare, "", ""))) {
         rill_scram_clear(s);
-        return -1;
+        return RILL_ERR_NOMEM;
     }
-    return 0;
+    return RILL_OK;
 }
 
 /* The value of attribute `a` in a SCRAM message (comma-separated a=value),
@@ -374,18 +374,16 @@ static int hmac(int bits, const unsigned char *key, size_t klen, const void *dat
     return HMAC(scram_md(bits), key, (int)klen, data, n, out, &len) ? (int)len : -1;
 }
 
-int rill_scram_final(struct rill_scram *s, const char *password, const char *server_first,
-                     size_t len, char **out, char *errstr, size_t errsz)
+rill_err_t rill_scram_final(struct rill_scram *s, const char *password, const char *server_first,
+                            size_t len, char **out, char *errstr, size_t errsz)
 {
     *out = NULL;
     if (memchr(server_first, '\0', len)) {
-        rill_errf(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
-        return -1;
+        return rill_errf(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
     }
     char *sf = strndup(server_first, len);
     if (!sf) {
-        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
-        return -1;
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
     size_t rn = 0, sn = 0, in = 0, en = 0;
     const char *e = scram_attr(sf, 'e', &en);
@@ -395,18 +393,18 @@ int rill_scram_final(struct rill_scram *s, const char *password, const char *ser
     int saltlen = salt64 ? b64_decode(salt64, sn, salt, sizeof salt) : -1;
     long iterations = iter ? strtol(iter, NULL, 10) : 0;
     size_t nlen = strlen(s->nonce);
-    int ret = -1;
+    rill_err_t ret = RILL_ERR_AUTH;
     if (e) {
-        rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram exchange: %.*s",
+        ret = rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram exchange: %.*s",
              (int)(en > 200 ? 200 : en), e);
         goto out;
     }
     if (!r || rn <= nlen || strncmp(r, s->nonce, nlen) || saltlen <= 0) {
-        rill_errf(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
+        ret = rill_errf(errstr, errsz, RILL_ERR_AUTH, "malformed scram server-first message");
         goto out;
     }
     if (iterations < SCRAM_MIN_ITERATIONS || iterations > SCRAM_MAX_ITERATIONS) {
-        rill_errf(errstr, errsz, RILL_ERR_AUTH,
+        ret = rill_errf(errstr, errsz, RILL_ERR_AUTH,
              "scram iteration count %ld outside %d..%d", iterations, SCRAM_MIN_ITERATIONS,
              SCRAM_MAX_ITERATIONS);
         goto out;
@@ -427,16 +425,16 @@ int rill_scram_final(struct rill_scram *s, const char *password, const char *ser
         hmac(s->bits, stored, mdlen, auth_full, strlen(auth_full), client_sig) < 0 ||
         hmac(s->bits, salted, mdlen, "Server Key", 10, server_key) < 0 ||
         hmac(s->bits, server_key, mdlen, auth_full, strlen(auth_full), s->server_sig) < 0) {
-        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot compute the scram proof");
+        ret = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot compute the scram proof");
     } else {
         s->siglen = mdlen;
         for (size_t i = 0; i < mdlen; i++)
             client_key[i] ^= client_sig[i];
         char *proof = b64_encode(client_key, mdlen);
         if (proof && (*out = cat(without_proof, ",p=", proof, "")))
-            ret = 0;
+            ret = RILL_OK;
         else
-            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+            ret = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         free(proof);
     }
     OPENSSL_cleanse(salted, sizeof salted);
@@ -451,24 +449,22 @@ out:
     return ret;
 }
 
-int rill_scram_verify(const struct rill_scram *s, const char *server_final, size_t len,
-                      char *errstr, size_t errsz)
+rill_err_t rill_scram_verify(const struct rill_scram *s, const char *server_final, size_t len,
+                             char *errstr, size_t errsz)
 {
     if (len >= 2 && !strncmp(server_final, "e=", 2)) {
-        rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram proof: %.*s",
+        return rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram proof: %.*s",
              (int)(len > 200 ? 200 : len - 2), server_final + 2);
-        return -1;
     }
     unsigned char sig[96]; /* base64 of 64 bytes decodes through 66 */
     int n = len >= 2 && !strncmp(server_final, "v=", 2)
                 ? b64_decode(server_final + 2, len - 2, sig, sizeof sig)
                 : -1;
     if (n < 0 || (size_t)n != s->siglen || CRYPTO_memcmp(sig, s->server_sig, s->siglen)) {
-        rill_errf(errstr, errsz, RILL_ERR_AUTH,
+        return rill_errf(errstr, errsz, RILL_ERR_AUTH,
              "the broker's scram signature does not match (not the broker it claims to be)");
-        return -1;
     }
-    return 0;
+    return RILL_OK;
 }
 
 void rill_scram_clear(struct rill_scram *s)
@@ -759,18 +755,18 @@ static rill_err_t sasl_login(rill_kwire_t *w, const struct rill_kvlist *conf, in
     if (RAND_bytes(raw, sizeof raw) != 1)
         return rill_errf(errstr, errsz, RILL_ERR_FATAL, "no random bytes for the scram nonce");
     EVP_EncodeBlock((unsigned char *)nonce, raw, sizeof raw);
-    if (rill_scram_first(&s, bits, user, nonce, &first) < 0)
+    if (rill_scram_first(&s, bits, user, nonce, &first) != RILL_OK)
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     err = sasl_round(w, user, first, strlen(first), &answer, &alen, errstr, errsz);
     free(first);
-    if (!err && rill_scram_final(&s, pass, answer, alen, &final, errstr, errsz) < 0)
-        err = RILL_ERR_AUTH;
+    if (!err)
+        err = rill_scram_final(&s, pass, answer, alen, &final, errstr, errsz);
     free(answer);
     answer = NULL;
     if (!err)
         err = sasl_round(w, user, final, strlen(final), &answer, &alen, errstr, errsz);
-    if (!err && rill_scram_verify(&s, answer, alen, errstr, errsz) < 0)
-        err = RILL_ERR_AUTH;
+    if (!err)
+        err = rill_scram_verify(&s, answer, alen, errstr, errsz);
     free(final);
     free(answer);
     rill_scram_clear(&s);

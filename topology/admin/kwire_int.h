@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "topology/rill.h"
+
 struct rill_scram {
     int bits;                   /* 256 or 512 */
     char *first_bare;           /* client-first-message-bare */
@@ -18,18 +20,20 @@ struct rill_scram {
 };
 
 /* The client-first message ("n,,n=USER,r=NONCE") into *out (malloc'd);
- * user is escaped as RFC 5802 asks. Returns 0, or -1 out of memory. */
-int rill_scram_first(struct rill_scram *s, int bits, const char *user, const char *nonce,
-                     char **out);
+ * user is escaped as RFC 5802 asks. Returns RILL_OK, or RILL_ERR_NOMEM. */
+rill_err_t rill_scram_first(struct rill_scram *s, int bits, const char *user, const char *nonce,
+                            char **out);
 
 /* Given the server-first message (len bytes), the client-final message with
  * its proof into *out (malloc'd), and the expected server signature into s.
- * Returns 0, or -1 with the reason in errstr (never the password). */
-int rill_scram_final(struct rill_scram *s, const char *password, const char *server_first,
-                     size_t len, char **out, char *errstr, size_t errsz);
+ * Returns RILL_OK, or RILL_ERR_AUTH (a refused or malformed exchange) or
+ * RILL_ERR_NOMEM with the reason in errstr (never the password). */
+rill_err_t rill_scram_final(struct rill_scram *s, const char *password, const char *server_first,
+                            size_t len, char **out, char *errstr, size_t errsz);
 
-/* Checks the server-final message ("v=SIGNATURE", or "e=ERROR"). */
-int rill_scram_verify(const struct rill_scram *s, const char *server_final, size_t len,
+/* Checks the server-final message ("v=SIGNATURE", or "e=ERROR"): RILL_OK,
+ * or RILL_ERR_AUTH with the reason in errstr. */
+rill_err_t rill_scram_verify(const struct rill_scram *s, const char *server_final, size_t len,
                       char *errstr, size_t errsz);
 
 void rill_scram_clear(struct rill_scram *s);

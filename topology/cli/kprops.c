@@ -10,12 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static rill_err_t oom(char *errstr, size_t errsz)
-{
-    snprintf(errstr, errsz, "out of memory");
-    return RILL_ERR_NOMEM;
-}
-
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -31,9 +25,8 @@ static rill_err_t conf_file(const char *path, struct rill_kvlist *out, char *err
     FILE *f = fopen(path, "r");
     if (!f) {
         const char *why = strerror(errno);
-        snprintf(errstr, errsz, "cannot read kafka properties file '%s': %c%s", path,
+        return rill_errf(errstr, errsz, RILL_ERR_IO, "cannot read kafka properties file '%s': %c%s", path,
                  tolower((unsigned char)why[0]), why + 1);
-        return RILL_ERR_IO;
     }
     char *line = NULL;
     size_t cap = 0;
@@ -46,17 +39,15 @@ static rill_err_t conf_file(const char *path, struct rill_kvlist *out, char *err
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            snprintf(errstr, errsz, "%s:%d: expected key=value", path, lineno);
-            err = RILL_ERR_CONFIG;
+            err = rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s:%d: expected key=value", path, lineno);
             break;
         }
         *eq = '\0';
         char *key = trim(s), *value = trim(eq + 1);
         if (!*key) {
-            snprintf(errstr, errsz, "%s:%d: expected key=value", path, lineno);
-            err = RILL_ERR_CONFIG;
+            err = rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s:%d: expected key=value", path, lineno);
         } else if (rill_kvlist_set(out, key, value) < 0) {
-            err = oom(errstr, errsz);
+            err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         }
     }
     free(line);
@@ -71,19 +62,18 @@ rill_err_t rill_kprops_collect(const struct rill_kvlist *base, const char *const
     rill_err_t err = RILL_OK;
     for (size_t i = 0; base && !err && i < base->n; i++)
         if (rill_kvlist_set(out, base->v[i].key, base->v[i].value) < 0)
-            err = oom(errstr, errsz);
+            err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !err && i < nfiles; i++)
         err = conf_file(files[i], out, errstr, errsz);
     for (size_t i = 0; !err && i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq || eq == sets[i]) {
-            snprintf(errstr, errsz, "-X expects key=value (argument %zu)", i + 1);
-            err = RILL_ERR_CONFIG;
+            err = rill_errf(errstr, errsz, RILL_ERR_CONFIG, "-X expects key=value (argument %zu)", i + 1);
             break;
         }
         char *key = strndup(sets[i], (size_t)(eq - sets[i]));
         if (!key || rill_kvlist_set(out, key, eq + 1) < 0)
-            err = oom(errstr, errsz);
+            err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         free(key);
     }
     if (err)
@@ -125,8 +115,7 @@ rill_err_t rill_kprops_conf(const struct rill_kvlist *l, rd_kafka_conf_t *c, cha
     for (size_t i = 0; i < l->n; i++)
         if (rd_kafka_conf_set(c, l->v[i].key, l->v[i].value, err, sizeof err) !=
             RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errsz, "kafka setting '%s': %s", l->v[i].key, err);
-            return RILL_ERR_CONFIG;
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "kafka setting '%s': %s", l->v[i].key, err);
         }
     return RILL_OK;
 }

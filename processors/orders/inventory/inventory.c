@@ -86,8 +86,7 @@ static rill_err_t parse_overrides(struct inventory *inv, const char *s, char *er
         errno = 0;
         long long n = eq ? strtoll(eq + 1, &end, 10) : -1;
         if (!eq || eq == tok || errno || end == eq + 1 || *end || n < 0) {
-            snprintf(errstr, errsz, "stock_overrides: '%s' is not PRODUCT=UNITS", tok);
-            err = RILL_ERR_CONFIG;
+            err = rill_errf(errstr, errsz, RILL_ERR_CONFIG, "stock_overrides: '%s' is not PRODUCT=UNITS", tok);
             break;
         }
         *eq = '\0';
@@ -110,14 +109,12 @@ static rill_err_t inventory_init(rill_ctx_t *ctx, void **state, char *errstr, si
     const struct inventory_conf *c = rill_ctx_conf(ctx);
     rill_store_t *store = rill_ctx_store_at(ctx, 0);
     if (!store) {
-        snprintf(errstr, errsz, "processor '%s' needs a store for the stock (stores: [...])",
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "processor '%s' needs a store for the stock (stores: [...])",
                  rill_ctx_name(ctx));
-        return RILL_ERR_CONFIG;
     }
     if (c->initial_stock < 0) {
-        snprintf(errstr, errsz, "initial_stock must be >= 0, not %lld",
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "initial_stock must be >= 0, not %lld",
                  (long long)c->initial_stock);
-        return RILL_ERR_CONFIG;
     }
     const char *output;
     rill_err_t err = rill_orders_output(ctx, c->output, "inventory_result", "output", 1, &output,
@@ -259,7 +256,7 @@ static rill_proc_result_t inventory_process(rill_ctx_t *ctx, void *state,
     struct inventory *inv = state;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (rill_orders_decode(ctx, &inv->o, rec) < 0)
+    if (rill_orders_decode(ctx, &inv->o, rec) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
     const rill_event_t *ev = &inv->o.ev;
     const char *loc = rill_event_location(ev);

@@ -40,8 +40,7 @@ static rill_err_t notification_init(rill_ctx_t *ctx, void **state, char *errstr,
 {
     const struct notification_conf *c = rill_ctx_conf(ctx);
     if (strcmp(c->channel, "email") && strcmp(c->channel, "sms") && strcmp(c->channel, "push")) {
-        snprintf(errstr, errsz, "channel must be email, sms or push, not '%s'", c->channel);
-        return RILL_ERR_CONFIG;
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "channel must be email, sms or push, not '%s'", c->channel);
     }
     const char *output;
     rill_err_t err = rill_orders_output(ctx, c->output, "notifications", "output", 1, &output,
@@ -106,7 +105,7 @@ static rill_proc_result_t notification_process(rill_ctx_t *ctx, void *state,
     struct notification *o = state;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (rill_orders_decode(ctx, &o->o, rec) < 0)
+    if (rill_orders_decode(ctx, &o->o, rec) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
     const rill_event_t *ev = &o->o.ev;
     switch (ev->type) {

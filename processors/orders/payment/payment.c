@@ -42,8 +42,7 @@ static rill_err_t payment_init(rill_ctx_t *ctx, void **state, char *errstr, size
 {
     const struct payment_conf *c = rill_ctx_conf(ctx);
     if (!(c->approve_rate >= 0.0 && c->approve_rate <= 1.0)) {
-        snprintf(errstr, errsz, "approve_rate must be between 0 and 1, not %g", c->approve_rate);
-        return RILL_ERR_CONFIG;
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "approve_rate must be between 0 and 1, not %g", c->approve_rate);
     }
     const char *output;
     rill_err_t err = rill_orders_output(ctx, c->output, "payment_result", "output", 1, &output,
@@ -69,7 +68,7 @@ static rill_proc_result_t payment_process(rill_ctx_t *ctx, void *state, const ri
     struct payment *p = state;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (rill_orders_decode(ctx, &p->o, rec) < 0)
+    if (rill_orders_decode(ctx, &p->o, rec) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
     if (p->o.ev.type != RILL_EVENT_ORDER_PLACED) {
         rill_ctx_reject(ctx, "payment expects order_placed, got %s",

@@ -56,9 +56,8 @@ static rill_err_t shipping_init(rill_ctx_t *ctx, void **state, char *errstr, siz
     const struct shipping_conf *c = rill_ctx_conf(ctx);
     rill_store_t *store = rill_ctx_store_at(ctx, 0);
     if (!store) {
-        snprintf(errstr, errsz, "processor '%s' needs a store for the join (stores: [...])",
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "processor '%s' needs a store for the join (stores: [...])",
                  rill_ctx_name(ctx));
-        return RILL_ERR_CONFIG;
     }
     rill_err_t err;
     const char *shipped, *status, *release;
@@ -165,7 +164,7 @@ static rill_proc_result_t shipping_process(rill_ctx_t *ctx, void *state, const r
     struct shipping *s = state;
     if (!rec->value)
         return RILL_PROC_OK;
-    if (rill_orders_decode(ctx, &s->o, rec) < 0)
+    if (rill_orders_decode(ctx, &s->o, rec) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
     const rill_event_t *ev = &s->o.ev;
     const char *order_id;
