@@ -13,7 +13,7 @@
 #include "topology/cli/cli.h"
 #include "processors/orders/generate.h"
 #include "schemas/serde.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <inttypes.h>
 #include <stdio.h>

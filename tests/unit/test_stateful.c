@@ -7,7 +7,7 @@
  */
 #include "tests/lib/suite.h"
 #include "tests/lib/drive.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  */
 #include "tests/lib/suite.h"
 #include "tests/lib/util.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  */
 #include "topology/cli/cli.h"
 #include "topology/model/config.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <dirent.h>
 #include <inttypes.h>

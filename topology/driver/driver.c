@@ -10,7 +10,7 @@
 #include "processors/registry.h"
 #include "topology/base/partition.h"
 #include "topology/base/grow_int.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <stdio.h>
 #include <stdlib.h>

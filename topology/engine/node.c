@@ -10,7 +10,7 @@
 #include "processors/registry.h"
 #include "topology/base/grow_int.h"
 #include "topology/model/check.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <dlfcn.h>
 #include <inttypes.h>
