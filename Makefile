@@ -45,6 +45,10 @@ LIB_SRCS := $(filter-out topology/cli/main.c,$(shell find topology state schemas
 CLI_SRCS := topology/cli/main.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROBE_SO := $(B)/tests/probe.so
+# The unit tier's external processors (tests/unit/ext/), found through
+# RILL_TEST_SO_DIR: probe (this ABI), probe_v1 (built against the frozen V1
+# headers), probe_abi99 and probe_abi0 (the probe claiming ABIs rill does not run).
+TEST_SOS := $(PROBE_SO) $(B)/tests/probe_v1.so $(B)/tests/probe_abi99.so $(B)/tests/probe_abi0.so
 IT_SRCS := $(wildcard tests/integration/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 
@@ -86,15 +90,20 @@ $(RILL): $(call obj,$(CLI_SRCS)) $(LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) -rdynamic -o $@ $^ $(LDLIBS_ALL)
 
-$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(PROBE_SO)
+$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(TEST_SOS)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) -rdynamic -o $@ $(filter-out %.so,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
-# The external test processor, built the way a third party would build one.
-$(PROBE_SO): tests/unit/ext/probe.c processors/processor.h state/store.h
+# The external test processors, built the way a third party would build one.
+SO_CFLAGS = -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -MMD -MP
+$(B)/tests/probe_abi%.so: tests/unit/ext/probe.c
 	@mkdir -p $(dir $@)
 	$(quiet) SO $@
-	$(Q)$(CC) -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -o $@ $<
+	$(Q)$(CC) $(SO_CFLAGS) -DPROBE_ABI_VERSION=$* -o $@ $<
+$(B)/tests/%.so: tests/unit/ext/%.c
+	@mkdir -p $(dir $@)
+	$(quiet) SO $@
+	$(Q)$(CC) $(SO_CFLAGS) -o $@ $<
 
 $(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(LIB)
 	$(quiet) LINK $@
@@ -135,7 +144,7 @@ stack-down:
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
 test-unit: check-deps $(UNIT)
-	RILL_PROBE_SO=$(PROBE_SO) $(UNIT)
+	RILL_PROBE_SO=$(PROBE_SO) RILL_TEST_SO_DIR=$(B)/tests $(UNIT)
 
 test-integration: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
 	RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT)

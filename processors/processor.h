@@ -9,6 +9,18 @@
  *
  * Threading: one processor instance (state) belongs to one task, and all calls
  * on it come from that task's thread. The def itself is immutable and shared.
+ *
+ * Versions (after SQLite's iVersion): a plugin sets .version to the
+ * RILL_PROCESSOR_VERSION of the header it was built with, and rill loads any
+ * plugin whose version is from RILL_PROCESSOR_V1 to its own
+ * RILL_PROCESSOR_VERSION, reading only the fields that version promises (a
+ * V1 plugin's config rows end at doc). A plugin newer than the runtime, or
+ * claiming a version below 1, is refused. So the ABI grows by appending
+ * only: a new field goes at the end of its struct, with a comment naming the
+ * version that added it, and RILL_PROCESSOR_VERSION goes up by one; no field
+ * is removed, reordered or retyped, and no enum value (here or rill_err_t in
+ * topology/rill.h) changes. The loader keeps a frozen copy of each older
+ * layout (processors/processor_int.h).
  */
 #ifndef RILL_PROCESSOR_H
 #define RILL_PROCESSOR_H

@@ -7,6 +7,7 @@
  * here for both the engine and the test driver.
  */
 #include "topology/engine/node_int.h"
+#include "processors/processor_int.h"
 #include "processors/registry.h"
 #include "topology/base/grow_int.h"
 #include "topology/model/check.h"
@@ -19,35 +20,125 @@
 #include <stdlib.h>
 #include <string.h>
 
-rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
-                             const struct rill_processor_def **def, void **dl, char *errstr,
-                             size_t errsz)
+struct rill_loaded {
+    void *dl;
+    struct rill_processor_def def;  /* the library's def, in the current layout */
+    struct rill_conf_def *rows;     /* a V1 library's rows as V2 rows, or NULL */
+};
+
+void rill_node_unload(struct rill_loaded *lib)
 {
-    *dl = NULL;
+    if (!lib)
+        return;
+    free(lib->rows);
+    if (lib->dl)
+        dlclose(lib->dl);
+    free(lib);
+}
+
+static size_t conf_field_size(rill_conf_type_t type)
+{
+    switch (type) {
+    case RILL_CONF_STR: return sizeof(char *);
+    case RILL_CONF_INT: return sizeof(int64_t);
+    case RILL_CONF_DOUBLE: return sizeof(double);
+    case RILL_CONF_BOOL: return sizeof(int);
+    }
+    return 0;
+}
+
+/* A row the runtime would write outside the config struct, or with a type it
+ * does not know, is the plugin's bug; refused before anything is filled. */
+static rill_err_t conf_rows_check(const char *library, const struct rill_processor_def *d,
+                                  char *errstr, size_t errsz)
+{
+    for (const struct rill_conf_def *c = d->conf; c && c->key; c++) {
+        size_t sz = conf_field_size(c->type);
+        if (!sz)
+            return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                             "'%s': config key '%s' has an unknown type %d", library, c->key,
+                             (int)c->type);
+        if (c->offset > d->conf_size || sz > d->conf_size - c->offset)
+            return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                             "'%s': config key '%s' lies outside its config struct (offset %zu, "
+                             "size %zu)", library, c->key, c->offset, d->conf_size);
+    }
+    return RILL_OK;
+}
+
+/* Reads the def at sym through the layout of its version (V1 and V2 share
+ * the def's layout; V1's config rows are the shorter struct rill_conf_def_v1). */
+static rill_err_t loaded_read(struct rill_loaded *lib, const char *library, const void *sym,
+                              char *errstr, size_t errsz)
+{
+    const struct rill_processor_def_v1 *d1 = sym;
+    int version = d1->version;
+    if (version < RILL_PROCESSOR_V1 || version > RILL_PROCESSOR_VERSION)
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                         "'%s' is built for processor ABI %d; this rill runs %d..%d", library,
+                         version, RILL_PROCESSOR_V1, RILL_PROCESSOR_VERSION);
+    lib->def = (struct rill_processor_def){
+        .version = version, .name = d1->name, .doc = d1->doc, .conf = NULL,
+        .conf_size = d1->conf_size, .init = d1->init, .process = d1->process,
+        .punctuate = d1->punctuate, .close = d1->close,
+    };
+    if (version == RILL_PROCESSOR_V1 && d1->conf) {
+        size_t n = 0;
+        while (d1->conf[n].key)
+            n++;
+        lib->rows = calloc(n + 1, sizeof *lib->rows);
+        if (!lib->rows)
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            lib->rows[i] = (struct rill_conf_def){
+                .key = d1->conf[i].key, .type = d1->conf[i].type, .def = d1->conf[i].def,
+                .offset = d1->conf[i].offset, .doc = d1->conf[i].doc,
+            };
+        lib->def.conf = lib->rows;
+    } else if (version >= RILL_PROCESSOR_V2) {
+        lib->def.conf = ((const struct rill_processor_def *)sym)->conf;
+    }
+    if (!lib->def.name || !lib->def.process)
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                         "'%s': its '%s' processor has no %s", library, RILL_PROCESSOR_ENTRY,
+                         lib->def.name ? "process function" : "name");
+    return conf_rows_check(library, &lib->def, errstr, errsz);
+}
+
+rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+                             const struct rill_processor_def **def, struct rill_loaded **lib,
+                             char *errstr, size_t errsz)
+{
+    *lib = NULL;
     *def = NULL;
     if (!pc->library) {
         *def = rill_proc_lookup(pc->type);
-        if (!*def) {
-            snprintf(errstr, errsz, "unknown processor type '%s'", pc->type);
-            return RILL_ERR_NOTFOUND;
-        }
+        if (!*def)
+            return rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "unknown processor type '%s'",
+                             pc->type);
         return RILL_OK;
     }
-    void *h = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(errstr, errsz, "cannot load processor library '%s': %s", pc->library,
-                 dlerror());
+    struct rill_loaded *l = calloc(1, sizeof *l);
+    if (!l)
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    l->dl = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
+    if (!l->dl) {
+        rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "cannot load processor library '%s': %s",
+                  pc->library, dlerror());
+        rill_node_unload(l);
         return RILL_ERR_NOTFOUND;
     }
-    const struct rill_processor_def *d = dlsym(h, RILL_PROCESSOR_ENTRY);
-    if (!d || d->version != RILL_PROCESSOR_VERSION || !d->process || !d->name) {
-        snprintf(errstr, errsz, "'%s' does not export a version %d '%s' processor",
-                 pc->library, RILL_PROCESSOR_VERSION, RILL_PROCESSOR_ENTRY);
-        dlclose(h);
-        return RILL_ERR_INVALID;
+    const void *sym = dlsym(l->dl, RILL_PROCESSOR_ENTRY);
+    rill_err_t err = sym ? loaded_read(l, pc->library, sym, errstr, errsz)
+                         : rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                                     "'%s' does not export '%s'", pc->library,
+                                     RILL_PROCESSOR_ENTRY);
+    if (err != RILL_OK) {
+        rill_node_unload(l);
+        return err;
     }
-    *def = d;
-    *dl = h;
+    *def = &l->def;
+    *lib = l;
     return RILL_OK;
 }
 
@@ -82,7 +173,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
             n->stores[i] = (struct rill_store_binding){ names[i], stores[i] };
         n->nstores = nstores;
     }
-    if (rill_node_resolve(pc, &n->def, &n->dl, errstr, errsz) != RILL_OK)
+    if (rill_node_resolve(pc, &n->def, &n->lib, errstr, errsz) != RILL_OK)
         goto fail;
     if (n->def->conf_size) {
         n->conf = calloc(1, n->def->conf_size);
@@ -142,8 +233,7 @@ void rill_node_free(rill_node_t *n)
     free(n->hdrs);
     free(n->hv);
     free(n->stores);
-    if (n->dl)
-        dlclose(n->dl);
+    rill_node_unload(n->lib);
     free(n);
 }
 

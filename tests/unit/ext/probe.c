@@ -5,7 +5,9 @@
  * times before it is forwarded), and punctuation on stream time and on the
  * wall clock (each firing forwards "stream@T" or "wall@T"). With a store
  * granted, every call to process adds 1 to the counter "calls" first, so a
- * test can see that the writes of a refused call are undone.
+ * test can see that the writes of a refused call are undone. Built again with
+ * -DPROBE_ABI_VERSION=N as a library that claims a processor ABI this rill
+ * does not run, which the loader must refuse.
  */
 #include "processors/processor.h"
 #include "state/store.h"
@@ -13,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef PROBE_ABI_VERSION
+#define PROBE_ABI_VERSION RILL_PROCESSOR_VERSION
+#endif
 
 struct probe_conf {
     int64_t retries;
@@ -85,7 +91,7 @@ static void probe_close(void *state)
 }
 
 const struct rill_processor_def rill_processor_entry = {
-    .version = RILL_PROCESSOR_VERSION,
+    .version = PROBE_ABI_VERSION,
     .name = "probe",
     .doc = "test processor: retries and punctuations",
     .conf = probe_conf_def,
