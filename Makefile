@@ -47,8 +47,10 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROBE_SO := $(B)/tests/probe.so
 # The unit tier's external processors (tests/unit/ext/), found through
 # RILL_TEST_SO_DIR: probe (this ABI), probe_v1 (built against the frozen V1
-# headers), probe_abi99 and probe_abi0 (the probe claiming ABIs rill does not run).
-TEST_SOS := $(PROBE_SO) $(B)/tests/probe_v1.so $(B)/tests/probe_abi99.so $(B)/tests/probe_abi0.so
+# headers), probe_abi99 and probe_abi0 (the probe claiming ABIs rill does not
+# run), phases (tries every context call in every callback).
+TEST_SOS := $(PROBE_SO) $(B)/tests/probe_v1.so $(B)/tests/probe_abi99.so $(B)/tests/probe_abi0.so \
+	$(B)/tests/phases.so
 IT_SRCS := $(wildcard tests/integration/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 

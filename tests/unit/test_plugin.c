@@ -3,15 +3,20 @@
  * loader takes a library built for any version from V1 to this one and
  * reads only what that version promises (tests/unit/ext/probe_v1.c is built
  * against a frozen copy of the V1 headers), and refuses one built for a
- * version it does not run. The test plugins are in RILL_TEST_SO_DIR
- * (the Makefile sets it).
+ * version it does not run; the context refuses a call outside the callbacks
+ * processor.h allows it in (tests/unit/ext/phases.c tries them all), and
+ * rill_ctx_log() writes rill's log line. The test plugins are in
+ * RILL_TEST_SO_DIR (the Makefile sets it).
  */
 #include "tests/lib/suite.h"
 #include "tests/lib/drive.h"
+#include "topology/base/log.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The path of test plugin name (e.g. "probe_v1") into buf. */
 static const char *so_path(const char *name, char *buf, size_t sz)
@@ -159,6 +164,152 @@ static void test_newer_or_zero_version_is_refused(void)
     check_refused("probe_abi0", "", want);
 }
 
+/* ---- stderr, where rill's log goes, captured ------------------------------ */
+
+struct capture {
+    FILE *tmp;
+    int saved;
+};
+
+static int capture_begin(struct capture *c)
+{
+    fflush(stderr);
+    c->tmp = tmpfile();
+    if (!c->tmp)
+        return -1;
+    c->saved = dup(2);
+    dup2(fileno(c->tmp), 2);
+    return 0;
+}
+
+/* Restores stderr and reads what was written into out (NUL-terminated). */
+static void capture_end(struct capture *c, char *out, size_t size)
+{
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    rewind(c->tmp);
+    size_t n = fread(out, 1, size - 1, c->tmp);
+    out[n] = '\0';
+    fclose(c->tmp);
+}
+
+static int has(const char *text, const char *want)
+{
+    if (strstr(text, want))
+        return 1;
+    fprintf(stderr, "missing: %s\n", want);
+    return 0;
+}
+
+/* ---- which call is legal where ----------------------------------------------- */
+
+static void test_calls_outside_their_phase_are_refused(void)
+{
+    char so[512], yaml[1024], log[16384];
+    so_path("phases", so, sizeof so);
+    /* our own handle keeps the library (and phases_close_report) loaded
+     * after the driver has closed the instance and its handle */
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    const char *close_report = dlsym(h, "phases_close_report");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(close_report);
+    snprintf(yaml, sizeof yaml,
+             "application.id: a\n"
+             "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+             "processors:\n"
+             "  x: {type: phases, library: '%s', inputs: [in], outputs: [out], stores: [s]}\n",
+             so);
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_log_set_level(RILL_LOG_INFO);
+    struct capture c;
+    CU_ASSERT_EQUAL_FATAL(capture_begin(&c), 0);
+    rill_err_t e1 = rill_driver_pipe_str(d, "in", 0, NULL, "a", 10000);
+    rill_err_t e2 = rill_driver_pipe_str(d, "in", 0, NULL, "b", 11000); /* punctuates */
+    size_t nout = rill_driver_count(d, "out");
+    const char *want[] = {
+        "init: forward=invalid store=ok schedule=ok exports=",
+        "a",
+        "process: forward=ok store=ok schedule=invalid name=x",
+        "b",
+        "process: forward=ok store=ok schedule=invalid name=x",
+        "punctuate: store=ok schedule=invalid",
+    };
+    int same[6];
+    for (size_t i = 0; i < 6; i++) {
+        const struct rill_captured *r = rill_driver_get(d, "out", i);
+        same[i] = r && r->rec.value_len >= strlen(want[i]) &&
+                  !memcmp(r->rec.value, want[i], strlen(want[i]));
+    }
+    rill_driver_free(d); /* close runs here */
+    capture_end(&c, log, sizeof log);
+    CU_ASSERT_EQUAL(e1, RILL_OK);
+    CU_ASSERT_EQUAL(e2, RILL_OK);
+    CU_ASSERT_EQUAL(nout, 6);
+    for (size_t i = 0; i < 6; i++)
+        CU_ASSERT(same[i]);
+    CU_ASSERT_STRING_EQUAL(close_report, "close: forward=invalid store=null store_by_name=null "
+                                         "schedule=invalid name=x partition=0");
+    /* one warning per refused call, naming the processor and the call */
+    CU_ASSERT(has(log, "level=warn comp=processor msg=\"rill_ctx_forward is not allowed in "
+                       "init: refused\" processor=x partition=0 call=rill_ctx_forward "
+                       "phase=init\n"));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_reject is not allowed in init: refused\""));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_schedule is not allowed in process: refused\""));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_reject is not allowed in punctuate: refused\""));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_schedule is not allowed in punctuate: refused\""));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_forward is not allowed in close: refused\""));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_store_at is not allowed in close: refused\""));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_store is not allowed in close: refused\""));
+    CU_ASSERT(has(log, "msg=\"rill_ctx_schedule is not allowed in close: refused\""));
+    /* and the legal calls logged nothing */
+    CU_ASSERT_PTR_NULL(strstr(log, "in process: refused\" processor=x partition=0 "
+                                   "call=rill_ctx_forward"));
+    CU_ASSERT_PTR_NULL(strstr(log, "rill_ctx_store_at is not allowed in init"));
+    /* the plugin's own lines, through rill_ctx_log */
+    CU_ASSERT(has(log, "level=info comp=processor msg=\"phases started\" answer=42 "
+                       "processor=x partition=0\n"));
+    CU_ASSERT(has(log, "level=warn comp=processor msg=\"phases closing\" processor=x "
+                       "partition=0\n"));
+    rill_topology_free(t);
+    dlclose(h);
+}
+
+/* rill_ctx_log maps each of its levels onto the logger's, and its filter. */
+static void test_ctx_log_levels(void)
+{
+    struct rill_topology *t = it_load("application.id: a\n"
+                                      "topics: {in: {partitions: 3}, out: {partitions: 3}}\n"
+                                      "processors:\n"
+                                      "  copy: {type: passthrough, inputs: [in], outputs: [out]}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    char err[RILL_ERRSTR_SIZE], log[4096];
+    rill_node_t *n = rill_node_new(&t->procs[0], 2, NULL, NULL, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    struct capture c;
+    CU_ASSERT_EQUAL_FATAL(capture_begin(&c), 0);
+    rill_log_set_level(RILL_LOG_DEBUG);
+    rill_ctx_log(n, RILL_CTX_LOG_DEBUG, "d%d", 1);
+    rill_ctx_log(n, RILL_CTX_LOG_INFO, "i|k=v");
+    rill_ctx_log(n, RILL_CTX_LOG_WARN, "w");
+    rill_ctx_log(n, RILL_CTX_LOG_ERROR, "e \"quoted\"");
+    rill_log_set_level(RILL_LOG_WARN);
+    rill_ctx_log(n, RILL_CTX_LOG_INFO, "filtered");
+    rill_log_set_level(RILL_LOG_INFO);
+    capture_end(&c, log, sizeof log);
+    CU_ASSERT(has(log, "level=debug comp=processor msg=\"d1\" processor=copy partition=2\n"));
+    CU_ASSERT(has(log, "level=info comp=processor msg=\"i\" k=v processor=copy partition=2\n"));
+    CU_ASSERT(has(log, "level=warn comp=processor msg=\"w\" processor=copy partition=2\n"));
+    CU_ASSERT(has(log, "level=error comp=processor msg=\"e 'quoted'\" processor=copy "
+                       "partition=2\n"));
+    CU_ASSERT_PTR_NULL(strstr(log, "filtered"));
+    rill_node_free(n);
+    rill_topology_free(t);
+}
+
 static CU_TestInfo tests[] = {
     { "a library of this ABI loads and gets its config", test_current_version_loads_with_config },
     { "a V1 library: its defaults reach it", test_v1_defaults_reach_the_plugin },
@@ -166,6 +317,9 @@ static CU_TestInfo tests[] = {
     { "a V1 library's config rows become V2 rows", test_v1_rows_are_converted },
     { "a V1 library: an unknown config key is refused", test_v1_unknown_key_is_refused },
     { "a library of ABI 99 or 0 is refused, saying which", test_newer_or_zero_version_is_refused },
+    { "a context call outside its callbacks is refused and logged",
+      test_calls_outside_their_phase_are_refused },
+    { "rill_ctx_log writes rill's log line at each level", test_ctx_log_levels },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("plugin", tests)

@@ -10,6 +10,7 @@
 #include "processors/processor_int.h"
 #include "processors/registry.h"
 #include "topology/base/grow_int.h"
+#include "topology/base/log.h"
 #include "topology/model/check.h"
 #include "state/store_rt.h"
 
@@ -189,9 +190,12 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
         }
     }
     if (n->def->init) {
-        char ierr[256] = "";
-        if (n->def->init(n, &n->state, ierr, sizeof ierr) != RILL_OK) {
-            snprintf(errstr, errsz, "processor '%s' failed to start: %s", pc->name, ierr);
+        char ierr[RILL_ERRSTR_SIZE] = "";
+        n->phase = RILL_PHASE_INIT;
+        rill_err_t err = n->def->init(n, &n->state, ierr, sizeof ierr);
+        n->phase = RILL_PHASE_IDLE;
+        if (err != RILL_OK) {
+            rill_errf(errstr, errsz, err, "processor '%s' failed to start: %s", pc->name, ierr);
             goto fail;
         }
     }
@@ -222,8 +226,10 @@ void rill_node_free(rill_node_t *n)
 {
     if (!n)
         return;
-    if (n->def && n->def->close && n->state)
+    if (n->def && n->def->close && n->state) {
+        n->phase = RILL_PHASE_CLOSE;
         n->def->close(n->state);
+    }
     if (n->conf) {
         rill_conf_release(n->def ? n->def->conf : NULL, n->conf);
         free(n->conf);
@@ -328,7 +334,9 @@ static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
         n->cur = NULL;
         n->reject[0] = '\0';
         stores_mark(n);
+        n->phase = RILL_PHASE_PUNCTUATE;
         *res = n->def->punctuate(n, n->state, type, now);
+        n->phase = RILL_PHASE_IDLE;
         rill_err_t err = settle(n, NULL, *res == RILL_PROC_REJECT ? RILL_PROC_RETRY : *res);
         if (err != RILL_OK)
             return err;
@@ -341,7 +349,9 @@ rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc
     n->cur = rec;
     n->reject[0] = '\0';
     stores_mark(n);
+    n->phase = RILL_PHASE_PROCESS;
     *res = n->def->process(n, n->state, rec);
+    n->phase = RILL_PHASE_IDLE;
     rill_err_t err = settle(n, rec, *res);
     n->cur = NULL;
     if (err != RILL_OK || *res != RILL_PROC_OK)
@@ -385,6 +395,31 @@ size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const c
 }
 
 /* ---- processor-facing context ------------------------------------------- */
+
+#define IN(p) (1u << (p))
+#define IN_INIT IN(RILL_PHASE_INIT)
+#define IN_PROCESS IN(RILL_PHASE_PROCESS)
+#define IN_PUNCTUATE IN(RILL_PHASE_PUNCTUATE)
+
+static const char *const phase_names[] = {
+    [RILL_PHASE_IDLE] = "no callback", [RILL_PHASE_INIT] = "init",
+    [RILL_PHASE_PROCESS] = "process", [RILL_PHASE_PUNCTUATE] = "punctuate",
+    [RILL_PHASE_CLOSE] = "close",
+};
+
+/* The legality table of processor.h: 1 when call may run in the current
+ * phase, else 0 after one warning line naming the processor and the call. */
+static int legal(const rill_ctx_t *ctx, unsigned phases, const char *call)
+{
+    if (phases & IN(ctx->phase))
+        return 1;
+    rill_log(RILL_LOG_WARN, "processor",
+             "%s is not allowed in %s: refused|processor=%s partition=%" PRId32
+             " call=%s phase=%s",
+             call, phase_names[ctx->phase], ctx->pc->name, ctx->partition, call,
+             phase_names[ctx->phase]);
+    return 0;
+}
 
 /* The node's own copy of an output name (it outlives every held record),
  * or NULL when topic is not an output. */
@@ -473,6 +508,8 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
                             const void *value, size_t value_len, const rill_header_t *headers,
                             size_t header_cnt)
 {
+    if (!legal(ctx, IN_PROCESS | IN_PUNCTUATE, "rill_ctx_forward"))
+        return RILL_ERR_INVALID;
     if (output) {
         const char *name = output_name(ctx, output);
         if (!name)
@@ -496,6 +533,8 @@ rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partiti
 
 void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
 {
+    if (!legal(ctx, IN_PROCESS, "rill_ctx_reject"))
+        return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ctx->reject, sizeof ctx->reject, fmt, ap);
@@ -504,6 +543,8 @@ void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
 
 rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)
 {
+    if (!legal(ctx, IN_INIT | IN_PROCESS | IN_PUNCTUATE, "rill_ctx_store"))
+        return NULL;
     for (size_t i = 0; i < ctx->nstores; i++)
         if (!strcmp(ctx->stores[i].name, name))
             return ctx->stores[i].store;
@@ -512,11 +553,15 @@ rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)
 
 rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i)
 {
+    if (!legal(ctx, IN_INIT | IN_PROCESS | IN_PUNCTUATE, "rill_ctx_store_at"))
+        return NULL;
     return i < ctx->nstores ? ctx->stores[i].store : NULL;
 }
 
 rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms)
 {
+    if (!legal(ctx, IN_INIT, "rill_ctx_schedule"))
+        return RILL_ERR_INVALID;
     if (interval_ms <= 0 || !ctx->def->punctuate)
         return RILL_ERR_INVALID;
     if (ctx->nsched == RILL_NODE_MAX_SCHEDULES)
@@ -538,4 +583,23 @@ size_t rill_ctx_output_count(const rill_ctx_t *ctx) { return ctx->pc->outputs.n;
 const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i)
 {
     return i < ctx->pc->outputs.n ? ctx->pc->outputs.v[i] : NULL;
+}
+
+void rill_ctx_log(const rill_ctx_t *ctx, rill_ctx_log_level_t level, const char *fmt, ...)
+{
+    rill_log_level_t to;
+    switch (level) {
+    case RILL_CTX_LOG_DEBUG: to = RILL_LOG_DEBUG; break;
+    case RILL_CTX_LOG_INFO: to = RILL_LOG_INFO; break;
+    case RILL_CTX_LOG_WARN: to = RILL_LOG_WARN; break;
+    default: to = RILL_LOG_ERROR; break; /* RILL_CTX_LOG_ERROR, or a level unknown to us */
+    }
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* the plugin's own key=value pairs (after its '|') come first */
+    rill_log(to, "processor", "%s%sprocessor=%s partition=%" PRId32, msg,
+             strchr(msg, '|') ? " " : "|", ctx->pc->name, ctx->partition);
 }

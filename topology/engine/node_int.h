@@ -31,8 +31,19 @@ typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
 #define RILL_NODE_MAX_SCHEDULES 4
 #define RILL_HELD_NULL ((size_t)-1)
 
+/* Which callback of the processor is running: what its context may do
+ * depends on it (the legality table of processor.h). */
+typedef enum {
+    RILL_PHASE_IDLE,          /* between callbacks */
+    RILL_PHASE_INIT,
+    RILL_PHASE_PROCESS,
+    RILL_PHASE_PUNCTUATE,
+    RILL_PHASE_CLOSE,
+} rill_phase_t;
+
 struct rill_ctx {
     const struct rill_proc_conf *pc;
+    rill_phase_t phase;
     const struct rill_processor_def *def;
     struct rill_loaded *lib;   /* an external processor's library, or NULL */
     void *conf;                /* filled config struct (def->conf_size bytes) */
