@@ -62,6 +62,7 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit check-layers \
+	check-exports \
 	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
@@ -87,14 +88,18 @@ $(LIB): $(call obj,$(LIB_SRCS))
 	$(quiet) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# -rdynamic: external processors (.so) resolve the rill_ctx_* API from the binary.
-$(RILL): $(call obj,$(CLI_SRCS)) $(LIB)
+# External processors (.so) resolve the plugin API from the binary, which
+# exports that API and nothing else (processors/plugin.exports, checked by
+# `make check-exports`).
+PLUGIN_EXPORTS := processors/plugin.exports
+EXPORT_LDFLAGS := -Wl,--dynamic-list=$(PLUGIN_EXPORTS)
+$(RILL): $(call obj,$(CLI_SRCS)) $(LIB) $(PLUGIN_EXPORTS)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -rdynamic -o $@ $^ $(LDLIBS_ALL)
+	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL)
 
-$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(TEST_SOS)
+$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(TEST_SOS) $(PLUGIN_EXPORTS)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -rdynamic -o $@ $(filter-out %.so,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
 # The external test processors, built the way a third party would build one.
 SO_CFLAGS = -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -MMD -MP
@@ -145,8 +150,16 @@ stack-down:
 	  rm -rf "$$RILL_STACK_DIR" /var/lib/rill-stack/$$(echo "$$RILL_STACK_DIR" | md5sum | cut -c1-12) \
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
-test-unit: check-deps $(UNIT)
+test-unit: check-deps $(UNIT) check-exports
 	RILL_PROBE_SO=$(PROBE_SO) RILL_TEST_SO_DIR=$(B)/tests $(UNIT)
+
+# The binaries export the plugin API of processors/plugin.exports and nothing
+# else, and that list matches the headers a plugin sees; and the check
+# refuses a binary that exports something else (probe.so exports its entry).
+check-exports: $(RILL) $(UNIT)
+	$(Q)tests/unit/check_exports.sh $(RILL) $(UNIT)
+	$(Q)if tests/unit/check_exports.sh $(PROBE_SO) >/dev/null; then \
+	  echo "check-exports: passed a library that exports rill_processor_entry"; exit 1; fi
 
 test-integration: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
 	RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT)
