@@ -51,6 +51,9 @@ PROBE_SO := $(B)/tests/probe.so
 # run), phases (tries every context call in every callback).
 TEST_SOS := $(PROBE_SO) $(B)/tests/probe_v1.so $(B)/tests/probe_abi99.so $(B)/tests/probe_abi0.so \
 	$(B)/tests/phases.so
+# The example external processors, one folder and one .c each, built as .so
+# the way a third party builds one (processors/examples/README.md).
+EXAMPLE_SOS := $(patsubst %.c,$(B)/%.so,$(wildcard processors/examples/*/*.c))
 IT_SRCS := $(wildcard tests/integration/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 
@@ -62,11 +65,13 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit check-layers \
-	check-exports \
+	check-exports examples \
 	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
-all: check-deps rill
+all: check-deps rill examples
+
+examples: $(EXAMPLE_SOS)
 
 rill: $(RILL)
 	$(Q)ln -sfn $(RILL) rill
@@ -97,12 +102,16 @@ $(RILL): $(call obj,$(CLI_SRCS)) $(LIB) $(PLUGIN_EXPORTS)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL)
 
-$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(TEST_SOS) $(PLUGIN_EXPORTS)
+$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(TEST_SOS) $(EXAMPLE_SOS) $(PLUGIN_EXPORTS)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
 # The external test processors, built the way a third party would build one.
 SO_CFLAGS = -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -MMD -MP
+$(B)/processors/examples/%.so: processors/examples/%.c
+	@mkdir -p $(dir $@)
+	$(quiet) SO $@
+	$(Q)$(CC) $(SO_CFLAGS) -o $@ $<
 $(B)/tests/probe_abi%.so: tests/unit/ext/probe.c
 	@mkdir -p $(dir $@)
 	$(quiet) SO $@
@@ -151,7 +160,8 @@ stack-down:
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
 test-unit: check-deps $(UNIT) check-exports
-	RILL_PROBE_SO=$(PROBE_SO) RILL_TEST_SO_DIR=$(B)/tests $(UNIT)
+	RILL_PROBE_SO=$(PROBE_SO) RILL_TEST_SO_DIR=$(B)/tests \
+	  RILL_EXAMPLE_UPPERCASE_SO=$(B)/processors/examples/uppercase/uppercase.so $(UNIT)
 
 # The binaries export the plugin API of processors/plugin.exports and nothing
 # else, and that list matches the headers a plugin sees; and the check

@@ -5,12 +5,15 @@
  * against a frozen copy of the V1 headers), and refuses one built for a
  * version it does not run; the context refuses a call outside the callbacks
  * processor.h allows it in (tests/unit/ext/phases.c tries them all), and
- * rill_ctx_log() writes rill's log line. The test plugins are in
- * RILL_TEST_SO_DIR (the Makefile sets it).
+ * rill_ctx_log() writes rill's log line; and the example external processor
+ * (processors/examples/uppercase) runs from a YAML file. The test plugins are
+ * in RILL_TEST_SO_DIR, the example in RILL_EXAMPLE_UPPERCASE_SO (the Makefile
+ * sets both).
  */
 #include "tests/lib/suite.h"
 #include "tests/lib/drive.h"
 #include "topology/base/log.h"
+#include "state/store.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -311,6 +314,94 @@ static void test_ctx_log_levels(void)
     rill_topology_free(t);
 }
 
+/* ---- the example processor, from YAML ----------------------------------------- */
+
+static const char *header_of(const struct rill_captured *c, const char *name, char *buf,
+                             size_t sz)
+{
+    for (size_t i = 0; c && i < c->rec.header_cnt; i++)
+        if (!strcmp(c->rec.headers[i].name, name)) {
+            snprintf(buf, sz, "%.*s", (int)c->rec.headers[i].len,
+                     (const char *)c->rec.headers[i].value);
+            return buf;
+        }
+    return NULL;
+}
+
+static void test_example_uppercase_from_yaml(void)
+{
+    const char *slash = strrchr(__FILE__, '/');
+    char path[512], err[RILL_ERRSTR_SIZE], buf[64];
+    snprintf(path, sizeof path, "%.*s../data/yaml/good/example_uppercase.yaml",
+             slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
+    /* the library: line names ${RILL_EXAMPLE_UPPERCASE_SO}: make sets it */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(getenv("RILL_EXAMPLE_UPPERCASE_SO"));
+    struct rill_topology *t = NULL;
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load(path, &t, err, sizeof err), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(t->procs[0].library, getenv("RILL_EXAMPLE_UPPERCASE_SO"));
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_header_t trace = { "trace", "t-1", 3 };
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "words", 1, "k1", 2, "Hello, rill 42!", 15, &trace, 1,
+                                     100, err, sizeof err),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "words", 1, "k1", 2, NULL, 0, NULL, 0, 101, err,
+                                     sizeof err),
+                    RILL_OK);
+    /* 17 bytes: over max_bytes 16 of the YAML (the default is 65536) */
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "words", 1, "k2", 2, "seventeen bytes!!", 17, NULL, 0,
+                                     102, err, sizeof err),
+                    RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "shouted"), 2);
+    const struct rill_captured *c = rill_driver_get(d, "shouted", 0);
+    CU_ASSERT(value_is(c, "HELLO, RILL 42!"));
+    CU_ASSERT(c->rec.key_len == 2 && !memcmp(c->rec.key, "k1", 2));
+    CU_ASSERT_EQUAL(c->rec.timestamp, 100);
+    CU_ASSERT_EQUAL(c->rec.header_cnt, 2);
+    CU_ASSERT_STRING_EQUAL(header_of(c, "trace", buf, sizeof buf), "t-1");
+    CU_ASSERT_STRING_EQUAL(header_of(c, "uppercase.tag", buf, sizeof buf), "example");
+    c = rill_driver_get(d, "shouted", 1);
+    CU_ASSERT_PTR_NULL(c->rec.value); /* a tombstone stays one */
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "words.dlq"), 1);
+    c = rill_driver_get(d, "words.dlq", 0);
+    CU_ASSERT(value_is(c, "seventeen bytes!!"));
+    const char *why = header_of(c, "rill.error.message", buf, sizeof buf);
+    CU_ASSERT(why && !strcmp(why, "value of 17 bytes is longer than max_bytes 16"));
+    int64_t n = -1;
+    CU_ASSERT_EQUAL(rill_store_get_i64(rill_driver_store(d, "shout", "shouted_count", 1),
+                                       "records", 7, &n),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(n, 1); /* upper-cased: one; the tombstone and the reject do not count */
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_example_uppercase_range(void)
+{
+    const char *so = getenv("RILL_EXAMPLE_UPPERCASE_SO");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(so);
+    const char *values[] = { "0", "1048577" };
+    for (size_t i = 0; i < 2; i++) {
+        char yaml[1024], err[RILL_ERRSTR_SIZE] = "", want[128];
+        snprintf(yaml, sizeof yaml,
+                 "application.id: a\n"
+                 "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+                 "processors:\n"
+                 "  up: {type: uppercase, library: '%s', inputs: [in], outputs: [out],"
+                 " config: {max_bytes: %s}}\n",
+                 so, values[i]);
+        struct rill_topology *t = it_load(yaml);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+        rill_driver_t *d = it_driver(t);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        CU_ASSERT_EQUAL(rill_driver_preflight(d, err, sizeof err), RILL_ERR_CONFIG);
+        snprintf(want, sizeof want, "max_bytes %s is out of range 1..1048576", values[i]);
+        CU_ASSERT(has(err, want));
+        rill_driver_free(d);
+        rill_topology_free(t);
+    }
+}
+
 static CU_TestInfo tests[] = {
     { "a library of this ABI loads and gets its config", test_current_version_loads_with_config },
     { "a V1 library: its defaults reach it", test_v1_defaults_reach_the_plugin },
@@ -321,6 +412,9 @@ static CU_TestInfo tests[] = {
     { "a context call outside its callbacks is refused and logged",
       test_calls_outside_their_phase_are_refused },
     { "rill_ctx_log writes rill's log line at each level", test_ctx_log_levels },
+    { "the example uppercase processor runs from YAML", test_example_uppercase_from_yaml },
+    { "the example uppercase processor refuses max_bytes out of range",
+      test_example_uppercase_range },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("plugin", tests)
