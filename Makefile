@@ -11,7 +11,11 @@ FLAVOR_FILE := build/.flavor
 FLAVOR ?= $(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release)
 B := build/$(FLAVOR)
 
-PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libmicrohttpd libssl libcrypto
+# What the binaries link: each of these is used (`make check-links` fails
+# when the linker would record one that is not). libmicrohttpd, -lpthread
+# and -ldl left the link: nothing calls libmicrohttpd yet, and glibc 2.34+
+# has pthreads and dlopen in libc.
+PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libssl libcrypto
 TEST_PKGS := cunit
 
 CC ?= cc
@@ -24,7 +28,8 @@ OPT := $(OPT_$(FLAVOR))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL = -std=c11 $(OPT) $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm $(LDLIBS)
+# --as-needed spelled out: gcc passes it by default, except with -fsanitize.
+LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -lm $(LDLIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -65,7 +70,7 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit check-layers \
-	check-exports examples \
+	check-exports check-links examples \
 	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
@@ -159,7 +164,7 @@ stack-down:
 	  rm -rf "$$RILL_STACK_DIR" /var/lib/rill-stack/$$(echo "$$RILL_STACK_DIR" | md5sum | cut -c1-12) \
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
-test-unit: check-deps $(UNIT) check-exports
+test-unit: check-deps $(UNIT) check-exports check-links
 	RILL_PROBE_SO=$(PROBE_SO) RILL_TEST_SO_DIR=$(B)/tests \
 	  RILL_EXAMPLE_UPPERCASE_SO=$(B)/processors/examples/uppercase/uppercase.so $(UNIT)
 
@@ -170,6 +175,12 @@ check-exports: $(RILL) $(UNIT)
 	$(Q)tests/unit/check_exports.sh $(RILL) $(UNIT)
 	$(Q)if tests/unit/check_exports.sh $(PROBE_SO) >/dev/null; then \
 	  echo "check-exports: passed a library that exports rill_processor_entry"; exit 1; fi
+
+# The binaries record no library they do not use (ldd -u lists none).
+check-links: $(RILL) $(UNIT)
+	$(Q)for b in $(RILL) $(UNIT); do u=$$(ldd -u $$b | grep -v '^Unused direct' || true); \
+	  if [ -n "$$u" ]; then echo "check-links: $$b links libraries it does not use:$$u"; exit 1; fi; \
+	done; echo "check-links: $(RILL) and $(UNIT) link only libraries they use"
 
 test-integration: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
 	RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT)
