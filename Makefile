@@ -1,8 +1,9 @@
 # rill's build. `make` builds the rill binary; `make test` installs what is
 # missing, brings the local Kafka + PostgreSQL stack up and runs the unit then
-# the integration tier; `make asan` switches the build to ASan+UBSan (kept
-# until `make release`). Objects go to build/<flavor>/, the binary to ./rill.
-# Quiet compile lines unless V=1.
+# the integration tier; `make asan` switches the build to ASan+UBSan, `make
+# tsan` to ThreadSanitizer (kept until `make release`). Objects go to
+# build/<flavor>/, the binary to ./rill, the example processors to
+# build/<flavor>/processors/examples/. Quiet compile lines unless V=1.
 
 SHELL := /bin/bash
 export RILL_STACK_DIR ?= $(CURDIR)/.stack
@@ -24,6 +25,7 @@ DEFS := -D_GNU_SOURCE -DRILL_ROCKSDB_BUILD_VERSION='"$(shell pkg-config --modver
 INCS := -I.
 OPT_release := -O2 -g
 OPT_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+OPT_tsan := -O1 -g -fsanitize=thread
 OPT := $(OPT_$(FLAVOR))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -69,7 +71,7 @@ IT := $(B)/tests/integration_tests
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit check-layers \
+.PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers \
 	check-exports check-links examples \
 	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
@@ -101,13 +103,20 @@ $(LIB): $(call obj,$(LIB_SRCS))
 # External processors (.so) resolve the plugin API from the binary, which
 # exports that API and nothing else (processors/plugin.exports, checked by
 # `make check-exports`).
+# The TSan flavor links and exports librdkafka's C11 thread calls redone on
+# pthreads (topology/base/tsan_threads.c says why).
 PLUGIN_EXPORTS := processors/plugin.exports
-EXPORT_LDFLAGS := -Wl,--dynamic-list=$(PLUGIN_EXPORTS)
-$(RILL): $(call obj,$(CLI_SRCS)) $(LIB) $(PLUGIN_EXPORTS)
+FLAVOR_OBJS_tsan := $(B)/topology/base/tsan_threads.o
+FLAVOR_EXPORTS_tsan := topology/base/tsan_threads.exports
+FLAVOR_OBJS := $(FLAVOR_OBJS_$(FLAVOR))
+FLAVOR_EXPORTS := $(FLAVOR_EXPORTS_$(FLAVOR))
+EXPORT_LDFLAGS := $(foreach f,$(PLUGIN_EXPORTS) $(FLAVOR_EXPORTS),-Wl,--dynamic-list=$(f))
+$(RILL): $(call obj,$(CLI_SRCS)) $(FLAVOR_OBJS) $(LIB) $(PLUGIN_EXPORTS) $(FLAVOR_EXPORTS)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL)
 
-$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(TEST_SOS) $(EXAMPLE_SOS) $(PLUGIN_EXPORTS)
+$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(FLAVOR_OBJS) $(LIB) $(TEST_SOS) $(EXAMPLE_SOS) \
+	  $(PLUGIN_EXPORTS) $(FLAVOR_EXPORTS)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
@@ -126,14 +135,19 @@ $(B)/tests/%.so: tests/unit/ext/%.c
 	$(quiet) SO $@
 	$(Q)$(CC) $(SO_CFLAGS) -o $@ $<
 
-$(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(LIB)
+$(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(FLAVOR_OBJS) $(LIB) $(FLAVOR_EXPORTS)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+	$(Q)$(CC) $(OPT) $(foreach f,$(FLAVOR_EXPORTS),-Wl,--dynamic-list=$(f)) -o $@ $(filter %.o %.a,$^) \
+	  $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
-# Sanitizer flavor: persisted so that later `make test-unit` uses it.
+# Sanitizer flavors: persisted so that later `make test-unit` uses them.
 asan:
 	@mkdir -p build && echo asan > $(FLAVOR_FILE)
 	$(Q)$(MAKE) --no-print-directory FLAVOR=asan all unit-bin it-bin
+
+tsan:
+	@mkdir -p build && echo tsan > $(FLAVOR_FILE)
+	$(Q)$(MAKE) --no-print-directory FLAVOR=tsan all unit-bin it-bin
 
 release:
 	@mkdir -p build && echo release > $(FLAVOR_FILE)
@@ -172,7 +186,7 @@ test-unit: check-deps $(UNIT) check-exports check-links
 # else, and that list matches the headers a plugin sees; and the check
 # refuses a binary that exports something else (probe.so exports its entry).
 check-exports: $(RILL) $(UNIT)
-	$(Q)tests/unit/check_exports.sh $(RILL) $(UNIT)
+	$(Q)EXTRA_EXPORTS="$(FLAVOR_EXPORTS)" tests/unit/check_exports.sh $(RILL) $(UNIT)
 	$(Q)if tests/unit/check_exports.sh $(PROBE_SO) >/dev/null; then \
 	  echo "check-exports: passed a library that exports rill_processor_entry"; exit 1; fi
 
