@@ -9,7 +9,10 @@ SHELL := /bin/bash
 export RILL_STACK_DIR ?= $(CURDIR)/.stack
 
 FLAVOR_FILE := build/.flavor
-FLAVOR ?= $(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release)
+# A flavor goal on the command line wins for the whole run, so that `make
+# tsan test-unit` tests the TSan build it has just made.
+FLAVOR_GOAL := $(lastword $(filter release asan tsan,$(MAKECMDGOALS)))
+FLAVOR ?= $(or $(FLAVOR_GOAL),$(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release))
 B := build/$(FLAVOR)
 
 # What the binaries link: each of these is used (`make check-links` fails
