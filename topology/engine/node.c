@@ -156,7 +156,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
 {
     rill_node_t *n = calloc(1, sizeof *n);
     if (!n) {
-        snprintf(errstr, errsz, "out of memory");
+        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     n->pc = pc;
@@ -167,7 +167,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
     if (nstores) {
         n->stores = calloc(nstores, sizeof *n->stores);
         if (!n->stores) {
-            snprintf(errstr, errsz, "out of memory");
+            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             goto fail;
         }
         for (size_t i = 0; i < nstores; i++)
@@ -179,7 +179,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
     if (n->def->conf_size) {
         n->conf = calloc(1, n->def->conf_size);
         if (!n->conf) {
-            snprintf(errstr, errsz, "out of memory");
+            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             goto fail;
         }
         if (rill_conf_fill(n->def->conf, &pc->config, n->conf, errstr, errsz) != RILL_OK) {

@@ -49,8 +49,7 @@ static rill_err_t probe_init(rill_ctx_t *ctx, void **state, char *errstr, size_t
     const struct probe_conf *c = rill_ctx_conf(ctx);
     if ((c->stream_ms && rill_ctx_schedule(ctx, RILL_PUNCTUATE_STREAM_TIME, c->stream_ms)) ||
         (c->wall_ms && rill_ctx_schedule(ctx, RILL_PUNCTUATE_WALL_CLOCK, c->wall_ms))) {
-        snprintf(errstr, errsz, "cannot schedule");
-        return RILL_ERR_INVALID;
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "cannot schedule");
     }
     *state = calloc(1, sizeof(struct probe));
     return *state ? RILL_OK : RILL_ERR_NOMEM;
