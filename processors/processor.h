@@ -52,12 +52,13 @@
  *   rill_ctx_log                       yes     yes      yes       yes
  *   rill_record_header, _field          on the record in hand, in process
  *
- * The runtime refuses a call outside its column (and any call between
- * callbacks, e.g. from a thread of the plugin's own) with RILL_ERR_INVALID,
- * or NULL for the store calls, or by ignoring it for rill_ctx_reject, and
- * logs one warning line naming the processor and the call. What it cannot
- * check cheaply (a store or record pointer kept past its lifetime, a call
- * from another thread during a callback) is undefined behaviour.
+ * The runtime checks the first four rows: forward, reject, store and
+ * schedule outside their columns (or between callbacks, e.g. from a thread
+ * of the plugin's own) are refused, with RILL_ERR_INVALID, NULL for the
+ * store calls, or nothing done for rill_ctx_reject, and one warning line
+ * naming the processor and the call. What it cannot check cheaply (a ctx,
+ * store or record pointer kept past its lifetime, a call from another
+ * thread during a callback) is undefined behaviour.
  */
 #ifndef RILL_PROCESSOR_H
 #define RILL_PROCESSOR_H

@@ -4,7 +4,10 @@
  * until process() returns, so that a RETRY or a REJECT never leaves half of a
  * record's outputs behind; the copies go to one arena reused from record to
  * record, as this is on every record's path. Punctuations are driven from
- * here for both the engine and the test driver.
+ * here for both the engine and the test driver. Also here: the loader of
+ * external processors (any ABI from V1 to RILL_PROCESSOR_VERSION, read
+ * through its version's layout), and the check of processor.h's table of
+ * which context call is legal in which callback.
  */
 #include "topology/engine/node_int.h"
 #include "processors/processor_int.h"
