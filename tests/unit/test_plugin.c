@@ -342,9 +342,17 @@ static void test_example_uppercase_from_yaml(void)
     rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_header_t trace = { "trace", "t-1", 3 };
-    CU_ASSERT_EQUAL(rill_driver_pipe(d, "words", 1, "k1", 2, "Hello, rill 42!", 15, &trace, 1,
-                                     100, err, sizeof err),
-                    RILL_OK);
+    struct capture cap;
+    char log[4096];
+    rill_log_set_level(RILL_LOG_INFO);
+    CU_ASSERT_EQUAL_FATAL(capture_begin(&cap), 0);
+    rill_err_t e = rill_driver_pipe(d, "words", 1, "k1", 2, "Hello, rill 42!", 15, &trace, 1,
+                                    100, err, sizeof err);
+    capture_end(&cap, log, sizeof log);
+    CU_ASSERT_EQUAL(e, RILL_OK);
+    /* the instance of partition 1 started, and said so through rill_ctx_log */
+    CU_ASSERT(has(log, "level=info comp=processor msg=\"uppercase started\" max_bytes=16 "
+                       "tag=example processor=shout partition=1\n"));
     CU_ASSERT_EQUAL(rill_driver_pipe(d, "words", 1, "k1", 2, NULL, 0, NULL, 0, 101, err,
                                      sizeof err),
                     RILL_OK);
