@@ -58,9 +58,10 @@ PROBE_SO := $(B)/tests/probe.so
 # The unit tier's external processors (tests/unit/ext/), found through
 # RILL_TEST_SO_DIR: probe (this ABI), probe_v1 (built against the frozen V1
 # headers), probe_abi99 and probe_abi0 (the probe claiming ABIs rill does not
-# run), phases (tries every context call in every callback).
+# run), phases (tries every context call in every callback), internal (calls
+# a runtime function the binary does not export).
 TEST_SOS := $(PROBE_SO) $(B)/tests/probe_v1.so $(B)/tests/probe_abi99.so $(B)/tests/probe_abi0.so \
-	$(B)/tests/phases.so
+	$(B)/tests/phases.so $(B)/tests/internal.so
 # The example external processors, one folder and one .c each, built as .so
 # the way a third party builds one (processors/examples/README.md).
 EXAMPLE_SOS := $(patsubst %.c,$(B)/%.so,$(wildcard processors/examples/*/*.c))

@@ -282,6 +282,13 @@ static void test_calls_outside_their_phase_are_refused(void)
     dlclose(h);
 }
 
+/* A plugin that calls a runtime internal does not load: the binary exports
+ * the plugin API only. */
+static void test_internal_call_does_not_load(void)
+{
+    check_refused("internal", "", "undefined symbol: rill_topology_load");
+}
+
 /* rill_ctx_log maps each of its levels onto the logger's, and its filter. */
 static void test_ctx_log_levels(void)
 {
@@ -420,6 +427,7 @@ static CU_TestInfo tests[] = {
     { "a context call outside its callbacks is refused and logged",
       test_calls_outside_their_phase_are_refused },
     { "rill_ctx_log writes rill's log line at each level", test_ctx_log_levels },
+    { "a library calling a runtime internal does not load", test_internal_call_does_not_load },
     { "the example uppercase processor runs from YAML", test_example_uppercase_from_yaml },
     { "the example uppercase processor refuses max_bytes out of range",
       test_example_uppercase_range },
