@@ -1,17 +1,25 @@
 # rill's build. `make` builds the rill binary; `make test` installs what is
 # missing, brings the local Kafka + PostgreSQL stack up and runs the unit then
-# the integration tier; `make asan` switches the build to ASan+UBSan (kept
-# until `make release`). Objects go to build/<flavor>/, the binary to ./rill.
-# Quiet compile lines unless V=1.
+# the integration tier; `make asan` switches the build to ASan+UBSan, `make
+# tsan` to ThreadSanitizer (kept until `make release`). Objects go to
+# build/<flavor>/, the binary to ./rill, the example processors to
+# build/<flavor>/processors/examples/. Quiet compile lines unless V=1.
 
 SHELL := /bin/bash
 export RILL_STACK_DIR ?= $(CURDIR)/.stack
 
 FLAVOR_FILE := build/.flavor
-FLAVOR ?= $(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release)
+# A flavor goal on the command line wins for the whole run, so that `make
+# tsan test-unit` tests the TSan build it has just made.
+FLAVOR_GOAL := $(lastword $(filter release asan tsan,$(MAKECMDGOALS)))
+FLAVOR ?= $(or $(FLAVOR_GOAL),$(shell cat $(FLAVOR_FILE) 2>/dev/null || echo release))
 B := build/$(FLAVOR)
 
-PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libmicrohttpd libssl libcrypto
+# What the binaries link: each of these is used (`make check-links` fails
+# when the linker would record one that is not). libmicrohttpd, -lpthread
+# and -ldl left the link: nothing calls libmicrohttpd yet, and glibc 2.34+
+# has pthreads and dlopen in libc.
+PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libssl libcrypto
 TEST_PKGS := cunit
 
 CC ?= cc
@@ -20,11 +28,13 @@ DEFS := -D_GNU_SOURCE -DRILL_ROCKSDB_BUILD_VERSION='"$(shell pkg-config --modver
 INCS := -I.
 OPT_release := -O2 -g
 OPT_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+OPT_tsan := -O1 -g -fsanitize=thread
 OPT := $(OPT_$(FLAVOR))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL = -std=c11 $(OPT) $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm $(LDLIBS)
+# --as-needed spelled out: gcc passes it by default, except with -fsanitize.
+LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -lm $(LDLIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -45,6 +55,16 @@ LIB_SRCS := $(filter-out topology/cli/main.c,$(shell find topology state schemas
 CLI_SRCS := topology/cli/main.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROBE_SO := $(B)/tests/probe.so
+# The unit tier's external processors (tests/unit/ext/), found through
+# RILL_TEST_SO_DIR: probe (this ABI), probe_v1 (built against the frozen V1
+# headers), probe_abi99 and probe_abi0 (the probe claiming ABIs rill does not
+# run), phases (tries every context call in every callback), internal (calls
+# a runtime function the binary does not export).
+TEST_SOS := $(PROBE_SO) $(B)/tests/probe_v1.so $(B)/tests/probe_abi99.so $(B)/tests/probe_abi0.so \
+	$(B)/tests/phases.so $(B)/tests/internal.so
+# The example external processors, one folder and one .c each, built as .so
+# the way a third party builds one (processors/examples/README.md).
+EXAMPLE_SOS := $(patsubst %.c,$(B)/%.so,$(wildcard processors/examples/*/*.c))
 IT_SRCS := $(wildcard tests/integration/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 
@@ -55,11 +75,14 @@ IT := $(B)/tests/integration_tests
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all rill unit-bin it-bin asan release deps stack-up stack-down test test-unit check-layers \
+.PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers \
+	check-exports check-links examples \
 	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
-all: check-deps rill
+all: check-deps rill examples
+
+examples: $(EXAMPLE_SOS)
 
 rill: $(RILL)
 	$(Q)ln -sfn $(RILL) rill
@@ -81,29 +104,54 @@ $(LIB): $(call obj,$(LIB_SRCS))
 	$(quiet) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# -rdynamic: external processors (.so) resolve the rill_ctx_* API from the binary.
-$(RILL): $(call obj,$(CLI_SRCS)) $(LIB)
+# External processors (.so) resolve the plugin API from the binary, which
+# exports that API and nothing else (processors/plugin.exports, checked by
+# `make check-exports`).
+# The TSan flavor links and exports librdkafka's C11 thread calls redone on
+# pthreads (topology/base/tsan_threads.c says why).
+PLUGIN_EXPORTS := processors/plugin.exports
+FLAVOR_OBJS_tsan := $(B)/topology/base/tsan_threads.o
+FLAVOR_EXPORTS_tsan := topology/base/tsan_threads.exports
+FLAVOR_OBJS := $(FLAVOR_OBJS_$(FLAVOR))
+FLAVOR_EXPORTS := $(FLAVOR_EXPORTS_$(FLAVOR))
+EXPORT_LDFLAGS := $(foreach f,$(PLUGIN_EXPORTS) $(FLAVOR_EXPORTS),-Wl,--dynamic-list=$(f))
+$(RILL): $(call obj,$(CLI_SRCS)) $(FLAVOR_OBJS) $(LIB) $(PLUGIN_EXPORTS) $(FLAVOR_EXPORTS)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -rdynamic -o $@ $^ $(LDLIBS_ALL)
+	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL)
 
-$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(LIB) $(PROBE_SO)
+$(UNIT): $(call obj,$(UNIT_SRCS) $(TESTLIB_SRCS)) $(FLAVOR_OBJS) $(LIB) $(TEST_SOS) $(EXAMPLE_SOS) \
+	  $(PLUGIN_EXPORTS) $(FLAVOR_EXPORTS)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -rdynamic -o $@ $(filter-out %.so,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+	$(Q)$(CC) $(OPT) $(EXPORT_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
-# The external test processor, built the way a third party would build one.
-$(PROBE_SO): tests/unit/ext/probe.c processors/processor.h state/store.h
+# The external test processors, built the way a third party would build one.
+SO_CFLAGS = -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -MMD -MP
+$(B)/processors/examples/%.so: processors/examples/%.c
 	@mkdir -p $(dir $@)
 	$(quiet) SO $@
-	$(Q)$(CC) -std=c11 $(OPT) $(WARN) $(INCS) -fPIC -shared -o $@ $<
+	$(Q)$(CC) $(SO_CFLAGS) -o $@ $<
+$(B)/tests/probe_abi%.so: tests/unit/ext/probe.c
+	@mkdir -p $(dir $@)
+	$(quiet) SO $@
+	$(Q)$(CC) $(SO_CFLAGS) -DPROBE_ABI_VERSION=$* -o $@ $<
+$(B)/tests/%.so: tests/unit/ext/%.c
+	@mkdir -p $(dir $@)
+	$(quiet) SO $@
+	$(Q)$(CC) $(SO_CFLAGS) -o $@ $<
 
-$(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(LIB)
+$(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(FLAVOR_OBJS) $(LIB) $(FLAVOR_EXPORTS)
 	$(quiet) LINK $@
-	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+	$(Q)$(CC) $(OPT) $(foreach f,$(FLAVOR_EXPORTS),-Wl,--dynamic-list=$(f)) -o $@ $(filter %.o %.a,$^) \
+	  $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
 
-# Sanitizer flavor: persisted so that later `make test-unit` uses it.
+# Sanitizer flavors: persisted so that later `make test-unit` uses them.
 asan:
 	@mkdir -p build && echo asan > $(FLAVOR_FILE)
 	$(Q)$(MAKE) --no-print-directory FLAVOR=asan all unit-bin it-bin
+
+tsan:
+	@mkdir -p build && echo tsan > $(FLAVOR_FILE)
+	$(Q)$(MAKE) --no-print-directory FLAVOR=tsan all unit-bin it-bin
 
 release:
 	@mkdir -p build && echo release > $(FLAVOR_FILE)
@@ -134,8 +182,23 @@ stack-down:
 	  rm -rf "$$RILL_STACK_DIR" /var/lib/rill-stack/$$(echo "$$RILL_STACK_DIR" | md5sum | cut -c1-12) \
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
-test-unit: check-deps $(UNIT)
-	RILL_PROBE_SO=$(PROBE_SO) $(UNIT)
+test-unit: check-deps $(UNIT) check-exports check-links
+	RILL_PROBE_SO=$(PROBE_SO) RILL_TEST_SO_DIR=$(B)/tests \
+	  RILL_EXAMPLE_UPPERCASE_SO=$(B)/processors/examples/uppercase/uppercase.so $(UNIT)
+
+# The binaries export the plugin API of processors/plugin.exports and nothing
+# else, and that list matches the headers a plugin sees; and the check
+# refuses a binary that exports something else (probe.so exports its entry).
+check-exports: $(RILL) $(UNIT)
+	$(Q)EXTRA_EXPORTS="$(FLAVOR_EXPORTS)" tests/unit/check_exports.sh $(RILL) $(UNIT)
+	$(Q)if tests/unit/check_exports.sh $(PROBE_SO) >/dev/null; then \
+	  echo "check-exports: passed a library that exports rill_processor_entry"; exit 1; fi
+
+# The binaries record no library they do not use (ldd -u lists none).
+check-links: $(RILL) $(UNIT)
+	$(Q)for b in $(RILL) $(UNIT); do u=$$(ldd -u $$b | grep -v '^Unused direct' || true); \
+	  if [ -n "$$u" ]; then echo "check-links: $$b links libraries it does not use:$$u"; exit 1; fi; \
+	done; echo "check-links: $(RILL) and $(UNIT) link only libraries they use"
 
 test-integration: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
 	RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT)

@@ -9,6 +9,56 @@
  *
  * Threading: one processor instance (state) belongs to one task, and all calls
  * on it come from that task's thread. The def itself is immutable and shared.
+ *
+ * Versions (after SQLite's iVersion): a plugin sets .version to the
+ * RILL_PROCESSOR_VERSION of the header it was built with, and rill loads any
+ * plugin whose version is from RILL_PROCESSOR_V1 to its own
+ * RILL_PROCESSOR_VERSION, reading only the fields that version promises (a
+ * V1 plugin's config rows end at doc). A plugin newer than the runtime, or
+ * claiming a version below 1, is refused. So the ABI grows by appending
+ * only: a new field goes at the end of its struct, with a comment naming the
+ * version that added it, and RILL_PROCESSOR_VERSION goes up by one; no field
+ * is removed, reordered or retyped, and no enum value (here or rill_err_t in
+ * topology/rill.h) changes. The loader keeps a frozen copy of each older
+ * layout (processors/processor_int.h).
+ *
+ * Lifetimes:
+ *  - the def: read when the processor is created; a built-in's lives in
+ *    rill, an external one's must stay valid while its library is loaded.
+ *  - rill_ctx_t: one per processor instance, that is per processor per task
+ *    (one input partition); valid from the call to init until close
+ *    returns, and used only on the task's thread, inside the calls below.
+ *  - the filled config struct (rill_ctx_conf(), and the STR strings in it):
+ *    owned by the runtime, read-only, valid from init until close returns.
+ *  - rill_record_t and everything it points to (topic, key, value, headers
+ *    and their names and values): valid during the process call it is
+ *    handed to only; copy what must outlive the call. The runtime copies
+ *    what rill_ctx_forward() is given, so forwarding from it is fine.
+ *  - stores (rill_ctx_store()): owned by the runtime, valid from init until
+ *    close is called; not usable in close (what close writes would never
+ *    commit).
+ *  - state (*state from init): the processor's own, freed by its close.
+ *
+ * Which context call is legal where (close gets no ctx; the calls in its
+ * column are those of a ctx a processor kept in its state):
+ *
+ *   call                               init  process  punctuate  close
+ *   rill_ctx_forward                    -      yes      yes        -
+ *   rill_ctx_reject                     -      yes       -         -
+ *   rill_ctx_store, rill_ctx_store_at  yes     yes      yes        -
+ *   rill_ctx_schedule                  yes      -        -         -
+ *   rill_ctx_conf, _name, _partition,  yes     yes      yes       yes
+ *     _output_count, _output_name
+ *   rill_ctx_log                       yes     yes      yes       yes
+ *   rill_record_header, _field          on the record in hand, in process
+ *
+ * The runtime checks the first four rows: forward, reject, store and
+ * schedule outside their columns (or between callbacks, e.g. from a thread
+ * of the plugin's own) are refused, with RILL_ERR_INVALID, NULL for the
+ * store calls, or nothing done for rill_ctx_reject, and one warning line
+ * naming the processor and the call. What it cannot check cheaply (a ctx,
+ * store or record pointer kept past its lifetime, a call from another
+ * thread during a callback) is undefined behaviour.
  */
 #ifndef RILL_PROCESSOR_H
 #define RILL_PROCESSOR_H
@@ -72,6 +122,9 @@ typedef struct {
     size_t header_cnt;
 } rill_record_t;
 
+/* rec and its pointers are valid during the process call only (see the top
+ * of this file). Both calls below only read rec. */
+
 /* Finds the last header called name; returns 1 and fills *value and *len when
  * found, 0 when not. */
 int rill_record_header(const rill_record_t *rec, const char *name, const void **value,
@@ -105,43 +158,71 @@ struct rill_processor_def {
     const char *doc;                     /* one line */
     const struct rill_conf_def *conf;    /* terminated by a {NULL} row; may be NULL */
     size_t conf_size;                    /* sizeof the config struct conf fills */
-    /* Creates the per-task instance; conf is the filled config struct (also
-     * reachable as rill_ctx_conf()). Returns RILL_OK or an error with errstr. */
+    /* Optional: creates the per-task instance in *state; the filled config
+     * struct is rill_ctx_conf(ctx). Returns RILL_OK, or an error with errstr
+     * (errsz is RILL_ERRSTR_SIZE) after freeing what it made: close is not
+     * called for an instance whose init failed. */
     rill_err_t (*init)(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz);
+    /* One record; rec is valid during this call only. */
     rill_proc_result_t (*process)(rill_ctx_t *ctx, void *state, const rill_record_t *rec);
     /* Optional: called when a schedule set with rill_ctx_schedule() fires. */
     rill_proc_result_t (*punctuate)(rill_ctx_t *ctx, void *state, rill_punctuate_type_t type,
                                     int64_t now_ms);
-    void (*close)(void *state);          /* may be NULL */
+    /* Optional: frees state; the last call on the instance. */
+    void (*close)(void *state);
 };
 
 /* ---- the context ----------------------------------------------------------- */
 
 /* Forwards a record to the output topic named output, or to every output when
  * output is NULL. The runtime copies key, value and headers. The record keeps
- * the input's timestamp. Returns RILL_OK, or RILL_ERR_NOTFOUND for an unknown
- * output name. */
+ * the input's timestamp (in punctuate: the stream time). Legal in process and
+ * punctuate. Returns RILL_OK, RILL_ERR_NOTFOUND for an unknown output name,
+ * RILL_ERR_NOMEM, or RILL_ERR_INVALID outside process and punctuate. */
 rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key, size_t key_len,
                             const void *value, size_t value_len, const rill_header_t *headers,
                             size_t header_cnt);
 
 /* Marks the record in hand as rejected with a reason (printf-style); the
- * processor then returns RILL_PROC_REJECT. */
+ * processor then returns RILL_PROC_REJECT. Legal in process only. */
 void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The store the YAML grants this processor under name, or NULL when not
- * granted. Owned by the runtime. The store API is state/store.h. */
+ * granted. Owned by the runtime. The store API is state/store.h. Legal in
+ * init, process and punctuate (NULL elsewhere). */
 rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name);
 /* The i-th store granted (YAML order), or NULL past the end. */
 rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i);
 
-/* Calls the processor's punctuate every interval_ms of the given time. */
+/* Calls the processor's punctuate every interval_ms of the given time. Legal
+ * in init only. RILL_ERR_INVALID also for interval_ms <= 0 or a processor
+ * without punctuate; RILL_ERR_NOMEM past 4 schedules. */
 rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms);
 
+/* Legal from init until close returns. */
 const void *rill_ctx_conf(const rill_ctx_t *ctx);     /* the filled config struct */
 const char *rill_ctx_name(const rill_ctx_t *ctx);     /* the processor's YAML name */
 int32_t rill_ctx_partition(const rill_ctx_t *ctx);    /* the task's partition */
 size_t rill_ctx_output_count(const rill_ctx_t *ctx);
 const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i);
+
+/* ---- logging ---------------------------------------------------------------- */
+
+typedef enum {
+    RILL_CTX_LOG_DEBUG,
+    RILL_CTX_LOG_INFO,
+    RILL_CTX_LOG_WARN,
+    RILL_CTX_LOG_ERROR,
+} rill_ctx_log_level_t;
+
+/* Logs one line through rill's logger (stderr, its level filter
+ * RILL_LOG_LEVEL): `... level=info comp=processor msg="<fmt's text>"
+ * processor=<YAML name> partition=<task's partition>`. As in rill's own log,
+ * text after a '|' in the message is key=value pairs, printed before
+ * processor=: rill_ctx_log(ctx, RILL_CTX_LOG_WARN, "slow lookup|ms=%d", ms).
+ * The message is cut at 768 bytes. Legal from init until close returns;
+ * thread-safe. */
+void rill_ctx_log(const rill_ctx_t *ctx, rill_ctx_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

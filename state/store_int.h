@@ -7,7 +7,7 @@
 #ifndef RILL_STORE_INT_H
 #define RILL_STORE_INT_H
 
-#include "state/store.h"
+#include "state/store_rt.h"
 
 /* ---- skip list: byte keys in memcmp-then-length order ------------------- */
 

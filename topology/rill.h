@@ -14,12 +14,12 @@
 #define RILL_VERSION "0.1.0"
 
 /* One error enum for the whole runtime. Fallible calls return a rill_err_t
- * and, where a message helps, fill a caller-provided errstr buffer. */
+ * and, where a message helps, fill a caller-provided errstr buffer. Part of
+ * the processor ABI (processors/processor.h): the values never change. */
 typedef enum {
     RILL_OK = 0,
     RILL_ERR_INVALID,   /* bad argument or malformed input */
     RILL_ERR_NOMEM,     /* allocation failed */
-    RILL_ERR_NOFIT,     /* the result does not fit the caller's buffer or a named limit */
     RILL_ERR_IO,        /* file or socket I/O failed */
     RILL_ERR_CONFIG,    /* configuration rejected */
     RILL_ERR_NOTFOUND,  /* the named thing does not exist */
@@ -29,6 +29,9 @@ typedef enum {
     RILL_ERR_STATE,     /* a state store failed */
     RILL_ERR_RETRY,     /* transient: try the same thing again later */
     RILL_ERR_FATAL,     /* unrecoverable for this component (e.g. fenced) */
+    /* Codes are appended, never inserted: an external processor built against
+     * an older rill.h compares the numbers it was built with. */
+    RILL_ERR_NOFIT,     /* the result does not fit the caller's buffer or a named limit */
     RILL_ERR__COUNT
 } rill_err_t;
 

@@ -13,7 +13,7 @@
 #include "topology/cli/cli.h"
 #include "processors/orders/generate.h"
 #include "schemas/serde.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,7 +25,7 @@ static rill_serde_t *serde;
 
 static int setup(void)
 {
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     return rill_serde_new(&serde, err, sizeof err) == RILL_OK ? 0 : -1;
 }
 
@@ -39,7 +39,7 @@ static int teardown(void)
  * among np; expects the driver to take it (OK or DLQ, never RETRY). */
 static void pipe_ev(rill_driver_t *d, const char *topic, int32_t np, const rill_event_t *ev)
 {
-    char err[512] = "";
+    char err[RILL_ERRSTR_SIZE] = "";
     rill_buf_t b = { 0 };
     CU_ASSERT_EQUAL_FATAL(rill_serde_encode(serde, ev, &b, err, sizeof err), RILL_OK);
     const char *loc = rill_event_location(ev);
@@ -55,7 +55,7 @@ static void pipe_ev(rill_driver_t *d, const char *topic, int32_t np, const rill_
 static void pipe_raw(rill_driver_t *d, const char *topic, const char *key, const void *v,
                      size_t len)
 {
-    char err[512] = "";
+    char err[RILL_ERRSTR_SIZE] = "";
     CU_ASSERT_EQUAL(rill_driver_pipe(d, topic, 0, key, strlen(key), v, len, NULL, 0, 1000, err,
                                      sizeof err),
                     RILL_OK);
@@ -64,7 +64,7 @@ static void pipe_raw(rill_driver_t *d, const char *topic, const char *key, const
 /* Decodes captured record i of topic into ev (cleared first). */
 static void got(rill_driver_t *d, const char *topic, size_t i, rill_event_t *ev)
 {
-    char err[512];
+    char err[RILL_ERRSTR_SIZE];
     const struct rill_captured *c = rill_driver_get(d, topic, i);
     rill_event_clear(ev);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -131,7 +131,7 @@ static void test_payment_decisions(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_gen_opts go = { .seed = 3, .orders = 2000 };
     rill_gen_t *g = rill_gen_new(&go, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -184,7 +184,7 @@ static void test_payment_bad_config(void)
         "processors:\n"
         "  payment: {type: payment, inputs: [order_placed], outputs: [payments],\n"
         "            config: {approve_rate: %s}}\n";
-    char buf[512], err[512];
+    char buf[512], err[RILL_ERRSTR_SIZE];
     rill_order_item_t items[1];
     rill_event_t ev = order("O1", "L1", "P1:1", items);
     rill_buf_t b = { 0 };
@@ -523,7 +523,7 @@ static void test_chain_against_reference(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_gen_opts go = { .seed = 9, .orders = CHAIN_ORDERS, .locations = CHAIN_LOCS,
                                 .products = CHAIN_PRODUCTS };
     rill_gen_t *g = rill_gen_new(&go, err, sizeof err);
@@ -605,7 +605,7 @@ static void test_chain_against_reference(void)
 
 static void test_generator_is_deterministic_and_varied(void)
 {
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_gen_opts go = { .seed = 21, .orders = 2000 };
     rill_gen_t *a = rill_gen_new(&go, err, sizeof err), *b = rill_gen_new(&go, err, sizeof err);
     go.seed = 22;

@@ -7,7 +7,7 @@
  */
 #include "tests/lib/suite.h"
 #include "tests/lib/drive.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,7 +45,7 @@ static const char *reason(const struct rill_captured *c, char *buf, size_t sz)
 static void pipe_ok(rill_driver_t *d, const char *topic, int32_t partition, const char *key,
                     const char *value)
 {
-    char err[512] = "";
+    char err[RILL_ERRSTR_SIZE] = "";
     rill_err_t res = rill_driver_pipe(d, topic, partition, key, key ? strlen(key) : 0, value,
                                       value ? strlen(value) : 0, NULL, 0, 1000, err, sizeof err);
     if (res != RILL_OK)
@@ -424,7 +424,7 @@ static void test_sum_scale18_on_header(void)
 
 static void test_sum_config_errors(void)
 {
-    char err[512] = "";
+    char err[RILL_ERRSTR_SIZE] = "";
     struct rill_topology *t = load_sum("field: amount, scale: 19");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     rill_driver_t *d = it_driver(t);
@@ -625,7 +625,7 @@ static void test_count_into_latest_no_retry(void)
             snprintf(value, sizeof value, "{\"page\":\"%s\"}", pages[k]);
             want[p][k]++;
         }
-        char err[256] = "";
+        char err[RILL_ERRSTR_SIZE] = "";
         CU_ASSERT_EQUAL(rill_driver_pipe(d, "clicks", p, NULL, 0, value, strlen(value), NULL, 0,
                                          i, err, sizeof err),
                         RILL_OK);
@@ -668,7 +668,7 @@ static void test_missing_store_grant(void)
 {
     static const char *types[] = { "count", "latest", "sum" };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        char yaml[512], err[512] = "";
+        char yaml[512], err[RILL_ERRSTR_SIZE] = "";
         snprintf(yaml, sizeof yaml,
                  "application.id: a\n"
                  "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"

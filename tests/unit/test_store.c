@@ -9,7 +9,7 @@
  */
 #include "tests/lib/suite.h"
 #include "tests/lib/util.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static int teardown(void)
 
 static rill_store_t *open_store(const char *type, const char *name)
 {
-    char path[256], err[256];
+    char path[256], err[RILL_ERRSTR_SIZE];
     snprintf(path, sizeof path, "%s/%s-%s", dir, type, name);
     struct rill_store_opts o = { .type = type, .path = path };
     rill_store_t *s = NULL;
@@ -61,7 +61,7 @@ static void put(rill_store_t *s, const char *k, const char *v)
 
 static void commit(rill_store_t *s, int64_t off)
 {
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     CU_ASSERT_EQUAL(rill_store_commit(s, off, err, sizeof err), RILL_OK);
 }
 
@@ -157,7 +157,7 @@ static void contract_log_restore_counters(const char *type)
     rill_store_abort(s);
     rill_store_set_log(s, NULL, NULL);
     /* restore: 25,000 records in batches, then the offset */
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     for (int i = 0; i < 25000; i++) {
         char k[16];
         int kl = snprintf(k, sizeof k, "r%05d", i);
@@ -191,7 +191,7 @@ static void contract_random(const char *type)
     for (int i = 0; i < MODEL_KEYS; i++)
         committed[i] = pending[i] = -1;
     unsigned seed = 12345;
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     for (int step = 0; step < 20000; step++) {
         seed = seed * 1103515245u + 12345u;
         int k = (int)(seed >> 8) % MODEL_KEYS, op = (int)(seed >> 20) % 20;
@@ -260,7 +260,7 @@ static void test_rocksdb_reopen_sees_committed_only(void)
     CU_ASSERT(has(s, "lost", NULL));
     CU_ASSERT_EQUAL(rill_store_offset(s), 42);
     rill_store_free(s);
-    char path[256], err[256];
+    char path[256], err[RILL_ERRSTR_SIZE];
     snprintf(path, sizeof path, "%s/rocksdb-reopen", dir);
     CU_ASSERT_EQUAL(rill_store_destroy("rocksdb", path, err, sizeof err), RILL_OK);
     s = open_store("rocksdb", "reopen");
@@ -274,7 +274,7 @@ static void test_unknown_type(void)
 {
     struct rill_store_opts o = { .type = "leveldb", .path = "/nonexistent" };
     rill_store_t *s = NULL;
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     CU_ASSERT_EQUAL(rill_store_open("x", &o, &s, err, sizeof err), RILL_ERR_CONFIG);
     CU_ASSERT_PTR_NULL(s);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown store type 'leveldb'"));

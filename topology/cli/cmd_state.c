@@ -8,7 +8,7 @@
  */
 #include "topology/cli/cli.h"
 #include "topology/model/config.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -77,7 +77,7 @@ int rill_cmd_state(int argc, char **argv)
     int get = !strcmp(verb, "get");
     if ((!get && strcmp(verb, "dump")) || !file || nargs != (get ? 2 : 1))
         return usage(stderr, 2);
-    char err[1024];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_topology *t = NULL;
     if (rill_topology_load(file, &t, err, sizeof err) != RILL_OK) {
         fprintf(stderr, "rill: %s\n", err);

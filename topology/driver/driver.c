@@ -10,7 +10,7 @@
 #include "processors/registry.h"
 #include "topology/base/partition.h"
 #include "topology/base/grow_int.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +41,7 @@ static void inst_free(struct inst *in)
 static void inst_settle(struct inst *in, int keep)
 {
     for (size_t i = 0; i < in->nstores; i++) {
-        char err[256];
+        char err[RILL_ERRSTR_SIZE];
         if (keep)
             rill_store_commit(in->stores[i], -1, err, sizeof err);
         else
@@ -57,7 +57,7 @@ struct rill_driver {
     size_t ncap, capcap;
     int64_t wall_ms;
     size_t next;               /* first captured record not yet delivered */
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
 };
 
 static char *dupmem(const void *p, size_t n)
@@ -187,10 +187,9 @@ static rill_err_t drain(rill_driver_t *d)
     size_t hops = 0;
     while (d->next < d->ncap) {
         if (++hops > DRIVER_MAX_HOPS) {
-            snprintf(d->err, sizeof d->err, "more than %d records forwarded for one record",
-                     DRIVER_MAX_HOPS);
             d->next = d->ncap;
-            return RILL_ERR_INVALID;
+            return rill_errf(d->err, sizeof d->err, RILL_ERR_INVALID,
+                             "more than %d records forwarded for one record", DRIVER_MAX_HOPS);
         }
         const struct rill_captured *c = &d->cap[d->next];
         rill_record_t rec = { /* d->cap may move while delivering: copy */
@@ -217,7 +216,7 @@ rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size
         return NULL;
     rill_driver_t *d = calloc(1, sizeof *d);
     if (!d) {
-        snprintf(errstr, errsz, "out of memory");
+        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     d->t = t;
@@ -229,8 +228,8 @@ rill_err_t rill_driver_preflight(rill_driver_t *d, char *errstr, size_t errsz)
     for (size_t p = 0; p < d->t->nprocs; p++) {
         d->err[0] = '\0';
         if (!instance(d, &d->t->procs[p], 0)) {
-            snprintf(errstr, errsz, "%s", d->err[0] ? d->err : "out of memory");
-            return RILL_ERR_CONFIG;
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s",
+                             d->err[0] ? d->err : "out of memory");
         }
     }
     return RILL_OK;
@@ -252,7 +251,7 @@ rill_err_t rill_driver_pipe(rill_driver_t *d, const char *topic, int32_t partiti
     if (err == RILL_OK)
         err = drain(d);
     if (err != RILL_OK && errstr)
-        snprintf(errstr, errsz, "%s", d->err[0] ? d->err : rill_err2str(err));
+        rill_errf(errstr, errsz, err, "%s", d->err[0] ? d->err : rill_err2str(err));
     return err;
 }
 

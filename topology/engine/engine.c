@@ -11,7 +11,7 @@
 #include "topology/model/kafka.h"
 #include "topology/base/log.h"
 #include "topology/engine/node_int.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <errno.h>
 #include <fcntl.h>

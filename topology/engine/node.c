@@ -4,13 +4,18 @@
  * until process() returns, so that a RETRY or a REJECT never leaves half of a
  * record's outputs behind; the copies go to one arena reused from record to
  * record, as this is on every record's path. Punctuations are driven from
- * here for both the engine and the test driver.
+ * here for both the engine and the test driver. Also here: the loader of
+ * external processors (any ABI from V1 to RILL_PROCESSOR_VERSION, read
+ * through its version's layout), and the check of processor.h's table of
+ * which context call is legal in which callback.
  */
 #include "topology/engine/node_int.h"
+#include "processors/processor_int.h"
 #include "processors/registry.h"
 #include "topology/base/grow_int.h"
+#include "topology/base/log.h"
 #include "topology/model/check.h"
-#include "state/store.h"
+#include "state/store_rt.h"
 
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -19,35 +24,125 @@
 #include <stdlib.h>
 #include <string.h>
 
-rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
-                             const struct rill_processor_def **def, void **dl, char *errstr,
-                             size_t errsz)
+struct rill_loaded {
+    void *dl;
+    struct rill_processor_def def;  /* the library's def, in the current layout */
+    struct rill_conf_def *rows;     /* a V1 library's rows as V2 rows, or NULL */
+};
+
+void rill_node_unload(struct rill_loaded *lib)
 {
-    *dl = NULL;
+    if (!lib)
+        return;
+    free(lib->rows);
+    if (lib->dl)
+        dlclose(lib->dl);
+    free(lib);
+}
+
+static size_t conf_field_size(rill_conf_type_t type)
+{
+    switch (type) {
+    case RILL_CONF_STR: return sizeof(char *);
+    case RILL_CONF_INT: return sizeof(int64_t);
+    case RILL_CONF_DOUBLE: return sizeof(double);
+    case RILL_CONF_BOOL: return sizeof(int);
+    }
+    return 0;
+}
+
+/* A row the runtime would write outside the config struct, or with a type it
+ * does not know, is the plugin's bug; refused before anything is filled. */
+static rill_err_t conf_rows_check(const char *library, const struct rill_processor_def *d,
+                                  char *errstr, size_t errsz)
+{
+    for (const struct rill_conf_def *c = d->conf; c && c->key; c++) {
+        size_t sz = conf_field_size(c->type);
+        if (!sz)
+            return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                             "'%s': config key '%s' has an unknown type %d", library, c->key,
+                             (int)c->type);
+        if (c->offset > d->conf_size || sz > d->conf_size - c->offset)
+            return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                             "'%s': config key '%s' lies outside its config struct (offset %zu, "
+                             "size %zu)", library, c->key, c->offset, d->conf_size);
+    }
+    return RILL_OK;
+}
+
+/* Reads the def at sym through the layout of its version (V1 and V2 share
+ * the def's layout; V1's config rows are the shorter struct rill_conf_def_v1). */
+static rill_err_t loaded_read(struct rill_loaded *lib, const char *library, const void *sym,
+                              char *errstr, size_t errsz)
+{
+    const struct rill_processor_def_v1 *d1 = sym;
+    int version = d1->version;
+    if (version < RILL_PROCESSOR_V1 || version > RILL_PROCESSOR_VERSION)
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                         "'%s' is built for processor ABI %d; this rill runs %d..%d", library,
+                         version, RILL_PROCESSOR_V1, RILL_PROCESSOR_VERSION);
+    lib->def = (struct rill_processor_def){
+        .version = version, .name = d1->name, .doc = d1->doc, .conf = NULL,
+        .conf_size = d1->conf_size, .init = d1->init, .process = d1->process,
+        .punctuate = d1->punctuate, .close = d1->close,
+    };
+    if (version == RILL_PROCESSOR_V1 && d1->conf) {
+        size_t n = 0;
+        while (d1->conf[n].key)
+            n++;
+        lib->rows = calloc(n + 1, sizeof *lib->rows);
+        if (!lib->rows)
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            lib->rows[i] = (struct rill_conf_def){
+                .key = d1->conf[i].key, .type = d1->conf[i].type, .def = d1->conf[i].def,
+                .offset = d1->conf[i].offset, .doc = d1->conf[i].doc,
+            };
+        lib->def.conf = lib->rows;
+    } else if (version >= RILL_PROCESSOR_V2) {
+        lib->def.conf = ((const struct rill_processor_def *)sym)->conf;
+    }
+    if (!lib->def.name || !lib->def.process)
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                         "'%s': its '%s' processor has no %s", library, RILL_PROCESSOR_ENTRY,
+                         lib->def.name ? "process function" : "name");
+    return conf_rows_check(library, &lib->def, errstr, errsz);
+}
+
+rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+                             const struct rill_processor_def **def, struct rill_loaded **lib,
+                             char *errstr, size_t errsz)
+{
+    *lib = NULL;
     *def = NULL;
     if (!pc->library) {
         *def = rill_proc_lookup(pc->type);
-        if (!*def) {
-            snprintf(errstr, errsz, "unknown processor type '%s'", pc->type);
-            return RILL_ERR_NOTFOUND;
-        }
+        if (!*def)
+            return rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "unknown processor type '%s'",
+                             pc->type);
         return RILL_OK;
     }
-    void *h = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(errstr, errsz, "cannot load processor library '%s': %s", pc->library,
-                 dlerror());
+    struct rill_loaded *l = calloc(1, sizeof *l);
+    if (!l)
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    l->dl = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
+    if (!l->dl) {
+        rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "cannot load processor library '%s': %s",
+                  pc->library, dlerror());
+        rill_node_unload(l);
         return RILL_ERR_NOTFOUND;
     }
-    const struct rill_processor_def *d = dlsym(h, RILL_PROCESSOR_ENTRY);
-    if (!d || d->version != RILL_PROCESSOR_VERSION || !d->process || !d->name) {
-        snprintf(errstr, errsz, "'%s' does not export a version %d '%s' processor",
-                 pc->library, RILL_PROCESSOR_VERSION, RILL_PROCESSOR_ENTRY);
-        dlclose(h);
-        return RILL_ERR_INVALID;
+    const void *sym = dlsym(l->dl, RILL_PROCESSOR_ENTRY);
+    rill_err_t err = sym ? loaded_read(l, pc->library, sym, errstr, errsz)
+                         : rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                                     "'%s' does not export '%s'", pc->library,
+                                     RILL_PROCESSOR_ENTRY);
+    if (err != RILL_OK) {
+        rill_node_unload(l);
+        return err;
     }
-    *def = d;
-    *dl = h;
+    *def = &l->def;
+    *lib = l;
     return RILL_OK;
 }
 
@@ -64,7 +159,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
 {
     rill_node_t *n = calloc(1, sizeof *n);
     if (!n) {
-        snprintf(errstr, errsz, "out of memory");
+        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     n->pc = pc;
@@ -75,19 +170,19 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
     if (nstores) {
         n->stores = calloc(nstores, sizeof *n->stores);
         if (!n->stores) {
-            snprintf(errstr, errsz, "out of memory");
+            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             goto fail;
         }
         for (size_t i = 0; i < nstores; i++)
             n->stores[i] = (struct rill_store_binding){ names[i], stores[i] };
         n->nstores = nstores;
     }
-    if (rill_node_resolve(pc, &n->def, &n->dl, errstr, errsz) != RILL_OK)
+    if (rill_node_resolve(pc, &n->def, &n->lib, errstr, errsz) != RILL_OK)
         goto fail;
     if (n->def->conf_size) {
         n->conf = calloc(1, n->def->conf_size);
         if (!n->conf) {
-            snprintf(errstr, errsz, "out of memory");
+            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             goto fail;
         }
         if (rill_conf_fill(n->def->conf, &pc->config, n->conf, errstr, errsz) != RILL_OK) {
@@ -98,9 +193,12 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
         }
     }
     if (n->def->init) {
-        char ierr[256] = "";
-        if (n->def->init(n, &n->state, ierr, sizeof ierr) != RILL_OK) {
-            snprintf(errstr, errsz, "processor '%s' failed to start: %s", pc->name, ierr);
+        char ierr[RILL_ERRSTR_SIZE] = "";
+        n->phase = RILL_PHASE_INIT;
+        rill_err_t err = n->def->init(n, &n->state, ierr, sizeof ierr);
+        n->phase = RILL_PHASE_IDLE;
+        if (err != RILL_OK) {
+            rill_errf(errstr, errsz, err, "processor '%s' failed to start: %s", pc->name, ierr);
             goto fail;
         }
     }
@@ -131,8 +229,10 @@ void rill_node_free(rill_node_t *n)
 {
     if (!n)
         return;
-    if (n->def && n->def->close && n->state)
+    if (n->def && n->def->close && n->state) {
+        n->phase = RILL_PHASE_CLOSE;
         n->def->close(n->state);
+    }
     if (n->conf) {
         rill_conf_release(n->def ? n->def->conf : NULL, n->conf);
         free(n->conf);
@@ -142,8 +242,7 @@ void rill_node_free(rill_node_t *n)
     free(n->hdrs);
     free(n->hv);
     free(n->stores);
-    if (n->dl)
-        dlclose(n->dl);
+    rill_node_unload(n->lib);
     free(n);
 }
 
@@ -238,7 +337,9 @@ static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
         n->cur = NULL;
         n->reject[0] = '\0';
         stores_mark(n);
+        n->phase = RILL_PHASE_PUNCTUATE;
         *res = n->def->punctuate(n, n->state, type, now);
+        n->phase = RILL_PHASE_IDLE;
         rill_err_t err = settle(n, NULL, *res == RILL_PROC_REJECT ? RILL_PROC_RETRY : *res);
         if (err != RILL_OK)
             return err;
@@ -251,7 +352,9 @@ rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc
     n->cur = rec;
     n->reject[0] = '\0';
     stores_mark(n);
+    n->phase = RILL_PHASE_PROCESS;
     *res = n->def->process(n, n->state, rec);
+    n->phase = RILL_PHASE_IDLE;
     rill_err_t err = settle(n, rec, *res);
     n->cur = NULL;
     if (err != RILL_OK || *res != RILL_PROC_OK)
@@ -295,6 +398,31 @@ size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const c
 }
 
 /* ---- processor-facing context ------------------------------------------- */
+
+#define IN(p) (1u << (p))
+#define IN_INIT IN(RILL_PHASE_INIT)
+#define IN_PROCESS IN(RILL_PHASE_PROCESS)
+#define IN_PUNCTUATE IN(RILL_PHASE_PUNCTUATE)
+
+static const char *const phase_names[] = {
+    [RILL_PHASE_IDLE] = "no callback", [RILL_PHASE_INIT] = "init",
+    [RILL_PHASE_PROCESS] = "process", [RILL_PHASE_PUNCTUATE] = "punctuate",
+    [RILL_PHASE_CLOSE] = "close",
+};
+
+/* The legality table of processor.h: 1 when call may run in the current
+ * phase, else 0 after one warning line naming the processor and the call. */
+static int legal(const rill_ctx_t *ctx, unsigned phases, const char *call)
+{
+    if (phases & IN(ctx->phase))
+        return 1;
+    rill_log(RILL_LOG_WARN, "processor",
+             "%s is not allowed in %s: refused|processor=%s partition=%" PRId32
+             " call=%s phase=%s",
+             call, phase_names[ctx->phase], ctx->pc->name, ctx->partition, call,
+             phase_names[ctx->phase]);
+    return 0;
+}
 
 /* The node's own copy of an output name (it outlives every held record),
  * or NULL when topic is not an output. */
@@ -383,6 +511,8 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
                             const void *value, size_t value_len, const rill_header_t *headers,
                             size_t header_cnt)
 {
+    if (!legal(ctx, IN_PROCESS | IN_PUNCTUATE, "rill_ctx_forward"))
+        return RILL_ERR_INVALID;
     if (output) {
         const char *name = output_name(ctx, output);
         if (!name)
@@ -406,6 +536,8 @@ rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partiti
 
 void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
 {
+    if (!legal(ctx, IN_PROCESS, "rill_ctx_reject"))
+        return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ctx->reject, sizeof ctx->reject, fmt, ap);
@@ -414,6 +546,8 @@ void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
 
 rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)
 {
+    if (!legal(ctx, IN_INIT | IN_PROCESS | IN_PUNCTUATE, "rill_ctx_store"))
+        return NULL;
     for (size_t i = 0; i < ctx->nstores; i++)
         if (!strcmp(ctx->stores[i].name, name))
             return ctx->stores[i].store;
@@ -422,11 +556,15 @@ rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)
 
 rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i)
 {
+    if (!legal(ctx, IN_INIT | IN_PROCESS | IN_PUNCTUATE, "rill_ctx_store_at"))
+        return NULL;
     return i < ctx->nstores ? ctx->stores[i].store : NULL;
 }
 
 rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms)
 {
+    if (!legal(ctx, IN_INIT, "rill_ctx_schedule"))
+        return RILL_ERR_INVALID;
     if (interval_ms <= 0 || !ctx->def->punctuate)
         return RILL_ERR_INVALID;
     if (ctx->nsched == RILL_NODE_MAX_SCHEDULES)
@@ -448,4 +586,23 @@ size_t rill_ctx_output_count(const rill_ctx_t *ctx) { return ctx->pc->outputs.n;
 const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i)
 {
     return i < ctx->pc->outputs.n ? ctx->pc->outputs.v[i] : NULL;
+}
+
+void rill_ctx_log(const rill_ctx_t *ctx, rill_ctx_log_level_t level, const char *fmt, ...)
+{
+    rill_log_level_t to;
+    switch (level) {
+    case RILL_CTX_LOG_DEBUG: to = RILL_LOG_DEBUG; break;
+    case RILL_CTX_LOG_INFO: to = RILL_LOG_INFO; break;
+    case RILL_CTX_LOG_WARN: to = RILL_LOG_WARN; break;
+    default: to = RILL_LOG_ERROR; break; /* RILL_CTX_LOG_ERROR, or a level unknown to us */
+    }
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* the plugin's own key=value pairs (after its '|') come first */
+    rill_log(to, "processor", "%s%sprocessor=%s partition=%" PRId32, msg,
+             strchr(msg, '|') ? " " : "|", ctx->pc->name, ctx->partition);
 }

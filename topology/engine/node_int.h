@@ -31,10 +31,21 @@ typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
 #define RILL_NODE_MAX_SCHEDULES 4
 #define RILL_HELD_NULL ((size_t)-1)
 
+/* Which callback of the processor is running: what its context may do
+ * depends on it (the legality table of processor.h). */
+typedef enum {
+    RILL_PHASE_IDLE,          /* between callbacks */
+    RILL_PHASE_INIT,
+    RILL_PHASE_PROCESS,
+    RILL_PHASE_PUNCTUATE,
+    RILL_PHASE_CLOSE,
+} rill_phase_t;
+
 struct rill_ctx {
     const struct rill_proc_conf *pc;
+    rill_phase_t phase;
     const struct rill_processor_def *def;
-    void *dl;                  /* dlopen handle of an external processor */
+    struct rill_loaded *lib;   /* an external processor's library, or NULL */
     void *conf;                /* filled config struct (def->conf_size bytes) */
     void *state;               /* the processor's instance */
     int32_t partition;
@@ -78,11 +89,24 @@ struct rill_ctx {
 
 typedef struct rill_ctx rill_node_t;
 
-/* Resolves the processor def for pc (built-in, or external from pc->library).
- * A loaded .so stays open in *dl (NULL for built-ins); close it with dlclose. */
+/* An external processor as loaded: its dlopen handle and its def in the
+ * current layout (struct rill_processor_def, V2 config rows), whatever
+ * version the library was built for. */
+struct rill_loaded;
+
+/* Resolves the processor def for pc: a built-in (*lib NULL), or the
+ * RILL_PROCESSOR_ENTRY of the library pc->library names, whose version must
+ * be from RILL_PROCESSOR_V1 to RILL_PROCESSOR_VERSION. Only the fields that
+ * version promises are read: a V1 library's config rows are copied into V2
+ * rows (min and max NULL) that *lib owns. *def stays valid until
+ * rill_node_unload(*lib). Returns RILL_ERR_NOTFOUND (unknown type, library
+ * that does not load) or RILL_ERR_INVALID (no entry symbol, a version this
+ * rill does not run, a def or config row that cannot be right), with errstr. */
 rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
-                             const struct rill_processor_def **def, void **dl, char *errstr,
-                             size_t errsz);
+                             const struct rill_processor_def **def, struct rill_loaded **lib,
+                             char *errstr, size_t errsz);
+/* Closes the library and frees what rill_node_resolve() made; NULL is a no-op. */
+void rill_node_unload(struct rill_loaded *lib);
 
 /* Creates the instance of pc for one partition: fills its config and calls
  * init. Returns NULL with errstr on failure. */

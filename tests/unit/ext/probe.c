@@ -5,7 +5,9 @@
  * times before it is forwarded), and punctuation on stream time and on the
  * wall clock (each firing forwards "stream@T" or "wall@T"). With a store
  * granted, every call to process adds 1 to the counter "calls" first, so a
- * test can see that the writes of a refused call are undone.
+ * test can see that the writes of a refused call are undone. Built again with
+ * -DPROBE_ABI_VERSION=N as a library that claims a processor ABI this rill
+ * does not run, which the loader must refuse.
  */
 #include "processors/processor.h"
 #include "state/store.h"
@@ -13,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef PROBE_ABI_VERSION
+#define PROBE_ABI_VERSION RILL_PROCESSOR_VERSION
+#endif
 
 struct probe_conf {
     int64_t retries;
@@ -43,8 +49,7 @@ static rill_err_t probe_init(rill_ctx_t *ctx, void **state, char *errstr, size_t
     const struct probe_conf *c = rill_ctx_conf(ctx);
     if ((c->stream_ms && rill_ctx_schedule(ctx, RILL_PUNCTUATE_STREAM_TIME, c->stream_ms)) ||
         (c->wall_ms && rill_ctx_schedule(ctx, RILL_PUNCTUATE_WALL_CLOCK, c->wall_ms))) {
-        snprintf(errstr, errsz, "cannot schedule");
-        return RILL_ERR_INVALID;
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "cannot schedule");
     }
     *state = calloc(1, sizeof(struct probe));
     return *state ? RILL_OK : RILL_ERR_NOMEM;
@@ -85,7 +90,7 @@ static void probe_close(void *state)
 }
 
 const struct rill_processor_def rill_processor_entry = {
-    .version = RILL_PROCESSOR_VERSION,
+    .version = PROBE_ABI_VERSION,
     .name = "probe",
     .doc = "test processor: retries and punctuations",
     .conf = probe_conf_def,
