@@ -38,7 +38,7 @@ rill_proc_result_t rill_group_of(rill_ctx_t *ctx, const char *by, const rill_rec
     if (err == RILL_ERR_NOTFOUND)
         rill_ctx_reject(ctx, "cannot group by '%s': the %s has no such field", by,
                         rec->value ? "record" : "tombstone");
-    else if (err == RILL_ERR_NOMEM)
+    else if (err == RILL_ERR_NOFIT)
         rill_ctx_reject(ctx, "cannot group by '%s': the value is longer than %d bytes", by,
                         RILL_GROUP_MAX - 1);
     else

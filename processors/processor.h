@@ -134,7 +134,8 @@ int rill_record_header(const rill_record_t *rec, const char *name, const void **
  * ("status", "customer.id"), or "header:NAME" for a header's bytes, or "key"
  * for the record key. Returns RILL_OK, RILL_ERR_NOTFOUND when the record has
  * no such field, RILL_ERR_INVALID when the value cannot be parsed or the field
- * is not a scalar, RILL_ERR_NOMEM when it does not fit out. */
+ * is not a scalar, RILL_ERR_NOFIT when it does not fit out (RILL_ERR_NOMEM
+ * before ABI V2). */
 rill_err_t rill_record_field(const rill_record_t *rec, const char *selector, char *out,
                              size_t outsz);
 
@@ -196,7 +197,9 @@ rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i);
 
 /* Calls the processor's punctuate every interval_ms of the given time. Legal
  * in init only. RILL_ERR_INVALID also for interval_ms <= 0 or a processor
- * without punctuate; RILL_ERR_NOMEM past 4 schedules. */
+ * without punctuate; RILL_ERR_NOFIT past RILL_CTX_MAX_SCHEDULES (4) schedules
+ * (RILL_ERR_NOMEM before ABI V2). */
+#define RILL_CTX_MAX_SCHEDULES 4
 rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms);
 
 /* Legal from init until close returns. */

@@ -35,13 +35,13 @@ static rill_proc_result_t filter_process(rill_ctx_t *ctx, void *state, const ril
     int match;
     if (err == RILL_OK)
         match = !c->equals[0] || !strcmp(val, c->equals);
-    else if (err == RILL_ERR_NOTFOUND || err == RILL_ERR_NOMEM)
+    else if (err == RILL_ERR_NOTFOUND || err == RILL_ERR_NOFIT)
         match = 0; /* a field longer than any sane comparison value cannot be equal */
     else {
         rill_ctx_reject(ctx, "cannot read field '%s': %s", c->field, rill_err2str(err));
         return RILL_PROC_REJECT;
     }
-    if (err == RILL_ERR_NOMEM && !c->equals[0])
+    if (err == RILL_ERR_NOFIT && !c->equals[0])
         match = 1; /* it exists, it is just long */
     if (match == !c->negate &&
         rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len,

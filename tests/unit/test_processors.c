@@ -137,6 +137,38 @@ static void test_filter_on_json_field(void)
     rill_topology_free(t);
 }
 
+/* A field longer than filter's buffer (1 KiB) exists but equals nothing: it
+ * is kept when the filter asks only for existence, dropped when it asks for a
+ * value, and never goes to the DLQ. */
+static void test_filter_long_field(void)
+{
+    static const char *yaml[2] = {
+        "application.id: a\n"
+        "topics: {orders: {partitions: 1}, kept: {partitions: 1}}\n"
+        "processors:\n  f: {type: filter, inputs: [orders], outputs: [kept],"
+        " config: {field: note}}\n",
+        "application.id: a\n"
+        "topics: {orders: {partitions: 1}, kept: {partitions: 1}}\n"
+        "processors:\n  f: {type: filter, inputs: [orders], outputs: [kept],"
+        " config: {field: note, equals: x}}\n",
+    };
+    char value[3000];
+    int n = snprintf(value, sizeof value, "{\"note\":\"");
+    memset(value + n, 'x', 2000);
+    snprintf(value + n + 2000, sizeof value - (size_t)n - 2000, "\"}");
+    for (int i = 0; i < 2; i++) {
+        struct rill_topology *t = it_load(yaml[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+        rill_driver_t *d = it_driver(t);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        rill_driver_pipe_str(d, "orders", 0, "1", value, 1);
+        CU_ASSERT_EQUAL(rill_driver_count(d, "kept"), i == 0 ? 1 : 0);
+        CU_ASSERT_EQUAL(rill_driver_count(d, "orders.dlq"), 0);
+        rill_driver_free(d);
+        rill_topology_free(t);
+    }
+}
+
 static void test_filter_malformed_goes_to_dlq(void)
 {
     struct rill_topology *t = it_load(filter_yaml);
@@ -366,7 +398,36 @@ static void test_external_missing_library(void)
     rill_topology_free(t);
 }
 
+/* rill_record_field: a JSON path, a header and the key, and each failure its
+ * own code: absent, not parseable, and too long for the caller's buffer. */
+static void test_record_field_codes(void)
+{
+    static const char v[] = "{\"status\":\"PAID\",\"customer\":{\"id\":\"c-42\"}}";
+    rill_header_t h = { "kind", "test", 4 };
+    rill_record_t r = { .topic = "t", .key = "k-1", .key_len = 3, .value = v,
+                        .value_len = sizeof v - 1, .headers = &h, .header_cnt = 1 };
+    char out[16];
+    CU_ASSERT_EQUAL(rill_record_field(&r, "customer.id", out, sizeof out), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(out, "c-42");
+    CU_ASSERT_EQUAL(rill_record_field(&r, "header:kind", out, sizeof out), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(out, "test");
+    CU_ASSERT_EQUAL(rill_record_field(&r, "key", out, sizeof out), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(out, "k-1");
+    CU_ASSERT_EQUAL(rill_record_field(&r, "missing", out, sizeof out), RILL_ERR_NOTFOUND);
+    CU_ASSERT_EQUAL(rill_record_field(&r, "header:none", out, sizeof out), RILL_ERR_NOTFOUND);
+    char tiny[4]; /* "PAID" needs 5 bytes, "k-1" needs 4 */
+    CU_ASSERT_EQUAL(rill_record_field(&r, "status", tiny, sizeof tiny), RILL_ERR_NOFIT);
+    CU_ASSERT_EQUAL(rill_record_field(&r, "header:kind", tiny, sizeof tiny), RILL_ERR_NOFIT);
+    CU_ASSERT_EQUAL(rill_record_field(&r, "key", tiny, sizeof tiny), RILL_OK);
+    CU_ASSERT_EQUAL(rill_record_field(&r, "key", tiny, 0), RILL_ERR_NOFIT);
+    rill_record_t bad = r;
+    bad.value = "{not json";
+    bad.value_len = 9;
+    CU_ASSERT_EQUAL(rill_record_field(&bad, "status", out, sizeof out), RILL_ERR_INVALID);
+}
+
 static CU_TestInfo tests[] = {
+    { "record fields: path, header, key, and a code per failure", test_record_field_codes },
     { "external .so: RETRY drops held forwards, then passes", test_external_retry_holds_back_forwards },
     { "external .so: stream-time and wall-clock punctuations", test_external_punctuations },
     { "a retried call's store writes are undone", test_retry_undoes_store_writes },
@@ -376,6 +437,7 @@ static CU_TestInfo tests[] = {
       test_held_forwards_keep_bytes_apart },
     { "filter keeps records whose json field matches", test_filter_on_json_field },
     { "filter sends malformed json to the dlq with headers", test_filter_malformed_goes_to_dlq },
+    { "filter: a field too long to compare exists but equals nothing", test_filter_long_field },
     { "filter on a header, negated", test_filter_on_header_negated },
     { "route by field, default output, chained processor", test_route_by_field_and_chain },
     { "route without default rejects unknown outputs", test_route_without_default_rejects },

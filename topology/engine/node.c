@@ -568,7 +568,7 @@ rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_
     if (interval_ms <= 0 || !ctx->def->punctuate)
         return RILL_ERR_INVALID;
     if (ctx->nsched == RILL_NODE_MAX_SCHEDULES)
-        return RILL_ERR_NOMEM;
+        return RILL_ERR_NOFIT;
     ctx->sched[ctx->nsched].type = type;
     ctx->sched[ctx->nsched].interval = interval_ms;
     /* A schedule starts at the first time its clock is seen after this

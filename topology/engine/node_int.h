@@ -28,7 +28,7 @@ struct rill_out {
 
 typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
 
-#define RILL_NODE_MAX_SCHEDULES 4
+#define RILL_NODE_MAX_SCHEDULES RILL_CTX_MAX_SCHEDULES
 #define RILL_HELD_NULL ((size_t)-1)
 
 /* Which callback of the processor is running: what its context may do

@@ -23,7 +23,7 @@ int rill_record_header(const rill_record_t *rec, const char *name, const void **
 static rill_err_t copy_bytes(const void *p, size_t n, char *out, size_t outsz)
 {
     if (n + 1 > outsz)
-        return RILL_ERR_NOMEM;
+        return RILL_ERR_NOFIT;
     if (n)
         memcpy(out, p, n);
     out[n] = '\0';
@@ -34,7 +34,7 @@ rill_err_t rill_record_field(const rill_record_t *rec, const char *selector, cha
                              size_t outsz)
 {
     if (!outsz)
-        return RILL_ERR_NOMEM;
+        return RILL_ERR_NOFIT;
     out[0] = '\0';
     if (!strncmp(selector, "header:", 7)) {
         const void *v;
@@ -53,7 +53,7 @@ rill_err_t rill_record_field(const rill_record_t *rec, const char *selector, cha
     switch (rill_json_get(rec->value, rec->value_len, selector, out, outsz, NULL)) {
     case RILL_JSON_FOUND: return RILL_OK;
     case RILL_JSON_MISSING: return RILL_ERR_NOTFOUND;
-    case RILL_JSON_TOOBIG: return RILL_ERR_NOMEM;
+    case RILL_JSON_TOOBIG: return RILL_ERR_NOFIT;
     default: return RILL_ERR_INVALID;
     }
 }
