@@ -143,7 +143,8 @@ const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
 int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value);
 void rill_kvlist_clear(struct rill_kvlist *l);
 
-/* A whole-string decimal int64 (optional '-'); 0, or -1 when s is not one. */
-int rill_parse_int64(const char *s, int64_t *out);
+/* A whole-string decimal int64 (optional '-'): RILL_OK, or RILL_ERR_INVALID
+ * when s is not one (*out untouched). */
+rill_err_t rill_parse_int64(const char *s, int64_t *out);
 
 #endif
