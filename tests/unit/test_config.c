@@ -552,6 +552,135 @@ static void test_conf_fill_types(void)
     CU_ASSERT_PTR_NULL(c.name);
 }
 
+/* min and max of INT and DOUBLE rows: inclusive, either side optional, the
+ * message names the key and the bound crossed, never the value. */
+struct range_conf {
+    int64_t count;
+    double ratio;
+    int64_t floor;
+    double cap;
+};
+
+static const struct rill_conf_def range_defs[] = {
+    { "count", RILL_CONF_INT, "1", offsetof(struct range_conf, count), "1..10", "1", "10" },
+    { "ratio", RILL_CONF_DOUBLE, "0.5", offsetof(struct range_conf, ratio), "0..1", "0", "1" },
+    { "floor", RILL_CONF_INT, "0", offsetof(struct range_conf, floor), ">= -5", "-5", NULL },
+    { "cap", RILL_CONF_DOUBLE, "0", offsetof(struct range_conf, cap), "<= 2.5", NULL, "2.5" },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
+};
+
+static rill_err_t range1(const char *key, const char *value, struct range_conf *c, char *err)
+{
+    struct rill_kv kv = { (char *)key, (char *)value, 3, 9 };
+    struct rill_kvlist l = { &kv, 1 };
+    memset(c, 0x5a, sizeof *c);
+    return rill_conf_fill(range_defs, &l, c, err, RILL_ERRSTR_SIZE);
+}
+
+static void test_conf_fill_ranges(void)
+{
+    struct range_conf c;
+    char err[RILL_ERRSTR_SIZE];
+    static const char *const ok[][2] = {
+        { "count", "1" },     { "count", "10" },    { "ratio", "0" },
+        { "ratio", "1" },     { "ratio", "1e0" },   { "ratio", "0.999" },
+        { "floor", "-5" },    { "floor", "9223372036854775807" },
+        { "cap", "2.5" },     { "cap", "-1e300" },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        rill_err_t r = range1(ok[i][0], ok[i][1], &c, err);
+        if (r != RILL_OK)
+            fprintf(stderr, "\n  %s: %s: %s\n", ok[i][0], ok[i][1], err);
+        CU_ASSERT_EQUAL(r, RILL_OK);
+    }
+    CU_ASSERT_EQUAL_FATAL(range1("count", "10", &c, err), RILL_OK);
+    CU_ASSERT_EQUAL(c.count, 10);
+    CU_ASSERT_DOUBLE_EQUAL(c.ratio, 0.5, 1e-12);
+
+#define INT_1_10 " (expects an integer from 1 to 10)"
+#define NUM_0_1 " (expects a number from 0 to 1)"
+    static const char *const bad[][3] = {
+        { "count", "0", "config key 'count' is below its minimum 1" INT_1_10 },
+        { "count", "11", "config key 'count' is above its maximum 10" INT_1_10 },
+        { "count", "-9223372036854775808", "config key 'count' is below its minimum 1" INT_1_10 },
+        { "ratio", "1.0000001", "config key 'ratio' is above its maximum 1" NUM_0_1 },
+        { "ratio", "-0.5", "config key 'ratio' is below its minimum 0" NUM_0_1 },
+        { "ratio", "2", "config key 'ratio' is above its maximum 1" NUM_0_1 },
+        /* one-sided ranges say only their bound */
+        { "floor", "-6", "config key 'floor' is below its minimum -5" },
+        { "cap", "2.5000001", "config key 'cap' is above its maximum 2.5" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CU_ASSERT_EQUAL(range1(bad[i][0], bad[i][1], &c, err), RILL_ERR_CONFIG);
+        if (strcmp(err, bad[i][2]))
+            fprintf(stderr, "\n  %s: %s: got '%s'\n", bad[i][0], bad[i][1], err);
+        CU_ASSERT_STRING_EQUAL(err, bad[i][2]);
+    }
+
+    /* The checker refuses the same with the value's file:line:col. */
+    const char *yaml = "application.id: a\n"
+                       "topics: { in: { partitions: 1 }, out: { partitions: 1 } }\n"
+                       "processors:\n"
+                       "  p: { type: payment, inputs: [in], outputs: [out],\n"
+                       "       config: { approve_rate: -0.25 } }\n";
+    struct rill_topology *t;
+    CU_ASSERT_EQUAL_FATAL(
+        rill_topology_load_buf("r.yaml", yaml, strlen(yaml), &t, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "r.yaml:5:18: config key 'approve_rate' is below its minimum 0 "
+                                "(expects a number from 0 to 1) in processor 'p' of type "
+                                "'payment'");
+    rill_topology_free(t);
+
+    /* A table whose bound is not of its type, or whose default is out of
+     * range, is refused rather than half-applied. */
+    static const struct rill_conf_def broken[][2] = {
+        { { "n", RILL_CONF_INT, "1", 0, "bad max", NULL, "ten" },
+          { NULL, 0, NULL, 0, NULL, NULL, NULL } },
+        { { "n", RILL_CONF_INT, "11", 0, "default above max", "1", "10" },
+          { NULL, 0, NULL, 0, NULL, NULL, NULL } },
+    };
+    int64_t n;
+    CU_ASSERT_EQUAL(rill_conf_fill(broken[0], NULL, &n, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "the maximum of config key 'n' is not an integer");
+    CU_ASSERT_EQUAL(rill_conf_fill(broken[1], NULL, &n, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "default of config key 'n' is above its maximum 10 (expects an "
+                                "integer from 1 to 10)");
+}
+
+/* Every built-in processor's defaults fill within its own ranges. */
+static void test_conf_builtin_ranges(void)
+{
+    char err[RILL_ERRSTR_SIZE];
+    int ranged = 0;
+    for (size_t i = 0; rill_proc_at(i); i++) {
+        const struct rill_processor_def *def = rill_proc_at(i);
+        for (const struct rill_conf_def *d = def->conf; d && d->key; d++) {
+            ranged += d->min || d->max;
+            CU_ASSERT(d->type == RILL_CONF_INT || d->type == RILL_CONF_DOUBLE ||
+                      (!d->min && !d->max));
+        }
+        if (!def->conf_size)
+            continue;
+        /* the required STR keys get a value, nothing else */
+        struct rill_kv kv[8];
+        size_t n = 0;
+        for (const struct rill_conf_def *d = def->conf; d && d->key && n < 8; d++)
+            if (d->type == RILL_CONF_STR && !d->def)
+                kv[n++] = (struct rill_kv){ (char *)d->key, (char *)"x", 1, 1 };
+        struct rill_kvlist l = { kv, n };
+        void *conf = calloc(1, def->conf_size);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+        rill_err_t r = rill_conf_fill(def->conf, &l, conf, err, sizeof err);
+        if (r != RILL_OK)
+            fprintf(stderr, "\n  %s: %s\n", def->name, err);
+        CU_ASSERT_EQUAL(r, RILL_OK);
+        rill_conf_release(def->conf, conf);
+        free(conf);
+    }
+    CU_ASSERT(ranged >= 3); /* payment's approve_rate, inventory's initial_stock, sum's scale */
+}
+
 static void test_conf_fill_builtins(void)
 {
     const struct rill_processor_def *filter = rill_proc_lookup("filter");
@@ -691,6 +820,8 @@ static CU_TestInfo tests[] = {
     { "clients: user, writes, reads, group", test_clients },
     { "conf_fill parses every type and refuses bad values", test_conf_fill_types },
     { "conf_fill with the built-in filter, route, passthrough", test_conf_fill_builtins },
+    { "conf_fill and the checker refuse INT and DOUBLE out of range", test_conf_fill_ranges },
+    { "every built-in's defaults lie in its ranges", test_conf_builtin_ranges },
     { "rill validate prints the graph, dot, config tables and errors", test_cmd_validate },
     CU_TEST_INFO_NULL,
 };
