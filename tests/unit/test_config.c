@@ -492,8 +492,8 @@ static const struct rill_conf_def test_defs[] = {
 static rill_err_t fill1(const char *key, const char *value, struct test_conf *c, char *err,
                         size_t errsz)
 {
-    struct rill_kv kv[2] = { { (char *)"name", (char *)"n", 1, 1 },
-                             { (char *)key, (char *)value, 2, 1 } };
+    struct rill_kv kv[2] = { { (char *)"name", (char *)"n", 1, 1, 0 },
+                             { (char *)key, (char *)value, 2, 1, 0 } };
     struct rill_kvlist l = { kv, key ? 2 : 1 };
     memset(c, 0x5a, sizeof *c);
     return rill_conf_fill(test_defs, &l, c, err, errsz);
@@ -571,7 +571,7 @@ static const struct rill_conf_def range_defs[] = {
 
 static rill_err_t range1(const char *key, const char *value, struct range_conf *c, char *err)
 {
-    struct rill_kv kv = { (char *)key, (char *)value, 3, 9 };
+    struct rill_kv kv = { (char *)key, (char *)value, 3, 9, 0 };
     struct rill_kvlist l = { &kv, 1 };
     memset(c, 0x5a, sizeof *c);
     return rill_conf_fill(range_defs, &l, c, err, RILL_ERRSTR_SIZE);
@@ -667,7 +667,7 @@ static void test_conf_builtin_ranges(void)
         size_t n = 0;
         for (const struct rill_conf_def *d = def->conf; d && d->key && n < 8; d++)
             if (d->type == RILL_CONF_STR && !d->def)
-                kv[n++] = (struct rill_kv){ (char *)d->key, (char *)"x", 1, 1 };
+                kv[n++] = (struct rill_kv){ (char *)d->key, (char *)"x", 1, 1, 0 };
         struct rill_kvlist l = { kv, n };
         void *conf = calloc(1, def->conf_size);
         CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
@@ -726,7 +726,7 @@ static void test_conf_fill_builtins(void)
 
     /* passthrough takes nothing: an empty list fills, a key is refused. */
     CU_ASSERT_EQUAL(rill_conf_fill(pass->conf, &none, NULL, err, sizeof err), RILL_OK);
-    struct rill_kv kv = { (char *)"field", (char *)"x", 1, 1 };
+    struct rill_kv kv = { (char *)"field", (char *)"x", 1, 1, 0 };
     struct rill_kvlist one = { &kv, 1 };
     CU_ASSERT_EQUAL(rill_conf_fill(pass->conf, &one, NULL, err, sizeof err), RILL_ERR_CONFIG);
     rill_conf_release(NULL, NULL);
@@ -803,6 +803,190 @@ static void test_cmd_validate(void)
         run_validate(out, sizeof out, 3, (char *[]){ "validate", "--bogus", path, NULL }), 2);
 }
 
+/* ---- lenient substitution (rill validate offline) ------------------------------ */
+
+struct notes {
+    char text[4096];
+    size_t len;
+    int n;
+};
+
+static void collect_note(void *opaque, const char *note)
+{
+    struct notes *ns = opaque;
+    ns->n++;
+    int r = snprintf(ns->text + ns->len, sizeof ns->text - ns->len, "%s\n", note);
+    if (r > 0 && (size_t)r < sizeof ns->text - ns->len)
+        ns->len += (size_t)r;
+}
+
+static void unset_offline_env(void)
+{
+    set_test_env();
+    unsetenv("RILL_TEST_OFFLINE_APP");
+    unsetenv("RILL_TEST_OFFLINE_INTERVAL");
+    unsetenv("RILL_TEST_OFFLINE_PARTITIONS");
+    unsetenv("RILL_TEST_OFFLINE_SEED");
+}
+
+/* Strict (rill run, rill apply, rill validate --strict): the first value that
+ * cannot be resolved is an error, as ever. */
+static void test_unresolved_strict(void)
+{
+    char path[512], err[RILL_ERRSTR_SIZE];
+    struct rill_topology *t = (struct rill_topology *)1;
+    unset_offline_env();
+    here(path, sizeof path, "yaml/good/offline/unresolved.yaml");
+    struct rill_load_opts strict = { 0 };
+    CU_ASSERT_EQUAL(rill_topology_load_opts(path, &strict, &t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NULL(t);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unresolved.yaml:4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_EQUAL(rill_topology_load(path, &t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unresolved.yaml:4:17: undefined environment variable"));
+    /* once the variables are set, the missing file is the first error */
+    setenv("RILL_TEST_OFFLINE_APP", "orders", 1);
+    setenv("RILL_TEST_OFFLINE_INTERVAL", "250", 1);
+    CU_ASSERT_EQUAL(rill_topology_load(path, &t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unresolved.yaml:9:18: cannot read "
+                                       "${file:no-such-secret.txt}: no such file or directory"));
+    unset_offline_env();
+}
+
+/* Lenient (rill validate): each unresolved value is a note naming file:line:col
+ * and the variable or file, loading and checking go on, strings get the text
+ * as written and other types are left unchecked. */
+static void test_unresolved_lenient(void)
+{
+    char path[512], err[RILL_ERRSTR_SIZE];
+    struct rill_topology *t = NULL;
+    struct notes ns = { .n = 0 };
+    unset_offline_env();
+    here(path, sizeof path, "yaml/good/offline/unresolved.yaml");
+    struct rill_load_opts opts = { .lenient_substitution = 1, .note = collect_note,
+                                   .note_opaque = &ns };
+    rill_err_t r = rill_topology_load_opts(path, &opts, &t, err, sizeof err);
+    if (r != RILL_OK)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_EQUAL_FATAL(r, RILL_OK);
+    static const char *const want[] = {
+        "unresolved.yaml:4:17: note: undefined environment variable 'RILL_TEST_OFFLINE_APP' in "
+        "${RILL_TEST_OFFLINE_APP}",
+        "unresolved.yaml:5:21: note: undefined environment variable 'RILL_TEST_OFFLINE_INTERVAL'",
+        "unresolved.yaml:5:21: note: 'commit.interval.ms' is not checked: its value is not "
+        "resolved",
+        "unresolved.yaml:9:18: note: cannot read ${file:no-such-secret.txt}: no such file or "
+        "directory (looked for '",
+        "unresolved.yaml:11:31: note: undefined environment variable "
+        "'RILL_TEST_OFFLINE_PARTITIONS'",
+        "unresolved.yaml:11:31: note: 'partitions' in topic 'order_placed' is not checked: its "
+        "value is not resolved",
+        "unresolved.yaml:18:40: note: undefined environment variable 'RILL_TEST_OFFLINE_SEED'",
+    };
+    size_t nwant = sizeof want / sizeof want[0];
+    CU_ASSERT_EQUAL(ns.n, (int)nwant);
+    const char *at = ns.text;
+    for (size_t i = 0; i < nwant; i++) {
+        const char *hit = strstr(at, want[i]);
+        if (!hit)
+            fprintf(stderr, "\n  want: %s\n  in:\n%s\n", want[i], ns.text);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(hit); /* and in file order */
+        at = hit;
+    }
+    CU_ASSERT_PTR_NULL(strstr(ns.text, SECRET));
+    /* strings are the text as written; the rest keeps its default */
+    CU_ASSERT_STRING_EQUAL(t->application_id, "${RILL_TEST_OFFLINE_APP}");
+    CU_ASSERT_EQUAL(t->commit_interval_ms, 100);
+    assert_kv(&t->kafka, "sasl.password", "${file:no-such-secret.txt}");
+    assert_kv(&t->kafka, "bootstrap.servers", "kafka1:9092");
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "order_placed")->partitions, -1);
+    const struct rill_proc_conf *p = rill_topology_proc(t, "payment");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(p->config.n, 2);
+    CU_ASSERT_EQUAL(p->config.v[0].unresolved, 0);
+    CU_ASSERT_EQUAL(p->config.v[1].unresolved, 1);
+
+    /* The check goes on: seed is not checked, with a note; approve_rate is. */
+    ns.n = 0;
+    ns.len = 0;
+    ns.text[0] = '\0';
+    r = rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err);
+    if (r != RILL_OK)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_EQUAL(r, RILL_OK);
+    CU_ASSERT_EQUAL(ns.n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ns.text, "unresolved.yaml:18:34: note: config key 'seed' in "
+                                           "processor 'payment' of type 'payment' is not "
+                                           "checked"));
+    /* without opts there are no notes, and the check is the same */
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_OK);
+    /* a leniently loaded entry cannot be filled: there is no value */
+    const struct rill_processor_def *pay = rill_proc_lookup("payment");
+    void *conf = calloc(1, pay->conf_size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+    CU_ASSERT_EQUAL(rill_conf_fill(pay->conf, &p->config, conf, err, sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "config key 'seed' is not resolved");
+    free(conf);
+    rill_topology_free(t);
+
+    /* A lenient load still refuses what is wrong with the file itself, and
+     * an unresolved value of another key is still a note, not a pass. */
+    const char *bad = "application.id: ${RILL_TEST_OFFLINE_APP}\n"
+                      "topics: { t: { partitions: 0 } }\n";
+    ns.n = 0;
+    CU_ASSERT_EQUAL(rill_topology_load_buf_opts("b.yaml", bad, strlen(bad), &opts, &t, err,
+                                                sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "b.yaml:2:28: expected an integer from 1 to"));
+    CU_ASSERT_EQUAL(ns.n, 1);
+    /* an unresolved key is not an unknown key */
+    const char *key = "application.id: a\n${RILL_TEST_OFFLINE_APP}: 1\n";
+    ns.n = 0;
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf_opts("k.yaml", key, strlen(key), &opts, &t, err,
+                                                      sizeof err),
+                          RILL_OK);
+    CU_ASSERT_EQUAL(ns.n, 2);
+    rill_topology_free(t);
+    /* the syntax of ${...} is checked either way */
+    const char *syntax = "application.id: ${1abc}\n";
+    CU_ASSERT_EQUAL(rill_topology_load_buf_opts("s.yaml", syntax, strlen(syntax), &opts, &t, err,
+                                                sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid variable name '1abc'"));
+}
+
+/* rill validate: notes on stderr and exit 0; --strict exits 1. */
+static void test_cmd_validate_offline(void)
+{
+    static char out[16384];
+    char path[512], eco[512];
+    unset_offline_env();
+    here(path, sizeof path, "yaml/good/offline/unresolved.yaml");
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", path, NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unresolved.yaml:4:17: note: undefined environment "
+                                       "variable 'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unresolved.yaml:9:18: note: cannot read "
+                                       "${file:no-such-secret.txt}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unresolved.yaml: ok\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "8 notes"));
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+
+    CU_ASSERT_EQUAL(
+        run_validate(out, sizeof out, 3, (char *[]){ "validate", "--strict", path, NULL }), 1);
+    CU_ASSERT(!strncmp(out, path, strlen(path)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NULL(strstr(out, "note:"));
+
+    /* the example topology validates on a fresh clone (no .stack/secrets) */
+    const char *slash = strrchr(__FILE__, '/');
+    snprintf(eco, sizeof eco, "%.*s../../topology/examples/ecommerce.yaml",
+             slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", eco, NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "ecommerce.yaml: ok\n"));
+}
+
 static CU_TestInfo tests[] = {
     { "every good yaml file loads and checks", test_good_corpus },
     { "every bad yaml file fails with its expected message", test_bad_corpus },
@@ -823,6 +1007,9 @@ static CU_TestInfo tests[] = {
     { "conf_fill and the checker refuse INT and DOUBLE out of range", test_conf_fill_ranges },
     { "every built-in's defaults lie in its ranges", test_conf_builtin_ranges },
     { "rill validate prints the graph, dot, config tables and errors", test_cmd_validate },
+    { "unresolved ${VAR} and ${file:} are errors when strict", test_unresolved_strict },
+    { "unresolved ${VAR} and ${file:} are notes when lenient", test_unresolved_lenient },
+    { "rill validate works offline; --strict refuses", test_cmd_validate_offline },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("config", tests)

@@ -17,14 +17,17 @@
 static void validate_usage(FILE *out)
 {
     fprintf(out,
-            "usage: rill validate FILE [--dot]\n"
+            "usage: rill validate FILE [--dot] [--strict]\n"
             "       rill validate --describe TYPE\n"
             "\n"
             "Loads and checks the topology in FILE without a broker (keys, types, ${VAR}\n"
             "substitution, processors known, inputs produced, stores granted,\n"
-            "co-partitioning, no cycles) and prints its graph.\n"
+            "co-partitioning, no cycles) and prints its graph. A ${VAR} that is not set\n"
+            "or a ${file:PATH} that cannot be read is a note on stderr (file:line:col),\n"
+            "and validation goes on without its value.\n"
             "\n"
             "  --dot            print the graph in Graphviz dot instead of text\n"
+            "  --strict         refuse what cannot be resolved, as rill run and rill apply do\n"
             "  --describe TYPE  print the config table of the built-in processor TYPE\n"
             "  --help           this text\n");
 }
@@ -70,6 +73,13 @@ static int describe(const char *type)
                d->doc ? d->doc : "");
     }
     return 0;
+}
+
+/* A note of a lenient load or check: one line on stderr, counted. */
+static void print_note(void *opaque, const char *note)
+{
+    fprintf(stderr, "%s\n", note);
+    ++*(int *)opaque;
 }
 
 static void print_list(const struct rill_strlist *l)
@@ -293,13 +303,15 @@ static void print_dot(const struct rill_topology *t)
 int rill_cmd_validate(int argc, char **argv)
 {
     const char *file = NULL, *type = NULL;
-    int dot = 0;
+    int dot = 0, strict = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             validate_usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--dot")) {
             dot = 1;
+        } else if (!strcmp(argv[i], "--strict")) {
+            strict = 1;
         } else if (!strcmp(argv[i], "--describe")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "rill validate: --describe needs a processor type\n");
@@ -320,8 +332,8 @@ int rill_cmd_validate(int argc, char **argv)
         }
     }
     if (type) {
-        if (file || dot) {
-            fprintf(stderr, "rill validate: --describe takes no FILE or --dot\n");
+        if (file || dot || strict) {
+            fprintf(stderr, "rill validate: --describe takes no FILE, --dot or --strict\n");
             return 2;
         }
         return describe(type);
@@ -330,13 +342,16 @@ int rill_cmd_validate(int argc, char **argv)
         validate_usage(stderr);
         return 2;
     }
-    char err[1024];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_topology *t;
-    if (rill_topology_load(file, &t, err, sizeof err) != RILL_OK) {
+    int notes = 0;
+    struct rill_load_opts opts = { .lenient_substitution = !strict, .note = print_note,
+                                   .note_opaque = &notes };
+    if (rill_topology_load_opts(file, &opts, &t, err, sizeof err) != RILL_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    if (rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK) {
+    if (rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err) != RILL_OK) {
         fprintf(stderr, "%s\n", err);
         rill_topology_free(t);
         return 1;
@@ -345,6 +360,11 @@ int rill_cmd_validate(int argc, char **argv)
         print_dot(t);
     else
         print_text(t);
+    if (notes)
+        fprintf(stderr,
+                "rill validate: %d note%s: validated without the values that could not be "
+                "resolved (--strict refuses them)\n",
+                notes, notes == 1 ? "" : "s");
     rill_topology_free(t);
     return 0;
 }

@@ -193,16 +193,33 @@ static void conf_keys(const struct rill_conf_def *defs, char *buf, size_t size)
     }
 }
 
+/* A config entry of a lenient load that the checker does not check: its key
+ * or value is not resolved, and it is not a known STR key (whose placeholder
+ * value passes). */
+static int conf_skipped(const struct rill_conf_def *defs, const struct rill_kv *kv)
+{
+    const struct rill_conf_def *d = conf_find(defs, kv->key);
+    return kv->unresolved && (!d || d->type != RILL_CONF_STR);
+}
+
 /* Why kv does not fit defs, for both the checker and rill_conf_fill(): the
  * message (without position) goes to buf and *at to the offending kv, or NULL
- * when the problem is a missing key. Returns 0 when everything fits. */
+ * when the problem is a missing key. Returns 0 when everything fits. The
+ * checker passes lenient (entries conf_skipped() are not checked); the filler
+ * does not (such an entry is an error: there is no value to fill). */
 static int conf_problem(const struct rill_conf_def *defs, const struct rill_kvlist *kv,
-                        const struct rill_kv **at, char *buf, size_t size)
+                        int lenient, const struct rill_kv **at, char *buf, size_t size)
 {
     *at = NULL;
     for (size_t i = 0; kv && i < kv->n; i++) {
         const struct rill_conf_def *d = conf_find(defs, kv->v[i].key);
         *at = &kv->v[i];
+        if (conf_skipped(defs, &kv->v[i])) {
+            if (lenient)
+                continue;
+            snprintf(buf, size, "config key '%s' is not resolved", kv->v[i].key);
+            return -1;
+        }
         if (!defs || !defs->key) {
             snprintf(buf, size, "unknown config key '%s' (this type takes no config)",
                      kv->v[i].key);
@@ -257,7 +274,7 @@ rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kv
             char *null = NULL;
             memcpy((char *)out + d->offset, &null, sizeof null);
         }
-    if (conf_problem(defs, kv, &at, msg, sizeof msg) < 0)
+    if (conf_problem(defs, kv, 0, &at, msg, sizeof msg) < 0)
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s", msg);
     for (const struct rill_conf_def *d = defs; d && d->key; d++) {
         const char *def = d->def;
@@ -294,6 +311,7 @@ rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kv
 struct checker {
     const struct rill_topology *t;
     const struct rill_processor_def *const *known; /* NULL-terminated */
+    const struct rill_load_opts *opts;             /* for notes; may be NULL */
     char *errstr;
     size_t errsz;
     int *color;          /* cycle search: 0 new, 1 on the path, 2 done */
@@ -364,7 +382,19 @@ static rill_err_t check_type(struct checker *C, const struct rill_proc_conf *p)
     }
     char msg[RILL_ERRSTR_SIZE];
     const struct rill_kv *at;
-    if (conf_problem(def->conf, &p->config, &at, msg, sizeof msg) < 0)
+    for (size_t i = 0; i < p->config.n; i++) {
+        const struct rill_kv *kv = &p->config.v[i];
+        if (!conf_skipped(def->conf, kv) || !C->opts || !C->opts->note)
+            continue;
+        char note[RILL_ERRSTR_SIZE];
+        rill_errf(note, sizeof note, RILL_OK,
+                  "%s:%d:%d: note: config key '%s' in processor '%s' of type '%s' is not checked: "
+                  "it is not resolved",
+                  C->t->path ? C->t->path : "<topology>", kv->line, kv->col, kv->key, p->name,
+                  p->type);
+        C->opts->note(C->opts->note_opaque, note);
+    }
+    if (conf_problem(def->conf, &p->config, 1, &at, msg, sizeof msg) < 0)
         return CERR(C, at ? at->line : p->line, at ? at->col : p->col,
                     "%s in processor '%s' of type '%s'", msg, p->name, p->type);
     return RILL_OK;
@@ -509,7 +539,16 @@ rill_err_t rill_topology_check(const struct rill_topology *t,
                                const struct rill_processor_def *const *known, char *errstr,
                                size_t errsz)
 {
-    struct checker C = { .t = t, .known = known, .errstr = errstr, .errsz = errsz };
+    return rill_topology_check_opts(t, known, NULL, errstr, errsz);
+}
+
+rill_err_t rill_topology_check_opts(const struct rill_topology *t,
+                                    const struct rill_processor_def *const *known,
+                                    const struct rill_load_opts *opts, char *errstr,
+                                    size_t errsz)
+{
+    struct checker C = { .t = t, .known = known, .opts = opts, .errstr = errstr,
+                         .errsz = errsz };
     rill_err_t err;
     if (errstr && errsz)
         errstr[0] = '\0';

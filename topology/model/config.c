@@ -52,6 +52,8 @@ struct ynode {
     char *s;        /* scalar: the text after substitution */
     char *raw;      /* scalar: the text as written when substitution changed it */
     int null;       /* scalar: a plain empty, ~ or null */
+    int unresolved; /* scalar: a lenient load could not substitute it; s is the
+                     * text as written, a placeholder */
     struct ynode **kids;
     size_t n, cap;
 };
@@ -65,6 +67,15 @@ struct loader {
     size_t errsz;
     size_t nodes;
     size_t subst_total;
+    const struct rill_load_opts *opts; /* never NULL */
+    struct lnote *notes;  /* held until the end of the load, then given in file order */
+    size_t nnotes;
+};
+
+struct lnote {
+    int line, col;
+    size_t seq;           /* the order found, for equal positions */
+    char *text;
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -74,6 +85,56 @@ struct loader {
 #define LERR(L, line, col, err, fmt, ...)                                                   \
     rill_errf((L)->errstr, (L)->errsz, err, "%s:%d:%d: " fmt, (L)->name, line, col,         \
               ##__VA_ARGS__)
+
+/* A note at line:col of a lenient load: held, and given to the caller's
+ * callback in file order when the load ends (notes_flush()). A note that
+ * cannot be held for want of memory is given at once. */
+static void note_add(struct loader *L, int line, int col, const char *text)
+{
+    if (!L->opts->note)
+        return;
+    struct lnote *v = realloc(L->notes, (L->nnotes + 1) * sizeof *v);
+    char *copy = v ? strdup(text) : NULL;
+    if (v)
+        L->notes = v;
+    if (!copy) {
+        L->opts->note(L->opts->note_opaque, text);
+        return;
+    }
+    L->notes[L->nnotes] = (struct lnote){ line, col, L->nnotes, copy };
+    L->nnotes++;
+}
+
+#define LNOTE(L, line, col, fmt, ...)                                                       \
+    do {                                                                                    \
+        char note_[RILL_ERRSTR_SIZE];                                                       \
+        rill_errf(note_, sizeof note_, RILL_OK, "%s:%d:%d: note: " fmt, (L)->name, line,     \
+                  col, ##__VA_ARGS__);                                                      \
+        note_add(L, line, col, note_);                                                      \
+    } while (0)
+
+static int note_cmp(const void *a, const void *b)
+{
+    const struct lnote *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->col != y->col)
+        return x->col < y->col ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void notes_flush(struct loader *L)
+{
+    if (L->nnotes)
+        qsort(L->notes, L->nnotes, sizeof *L->notes, note_cmp);
+    for (size_t i = 0; i < L->nnotes; i++) {
+        L->opts->note(L->opts->note_opaque, L->notes[i].text);
+        free(L->notes[i].text);
+    }
+    free(L->notes);
+    L->notes = NULL;
+    L->nnotes = 0;
+}
 
 static rill_err_t nomem(struct loader *L, int line, int col)
 {
@@ -223,8 +284,20 @@ static int valid_varname(const char *s, size_t n)
     return 1;
 }
 
+/* A ${...} of n that cannot be resolved (why: the message): an error, or in
+ * a lenient load a note, n marked unresolved and RILL_OK. */
+static rill_err_t unresolvable(struct loader *L, struct ynode *n, const char *why)
+{
+    if (!L->opts->lenient_substitution)
+        return LERR(L, n->line, n->col, RILL_ERR_CONFIG, "%s", why);
+    LNOTE(L, n->line, n->col, "%s", why);
+    n->unresolved = 1;
+    return RILL_OK;
+}
+
 /* Substitutes ${...} in the scalar n in place; keeps the written text in
- * n->raw when anything changed. */
+ * n->raw when anything changed. A lenient load leaves an unresolved scalar
+ * as written (n->s and n->raw both the text of the file). */
 static rill_err_t subst(struct loader *L, struct ynode *n)
 {
     const char *s = n->s;
@@ -284,11 +357,15 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
                     free(path);
                     goto oom;
                 }
-                err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "cannot read ${file:%.*s}: %c%s (looked for '%s')", (int)plen,
-                           body + 5, tolower((unsigned char)why[0]), why + 1, path);
+                char msg[RILL_ERRSTR_SIZE];
+                rill_errf(msg, sizeof msg, RILL_ERR_CONFIG,
+                          "cannot read ${file:%.*s}: %c%s (looked for '%s')", (int)plen, body + 5,
+                          tolower((unsigned char)why[0]), why + 1, path);
                 free(path);
-                goto out;
+                if ((err = unresolvable(L, n, msg)) != RILL_OK)
+                    goto out;
+                i = (size_t)(end - s) + 1;
+                continue;
             }
             free(path);
             size_t dlen = strlen(data);
@@ -330,11 +407,15 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
                 val = dash + 2;
                 vlen = (size_t)(end - val);
             } else {
-                err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "undefined environment variable '%s' in ${%s} (set it, or write "
-                           "${%s:-default})",
-                           name, name, name);
-                goto out;
+                char msg[RILL_ERRSTR_SIZE];
+                rill_errf(msg, sizeof msg, RILL_ERR_CONFIG,
+                          "undefined environment variable '%s' in ${%s} (set it, or write "
+                          "${%s:-default})",
+                          name, name, name);
+                if ((err = unresolvable(L, n, msg)) != RILL_OK)
+                    goto out;
+                i = (size_t)(end - s) + 1;
+                continue;
             }
             L->subst_total += vlen;
             if (L->subst_total <= MAX_SUBST_TOTAL && sbuf_add(&b, val, vlen) < 0)
@@ -349,7 +430,13 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
         }
         i = (size_t)(end - s) + 1;
     }
-    if (changed) {
+    if (n->unresolved) {
+        char *placeholder = strdup(n->s);
+        if (!placeholder)
+            goto oom;
+        n->raw = n->s;
+        n->s = placeholder;
+    } else if (changed) {
         if (!b.p && sbuf_add(&b, "", 0) < 0)
             goto oom;
         n->raw = n->s;
@@ -654,6 +741,7 @@ static rill_err_t kv_add(struct loader *L, struct rill_kvlist *l, size_t cap,
     kv->value = strdup(v->s);
     kv->line = k->line;
     kv->col = k->col;
+    kv->unresolved = k->unresolved || v->unresolved;
     l->n++;
     if (!kv->key || !kv->value)
         return nomem(L, k->line, k->col);
@@ -821,6 +909,7 @@ struct walk {
     const char *unknown_where; /* for an unknown key: " at the top level" */
     const struct ynode *at;   /* where a missing key is reported */
     uint64_t given;           /* bit i: the scope's i-th row was given (i < RILL_SCOPE_KEYS_MAX) */
+    uint64_t skipped;         /* bit i: given, but not resolved (a lenient load): not checked */
 };
 
 /* One key of a walked map: its row's type decides the value's shape. */
@@ -918,8 +1007,22 @@ static rill_err_t walk_map(struct loader *L, struct rill_topology *t, struct wal
             }
             i++;
         }
+        if (!row && !other && k->unresolved) {
+            LNOTE(L, k->line, k->col, "key '%s'%s is not checked: its name is not resolved",
+                  txt(k), W->where);
+            continue;
+        }
         if (!row && !other)
             return unknown_key(L, k, W->unknown_where, W->scope);
+        /* An unresolved value is a placeholder: the text as written. It
+         * passes as a string; any other type is not checked. */
+        if (row && v->kind == Y_SCALAR && v->unresolved && row->type != RILL_KEY_STRING) {
+            LNOTE(L, v->line, v->col, "'%s'%s is not checked: its value is not resolved",
+                  row->name, W->where);
+            W->given |= (uint64_t)1 << idx;
+            W->skipped |= (uint64_t)1 << idx;
+            continue;
+        }
         if ((err = load_key(L, t, W, row ? row : other, m->n / 2, k, v)) != RILL_OK)
             return err;
         if (row)
@@ -929,11 +1032,12 @@ static rill_err_t walk_map(struct loader *L, struct rill_topology *t, struct wal
     for (const struct rill_key_def *row = rill_keys; row->name; row++) {
         if (row->scope != W->scope)
             continue;
-        int given = (W->given >> i++) & 1;
+        int given = (W->given >> i) & 1, skipped = (W->skipped >> i) & 1;
+        i++;
         if ((row->flags & RILL_KEY_REQUIRED) && !given)
             return LERR(L, W->at->line, W->at->col, RILL_ERR_CONFIG,
                         "missing key '%s'%s (expected %s)", row->name, W->where, row->doc);
-        if ((row->flags & RILL_KEY_NONEMPTY) && row->type == RILL_KEY_LIST) {
+        if ((row->flags & RILL_KEY_NONEMPTY) && row->type == RILL_KEY_LIST && !skipped) {
             const struct rill_strlist *l = field(W->base, row);
             if (!l->n)
                 return LERR(L, l->line, l->col, RILL_ERR_CONFIG,
@@ -1013,11 +1117,14 @@ static rill_err_t load_root(struct loader *L, struct rill_topology *t, const str
 
 /* ---- public -------------------------------------------------------------- */
 
-rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
-                                  struct rill_topology **out, char *errstr, size_t errsz)
+static const struct rill_load_opts strict_opts = { 0 };
+
+rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t len,
+                                       const struct rill_load_opts *opts,
+                                       struct rill_topology **out, char *errstr, size_t errsz)
 {
     struct loader L = { .name = name ? name : "<buffer>", .buf = buf, .len = len,
-                        .errstr = errstr, .errsz = errsz };
+                        .errstr = errstr, .errsz = errsz, .opts = opts ? opts : &strict_opts };
     struct ynode *root = NULL;
     rill_err_t err;
 
@@ -1044,6 +1151,7 @@ rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
         err = load_root(&L, t, root);
     ynode_free(root);
     free(L.dir);
+    notes_flush(&L);
     if (err) {
         rill_topology_free(t);
         return err;
@@ -1052,10 +1160,22 @@ rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
     return RILL_OK;
 }
 
+rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
+                                  struct rill_topology **out, char *errstr, size_t errsz)
+{
+    return rill_topology_load_buf_opts(name, buf, len, NULL, out, errstr, errsz);
+}
+
 rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char *errstr,
                               size_t errsz)
 {
-    struct loader L = { .name = path, .errstr = errstr, .errsz = errsz };
+    return rill_topology_load_opts(path, NULL, out, errstr, errsz);
+}
+
+rill_err_t rill_topology_load_opts(const char *path, const struct rill_load_opts *opts,
+                                   struct rill_topology **out, char *errstr, size_t errsz)
+{
+    struct loader L = { .name = path, .errstr = errstr, .errsz = errsz, .opts = &strict_opts };
     *out = NULL;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -1094,7 +1214,7 @@ rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char
             break;
     }
     close(fd);
-    rill_err_t err = rill_topology_load_buf(path, buf, len, out, errstr, errsz);
+    rill_err_t err = rill_topology_load_buf_opts(path, buf, len, opts, out, errstr, errsz);
     free(buf);
     return err;
 }
