@@ -111,7 +111,8 @@ const struct rill_key_def rill_keys[] = {
     /* ---- sinks: ---- */
     { .scope = RILL_SCOPE_SINK, .name = "type", .type = RILL_KEY_STRING,
       .flags = RILL_KEY_REQUIRED, .offset = SINK(type),
-      .doc = "the sink type, e.g. postgres_oltp or postgres_olap" },
+      .doc = "the sink type, e.g. postgres_oltp (not checked: sinks are not in the "
+             "processor registry)" },
     { .scope = RILL_SCOPE_SINK, .name = "inputs", .type = RILL_KEY_LIST,
       .flags = RILL_KEY_REQUIRED | RILL_KEY_NONEMPTY, .item = "topic", .offset = SINK(inputs),
       .doc = "the topics it reads" },
@@ -140,22 +141,23 @@ const struct rill_key_def rill_keys[] = {
         offsetof(struct rill_topology, count)
 
 const struct rill_scope_def rill_scopes[RILL_SCOPE__COUNT] = {
-    [RILL_SCOPE_TOP] = { RILL_SCOPE_TOP, NULL, NULL, 0, sizeof(struct rill_topology), 0, 0, 0,
-                         0, 0, "the top level of the file" },
-    [RILL_SCOPE_TOPIC] = { RILL_SCOPE_TOPIC, "topic", "topics", 1,
+    [RILL_SCOPE_TOP] = { RILL_SCOPE_TOP, NULL, 0, sizeof(struct rill_topology), 0, 0, 0,
+                         0, 0, "Keys at the top level of the file" },
+    [RILL_SCOPE_TOPIC] = { RILL_SCOPE_TOPIC, "topic", 1,
                            ENTRY(rill_topic_conf, topics, ntopics),
-                           "a topic under topics: (`name: {}` or just `name:`)" },
-    [RILL_SCOPE_STORE] = { RILL_SCOPE_STORE, "store", "stores", 1,
+                           "A topic's map; `name:` alone is a topic with no keys" },
+    [RILL_SCOPE_STORE] = { RILL_SCOPE_STORE, "store", 1,
                            ENTRY(rill_store_conf, stores, nstores),
-                           "a state store under stores:" },
-    [RILL_SCOPE_PROCESSOR] = { RILL_SCOPE_PROCESSOR, "processor", "processors", 0,
+                           "A store's map; `name:` alone is a store with the defaults" },
+    [RILL_SCOPE_PROCESSOR] = { RILL_SCOPE_PROCESSOR, "processor", 0,
                                ENTRY(rill_proc_conf, procs, nprocs),
-                               "a processor under processors:" },
-    [RILL_SCOPE_SINK] = { RILL_SCOPE_SINK, "sink", "sinks", 0,
-                          ENTRY(rill_sink_conf, sinks, nsinks), "a sink under sinks:" },
-    [RILL_SCOPE_CLIENT] = { RILL_SCOPE_CLIENT, "client", "clients", 0,
+                               "A processor's map" },
+    [RILL_SCOPE_SINK] = { RILL_SCOPE_SINK, "sink", 0,
+                          ENTRY(rill_sink_conf, sinks, nsinks), "A sink's map" },
+    [RILL_SCOPE_CLIENT] = { RILL_SCOPE_CLIENT, "client", 0,
                             ENTRY(rill_client_conf, clients, nclients),
-                            "an external client under clients:" },
+                            "An external client's map: a user rill does not run but `rill "
+                            "apply` grants" },
 };
 
 const struct rill_key_def *rill_key_find(rill_scope_t scope, const char *name)

@@ -67,11 +67,11 @@ struct rill_key_def {
     const char *doc;            /* one line */
 };
 
-/* A scope: what its entries are called and where a section keeps them. */
+/* A scope: what its entries are called and where a section keeps them (the
+ * section's key is the top-level SECTION row whose sub is this scope). */
 struct rill_scope_def {
     rill_scope_t scope;
     const char *noun;           /* "topic", ...; NULL for the top level */
-    const char *section;        /* its key at the top level ("topics"); NULL for the top */
     int allow_null;             /* an entry may be nothing (`name:` or `name: ~`) */
     size_t size;                /* sizeof the entry struct */
     size_t name_off, line_off, col_off; /* its char *name, int line, int col */
@@ -90,7 +90,7 @@ extern const struct rill_scope_def rill_scopes[RILL_SCOPE__COUNT];
 const struct rill_key_def *rill_key_find(rill_scope_t scope, const char *name);
 
 /* The type as the docs spell it: "string", "int", "bool", "enum", "list",
- * "map", "section" or "any". */
+ * "map", "section" or "any" (the OTHER row). */
 const char *rill_key_type_name(rill_key_type_t type);
 
 #endif
