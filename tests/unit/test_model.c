@@ -284,6 +284,30 @@ static void test_key_table_unknown(void)
     }
 }
 
+/* A ${VAR} name that does not fit the loader's buffer is RILL_ERR_NOFIT, one
+ * that fits is substituted. */
+static void test_varname_limit(void)
+{
+    char yaml[1024], err[512];
+    struct rill_topology *t = NULL;
+    for (int len = 200; len <= 300; len += 100) {
+        int off = snprintf(yaml, sizeof yaml, "application.id: ${");
+        for (int i = 0; i < len; i++)
+            yaml[off++] = 'V';
+        snprintf(yaml + off, sizeof yaml - (size_t)off, ":-fallback}\n");
+        rill_err_t r = rill_topology_load_buf("v.yaml", yaml, strlen(yaml), &t, err, sizeof err);
+        if (len == 200) {
+            CU_ASSERT_EQUAL_FATAL(r, RILL_OK);
+            CU_ASSERT_STRING_EQUAL(t->application_id, "fallback");
+            rill_topology_free(t);
+        } else {
+            CU_ASSERT_EQUAL(r, RILL_ERR_NOFIT);
+            CU_ASSERT_PTR_NOT_NULL(strstr(err, "v.yaml:1:17: variable name 'VVVV"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(err, "is too long (at most "));
+        }
+    }
+}
+
 /* ---- librdkafka property scopes ------------------------------------------- */
 
 /* The keys the old hand-copied lists missed (delivery.timeout.ms, check.crcs,
@@ -327,6 +351,7 @@ static CU_TestInfo tests[] = {
     { "key table: a default that depends on another key", test_key_table_when },
     { "key table: every int key's range comes from the table", test_key_table_ranges },
     { "key table: unknown keys list the scope's keys from the table", test_key_table_unknown },
+    { "a ${VAR} name too long for the loader is RILL_ERR_NOFIT", test_varname_limit },
     { "kafka key scopes come from librdkafka's property table", test_kafka_scopes },
     CU_TEST_INFO_NULL,
 };

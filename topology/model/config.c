@@ -42,6 +42,7 @@
 #define MAX_SECRET (64 * 1024)          /* bytes of one ${file:PATH} */
 #define MAX_SCALAR (256 * 1024)         /* bytes of one scalar after substitution */
 #define MAX_SUBST_TOTAL (4 * 1024 * 1024) /* bytes substituted in one file */
+#define MAX_VARNAME 255                 /* characters of a ${VAR} name */
 
 enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
 
@@ -389,10 +390,11 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
                            (int)(nlen > 64 ? 64 : nlen), body);
                 goto out;
             }
-            char name[256];
-            if (nlen >= sizeof name) {
-                err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "variable name '%.64s...' is too long", body);
+            char name[MAX_VARNAME + 1];
+            if (nlen > MAX_VARNAME) {
+                err = LERR(L, n->line, n->col, RILL_ERR_NOFIT,
+                           "variable name '%.64s...' is too long (at most %d characters)", body,
+                           MAX_VARNAME);
                 goto out;
             }
             memcpy(name, body, nlen);
@@ -1322,14 +1324,6 @@ const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t,
     for (size_t i = 0; t && name && i < t->ntopics; i++)
         if (!strcmp(t->topics[i].name, name))
             return &t->topics[i];
-    return NULL;
-}
-
-const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name)
-{
-    for (size_t i = 0; t && name && i < t->nprocs; i++)
-        if (!strcmp(t->procs[i].name, name))
-            return &t->procs[i];
     return NULL;
 }
 
