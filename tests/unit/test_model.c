@@ -106,6 +106,15 @@ static void test_key_table_shape(void)
         }
         if (k->type == RILL_KEY_LIST)
             CU_ASSERT_PTR_NOT_NULL(k->item);
+        /* the loader stores ENUM and BOOL as int, STRING and NAME as char * */
+        if (k->type == RILL_KEY_ENUM || k->type == RILL_KEY_BOOL)
+            CU_ASSERT_EQUAL(k->size, sizeof(int));
+        if (k->type == RILL_KEY_STRING || k->type == RILL_KEY_NAME)
+            CU_ASSERT_EQUAL(k->size, sizeof(char *));
+        if (k->type == RILL_KEY_LIST)
+            CU_ASSERT_EQUAL(k->size, sizeof(struct rill_strlist));
+        if (k->type == RILL_KEY_MAP || k->type == RILL_KEY_OTHER)
+            CU_ASSERT_EQUAL(k->size, sizeof(struct rill_kvlist));
         if (k->when_key) {
             const struct rill_key_def *dep = rill_key_find(k->scope, k->when_key);
             CU_ASSERT_PTR_NOT_NULL_FATAL(dep);

@@ -914,38 +914,39 @@ struct walk {
     uint64_t skipped;         /* bit i: given, but not resolved (a lenient load): not checked */
 };
 
+/* "unknown store type 'redis' in store 'stock' (expected rocksdb or memory)". */
+static rill_err_t unknown_value(struct loader *L, const struct walk *W,
+                                const struct rill_key_def *row, const struct ynode *v)
+{
+    const char *noun = rill_scopes[W->scope].noun;
+    char values[256];
+    values_text(row, values, sizeof values);
+    return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "unknown %s%s%s '%s'%s (expected %s)",
+                noun ? noun : "", noun ? " " : "", row->name, txt(v), W->where, values);
+}
+
 /* One key of a walked map: its row's type decides the value's shape. */
 static rill_err_t load_key(struct loader *L, struct rill_topology *t, struct walk *W,
                            const struct rill_key_def *row, size_t m_pairs,
                            const struct ynode *k, const struct ynode *v)
 {
-    const char *noun = rill_scopes[W->scope].noun;
     rill_err_t err;
     int64_t n;
     switch (row->type) {
     case RILL_KEY_STRING:
         return get_str(L, k, v, W->where, field(W->base, row));
-    case RILL_KEY_NAME: {
-        if ((err = want_value(L, k, v, W->where)) != RILL_OK || !*v->s ||
-            enum_index(row, v->s) >= 0)
-            return err ? err : get_str(L, k, v, W->where, field(W->base, row));
-        char values[256];
-        values_text(row, values, sizeof values);
-        return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "unknown %s%s%s '%s'%s (expected %s)",
-                    noun ? noun : "", noun ? " " : "", row->name, txt(v), W->where, values);
-    }
+    case RILL_KEY_NAME:
+        if ((err = get_str(L, k, v, W->where, field(W->base, row))) != RILL_OK)
+            return err;
+        return enum_index(row, v->s) >= 0 ? RILL_OK : unknown_value(L, W, row, v);
     case RILL_KEY_ENUM: {
         if ((err = want_value(L, k, v, W->where)) != RILL_OK)
             return err;
         int i = enum_index(row, v->s);
-        if (i >= 0) {
-            memcpy(field(W->base, row), &i, sizeof i);
-            return RILL_OK;
-        }
-        char values[256];
-        values_text(row, values, sizeof values);
-        return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "unknown %s%s%s '%s'%s (expected %s)",
-                    noun ? noun : "", noun ? " " : "", row->name, txt(v), W->where, values);
+        if (i < 0)
+            return unknown_value(L, W, row, v);
+        memcpy(field(W->base, row), &i, sizeof i);
+        return RILL_OK;
     }
     case RILL_KEY_INT:
         if ((err = get_int(L, k, v, W->where, row->min, row->max, &n)) == RILL_OK)
