@@ -989,6 +989,20 @@ static void test_cmd_validate_offline(void)
                                        "'RILL_TEST_OFFLINE_APP'"));
     CU_ASSERT_PTR_NULL(strstr(out, "note:"));
 
+    /* rill run and rill apply load strictly: they stop at the first one,
+     * before any broker is contacted */
+    CU_ASSERT_EQUAL(it_capture(rill_cmd_run, out, sizeof out, 2, (char *[]){ "run", path, NULL }),
+                    1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NULL(strstr(out, "note:"));
+    CU_ASSERT_EQUAL(it_capture(rill_cmd_apply, out, sizeof out, 3,
+                               (char *[]){ "apply", "--dry-run", path, NULL }),
+                    1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NULL(strstr(out, "note:"));
+
     /* the example topology validates on a fresh clone (no .stack/secrets) */
     const char *slash = strrchr(__FILE__, '/');
     snprintf(eco, sizeof eco, "%.*s../../topology/examples/ecommerce.yaml",
