@@ -90,7 +90,7 @@ static void expect_note(void *opaque, const char *note)
  * cannot be resolved, and no crash on the placeholders. */
 static void lenient(const uint8_t *data, size_t size)
 {
-    char err[512];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_topology *t = NULL;
     struct input in = { data, size };
     struct rill_load_opts opts = { .lenient_substitution = 1, .note = expect_note,

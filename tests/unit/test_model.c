@@ -134,7 +134,7 @@ static void test_key_table_shape(void)
 /* Every default of the table is what a topology without the key gets. */
 static void test_key_table_defaults(void)
 {
-    char err[512];
+    char err[RILL_ERRSTR_SIZE];
     for (const struct rill_key_def *k = rill_keys; k->name; k++) {
         if (k->type == RILL_KEY_SECTION || k->type == RILL_KEY_OTHER ||
             (k->flags & RILL_KEY_REQUIRED))
@@ -207,7 +207,7 @@ static void test_key_table_defaults(void)
  * that key has when_value, and a value given wins over both. */
 static void test_key_table_when(void)
 {
-    char err[512], value[64];
+    char err[RILL_ERRSTR_SIZE], value[64];
     for (const struct rill_key_def *k = rill_keys; k->name; k++) {
         if (!k->when_key)
             continue;
@@ -229,7 +229,7 @@ static void test_key_table_when(void)
  * from the table in the message. */
 static void test_key_table_ranges(void)
 {
-    char err[512], value[64], want[256];
+    char err[RILL_ERRSTR_SIZE], value[64], want[256];
     int n = 0;
     for (const struct rill_key_def *k = rill_keys; k->name; k++) {
         if (k->type != RILL_KEY_INT)
@@ -266,7 +266,7 @@ static void test_key_table_ranges(void)
  * table, in table order; scopes with an OTHER row take any key. */
 static void test_key_table_unknown(void)
 {
-    char err[512], want[512];
+    char err[RILL_ERRSTR_SIZE], want[512];
     for (int s = 0; s < RILL_SCOPE__COUNT; s++) {
         size_t off = 0;
         int other = 0;
@@ -297,7 +297,7 @@ static void test_key_table_unknown(void)
  * that fits is substituted. */
 static void test_varname_limit(void)
 {
-    char yaml[1024], err[512];
+    char yaml[1024], err[RILL_ERRSTR_SIZE];
     struct rill_topology *t = NULL;
     for (int len = 200; len <= 300; len += 100) {
         int off = snprintf(yaml, sizeof yaml, "application.id: ${");
