@@ -75,7 +75,7 @@ IT := $(B)/tests/integration_tests
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers \
+.PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers docs \
 	check-exports check-links examples \
 	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
@@ -257,6 +257,13 @@ test-chaos: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
 check-layers:
 	$(Q)tests/layers/check_layers.sh && echo "check-layers: no include points up"
 	$(Q)tests/layers/test_check_layers.sh
+
+# docs/CONFIGURATION.md is generated from the key tables (topology/model/keys.c
+# and each processor's config table); the unit tier fails when it is stale.
+docs: $(RILL)
+	$(quiet) GEN docs/CONFIGURATION.md
+	$(Q)mkdir -p docs && $(RILL) validate --describe-all --markdown > docs/CONFIGURATION.md.tmp && \
+	  mv docs/CONFIGURATION.md.tmp docs/CONFIGURATION.md
 
 test: check-deps check-layers rill $(UNIT) $(IT)
 	$(Q)$(MAKE) --no-print-directory test-unit

@@ -26,6 +26,8 @@
 
 #define SUM_NUMBER_MAX 128 /* longest number text, NUL included */
 #define SUM_SCALE_MAX 18   /* 10^18 is the largest power of ten in an int64 */
+#define SUM_TEXT(x) #x
+#define SUM_BOUND(x) SUM_TEXT(x) /* SUM_SCALE_MAX as the table's YAML text */
 
 struct sum_conf {
     char *field;
@@ -39,7 +41,8 @@ static const struct rill_conf_def sum_conf_def[] = {
     { "by", RILL_CONF_STR, "key", offsetof(struct sum_conf, by),
       "what to group by: `key`, a JSON path (a.b), or `header:NAME`", NULL, NULL },
     { "scale", RILL_CONF_INT, "0", offsetof(struct sum_conf, scale),
-      "fraction digits kept, 0..18 (fixed point: 2 sums cents exactly)", NULL, NULL },
+      "fraction digits kept, 0..18 (fixed point: 2 sums cents exactly)", "0",
+      SUM_BOUND(SUM_SCALE_MAX) },
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 

@@ -13,6 +13,7 @@
 #include "topology/model/check.h"
 #include "topology/cli/cli.h"
 #include "topology/model/config.h"
+#include "topology/model/keys.h"
 #include "processors/processor.h"
 
 #include <dirent.h>
@@ -138,6 +139,15 @@ static void test_bad_corpus(void)
     CU_ASSERT(n >= 60);
 }
 
+/* The processor called name in t, or NULL. */
+static const struct rill_proc_conf *find_proc(const struct rill_topology *t, const char *name)
+{
+    for (size_t i = 0; t && i < t->nprocs; i++)
+        if (!strcmp(t->procs[i].name, name))
+            return &t->procs[i];
+    return NULL;
+}
+
 static void assert_kv(const struct rill_kvlist *l, const char *key, const char *value)
 {
     const char *v = rill_kvlist_get(l, key);
@@ -188,7 +198,7 @@ static void assert_pipeline(const struct rill_topology *t)
     CU_ASSERT_EQUAL(t->stores[0].changelog, 0);
 
     CU_ASSERT_EQUAL_FATAL(t->nprocs, 2);
-    const struct rill_proc_conf *p = rill_topology_proc(t, "payment");
+    const struct rill_proc_conf *p = find_proc(t, "payment");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_STRING_EQUAL(p->type, "passthrough");
     CU_ASSERT_PTR_NULL(p->library);
@@ -198,7 +208,7 @@ static void assert_pipeline(const struct rill_topology *t)
     CU_ASSERT_STRING_EQUAL(p->dlq, "payment.dlq");
     CU_ASSERT_EQUAL(p->config.n, 0);
     assert_kv(&p->kafka, "sasl.username", "payment");
-    p = rill_topology_proc(t, "big");
+    p = find_proc(t, "big");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_STRING_EQUAL(p->type, "filter");
     assert_list(&p->inputs, (const char *const[]){ "payment_result", "order_placed" }, 2);
@@ -208,7 +218,7 @@ static void assert_pipeline(const struct rill_topology *t)
     CU_ASSERT_EQUAL(p->config.n, 2);
     assert_kv(&p->config, "field", "amount");
     assert_kv(&p->config, "negate", "true");
-    CU_ASSERT_PTR_NULL(rill_topology_proc(t, "orders_db"));
+    CU_ASSERT_PTR_NULL(find_proc(t, "orders_db"));
 
     CU_ASSERT_EQUAL_FATAL(t->nsinks, 1);
     const struct rill_sink_conf *s = &t->sinks[0];
@@ -228,7 +238,7 @@ static void test_block_style(void)
     assert_pipeline(t);
     CU_ASSERT(has_suffix(t->path, "yaml/good/block.yaml"));
     /* Positions are 1-based and point at the key. */
-    const struct rill_proc_conf *p = rill_topology_proc(t, "big");
+    const struct rill_proc_conf *p = find_proc(t, "big");
     CU_ASSERT_EQUAL(p->line, 37);
     CU_ASSERT_EQUAL(p->col, 3);
     CU_ASSERT_EQUAL(p->inputs.line, 40);
@@ -243,7 +253,7 @@ static void test_flow_style(void)
     struct rill_topology *t = load_good("flow.yaml");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     assert_pipeline(t);
-    const struct rill_proc_conf *p = rill_topology_proc(t, "big");
+    const struct rill_proc_conf *p = find_proc(t, "big");
     CU_ASSERT_EQUAL(p->line, 15);
     CU_ASSERT_EQUAL(p->col, 5);
     rill_topology_free(t);
@@ -326,7 +336,7 @@ static void test_scalar_styles(void)
     assert_kv(&t->kafka, "client.id", "folded text\n");
     assert_kv(&t->kafka, "linger.ms", "5");
     assert_kv(&t->kafka, "enable.idempotence", "true");
-    CU_ASSERT_PTR_NOT_NULL(rill_topology_proc(t, "copy #1"));
+    CU_ASSERT_PTR_NOT_NULL(find_proc(t, "copy #1"));
     rill_topology_free(t);
 }
 
@@ -492,8 +502,8 @@ static const struct rill_conf_def test_defs[] = {
 static rill_err_t fill1(const char *key, const char *value, struct test_conf *c, char *err,
                         size_t errsz)
 {
-    struct rill_kv kv[2] = { { (char *)"name", (char *)"n", 1, 1 },
-                             { (char *)key, (char *)value, 2, 1 } };
+    struct rill_kv kv[2] = { { (char *)"name", (char *)"n", 1, 1, 0 },
+                             { (char *)key, (char *)value, 2, 1, 0 } };
     struct rill_kvlist l = { kv, key ? 2 : 1 };
     memset(c, 0x5a, sizeof *c);
     return rill_conf_fill(test_defs, &l, c, err, errsz);
@@ -552,6 +562,135 @@ static void test_conf_fill_types(void)
     CU_ASSERT_PTR_NULL(c.name);
 }
 
+/* min and max of INT and DOUBLE rows: inclusive, either side optional, the
+ * message names the key and the bound crossed, never the value. */
+struct range_conf {
+    int64_t count;
+    double ratio;
+    int64_t floor;
+    double cap;
+};
+
+static const struct rill_conf_def range_defs[] = {
+    { "count", RILL_CONF_INT, "1", offsetof(struct range_conf, count), "1..10", "1", "10" },
+    { "ratio", RILL_CONF_DOUBLE, "0.5", offsetof(struct range_conf, ratio), "0..1", "0", "1" },
+    { "floor", RILL_CONF_INT, "0", offsetof(struct range_conf, floor), ">= -5", "-5", NULL },
+    { "cap", RILL_CONF_DOUBLE, "0", offsetof(struct range_conf, cap), "<= 2.5", NULL, "2.5" },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
+};
+
+static rill_err_t range1(const char *key, const char *value, struct range_conf *c, char *err)
+{
+    struct rill_kv kv = { (char *)key, (char *)value, 3, 9, 0 };
+    struct rill_kvlist l = { &kv, 1 };
+    memset(c, 0x5a, sizeof *c);
+    return rill_conf_fill(range_defs, &l, c, err, RILL_ERRSTR_SIZE);
+}
+
+static void test_conf_fill_ranges(void)
+{
+    struct range_conf c;
+    char err[RILL_ERRSTR_SIZE];
+    static const char *const ok[][2] = {
+        { "count", "1" },     { "count", "10" },    { "ratio", "0" },
+        { "ratio", "1" },     { "ratio", "1e0" },   { "ratio", "0.999" },
+        { "floor", "-5" },    { "floor", "9223372036854775807" },
+        { "cap", "2.5" },     { "cap", "-1e300" },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        rill_err_t r = range1(ok[i][0], ok[i][1], &c, err);
+        if (r != RILL_OK)
+            fprintf(stderr, "\n  %s: %s: %s\n", ok[i][0], ok[i][1], err);
+        CU_ASSERT_EQUAL(r, RILL_OK);
+    }
+    CU_ASSERT_EQUAL_FATAL(range1("count", "10", &c, err), RILL_OK);
+    CU_ASSERT_EQUAL(c.count, 10);
+    CU_ASSERT_DOUBLE_EQUAL(c.ratio, 0.5, 1e-12);
+
+#define INT_1_10 " (expects an integer from 1 to 10)"
+#define NUM_0_1 " (expects a number from 0 to 1)"
+    static const char *const bad[][3] = {
+        { "count", "0", "config key 'count' is below its minimum 1" INT_1_10 },
+        { "count", "11", "config key 'count' is above its maximum 10" INT_1_10 },
+        { "count", "-9223372036854775808", "config key 'count' is below its minimum 1" INT_1_10 },
+        { "ratio", "1.0000001", "config key 'ratio' is above its maximum 1" NUM_0_1 },
+        { "ratio", "-0.5", "config key 'ratio' is below its minimum 0" NUM_0_1 },
+        { "ratio", "2", "config key 'ratio' is above its maximum 1" NUM_0_1 },
+        /* one-sided ranges say only their bound */
+        { "floor", "-6", "config key 'floor' is below its minimum -5" },
+        { "cap", "2.5000001", "config key 'cap' is above its maximum 2.5" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CU_ASSERT_EQUAL(range1(bad[i][0], bad[i][1], &c, err), RILL_ERR_CONFIG);
+        if (strcmp(err, bad[i][2]))
+            fprintf(stderr, "\n  %s: %s: got '%s'\n", bad[i][0], bad[i][1], err);
+        CU_ASSERT_STRING_EQUAL(err, bad[i][2]);
+    }
+
+    /* The checker refuses the same with the value's file:line:col. */
+    const char *yaml = "application.id: a\n"
+                       "topics: { in: { partitions: 1 }, out: { partitions: 1 } }\n"
+                       "processors:\n"
+                       "  p: { type: payment, inputs: [in], outputs: [out],\n"
+                       "       config: { approve_rate: -0.25 } }\n";
+    struct rill_topology *t;
+    CU_ASSERT_EQUAL_FATAL(
+        rill_topology_load_buf("r.yaml", yaml, strlen(yaml), &t, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "r.yaml:5:18: config key 'approve_rate' is below its minimum 0 "
+                                "(expects a number from 0 to 1) in processor 'p' of type "
+                                "'payment'");
+    rill_topology_free(t);
+
+    /* A table whose bound is not of its type, or whose default is out of
+     * range, is refused rather than half-applied. */
+    static const struct rill_conf_def broken[][2] = {
+        { { "n", RILL_CONF_INT, "1", 0, "bad max", NULL, "ten" },
+          { NULL, 0, NULL, 0, NULL, NULL, NULL } },
+        { { "n", RILL_CONF_INT, "11", 0, "default above max", "1", "10" },
+          { NULL, 0, NULL, 0, NULL, NULL, NULL } },
+    };
+    int64_t n;
+    CU_ASSERT_EQUAL(rill_conf_fill(broken[0], NULL, &n, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "the maximum of config key 'n' is not an integer");
+    CU_ASSERT_EQUAL(rill_conf_fill(broken[1], NULL, &n, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "default of config key 'n' is above its maximum 10 (expects an "
+                                "integer from 1 to 10)");
+}
+
+/* Every built-in processor's defaults fill within its own ranges. */
+static void test_conf_builtin_ranges(void)
+{
+    char err[RILL_ERRSTR_SIZE];
+    int ranged = 0;
+    for (size_t i = 0; rill_proc_at(i); i++) {
+        const struct rill_processor_def *def = rill_proc_at(i);
+        for (const struct rill_conf_def *d = def->conf; d && d->key; d++) {
+            ranged += d->min || d->max;
+            CU_ASSERT(d->type == RILL_CONF_INT || d->type == RILL_CONF_DOUBLE ||
+                      (!d->min && !d->max));
+        }
+        if (!def->conf_size)
+            continue;
+        /* the required STR keys get a value, nothing else */
+        struct rill_kv kv[8];
+        size_t n = 0;
+        for (const struct rill_conf_def *d = def->conf; d && d->key && n < 8; d++)
+            if (d->type == RILL_CONF_STR && !d->def)
+                kv[n++] = (struct rill_kv){ (char *)d->key, (char *)"x", 1, 1, 0 };
+        struct rill_kvlist l = { kv, n };
+        void *conf = calloc(1, def->conf_size);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+        rill_err_t r = rill_conf_fill(def->conf, &l, conf, err, sizeof err);
+        if (r != RILL_OK)
+            fprintf(stderr, "\n  %s: %s\n", def->name, err);
+        CU_ASSERT_EQUAL(r, RILL_OK);
+        rill_conf_release(def->conf, conf);
+        free(conf);
+    }
+    CU_ASSERT(ranged >= 3); /* payment's approve_rate, inventory's initial_stock, sum's scale */
+}
+
 static void test_conf_fill_builtins(void)
 {
     const struct rill_processor_def *filter = rill_proc_lookup("filter");
@@ -565,7 +704,7 @@ static void test_conf_fill_builtins(void)
     /* filter: field required, equals optional. */
     struct rill_topology *t = load_good("block.yaml");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    const struct rill_proc_conf *big = rill_topology_proc(t, "big");
+    const struct rill_proc_conf *big = find_proc(t, "big");
     char err[256];
     void *conf = calloc(1, filter->conf_size);
     CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
@@ -597,7 +736,7 @@ static void test_conf_fill_builtins(void)
 
     /* passthrough takes nothing: an empty list fills, a key is refused. */
     CU_ASSERT_EQUAL(rill_conf_fill(pass->conf, &none, NULL, err, sizeof err), RILL_OK);
-    struct rill_kv kv = { (char *)"field", (char *)"x", 1, 1 };
+    struct rill_kv kv = { (char *)"field", (char *)"x", 1, 1, 0 };
     struct rill_kvlist one = { &kv, 1 };
     CU_ASSERT_EQUAL(rill_conf_fill(pass->conf, &one, NULL, err, sizeof err), RILL_ERR_CONFIG);
     rill_conf_release(NULL, NULL);
@@ -674,6 +813,315 @@ static void test_cmd_validate(void)
         run_validate(out, sizeof out, 3, (char *[]){ "validate", "--bogus", path, NULL }), 2);
 }
 
+/* ---- lenient substitution (rill validate offline) ------------------------------ */
+
+struct notes {
+    char text[4096];
+    size_t len;
+    int n;
+};
+
+static void collect_note(void *opaque, const char *note)
+{
+    struct notes *ns = opaque;
+    ns->n++;
+    int r = snprintf(ns->text + ns->len, sizeof ns->text - ns->len, "%s\n", note);
+    if (r > 0 && (size_t)r < sizeof ns->text - ns->len)
+        ns->len += (size_t)r;
+}
+
+static void unset_offline_env(void)
+{
+    set_test_env();
+    unsetenv("RILL_TEST_OFFLINE_APP");
+    unsetenv("RILL_TEST_OFFLINE_INTERVAL");
+    unsetenv("RILL_TEST_OFFLINE_PARTITIONS");
+    unsetenv("RILL_TEST_OFFLINE_SEED");
+}
+
+/* Strict (rill run, rill apply, rill validate --strict): the first value that
+ * cannot be resolved is an error, as ever. */
+static void test_unresolved_strict(void)
+{
+    char path[512], err[RILL_ERRSTR_SIZE];
+    struct rill_topology *t = (struct rill_topology *)1;
+    unset_offline_env();
+    here(path, sizeof path, "yaml/good/offline/unresolved.yaml");
+    struct rill_load_opts strict = { 0 };
+    CU_ASSERT_EQUAL(rill_topology_load_opts(path, &strict, &t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NULL(t);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unresolved.yaml:4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_EQUAL(rill_topology_load(path, &t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unresolved.yaml:4:17: undefined environment variable"));
+    /* once the variables are set, the missing file is the first error */
+    setenv("RILL_TEST_OFFLINE_APP", "orders", 1);
+    setenv("RILL_TEST_OFFLINE_INTERVAL", "250", 1);
+    CU_ASSERT_EQUAL(rill_topology_load(path, &t, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unresolved.yaml:9:18: cannot read "
+                                       "${file:no-such-secret.txt}: no such file or directory"));
+    unset_offline_env();
+}
+
+/* Lenient (rill validate): each unresolved value is a note naming file:line:col
+ * and the variable or file, loading and checking go on, strings get the text
+ * as written and other types are left unchecked. */
+static void test_unresolved_lenient(void)
+{
+    char path[512], err[RILL_ERRSTR_SIZE];
+    struct rill_topology *t = NULL;
+    struct notes ns = { .n = 0 };
+    unset_offline_env();
+    here(path, sizeof path, "yaml/good/offline/unresolved.yaml");
+    struct rill_load_opts opts = { .lenient_substitution = 1, .note = collect_note,
+                                   .note_opaque = &ns };
+    rill_err_t r = rill_topology_load_opts(path, &opts, &t, err, sizeof err);
+    if (r != RILL_OK)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_EQUAL_FATAL(r, RILL_OK);
+    static const char *const want[] = {
+        "unresolved.yaml:4:17: note: undefined environment variable 'RILL_TEST_OFFLINE_APP' in "
+        "${RILL_TEST_OFFLINE_APP}",
+        "unresolved.yaml:5:21: note: undefined environment variable 'RILL_TEST_OFFLINE_INTERVAL'",
+        "unresolved.yaml:5:21: note: 'commit.interval.ms' is not checked: its value is not "
+        "resolved",
+        "unresolved.yaml:9:18: note: cannot read ${file:no-such-secret.txt}: no such file or "
+        "directory (looked for '",
+        "unresolved.yaml:11:31: note: undefined environment variable "
+        "'RILL_TEST_OFFLINE_PARTITIONS'",
+        "unresolved.yaml:11:31: note: 'partitions' in topic 'order_placed' is not checked: its "
+        "value is not resolved",
+        "unresolved.yaml:18:40: note: undefined environment variable 'RILL_TEST_OFFLINE_SEED'",
+    };
+    size_t nwant = sizeof want / sizeof want[0];
+    CU_ASSERT_EQUAL(ns.n, (int)nwant);
+    const char *at = ns.text;
+    for (size_t i = 0; i < nwant; i++) {
+        const char *hit = strstr(at, want[i]);
+        if (!hit)
+            fprintf(stderr, "\n  want: %s\n  in:\n%s\n", want[i], ns.text);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(hit); /* and in file order */
+        at = hit;
+    }
+    CU_ASSERT_PTR_NULL(strstr(ns.text, SECRET));
+    /* strings are the text as written; the rest keeps its default */
+    CU_ASSERT_STRING_EQUAL(t->application_id, "${RILL_TEST_OFFLINE_APP}");
+    CU_ASSERT_EQUAL(t->commit_interval_ms, 100);
+    assert_kv(&t->kafka, "sasl.password", "${file:no-such-secret.txt}");
+    assert_kv(&t->kafka, "bootstrap.servers", "kafka1:9092");
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "order_placed")->partitions, -1);
+    const struct rill_proc_conf *p = find_proc(t, "payment");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(p->config.n, 2);
+    CU_ASSERT_EQUAL(p->config.v[0].unresolved, 0);
+    CU_ASSERT_EQUAL(p->config.v[1].unresolved, 1);
+
+    /* The check goes on: seed is not checked, with a note; approve_rate is. */
+    ns.n = 0;
+    ns.len = 0;
+    ns.text[0] = '\0';
+    r = rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err);
+    if (r != RILL_OK)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_EQUAL(r, RILL_OK);
+    CU_ASSERT_EQUAL(ns.n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ns.text, "unresolved.yaml:18:34: note: config key 'seed' in "
+                                           "processor 'payment' of type 'payment' is not "
+                                           "checked"));
+    /* without opts there are no notes, and the check is the same */
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_OK);
+    /* a leniently loaded entry cannot be filled: there is no value */
+    const struct rill_processor_def *pay = rill_proc_lookup("payment");
+    void *conf = calloc(1, pay->conf_size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+    CU_ASSERT_EQUAL(rill_conf_fill(pay->conf, &p->config, conf, err, sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_STRING_EQUAL(err, "config key 'seed' is not resolved");
+    free(conf);
+    rill_topology_free(t);
+
+    /* A lenient load still refuses what is wrong with the file itself, and
+     * an unresolved value of another key is still a note, not a pass. */
+    const char *bad = "application.id: ${RILL_TEST_OFFLINE_APP}\n"
+                      "topics: { t: { partitions: 0 } }\n";
+    ns.n = 0;
+    CU_ASSERT_EQUAL(rill_topology_load_buf_opts("b.yaml", bad, strlen(bad), &opts, &t, err,
+                                                sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "b.yaml:2:28: expected an integer from 1 to"));
+    CU_ASSERT_EQUAL(ns.n, 1);
+    /* an unresolved key is not an unknown key */
+    const char *key = "application.id: a\n${RILL_TEST_OFFLINE_APP}: 1\n";
+    ns.n = 0;
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf_opts("k.yaml", key, strlen(key), &opts, &t, err,
+                                                      sizeof err),
+                          RILL_OK);
+    CU_ASSERT_EQUAL(ns.n, 2);
+    rill_topology_free(t);
+    /* the syntax of ${...} is checked either way */
+    const char *syntax = "application.id: ${1abc}\n";
+    CU_ASSERT_EQUAL(rill_topology_load_buf_opts("s.yaml", syntax, strlen(syntax), &opts, &t, err,
+                                                sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid variable name '1abc'"));
+}
+
+/* rill validate: notes on stderr and exit 0; --strict exits 1. */
+static void test_cmd_validate_offline(void)
+{
+    static char out[16384];
+    char path[512], eco[512];
+    unset_offline_env();
+    here(path, sizeof path, "yaml/good/offline/unresolved.yaml");
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", path, NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unresolved.yaml:4:17: note: undefined environment "
+                                       "variable 'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unresolved.yaml:9:18: note: cannot read "
+                                       "${file:no-such-secret.txt}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unresolved.yaml: ok\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "8 notes"));
+    CU_ASSERT_PTR_NULL(strstr(out, SECRET));
+
+    CU_ASSERT_EQUAL(
+        run_validate(out, sizeof out, 3, (char *[]){ "validate", "--strict", path, NULL }), 1);
+    CU_ASSERT(!strncmp(out, path, strlen(path)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NULL(strstr(out, "note:"));
+
+    /* rill run and rill apply load strictly: they stop at the first one,
+     * before any broker is contacted */
+    CU_ASSERT_EQUAL(it_capture(rill_cmd_run, out, sizeof out, 2, (char *[]){ "run", path, NULL }),
+                    1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NULL(strstr(out, "note:"));
+    CU_ASSERT_EQUAL(it_capture(rill_cmd_apply, out, sizeof out, 3,
+                               (char *[]){ "apply", "--dry-run", path, NULL }),
+                    1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ":4:17: undefined environment variable "
+                                       "'RILL_TEST_OFFLINE_APP'"));
+    CU_ASSERT_PTR_NULL(strstr(out, "note:"));
+
+    /* the example topology validates on a fresh clone (no .stack/secrets) */
+    const char *slash = strrchr(__FILE__, '/');
+    snprintf(eco, sizeof eco, "%.*s../../topology/examples/ecommerce.yaml",
+             slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", eco, NULL }), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "ecommerce.yaml: ok\n"));
+}
+
+/* ---- rill validate --describe-all and docs/CONFIGURATION.md ------------------- */
+
+#define DOCS_MAX (256 * 1024)
+
+/* docs/CONFIGURATION.md as checked in is what the binary prints: regenerate
+ * it with `make docs` after changing a key table. */
+static void test_docs_up_to_date(void)
+{
+    static char out[DOCS_MAX], file[DOCS_MAX];
+    char path[512];
+    CU_ASSERT_EQUAL_FATAL(run_validate(out, sizeof out, 3,
+                                       (char *[]){ "validate", "--describe-all", "--markdown",
+                                                   NULL }),
+                          0);
+    CU_ASSERT_FATAL(strlen(out) < sizeof out - 1); /* the capture held all of it */
+    FILE *f = fopen(here(path, sizeof path, "../../docs/CONFIGURATION.md"), "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = fread(file, 1, sizeof file - 1, f);
+    fclose(f);
+    file[n] = '\0';
+    int same = !strcmp(out, file);
+    if (!same)
+        fprintf(stderr, "\n  docs/CONFIGURATION.md is stale: run `make docs`\n");
+    CU_ASSERT(same);
+    CU_ASSERT(!strncmp(file, "# rill configuration\n\n_Generated by `rill validate "
+                             "--describe-all --markdown`",
+                       70));
+    CU_ASSERT_PTR_NOT_NULL(strstr(file, "Do not edit by hand."));
+}
+
+/* Every key of every table shows, in the text and in the markdown, with its
+ * default and range as the tables give them. */
+static void test_describe_all(void)
+{
+    static char text[DOCS_MAX], md[DOCS_MAX];
+    char want[256];
+    CU_ASSERT_EQUAL_FATAL(
+        run_validate(text, sizeof text, 2, (char *[]){ "validate", "--describe-all", NULL }), 0);
+    CU_ASSERT_EQUAL_FATAL(run_validate(md, sizeof md, 3,
+                                       (char *[]){ "validate", "--describe-all", "--markdown",
+                                                   NULL }),
+                          0);
+    for (const struct rill_key_def *k = rill_keys; k->name; k++) {
+        if (k->type == RILL_KEY_OTHER)
+            continue;
+        snprintf(want, sizeof want, "\n  %-22s %s", k->name, "");
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+        snprintf(want, sizeof want, "| `%s` | ", k->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
+        if (k->def && !k->when_key && k->type != RILL_KEY_STRING) {
+            snprintf(want, sizeof want, "| `%s` | %s | %s |", k->name,
+                     rill_key_type_name(k->type), k->def);
+            if (!strstr(md, want))
+                fprintf(stderr, "\n  missing: %s\n", want);
+            CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
+        }
+        if (k->type == RILL_KEY_INT && k->max < INT64_MAX) {
+            snprintf(want, sizeof want, "| %lld .. %lld |", (long long)k->min,
+                     (long long)k->max);
+            CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
+        }
+        if (k->flags & RILL_KEY_REQUIRED) {
+            snprintf(want, sizeof want, "| `%s` | %s | (required) |", k->name,
+                     rill_key_type_name(k->type));
+            CU_ASSERT(k->type == RILL_KEY_LIST || strstr(md, want));
+        }
+    }
+    int nprocs = 0;
+    for (size_t i = 0; rill_proc_at(i); i++, nprocs++) {
+        const struct rill_processor_def *def = rill_proc_at(i);
+        snprintf(want, sizeof want, "\n### %s\n", def->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
+        snprintf(want, sizeof want, "\n%s - ", def->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+        for (const struct rill_conf_def *d = def->conf; d && d->key; d++) {
+            if (d->min && d->max)
+                snprintf(want, sizeof want, "| `%s` | %s | %s | %s .. %s |", d->key,
+                         d->type == RILL_CONF_INT ? "int" : "double", d->def, d->min, d->max);
+            else if (d->min)
+                snprintf(want, sizeof want, "| `%s` | %s | %s | >= %s |", d->key,
+                         d->type == RILL_CONF_INT ? "int" : "double", d->def, d->min);
+            else
+                snprintf(want, sizeof want, "| `%s` | ", d->key);
+            if (!strstr(md, want))
+                fprintf(stderr, "\n  missing: %s\n", want);
+            CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
+        }
+    }
+    CU_ASSERT(nprocs >= 10);
+    /* --describe shows the range column too */
+    CU_ASSERT_EQUAL(
+        run_validate(text, sizeof text, 3, (char *[]){ "validate", "--describe", "sum", NULL }),
+        0);
+    const struct rill_processor_def *sum = rill_proc_lookup("sum");
+    for (const struct rill_conf_def *d = sum->conf; d->key; d++)
+        if (d->min && d->max) {
+            snprintf(want, sizeof want, "%s .. %s", d->min, d->max);
+            CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+        }
+    /* options that do not go together */
+    CU_ASSERT_EQUAL(
+        run_validate(text, sizeof text, 2, (char *[]){ "validate", "--markdown", NULL }), 2);
+    CU_ASSERT_EQUAL(run_validate(text, sizeof text, 3,
+                                 (char *[]){ "validate", "--describe-all", "x.yaml", NULL }),
+                    2);
+    CU_ASSERT_EQUAL(run_validate(text, sizeof text, 4,
+                                 (char *[]){ "validate", "--describe-all", "--describe", "sum",
+                                             NULL }),
+                    2);
+}
+
 static CU_TestInfo tests[] = {
     { "every good yaml file loads and checks", test_good_corpus },
     { "every bad yaml file fails with its expected message", test_bad_corpus },
@@ -691,7 +1139,14 @@ static CU_TestInfo tests[] = {
     { "clients: user, writes, reads, group", test_clients },
     { "conf_fill parses every type and refuses bad values", test_conf_fill_types },
     { "conf_fill with the built-in filter, route, passthrough", test_conf_fill_builtins },
+    { "conf_fill and the checker refuse INT and DOUBLE out of range", test_conf_fill_ranges },
+    { "every built-in's defaults lie in its ranges", test_conf_builtin_ranges },
     { "rill validate prints the graph, dot, config tables and errors", test_cmd_validate },
+    { "unresolved ${VAR} and ${file:} are errors when strict", test_unresolved_strict },
+    { "unresolved ${VAR} and ${file:} are notes when lenient", test_unresolved_lenient },
+    { "rill validate works offline; --strict refuses", test_cmd_validate_offline },
+    { "docs/CONFIGURATION.md is what --describe-all --markdown prints", test_docs_up_to_date },
+    { "--describe-all shows every key, default and range of every table", test_describe_all },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("config", tests)

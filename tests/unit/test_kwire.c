@@ -87,7 +87,7 @@ static rill_err_t connect_with(const char *const *kv, size_t n, char *err, size_
 {
     struct rill_kv v[8];
     for (size_t i = 0; i < n; i++)
-        v[i] = (struct rill_kv){ (char *)kv[2 * i], (char *)kv[2 * i + 1], 1, 1 };
+        v[i] = (struct rill_kv){ (char *)kv[2 * i], (char *)kv[2 * i + 1], 1, 1, 0 };
     struct rill_kvlist l = { v, n };
     return rill_kwire_connect(&l, 2000, w, err, errsz);
 }

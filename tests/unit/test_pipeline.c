@@ -189,22 +189,29 @@ static void test_payment_bad_config(void)
     rill_event_t ev = order("O1", "L1", "P1:1", items);
     rill_buf_t b = { 0 };
     CU_ASSERT_EQUAL_FATAL(rill_serde_encode(serde, &ev, &b, err, sizeof err), RILL_OK);
-    /* 1.5 is out of range; 0.5 is fine, the only output serves by default,
-     * but a named output must exist */
-    for (int i = 0; i < 2; i++) {
-        snprintf(buf, sizeof buf, yaml, i ? "0.5, output: nope" : "1.5");
-        struct rill_topology *t = it_load(buf);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-        rill_driver_t *d = it_driver(t);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-        err[0] = '\0';
-        CU_ASSERT_NOT_EQUAL(rill_driver_pipe(d, "order_placed", 0, "L1", 2, b.p, b.len, NULL, 0,
-                                             1, err, sizeof err),
-                            RILL_OK);
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, i ? "no output 'nope'" : "approve_rate"));
-        rill_driver_free(d);
-        rill_topology_free(t);
-    }
+    /* 1.5 is out of payment's range (0..1): the topology does not check */
+    snprintf(buf, sizeof buf, yaml, "1.5");
+    struct rill_topology *bad = it_load(buf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+    CU_ASSERT_PTR_NULL(rill_driver_new(bad, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "test.yaml:5:22: config key 'approve_rate' is above its "
+                                       "maximum 1 (expects a number from 0 to 1) in processor "
+                                       "'payment'"));
+    rill_topology_free(bad);
+    /* 0.5 is fine, the only output serves by default, but a named output
+     * must exist */
+    snprintf(buf, sizeof buf, yaml, "0.5, output: nope");
+    struct rill_topology *t = it_load(buf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    err[0] = '\0';
+    CU_ASSERT_NOT_EQUAL(rill_driver_pipe(d, "order_placed", 0, "L1", 2, b.p, b.len, NULL, 0, 1,
+                                         err, sizeof err),
+                        RILL_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no output 'nope'"));
+    rill_driver_free(d);
+    rill_topology_free(t);
     rill_buf_free(&b);
 }
 

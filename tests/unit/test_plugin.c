@@ -396,8 +396,10 @@ static void test_example_uppercase_range(void)
     const char *so = getenv("RILL_EXAMPLE_UPPERCASE_SO");
     CU_ASSERT_PTR_NOT_NULL_FATAL(so);
     const char *values[] = { "0", "1048577" };
+    const char *wants[] = { "config key 'max_bytes' is below its minimum 1",
+                            "config key 'max_bytes' is above its maximum 1048576" };
     for (size_t i = 0; i < 2; i++) {
-        char yaml[1024], err[RILL_ERRSTR_SIZE] = "", want[128];
+        char yaml[1024], err[RILL_ERRSTR_SIZE] = "";
         snprintf(yaml, sizeof yaml,
                  "application.id: a\n"
                  "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
@@ -410,8 +412,7 @@ static void test_example_uppercase_range(void)
         rill_driver_t *d = it_driver(t);
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         CU_ASSERT_EQUAL(rill_driver_preflight(d, err, sizeof err), RILL_ERR_CONFIG);
-        snprintf(want, sizeof want, "max_bytes %s is out of range 1..1048576", values[i]);
-        CU_ASSERT(has(err, want));
+        CU_ASSERT(has(err, wants[i]));
         rill_driver_free(d);
         rill_topology_free(t);
     }

@@ -1,31 +1,44 @@
 /*
- * cmd_validate.c - `rill validate FILE [--dot]` and `rill validate --describe
- * TYPE`: loads and checks a topology without a broker, then prints its graph
- * as text (topics -> processor -> topics, sinks, stores) or as Graphviz; or
- * prints a built-in processor's typed config table. It prints and picks the
- * exit status; the loading and checking are config.c's and check.c's.
+ * cmd_validate.c - `rill validate FILE [--dot] [--strict]`, `rill validate
+ * --describe TYPE` and `rill validate --describe-all [--markdown]`: loads and
+ * checks a topology without a broker (what cannot be resolved offline is a
+ * note, or with --strict an error), then prints its graph as text (topics ->
+ * processor -> topics, sinks, stores) or as Graphviz; or prints a built-in
+ * processor's typed config table; or every topology key table (keys.h) and
+ * every built-in's config table, as text or as the markdown of
+ * docs/CONFIGURATION.md. It prints and picks the exit status; the loading and
+ * checking are config.c's and check.c's.
  */
 #include "topology/model/check.h"
 #include "processors/registry.h"
 #include "topology/cli/cli.h"
 #include "topology/model/config.h"
+#include "topology/model/keys.h"
 #include "processors/processor.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 static void validate_usage(FILE *out)
 {
     fprintf(out,
-            "usage: rill validate FILE [--dot]\n"
+            "usage: rill validate FILE [--dot] [--strict]\n"
             "       rill validate --describe TYPE\n"
+            "       rill validate --describe-all [--markdown]\n"
             "\n"
             "Loads and checks the topology in FILE without a broker (keys, types, ${VAR}\n"
             "substitution, processors known, inputs produced, stores granted,\n"
-            "co-partitioning, no cycles) and prints its graph.\n"
+            "co-partitioning, no cycles) and prints its graph. A ${VAR} that is not set\n"
+            "or a ${file:PATH} that cannot be read is a note on stderr (file:line:col),\n"
+            "and validation goes on without its value.\n"
             "\n"
             "  --dot            print the graph in Graphviz dot instead of text\n"
+            "  --strict         refuse what cannot be resolved, as rill run and rill apply do\n"
             "  --describe TYPE  print the config table of the built-in processor TYPE\n"
+            "  --describe-all   print every topology key table and every built-in\n"
+            "                   processor's config table\n"
+            "  --markdown       with --describe-all: as docs/CONFIGURATION.md\n"
             "  --help           this text\n");
 }
 
@@ -44,6 +57,134 @@ static const char *conf_type_str(rill_conf_type_t type)
     return "?";
 }
 
+/* ---- the tables, as text or markdown ---------------------------------------- */
+
+/* Prints s; when md, escaped for a markdown table cell ('|', '*', '<'). */
+static void cell(const char *s, int md)
+{
+    for (; s && *s; s++) {
+        if (md && *s == '<')
+            fputs("&lt;", stdout);
+        else if (md && (*s == '|' || *s == '*'))
+            printf("\\%c", *s);
+        else
+            putchar(*s);
+    }
+}
+
+/* A processor config row's default, as --describe shows it. */
+static const char *conf_default(const struct rill_conf_def *d)
+{
+    if (d->def && !*d->def)
+        return "\"\"";
+    if (d->def)
+        return d->def;
+    if (d->type == RILL_CONF_STR)
+        return "(required)";
+    return d->type == RILL_CONF_BOOL ? "false" : "0";
+}
+
+/* A processor config row's range: "0 .. 1", ">= 0", "<= 18" or "". */
+static void conf_range(const struct rill_conf_def *d, char *buf, size_t size)
+{
+    if (d->min && d->max)
+        snprintf(buf, size, "%s .. %s", d->min, d->max);
+    else if (d->min)
+        snprintf(buf, size, ">= %s", d->min);
+    else if (d->max)
+        snprintf(buf, size, "<= %s", d->max);
+    else
+        buf[0] = '\0';
+}
+
+/* A topology key's default: its value, the one that depends on another key,
+ * or what no value means. */
+static void key_default(const struct rill_key_def *k, char *buf, size_t size)
+{
+    if (k->flags & RILL_KEY_REQUIRED)
+        snprintf(buf, size, "(required)");
+    else if (k->def && k->when_key)
+        snprintf(buf, size, "%s; %s when %s is %s", k->def, k->when_def, k->when_key,
+                 k->when_value);
+    else if (k->def)
+        snprintf(buf, size, "%s", k->def);
+    else if (k->unset)
+        snprintf(buf, size, "(%s)", k->unset);
+    else if (k->type == RILL_KEY_LIST)
+        snprintf(buf, size, "[]");
+    else if (k->type == RILL_KEY_MAP)
+        snprintf(buf, size, "{}");
+    else
+        buf[0] = '\0';
+}
+
+/* A topology key's range: "1 .. 32767", ">= 1", the allowed values, or "". */
+static void key_range(const struct rill_key_def *k, char *buf, size_t size)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    if (k->type == RILL_KEY_INT && k->max == INT64_MAX)
+        snprintf(buf, size, ">= %" PRId64, k->min);
+    else if (k->type == RILL_KEY_INT)
+        snprintf(buf, size, "%" PRId64 " .. %" PRId64, k->min, k->max);
+    for (size_t i = 0; k->values && k->values[i]; i++) {
+        int r = snprintf(buf + off, size - off, "%s%s", i ? ", " : "", k->values[i]);
+        if (r < 0 || (size_t)r >= size - off)
+            break;
+        off += (size_t)r;
+    }
+}
+
+/* A topology key's type, with what its entries or items are. */
+static void key_type(const struct rill_key_def *k, char *buf, size_t size)
+{
+    if (k->type == RILL_KEY_LIST)
+        snprintf(buf, size, "list of %s names", k->item);
+    else if (k->type == RILL_KEY_SECTION)
+        snprintf(buf, size, "map of %ss", rill_scopes[k->sub].noun);
+    else if (k->type == RILL_KEY_OTHER)
+        snprintf(buf, size, "scalar");
+    else
+        snprintf(buf, size, "%s", rill_key_type_name(k->type));
+}
+
+static void print_proc_table(const struct rill_processor_def *def, int md)
+{
+    char range[128];
+    if (md) {
+        printf("### %s\n\n", def->name);
+        cell(def->doc, 1);
+        printf("\n\n");
+        if (!def->conf || !def->conf->key) {
+            printf("No config keys.\n\n");
+            return;
+        }
+        printf("| Key | Type | Default | Range | Description |\n");
+        printf("|-----|------|---------|-------|-------------|\n");
+        for (const struct rill_conf_def *d = def->conf; d->key; d++) {
+            conf_range(d, range, sizeof range);
+            printf("| `%s` | %s | ", d->key, conf_type_str(d->type));
+            cell(conf_default(d), 1);
+            printf(" | %s | ", range);
+            cell(d->doc, 1);
+            printf(" |\n");
+        }
+        printf("\n");
+        return;
+    }
+    printf("%s - %s\n\n", def->name, def->doc ? def->doc : "");
+    if (!def->conf || !def->conf->key) {
+        printf("no config keys\n");
+        return;
+    }
+    printf("%-20s %-7s %-12s %-10s %s\n", "key", "type", "default", "range", "doc");
+    for (const struct rill_conf_def *d = def->conf; d->key; d++) {
+        conf_range(d, range, sizeof range);
+        printf("%-20s %-7s %-12s %-10s %s\n", d->key, conf_type_str(d->type), conf_default(d),
+               range, d->doc ? d->doc : "");
+    }
+}
+
 static int describe(const char *type)
 {
     const struct rill_processor_def *def = rill_proc_lookup(type);
@@ -54,22 +195,92 @@ static int describe(const char *type)
         fprintf(stderr, ")\n");
         return 1;
     }
-    printf("%s - %s\n\n", def->name, def->doc ? def->doc : "");
-    if (!def->conf || !def->conf->key) {
-        printf("no config keys\n");
-        return 0;
+    print_proc_table(def, 0);
+    return 0;
+}
+
+/* The title of a scope's table: "top level", "topics: (each topic)"; in
+ * markdown "Top level", "`topics:` (each topic)". */
+static void scope_title(rill_scope_t s, int md, char *buf, size_t size)
+{
+    const struct rill_key_def *section = NULL;
+    for (const struct rill_key_def *k = rill_keys; k->name && !section; k++)
+        if (k->type == RILL_KEY_SECTION && k->sub == s)
+            section = k;
+    if (section)
+        snprintf(buf, size, "%s%s:%s (each %s)", md ? "`" : "", section->name, md ? "`" : "",
+                 rill_scopes[s].noun);
+    else
+        snprintf(buf, size, "%s", md ? "Top level" : "top level");
+}
+
+/* Every topology key table, then every built-in processor's config table. */
+static int describe_all(int md)
+{
+    char title[128], type[64], dflt[160], range[160];
+    if (md)
+        printf("# rill configuration\n\n"
+               "_Generated by `rill validate --describe-all --markdown` (`make docs`) from the key "
+               "tables in topology/model/keys.c and the processors' config tables. Do not edit "
+               "by hand._\n\n"
+               "## Topology keys\n\n"
+               "Every key of a topology YAML file, by where it goes. An unknown key is an error. "
+               "`${VAR}`, `${VAR:-default}` and `${file:PATH}` are substituted in every value.\n\n");
+    else
+        printf("topology keys\n");
+    for (int s = 0; s < RILL_SCOPE__COUNT; s++) {
+        scope_title((rill_scope_t)s, md, title, sizeof title);
+        if (md)
+            printf("### %s\n\n%s.\n\n| Key | Type | Default | Range | Description |\n"
+                   "|-----|------|---------|-------|-------------|\n",
+                   title, rill_scopes[s].doc);
+        else
+            printf("\n%s - %s\n\n", title, rill_scopes[s].doc);
+        for (const struct rill_key_def *k = rill_keys; k->name; k++) {
+            if (k->scope != (rill_scope_t)s)
+                continue;
+            key_type(k, type, sizeof type);
+            key_default(k, dflt, sizeof dflt);
+            key_range(k, range, sizeof range);
+            int other = k->type == RILL_KEY_OTHER;
+            if (md) {
+                printf("| %s%s%s | %s | ", other ? "" : "`", other ? "*any other key*" : k->name,
+                       other ? "" : "`", type);
+                cell(dflt, 1);
+                printf(" | ");
+                cell(range, 1);
+                printf(" | ");
+                cell(k->doc, 1);
+                printf(" |\n");
+            } else {
+                int req = (k->flags & RILL_KEY_REQUIRED) != 0, names = k->values != NULL;
+                printf("  %-22s %s%s%s%s%s\n      %s\n", other ? "(any other key)" : k->name, type,
+                       req ? ", required" : *dflt ? ", default " : "", req ? "" : dflt,
+                       !*range ? "" : names ? ", one of " : ", range ", range, k->doc);
+            }
+        }
+        if (md)
+            printf("\n");
     }
-    printf("%-20s %-7s %-12s %s\n", "key", "type", "default", "doc");
-    for (const struct rill_conf_def *d = def->conf; d->key; d++) {
-        const char *dflt = d->def ? d->def : "(required)";
-        if (d->def && !*d->def)
-            dflt = "\"\"";
-        if (!d->def && d->type != RILL_CONF_STR)
-            dflt = d->type == RILL_CONF_BOOL ? "false" : "0";
-        printf("%-20s %-7s %-12s %s\n", d->key, conf_type_str(d->type), dflt,
-               d->doc ? d->doc : "");
+    if (md)
+        printf("## Processors\n\n"
+               "The `config:` keys of each built-in processor (`type:`), checked by `rill "
+               "validate`; `rill validate --describe TYPE` prints one.\n\n");
+    else
+        printf("\nprocessors\n");
+    for (size_t i = 0; rill_proc_at(i); i++) {
+        if (!md)
+            printf("\n");
+        print_proc_table(rill_proc_at(i), md);
     }
     return 0;
+}
+
+/* A note of a lenient load or check: one line on stderr, counted. */
+static void print_note(void *opaque, const char *note)
+{
+    fprintf(stderr, "%s\n", note);
+    ++*(int *)opaque;
 }
 
 static void print_list(const struct rill_strlist *l)
@@ -293,13 +504,19 @@ static void print_dot(const struct rill_topology *t)
 int rill_cmd_validate(int argc, char **argv)
 {
     const char *file = NULL, *type = NULL;
-    int dot = 0;
+    int dot = 0, strict = 0, all = 0, md = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             validate_usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--dot")) {
             dot = 1;
+        } else if (!strcmp(argv[i], "--strict")) {
+            strict = 1;
+        } else if (!strcmp(argv[i], "--describe-all")) {
+            all = 1;
+        } else if (!strcmp(argv[i], "--markdown")) {
+            md = 1;
         } else if (!strcmp(argv[i], "--describe")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "rill validate: --describe needs a processor type\n");
@@ -319,9 +536,21 @@ int rill_cmd_validate(int argc, char **argv)
             return 2;
         }
     }
+    if (md && !all) {
+        fprintf(stderr, "rill validate: --markdown goes with --describe-all\n");
+        return 2;
+    }
+    if (all) {
+        if (file || dot || strict || type) {
+            fprintf(stderr, "rill validate: --describe-all takes no FILE, --dot, --strict or "
+                            "--describe\n");
+            return 2;
+        }
+        return describe_all(md);
+    }
     if (type) {
-        if (file || dot) {
-            fprintf(stderr, "rill validate: --describe takes no FILE or --dot\n");
+        if (file || dot || strict) {
+            fprintf(stderr, "rill validate: --describe takes no FILE, --dot or --strict\n");
             return 2;
         }
         return describe(type);
@@ -330,13 +559,16 @@ int rill_cmd_validate(int argc, char **argv)
         validate_usage(stderr);
         return 2;
     }
-    char err[1024];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_topology *t;
-    if (rill_topology_load(file, &t, err, sizeof err) != RILL_OK) {
+    int notes = 0;
+    struct rill_load_opts opts = { .lenient_substitution = !strict, .note = print_note,
+                                   .note_opaque = &notes };
+    if (rill_topology_load_opts(file, &opts, &t, err, sizeof err) != RILL_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    if (rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK) {
+    if (rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err) != RILL_OK) {
         fprintf(stderr, "%s\n", err);
         rill_topology_free(t);
         return 1;
@@ -345,6 +577,11 @@ int rill_cmd_validate(int argc, char **argv)
         print_dot(t);
     else
         print_text(t);
+    if (notes)
+        fprintf(stderr,
+                "rill validate: %d note%s: validated without the values that could not be "
+                "resolved (--strict refuses them)\n",
+                notes, notes == 1 ? "" : "s");
     rill_topology_free(t);
     return 0;
 }

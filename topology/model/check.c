@@ -14,8 +14,8 @@
  *     one with `library:` is external and its type and config are not checked;
  *  4. a built-in processor's `config:` keys exist in its def's table, values
  *     parse as the declared type (INT decimal int64, DOUBLE finite number,
- *     BOOL true/false, STR anything) and required keys (STR, NULL default)
- *     are present;
+ *     BOOL true/false, STR anything) and lie in the row's min..max (INT and
+ *     DOUBLE), and required keys (STR, NULL default) are present;
  *  5. every processor output is declared under `topics:` (so its partition
  *     count and configs are known); no topic is listed twice in one list;
  *  6. every processor or sink input is declared under `topics:`; by rule 5
@@ -40,7 +40,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +69,23 @@ static const char *conf_type_name(rill_conf_type_t type)
     return "a value";
 }
 
+/* A finite number, the whole of s. */
+static rill_err_t parse_double(const char *s, double *out)
+{
+    if (!s[0] || isspace((unsigned char)s[0]))
+        return RILL_ERR_INVALID;
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v))
+        return RILL_ERR_INVALID;
+    *out = v;
+    return RILL_OK;
+}
+
 /* Parses s as d's type and, when out is not NULL, stores it into out at d's
- * offset (a STR is strdup'd, replacing what was there). Returns 0, -1 for a
- * bad value, -2 when out of memory. */
-static int conf_parse(const struct rill_conf_def *d, const char *s, void *out)
+ * offset (a STR is strdup'd, replacing what was there). Returns RILL_OK,
+ * RILL_ERR_INVALID for a bad value or RILL_ERR_NOMEM. */
+static rill_err_t conf_parse(const struct rill_conf_def *d, const char *s, void *out)
 {
     char *field = out ? (char *)out + d->offset : NULL;
     switch (d->type) {
@@ -81,31 +93,28 @@ static int conf_parse(const struct rill_conf_def *d, const char *s, void *out)
         if (field) {
             char *c = strdup(s);
             if (!c)
-                return -2;
+                return RILL_ERR_NOMEM;
             char *old;
             memcpy(&old, field, sizeof old);
             free(old);
             memcpy(field, &c, sizeof c);
         }
-        return 0;
+        return RILL_OK;
     case RILL_CONF_INT: {
         int64_t v64;
-        if (rill_parse_int64(s, &v64))
-            return -1;
+        if (rill_parse_int64(s, &v64) != RILL_OK)
+            return RILL_ERR_INVALID;
         if (field)
             memcpy(field, &v64, sizeof v64);
-        return 0;
+        return RILL_OK;
     }
     case RILL_CONF_DOUBLE: {
-        if (!s[0] || isspace((unsigned char)s[0]))
-            return -1;
-        char *end;
-        double v = strtod(s, &end);
-        if (*end || !isfinite(v))
-            return -1;
+        double v;
+        if (parse_double(s, &v) != RILL_OK)
+            return RILL_ERR_INVALID;
         if (field)
             memcpy(field, &v, sizeof v);
-        return 0;
+        return RILL_OK;
     }
     case RILL_CONF_BOOL: {
         int v;
@@ -114,13 +123,61 @@ static int conf_parse(const struct rill_conf_def *d, const char *s, void *out)
         else if (!strcmp(s, "false"))
             v = 0;
         else
-            return -1;
+            return RILL_ERR_INVALID;
         if (field)
             memcpy(field, &v, sizeof v);
+        return RILL_OK;
+    }
+    }
+    return RILL_ERR_INVALID;
+}
+
+/* Compares the INT or DOUBLE text a with the bound b (both parse as d's
+ * type): <0, 0 or >0 into *cmp. RILL_ERR_INVALID when one does not parse. */
+static rill_err_t conf_cmp(const struct rill_conf_def *d, const char *a, const char *b, int *cmp)
+{
+    if (d->type == RILL_CONF_INT) {
+        int64_t x, y;
+        if (rill_parse_int64(a, &x) != RILL_OK || rill_parse_int64(b, &y) != RILL_OK)
+            return RILL_ERR_INVALID;
+        *cmp = x < y ? -1 : x > y;
+        return RILL_OK;
+    }
+    double x, y;
+    if (parse_double(a, &x) != RILL_OK || parse_double(b, &y) != RILL_OK)
+        return RILL_ERR_INVALID;
+    *cmp = x < y ? -1 : x > y;
+    return RILL_OK;
+}
+
+/* Why the value s of d is out of d's range (INT and DOUBLE only), into buf:
+ * -1 when s is out of range, -2 when a bound of the table does not parse as
+ * d's type; 0 when s is in range. */
+static int conf_range_problem(const struct rill_conf_def *d, const char *s, char *buf,
+                              size_t size)
+{
+    if (d->type != RILL_CONF_INT && d->type != RILL_CONF_DOUBLE)
         return 0;
+    const char *bound[2] = { d->min, d->max };
+    for (int i = 0; i < 2; i++) {
+        int cmp;
+        if (!bound[i])
+            continue;
+        if (conf_cmp(d, s, bound[i], &cmp) != RILL_OK) {
+            snprintf(buf, size, "the %s of config key '%s' is not %s", i ? "maximum" : "minimum",
+                     d->key, conf_type_name(d->type));
+            return -2;
+        }
+        if (i ? cmp > 0 : cmp < 0) {
+            int r = snprintf(buf, size, "config key '%s' is %s its %s %s", d->key,
+                             i ? "above" : "below", i ? "maximum" : "minimum", bound[i]);
+            if (d->min && d->max && r >= 0 && (size_t)r < size)
+                snprintf(buf + r, size - (size_t)r, " (expects %s from %s to %s)",
+                         conf_type_name(d->type), d->min, d->max);
+            return -1;
+        }
     }
-    }
-    return -1;
+    return 0;
 }
 
 /* "field, equals, negate" into buf. */
@@ -136,16 +193,33 @@ static void conf_keys(const struct rill_conf_def *defs, char *buf, size_t size)
     }
 }
 
+/* A config entry of a lenient load that the checker does not check: its key
+ * or value is not resolved, and it is not a known STR key (whose placeholder
+ * value passes). */
+static int conf_skipped(const struct rill_conf_def *defs, const struct rill_kv *kv)
+{
+    const struct rill_conf_def *d = conf_find(defs, kv->key);
+    return kv->unresolved && (!d || d->type != RILL_CONF_STR);
+}
+
 /* Why kv does not fit defs, for both the checker and rill_conf_fill(): the
  * message (without position) goes to buf and *at to the offending kv, or NULL
- * when the problem is a missing key. Returns 0 when everything fits. */
+ * when the problem is a missing key. Returns 0 when everything fits. The
+ * checker passes lenient (entries conf_skipped() are not checked); the filler
+ * does not (such an entry is an error: there is no value to fill). */
 static int conf_problem(const struct rill_conf_def *defs, const struct rill_kvlist *kv,
-                        const struct rill_kv **at, char *buf, size_t size)
+                        int lenient, const struct rill_kv **at, char *buf, size_t size)
 {
     *at = NULL;
     for (size_t i = 0; kv && i < kv->n; i++) {
         const struct rill_conf_def *d = conf_find(defs, kv->v[i].key);
         *at = &kv->v[i];
+        if (conf_skipped(defs, &kv->v[i])) {
+            if (lenient)
+                continue;
+            snprintf(buf, size, "config key '%s' is not resolved", kv->v[i].key);
+            return -1;
+        }
         if (!defs || !defs->key) {
             snprintf(buf, size, "unknown config key '%s' (this type takes no config)",
                      kv->v[i].key);
@@ -158,10 +232,12 @@ static int conf_problem(const struct rill_conf_def *defs, const struct rill_kvli
                      keys);
             return -1;
         }
-        if (conf_parse(d, kv->v[i].value, NULL) < 0) {
+        if (conf_parse(d, kv->v[i].value, NULL) != RILL_OK) {
             snprintf(buf, size, "config key '%s' expects %s", d->key, conf_type_name(d->type));
             return -1;
         }
+        if (conf_range_problem(d, kv->v[i].value, buf, size) < 0)
+            return -1;
     }
     *at = NULL;
     for (const struct rill_conf_def *d = defs; d && d->key; d++)
@@ -189,7 +265,7 @@ void rill_conf_release(const struct rill_conf_def *defs, void *out)
 rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kvlist *kv,
                           void *out, char *errstr, size_t errsz)
 {
-    char msg[768];
+    char msg[RILL_ERRSTR_SIZE];
     const struct rill_kv *at;
     if (errstr && errsz)
         errstr[0] = '\0';
@@ -198,35 +274,34 @@ rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kv
             char *null = NULL;
             memcpy((char *)out + d->offset, &null, sizeof null);
         }
-    if (conf_problem(defs, kv, &at, msg, sizeof msg) < 0) {
-        if (errstr && errsz)
-            snprintf(errstr, errsz, "%s", msg);
-        return RILL_ERR_CONFIG;
-    }
+    if (conf_problem(defs, kv, 0, &at, msg, sizeof msg) < 0)
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s", msg);
     for (const struct rill_conf_def *d = defs; d && d->key; d++) {
-        int r = 0;
-        if (d->def) {
-            r = conf_parse(d, d->def, out);
-        } else if (d->type != RILL_CONF_STR) {
-            r = conf_parse(d, d->type == RILL_CONF_BOOL ? "false" : "0", out);
-        }
-        if (r == -1 && errstr && errsz)
-            snprintf(errstr, errsz, "default of config key '%s' is not %s", d->key,
-                     conf_type_name(d->type));
-        if (r == -2 && errstr && errsz)
-            snprintf(errstr, errsz, "out of memory");
-        if (r < 0) {
+        const char *def = d->def;
+        if (!def && d->type != RILL_CONF_STR)
+            def = d->type == RILL_CONF_BOOL ? "false" : "0";
+        if (!def)
+            continue;
+        rill_err_t r = conf_parse(d, def, out);
+        int range = r == RILL_OK ? conf_range_problem(d, def, msg, sizeof msg) : 0;
+        if (range)
+            r = rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s%s", range == -1 ? "default of " : "",
+                          msg);
+        else if (r == RILL_ERR_INVALID)
+            r = rill_errf(errstr, errsz, RILL_ERR_CONFIG, "default of config key '%s' is not %s",
+                          d->key, conf_type_name(d->type));
+        else if (r == RILL_ERR_NOMEM)
+            rill_errf(errstr, errsz, r, "out of memory");
+        if (r != RILL_OK) {
             rill_conf_release(defs, out);
-            return r == -2 ? RILL_ERR_NOMEM : RILL_ERR_CONFIG;
+            return r;
         }
     }
     for (size_t i = 0; kv && i < kv->n; i++)
-        if (conf_parse(conf_find(defs, kv->v[i].key), kv->v[i].value, out) < 0) {
+        if (conf_parse(conf_find(defs, kv->v[i].key), kv->v[i].value, out) != RILL_OK) {
             /* Only allocation can fail here: conf_problem() parsed them all. */
-            if (errstr && errsz)
-                snprintf(errstr, errsz, "out of memory");
             rill_conf_release(defs, out);
-            return RILL_ERR_NOMEM;
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         }
     return RILL_OK;
 }
@@ -236,6 +311,7 @@ rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kv
 struct checker {
     const struct rill_topology *t;
     const struct rill_processor_def *const *known; /* NULL-terminated */
+    const struct rill_load_opts *opts;             /* for notes; may be NULL */
     char *errstr;
     size_t errsz;
     int *color;          /* cycle search: 0 new, 1 on the path, 2 done */
@@ -243,23 +319,10 @@ struct checker {
     size_t pathlen;
 };
 
-static rill_err_t cerr(struct checker *C, int line, int col, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static rill_err_t cerr(struct checker *C, int line, int col, const char *fmt, ...)
-{
-    if (!C->errstr || !C->errsz)
-        return RILL_ERR_CONFIG;
-    int n = snprintf(C->errstr, C->errsz, "%s:%d:%d: ", C->t->path ? C->t->path : "<topology>",
-                     line, col);
-    if (n >= 0 && (size_t)n < C->errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(C->errstr + n, C->errsz - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return RILL_ERR_CONFIG;
-}
+/* A graph error at line:col: "file:line:col: message", through rill_errf(). */
+#define CERR(C, line, col, fmt, ...)                                                        \
+    rill_errf((C)->errstr, (C)->errsz, RILL_ERR_CONFIG, "%s:%d:%d: " fmt,                  \
+              (C)->t->path ? (C)->t->path : "<topology>", line, col, ##__VA_ARGS__)
 
 static int list_has(const struct rill_strlist *l, const char *s)
 {
@@ -275,18 +338,18 @@ static rill_err_t check_names(struct checker *C)
     for (size_t i = 0; i < t->nprocs; i++)
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t->procs[i].name, t->procs[j].name))
-                return cerr(C, t->procs[i].line, t->procs[i].col,
+                return CERR(C, t->procs[i].line, t->procs[i].col,
                             "duplicate name '%s': processor at %d:%d has it too",
                             t->procs[i].name, t->procs[j].line, t->procs[j].col);
     for (size_t i = 0; i < t->nsinks; i++) {
         for (size_t j = 0; j < t->nprocs; j++)
             if (!strcmp(t->sinks[i].name, t->procs[j].name))
-                return cerr(C, t->sinks[i].line, t->sinks[i].col,
+                return CERR(C, t->sinks[i].line, t->sinks[i].col,
                             "duplicate name '%s': processor at %d:%d has it too",
                             t->sinks[i].name, t->procs[j].line, t->procs[j].col);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t->sinks[i].name, t->sinks[j].name))
-                return cerr(C, t->sinks[i].line, t->sinks[i].col,
+                return CERR(C, t->sinks[i].line, t->sinks[i].col,
                             "duplicate name '%s': sink at %d:%d has it too", t->sinks[i].name,
                             t->sinks[j].line, t->sinks[j].col);
     }
@@ -312,15 +375,27 @@ static rill_err_t check_type(struct checker *C, const struct rill_proc_conf *p)
                 break;
             off += (size_t)r;
         }
-        return cerr(C, p->line, p->col,
+        return CERR(C, p->line, p->col,
                     "unknown processor type '%s' in processor '%s' (expected a built-in type: "
                     "%s; or set 'library' for an external one)",
                     p->type, p->name, types);
     }
-    char msg[768];
+    char msg[RILL_ERRSTR_SIZE];
     const struct rill_kv *at;
-    if (conf_problem(def->conf, &p->config, &at, msg, sizeof msg) < 0)
-        return cerr(C, at ? at->line : p->line, at ? at->col : p->col,
+    for (size_t i = 0; i < p->config.n; i++) {
+        const struct rill_kv *kv = &p->config.v[i];
+        if (!conf_skipped(def->conf, kv) || !C->opts || !C->opts->note)
+            continue;
+        char note[RILL_ERRSTR_SIZE];
+        rill_errf(note, sizeof note, RILL_OK,
+                  "%s:%d:%d: note: config key '%s' in processor '%s' of type '%s' is not checked: "
+                  "it is not resolved",
+                  C->t->path ? C->t->path : "<topology>", kv->line, kv->col, kv->key, p->name,
+                  p->type);
+        C->opts->note(C->opts->note_opaque, note);
+    }
+    if (conf_problem(def->conf, &p->config, 1, &at, msg, sizeof msg) < 0)
+        return CERR(C, at ? at->line : p->line, at ? at->col : p->col,
                     "%s in processor '%s' of type '%s'", msg, p->name, p->type);
     return RILL_OK;
 }
@@ -331,7 +406,7 @@ static rill_err_t check_unique(struct checker *C, const struct rill_strlist *l, 
     for (size_t i = 0; i < l->n; i++)
         for (size_t j = 0; j < i; j++)
             if (!strcmp(l->v[i], l->v[j]))
-                return cerr(C, l->line, l->col, "'%s' is listed twice in '%s' of %s '%s'",
+                return CERR(C, l->line, l->col, "'%s' is listed twice in '%s' of %s '%s'",
                             l->v[i], what, kind, name);
     return RILL_OK;
 }
@@ -344,7 +419,7 @@ static rill_err_t check_inputs(struct checker *C, const struct rill_strlist *in,
         return err;
     for (size_t i = 0; i < in->n; i++)
         if (!rill_topology_topic(C->t, in->v[i]))
-            return cerr(C, in->line, in->col,
+            return CERR(C, in->line, in->col,
                         "input '%s' of %s '%s' is neither declared under topics: nor "
                         "produced by a processor",
                         in->v[i], kind, name);
@@ -361,7 +436,7 @@ static rill_err_t check_copartition(struct checker *C, const struct rill_proc_co
         if (!first)
             first = tc;
         else if (tc->partitions != first->partitions)
-            return cerr(C, p->inputs.line, p->inputs.col,
+            return CERR(C, p->inputs.line, p->inputs.col,
                         "inputs of processor '%s' are not co-partitioned: '%s' has %d "
                         "partitions, '%s' has %d (a processor with several inputs needs "
                         "equal partition counts)",
@@ -381,7 +456,7 @@ static rill_err_t check_client(struct checker *C, const struct rill_client_conf 
             return err;
         for (size_t i = 0; i < lists[l]->n; i++)
             if (!rill_topology_topic(C->t, lists[l]->v[i]))
-                return cerr(C, lists[l]->line, lists[l]->col,
+                return CERR(C, lists[l]->line, lists[l]->col,
                             "topic '%s' in '%s' of client '%s' is not declared under topics:",
                             lists[l]->v[i], what[l], c->name);
     }
@@ -433,11 +508,9 @@ static rill_err_t check_cycles(struct checker *C)
         return RILL_OK;
     C->color = calloc(t->nprocs, sizeof *C->color);
     C->path = calloc(t->nprocs, sizeof *C->path);
-    if (!C->color || !C->path) {
-        if (C->errstr && C->errsz)
-            snprintf(C->errstr, C->errsz, "%s:1:1: out of memory", t->path ? t->path : "");
-        return RILL_ERR_NOMEM;
-    }
+    if (!C->color || !C->path)
+        return rill_errf(C->errstr, C->errsz, RILL_ERR_NOMEM, "%s:1:1: out of memory",
+                         t->path ? t->path : "<topology>");
     for (size_t i = 0; i < t->nprocs; i++) {
         if (C->color[i])
             continue;
@@ -457,7 +530,7 @@ static rill_err_t check_cycles(struct checker *C)
             off += (size_t)r;
         }
         const struct rill_proc_conf *p = &t->procs[C->path[start]];
-        return cerr(C, p->line, p->col, "cycle among processors: %s", chain);
+        return CERR(C, p->line, p->col, "cycle among processors: %s", chain);
     }
     return RILL_OK;
 }
@@ -466,14 +539,23 @@ rill_err_t rill_topology_check(const struct rill_topology *t,
                                const struct rill_processor_def *const *known, char *errstr,
                                size_t errsz)
 {
-    struct checker C = { .t = t, .known = known, .errstr = errstr, .errsz = errsz };
+    return rill_topology_check_opts(t, known, NULL, errstr, errsz);
+}
+
+rill_err_t rill_topology_check_opts(const struct rill_topology *t,
+                                    const struct rill_processor_def *const *known,
+                                    const struct rill_load_opts *opts, char *errstr,
+                                    size_t errsz)
+{
+    struct checker C = { .t = t, .known = known, .opts = opts, .errstr = errstr,
+                         .errsz = errsz };
     rill_err_t err;
     if (errstr && errsz)
         errstr[0] = '\0';
     if (!t)
         return RILL_ERR_INVALID;
     if (!t->nprocs && !t->nsinks)
-        return cerr(&C, 1, 1, "nothing to run: no processors and no sinks");
+        return CERR(&C, 1, 1, "nothing to run: no processors and no sinks");
     if ((err = check_names(&C)) != RILL_OK)
         return err;
     for (size_t i = 0; i < t->nprocs; i++)
@@ -486,7 +568,7 @@ rill_err_t rill_topology_check(const struct rill_topology *t,
             return err;
         for (size_t j = 0; j < p->outputs.n; j++)
             if (!rill_topology_topic(t, p->outputs.v[j]))
-                return cerr(&C, p->outputs.line, p->outputs.col,
+                return CERR(&C, p->outputs.line, p->outputs.col,
                             "output '%s' of processor '%s' is not declared under topics: "
                             "(outputs must be declared so their partitions are known)",
                             p->outputs.v[j], p->name);
@@ -496,7 +578,7 @@ rill_err_t rill_topology_check(const struct rill_topology *t,
         if ((err = check_inputs(&C, &p->inputs, "processor", p->name)) != RILL_OK)
             return err;
         if (p->dlq && (list_has(&p->inputs, p->dlq) || list_has(&p->outputs, p->dlq)))
-            return cerr(&C, p->line, p->col,
+            return CERR(&C, p->line, p->col,
                         "dlq '%s' of processor '%s' is also one of its inputs or outputs",
                         p->dlq, p->name);
     }
@@ -508,7 +590,7 @@ rill_err_t rill_topology_check(const struct rill_topology *t,
         for (size_t s = 0; s < p->stores.n; s++)
             for (size_t j = 0; j < i; j++)
                 if (list_has(&t->procs[j].stores, p->stores.v[s]))
-                    return cerr(&C, p->stores.line, p->stores.col,
+                    return CERR(&C, p->stores.line, p->stores.col,
                                 "store '%s' is granted to processor '%s' and to processor '%s' "
                                 "(a store belongs to one processor)",
                                 p->stores.v[s], t->procs[j].name, p->name);

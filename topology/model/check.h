@@ -20,8 +20,10 @@
  * a NULL default start as NULL), then every key of kv (may be NULL). STR values
  * are strdup'd and owned by out until rill_conf_release(). Fails on an unknown
  * key, a value that does not parse as its declared type (INT: decimal int64;
- * DOUBLE: finite number; BOOL: true or false) or a missing required STR key;
- * the message ("unknown config key 'x' ...", no file position) goes to errstr.
+ * DOUBLE: finite number; BOOL: true or false), an INT or DOUBLE outside the
+ * row's min..max ("config key 'x' is above its maximum 1 ...") or a missing
+ * required STR key; the message (no file position) goes to errstr. A default
+ * outside its row's range is refused too (a table bug).
  * On failure the STR fields are already released and NULL. */
 rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kvlist *kv,
                           void *out, char *errstr, size_t errsz);

@@ -3,7 +3,7 @@
  * rill_topology: libyaml's event parser builds a small bounded tree (no
  * aliases, at most MAX_DEPTH levels and MAX_NODES nodes, duplicate keys
  * refused, ${...} substituted in every scalar, keys included), then a
- * schema walk turns the tree into the plain structs of config.h, refusing
+ * walk over the key table turns the tree into the plain structs of config.h, refusing
  * unknown keys and wrong node kinds at every level. It checks the file's
  * shape only; the graph (names, processors, inputs, stores, co-partitioning,
  * cycles, the topics of clients) is rill_topology_check()'s, in check.c.
@@ -21,6 +21,8 @@
  * Not here: printing, exiting, Kafka or database access.
  */
 #include "topology/model/config.h"
+
+#include "topology/model/keys.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,6 +42,7 @@
 #define MAX_SECRET (64 * 1024)          /* bytes of one ${file:PATH} */
 #define MAX_SCALAR (256 * 1024)         /* bytes of one scalar after substitution */
 #define MAX_SUBST_TOTAL (4 * 1024 * 1024) /* bytes substituted in one file */
+#define MAX_VARNAME 255                 /* characters of a ${VAR} name */
 
 enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
 
@@ -50,6 +53,8 @@ struct ynode {
     char *s;        /* scalar: the text after substitution */
     char *raw;      /* scalar: the text as written when substitution changed it */
     int null;       /* scalar: a plain empty, ~ or null */
+    int unresolved; /* scalar: a lenient load could not substitute it; s is the
+                     * text as written, a placeholder */
     struct ynode **kids;
     size_t n, cap;
 };
@@ -63,30 +68,78 @@ struct loader {
     size_t errsz;
     size_t nodes;
     size_t subst_total;
+    const struct rill_load_opts *opts; /* never NULL */
+    struct lnote *notes;  /* held until the end of the load, then given in file order */
+    size_t nnotes;
+};
+
+struct lnote {
+    int line, col;
+    size_t seq;           /* the order found, for equal positions */
+    char *text;
 };
 
 /* ---- errors ------------------------------------------------------------- */
 
-static rill_err_t lerr(struct loader *L, int line, int col, rill_err_t err, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+/* An error at line:col of the file: "file:line:col: message", through
+ * rill_errf(). */
+#define LERR(L, line, col, err, fmt, ...)                                                   \
+    rill_errf((L)->errstr, (L)->errsz, err, "%s:%d:%d: " fmt, (L)->name, line, col,         \
+              ##__VA_ARGS__)
 
-static rill_err_t lerr(struct loader *L, int line, int col, rill_err_t err, const char *fmt, ...)
+/* A note at line:col of a lenient load: held, and given to the caller's
+ * callback in file order when the load ends (notes_flush()). A note that
+ * cannot be held for want of memory is given at once. */
+static void note_add(struct loader *L, int line, int col, const char *text)
 {
-    if (!L->errstr || !L->errsz)
-        return err;
-    int n = snprintf(L->errstr, L->errsz, "%s:%d:%d: ", L->name, line, col);
-    if (n >= 0 && (size_t)n < L->errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(L->errstr + n, L->errsz - (size_t)n, fmt, ap);
-        va_end(ap);
+    if (!L->opts->note)
+        return;
+    struct lnote *v = realloc(L->notes, (L->nnotes + 1) * sizeof *v);
+    char *copy = v ? strdup(text) : NULL;
+    if (v)
+        L->notes = v;
+    if (!copy) {
+        L->opts->note(L->opts->note_opaque, text);
+        return;
     }
-    return err;
+    L->notes[L->nnotes] = (struct lnote){ line, col, L->nnotes, copy };
+    L->nnotes++;
+}
+
+#define LNOTE(L, line, col, fmt, ...)                                                       \
+    do {                                                                                    \
+        char note_[RILL_ERRSTR_SIZE];                                                       \
+        rill_errf(note_, sizeof note_, RILL_OK, "%s:%d:%d: note: " fmt, (L)->name, line,     \
+                  col, ##__VA_ARGS__);                                                      \
+        note_add(L, line, col, note_);                                                      \
+    } while (0)
+
+static int note_cmp(const void *a, const void *b)
+{
+    const struct lnote *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->col != y->col)
+        return x->col < y->col ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void notes_flush(struct loader *L)
+{
+    if (L->nnotes)
+        qsort(L->notes, L->nnotes, sizeof *L->notes, note_cmp);
+    for (size_t i = 0; i < L->nnotes; i++) {
+        L->opts->note(L->opts->note_opaque, L->notes[i].text);
+        free(L->notes[i].text);
+    }
+    free(L->notes);
+    L->notes = NULL;
+    L->nnotes = 0;
 }
 
 static rill_err_t nomem(struct loader *L, int line, int col)
 {
-    return lerr(L, line, col, RILL_ERR_NOMEM, "out of memory");
+    return LERR(L, line, col, RILL_ERR_NOMEM, "out of memory");
 }
 
 /* The text of a scalar as written in the file: safe to quote in a message. */
@@ -232,8 +285,20 @@ static int valid_varname(const char *s, size_t n)
     return 1;
 }
 
+/* A ${...} of n that cannot be resolved (why: the message): an error, or in
+ * a lenient load a note, n marked unresolved and RILL_OK. */
+static rill_err_t unresolvable(struct loader *L, struct ynode *n, const char *why)
+{
+    if (!L->opts->lenient_substitution)
+        return LERR(L, n->line, n->col, RILL_ERR_CONFIG, "%s", why);
+    LNOTE(L, n->line, n->col, "%s", why);
+    n->unresolved = 1;
+    return RILL_OK;
+}
+
 /* Substitutes ${...} in the scalar n in place; keeps the written text in
- * n->raw when anything changed. */
+ * n->raw when anything changed. A lenient load leaves an unresolved scalar
+ * as written (n->s and n->raw both the text of the file). */
 static rill_err_t subst(struct loader *L, struct ynode *n)
 {
     const char *s = n->s;
@@ -263,7 +328,7 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
         const char *body = s + i + 2;
         const char *end = strchr(body, '}');
         if (!end) {
-            err = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
+            err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
                        "unterminated '${' in '%s' (expected '}')", txt(n));
             goto out;
         }
@@ -272,7 +337,7 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
         if (blen >= 5 && !strncmp(body, "file:", 5)) {
             size_t plen = blen - 5;
             if (!plen) {
-                err = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
+                err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
                            "empty path in '${file:}' (expected ${file:PATH})");
                 goto out;
             }
@@ -293,11 +358,15 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
                     free(path);
                     goto oom;
                 }
-                err = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "cannot read ${file:%.*s}: %c%s (looked for '%s')", (int)plen,
-                           body + 5, tolower((unsigned char)why[0]), why + 1, path);
+                char msg[RILL_ERRSTR_SIZE];
+                rill_errf(msg, sizeof msg, RILL_ERR_CONFIG,
+                          "cannot read ${file:%.*s}: %c%s (looked for '%s')", (int)plen, body + 5,
+                          tolower((unsigned char)why[0]), why + 1, path);
                 free(path);
-                goto out;
+                if ((err = unresolvable(L, n, msg)) != RILL_OK)
+                    goto out;
+                i = (size_t)(end - s) + 1;
+                continue;
             }
             free(path);
             size_t dlen = strlen(data);
@@ -315,16 +384,17 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
                 }
             size_t nlen = dash ? (size_t)(dash - body) : blen;
             if (!valid_varname(body, nlen)) {
-                err = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
+                err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
                            "invalid variable name '%.*s' in '${...}' (expected letters, digits "
                            "and '_', ${VAR}, ${VAR:-default} or ${file:PATH})",
                            (int)(nlen > 64 ? 64 : nlen), body);
                 goto out;
             }
-            char name[256];
-            if (nlen >= sizeof name) {
-                err = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "variable name '%.64s...' is too long", body);
+            char name[MAX_VARNAME + 1];
+            if (nlen > MAX_VARNAME) {
+                err = LERR(L, n->line, n->col, RILL_ERR_NOFIT,
+                           "variable name '%.64s...' is too long (at most %d characters)", body,
+                           MAX_VARNAME);
                 goto out;
             }
             memcpy(name, body, nlen);
@@ -339,18 +409,22 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
                 val = dash + 2;
                 vlen = (size_t)(end - val);
             } else {
-                err = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "undefined environment variable '%s' in ${%s} (set it, or write "
-                           "${%s:-default})",
-                           name, name, name);
-                goto out;
+                char msg[RILL_ERRSTR_SIZE];
+                rill_errf(msg, sizeof msg, RILL_ERR_CONFIG,
+                          "undefined environment variable '%s' in ${%s} (set it, or write "
+                          "${%s:-default})",
+                          name, name, name);
+                if ((err = unresolvable(L, n, msg)) != RILL_OK)
+                    goto out;
+                i = (size_t)(end - s) + 1;
+                continue;
             }
             L->subst_total += vlen;
             if (L->subst_total <= MAX_SUBST_TOTAL && sbuf_add(&b, val, vlen) < 0)
                 goto oom;
         }
         if (L->subst_total > MAX_SUBST_TOTAL || b.len > MAX_SCALAR) {
-            err = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
+            err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
                        "value too long after substitution (at most %d bytes per value, %d per "
                        "file)",
                        MAX_SCALAR, MAX_SUBST_TOTAL);
@@ -358,7 +432,13 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
         }
         i = (size_t)(end - s) + 1;
     }
-    if (changed) {
+    if (n->unresolved) {
+        char *placeholder = strdup(n->s);
+        if (!placeholder)
+            goto oom;
+        n->raw = n->s;
+        n->s = placeholder;
+    } else if (changed) {
         if (!b.p && sbuf_add(&b, "", 0) < 0)
             goto oom;
         n->raw = n->s;
@@ -402,9 +482,9 @@ static rill_err_t yaml_fail(struct loader *L, const yaml_parser_t *p)
     }
     const char *problem = p->problem ? p->problem : "unknown problem";
     if (p->context)
-        return lerr(L, line, col, RILL_ERR_CONFIG, "invalid yaml: %s (%s at %d:%d)", problem,
+        return LERR(L, line, col, RILL_ERR_CONFIG, "invalid yaml: %s (%s at %d:%d)", problem,
                     p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
-    return lerr(L, line, col, RILL_ERR_CONFIG, "invalid yaml: %s", problem);
+    return LERR(L, line, col, RILL_ERR_CONFIG, "invalid yaml: %s", problem);
 }
 
 static int is_null_scalar(const yaml_event_t *ev)
@@ -422,14 +502,14 @@ static rill_err_t attach(struct loader *L, struct ynode *parent, struct ynode *n
 {
     if (parent->kind == Y_MAP && parent->n % 2 == 0) {
         if (n->kind != Y_SCALAR || n->null) {
-            rill_err_t e = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
+            rill_err_t e = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
                                 "expected a key name, got %s", kindname(n));
             ynode_free(n);
             return e;
         }
         for (size_t i = 0; i < parent->n; i += 2)
             if (!strcmp(parent->kids[i]->s, n->s)) {
-                rill_err_t e = lerr(L, n->line, n->col, RILL_ERR_CONFIG,
+                rill_err_t e = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
                                     "duplicate key '%s' (first at %d:%d)", txt(n),
                                     parent->kids[i]->line, parent->kids[i]->col);
                 ynode_free(n);
@@ -468,11 +548,11 @@ static rill_err_t build_tree(struct loader *L, struct ynode **root)
             break;
         case YAML_DOCUMENT_START_EVENT:
             if (++docs > 1)
-                err = lerr(L, line, col, RILL_ERR_CONFIG,
+                err = LERR(L, line, col, RILL_ERR_CONFIG,
                            "expected a single yaml document, found a second one");
             break;
         case YAML_ALIAS_EVENT:
-            err = lerr(L, line, col, RILL_ERR_CONFIG,
+            err = LERR(L, line, col, RILL_ERR_CONFIG,
                        "aliases are not supported (found '*%s'; write the value out)",
                        (const char *)ev.data.alias.anchor);
             break;
@@ -480,12 +560,12 @@ static rill_err_t build_tree(struct loader *L, struct ynode **root)
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
             if (++L->nodes > MAX_NODES) {
-                err = lerr(L, line, col, RILL_ERR_CONFIG,
+                err = LERR(L, line, col, RILL_ERR_CONFIG,
                            "too many yaml nodes (at most %d)", MAX_NODES);
                 break;
             }
             if (ev.type != YAML_SCALAR_EVENT && depth == MAX_DEPTH) {
-                err = lerr(L, line, col, RILL_ERR_CONFIG,
+                err = LERR(L, line, col, RILL_ERR_CONFIG,
                            "nesting deeper than %d levels", MAX_DEPTH);
                 break;
             }
@@ -501,7 +581,7 @@ static rill_err_t build_tree(struct loader *L, struct ynode **root)
                 n->null = is_null_scalar(&ev);
                 if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
                     free(n);
-                    err = lerr(L, line, col, RILL_ERR_CONFIG, "nul character in a scalar");
+                    err = LERR(L, line, col, RILL_ERR_CONFIG, "nul character in a scalar");
                     break;
                 }
                 n->s = strdup(n->null ? "" : (const char *)ev.data.scalar.value);
@@ -544,30 +624,13 @@ static rill_err_t build_tree(struct loader *L, struct ynode **root)
 
 /* ---- the schema walk -------------------------------------------------------- */
 
-/* Writes "unknown key 'k'<where> (expected one of: a, b, c)". */
-static rill_err_t unknown_key(struct loader *L, const struct ynode *key, const char *where,
-                              const char *const *known)
-{
-    char list[512];
-    size_t off = 0;
-    list[0] = '\0';
-    for (size_t i = 0; known[i]; i++) {
-        int r = snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", known[i]);
-        if (r < 0 || (size_t)r >= sizeof list - off)
-            break;
-        off += (size_t)r;
-    }
-    return lerr(L, key->line, key->col, RILL_ERR_CONFIG,
-                "unknown key '%s'%s (expected one of: %s)", txt(key), where, list);
-}
-
 static rill_err_t want_kind(struct loader *L, const struct ynode *v, enum ykind kind,
                             const char *what, const char *where)
 {
     if (v->kind == kind && (kind != Y_SCALAR || !v->null))
         return RILL_OK;
     static const char *const names[] = { "a value", "a list", "a map" };
-    return lerr(L, v->line, v->col, RILL_ERR_CONFIG, "expected %s for %s%s, got %s", names[kind],
+    return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "expected %s for %s%s, got %s", names[kind],
                 what, where, kindname(v));
 }
 
@@ -581,24 +644,24 @@ static rill_err_t get_str(struct loader *L, const struct ynode *k, const struct 
     if (err)
         return err;
     if (!*v->s)
-        return lerr(L, v->line, v->col, RILL_ERR_CONFIG, "empty value for '%s'%s", txt(k),
+        return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "empty value for '%s'%s", txt(k),
                     where);
     free(*out);
     *out = strdup(v->s);
     return *out ? RILL_OK : nomem(L, v->line, v->col);
 }
 
-int rill_parse_int64(const char *s, int64_t *out)
+rill_err_t rill_parse_int64(const char *s, int64_t *out)
 {
     if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
-        return -1;
+        return RILL_ERR_INVALID;
     errno = 0;
     char *end;
     long long v = strtoll(s, &end, 10);
     if (errno || *end)
-        return -1;
+        return RILL_ERR_INVALID;
     *out = v;
-    return 0;
+    return RILL_OK;
 }
 
 /* An integer in [min, max]; the message never quotes the value. */
@@ -610,8 +673,8 @@ static rill_err_t get_int(struct loader *L, const struct ynode *k, const struct 
     rill_err_t err = want_kind(L, v, Y_SCALAR, what, where);
     if (err)
         return err;
-    if (rill_parse_int64(v->s, out) < 0 || *out < min || *out > max)
-        return lerr(L, v->line, v->col, RILL_ERR_CONFIG,
+    if (rill_parse_int64(v->s, out) != RILL_OK || *out < min || *out > max)
+        return LERR(L, v->line, v->col, RILL_ERR_CONFIG,
                     "expected an integer from %lld to %lld for '%s'%s", (long long)min,
                     (long long)max, txt(k), where);
     return RILL_OK;
@@ -630,7 +693,7 @@ static rill_err_t get_bool(struct loader *L, const struct ynode *k, const struct
     else if (!strcmp(v->s, "false"))
         *out = 0;
     else
-        return lerr(L, v->line, v->col, RILL_ERR_CONFIG, "expected true or false for '%s'%s",
+        return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "expected true or false for '%s'%s",
                     txt(k), where);
     return RILL_OK;
 }
@@ -656,7 +719,7 @@ static rill_err_t get_list(struct loader *L, const struct ynode *k, const struct
     for (size_t i = 0; i < v->n; i++) {
         const struct ynode *it = v->kids[i];
         if (it->kind != Y_SCALAR || it->null || !*it->s)
-            return lerr(L, it->line, it->col, RILL_ERR_CONFIG,
+            return LERR(L, it->line, it->col, RILL_ERR_CONFIG,
                         "expected a name in '%s'%s, got %s", txt(k), where,
                         it->kind == Y_SCALAR && !it->null ? "an empty string" : kindname(it));
         out->v[i] = strdup(it->s);
@@ -680,6 +743,7 @@ static rill_err_t kv_add(struct loader *L, struct rill_kvlist *l, size_t cap,
     kv->value = strdup(v->s);
     kv->line = k->line;
     kv->col = k->col;
+    kv->unresolved = k->unresolved || v->unresolved;
     l->n++;
     if (!kv->key || !kv->value)
         return nomem(L, k->line, k->col);
@@ -733,254 +797,306 @@ static rill_err_t want_section(struct loader *L, const struct ynode *k, const st
         const struct ynode *val = v->kids[i + 1];
         if (val->kind == Y_MAP || (allow_null && val->kind == Y_SCALAR && val->null))
             continue;
-        return lerr(L, val->line, val->col, RILL_ERR_CONFIG, "expected a map for %s '%s', got %s",
+        return LERR(L, val->line, val->col, RILL_ERR_CONFIG, "expected a map for %s '%s', got %s",
                     entry, txt(v->kids[i]), kindname(val));
     }
     return RILL_OK;
 }
 
-static int key_is(const struct ynode *k, const char *name)
+/* ---- the walk over the key table (keys.h) ------------------------------------ */
+
+static void *field(void *base, const struct rill_key_def *row)
 {
-    return !strcmp(k->s, name);
+    return (char *)base + row->offset;
 }
 
-static rill_err_t load_topics(struct loader *L, struct rill_topology *t, const struct ynode *k,
-                              const struct ynode *v)
+static void store_int(void *base, const struct rill_key_def *row, int64_t v)
 {
-    rill_err_t err = want_section(L, k, v, "topic", 1);
-    if (err || !v->n)
-        return err;
-    t->topics = calloc(v->n / 2, sizeof *t->topics);
-    if (!t->topics)
-        return nomem(L, v->line, v->col);
-    for (size_t i = 0; i < v->n; i += 2) {
-        const struct ynode *name = v->kids[i], *m = v->kids[i + 1];
-        struct rill_topic_conf *tc = &t->topics[t->ntopics++];
-        tc->partitions = -1;
-        tc->replication = -1;
-        tc->line = name->line;
-        tc->col = name->col;
-        if (!*name->s)
-            return lerr(L, name->line, name->col, RILL_ERR_CONFIG, "empty topic name");
-        if (!(tc->name = strdup(name->s)))
-            return nomem(L, name->line, name->col);
-        char where[200];
-        snprintf(where, sizeof where, " in topic '%s'", txt(name));
-        for (size_t j = 0; m->kind == Y_MAP && j < m->n; j += 2) {
-            const struct ynode *kk = m->kids[j], *vv = m->kids[j + 1];
-            int64_t n;
-            if (key_is(kk, "partitions")) {
-                if ((err = get_int(L, kk, vv, where, 1, INT32_MAX, &n)) != RILL_OK)
-                    return err;
-                tc->partitions = (int32_t)n;
-            } else if (key_is(kk, "replication.factor")) {
-                if ((err = get_int(L, kk, vv, where, 1, INT16_MAX, &n)) != RILL_OK)
-                    return err;
-                tc->replication = (int16_t)n;
-            } else if (key_is(kk, "feedback")) {
-                if ((err = get_bool(L, kk, vv, where, &tc->feedback)) != RILL_OK)
-                    return err;
-            } else if ((err = want_value(L, kk, vv, where)) != RILL_OK ||
-                       (err = kv_add(L, &tc->configs, m->n / 2, kk, vv)) != RILL_OK) {
-                return err;
-            }
-        }
+    if (row->size == sizeof(int16_t)) {
+        int16_t x = (int16_t)v;
+        memcpy(field(base, row), &x, sizeof x);
+    } else if (row->size == sizeof(int32_t)) {
+        int32_t x = (int32_t)v;
+        memcpy(field(base, row), &x, sizeof x);
+    } else {
+        memcpy(field(base, row), &v, sizeof v);
     }
-    return RILL_OK;
 }
 
-static rill_err_t load_stores(struct loader *L, struct rill_topology *t, const struct ynode *k,
-                              const struct ynode *v)
+static int enum_index(const struct rill_key_def *row, const char *s)
 {
-    static const char *const known[] = { "type", "changelog", NULL };
-    rill_err_t err = want_section(L, k, v, "store", 1);
-    if (err || !v->n)
-        return err;
-    t->stores = calloc(v->n / 2, sizeof *t->stores);
-    if (!t->stores)
-        return nomem(L, v->line, v->col);
-    for (size_t i = 0; i < v->n; i += 2) {
-        const struct ynode *name = v->kids[i], *m = v->kids[i + 1];
-        struct rill_store_conf *sc = &t->stores[t->nstores++];
-        sc->line = name->line;
-        sc->col = name->col;
-        sc->changelog = 1;
-        if (!*name->s)
-            return lerr(L, name->line, name->col, RILL_ERR_CONFIG, "empty store name");
-        if (!(sc->name = strdup(name->s)))
-            return nomem(L, name->line, name->col);
-        char where[200];
-        snprintf(where, sizeof where, " in store '%s'", txt(name));
-        for (size_t j = 0; m->kind == Y_MAP && j < m->n; j += 2) {
-            const struct ynode *kk = m->kids[j], *vv = m->kids[j + 1];
-            if (key_is(kk, "type")) {
-                if ((err = get_str(L, kk, vv, where, &sc->type)) != RILL_OK)
-                    return err;
-                if (strcmp(sc->type, "rocksdb") && strcmp(sc->type, "memory"))
-                    return lerr(L, vv->line, vv->col, RILL_ERR_CONFIG,
-                                "unknown store type '%s'%s (expected rocksdb or memory)",
-                                txt(vv), where);
-            } else if (key_is(kk, "changelog")) {
-                if ((err = get_bool(L, kk, vv, where, &sc->changelog)) != RILL_OK)
-                    return err;
-            } else {
-                return unknown_key(L, kk, where, known);
-            }
-        }
-        if (!sc->type && !(sc->type = strdup("rocksdb")))
-            return nomem(L, name->line, name->col);
-    }
-    return RILL_OK;
+    for (int i = 0; row->values && row->values[i]; i++)
+        if (!strcmp(row->values[i], s))
+            return i;
+    return -1;
 }
 
-static rill_err_t need_key(struct loader *L, const struct ynode *name, const void *have,
-                           const char *key, const char *where)
+/* Stores the YAML text s (a default of the table, so known to parse) into
+ * row's field. */
+static rill_err_t store_text(struct loader *L, void *base, const struct rill_key_def *row,
+                             const char *s, const struct ynode *at)
 {
-    if (have)
+    int64_t n = -1;
+    switch (row->type) {
+    case RILL_KEY_STRING:
+    case RILL_KEY_NAME: {
+        char **p = field(base, row);
+        free(*p);
+        if (!(*p = strdup(s)))
+            return nomem(L, at->line, at->col);
         return RILL_OK;
-    return lerr(L, name->line, name->col, RILL_ERR_CONFIG, "missing key '%s'%s", key, where);
+    }
+    case RILL_KEY_INT:
+        if (s && rill_parse_int64(s, &n) != RILL_OK)
+            n = -1;
+        store_int(base, row, n);
+        return RILL_OK;
+    case RILL_KEY_BOOL: {
+        int b = s && !strcmp(s, "true");
+        memcpy(field(base, row), &b, sizeof b);
+        return RILL_OK;
+    }
+    case RILL_KEY_ENUM: {
+        int i = s ? enum_index(row, s) : 0;
+        memcpy(field(base, row), &i, sizeof i);
+        return RILL_OK;
+    }
+    default:
+        return RILL_OK;
+    }
 }
 
-static rill_err_t load_procs(struct loader *L, struct rill_topology *t, const struct ynode *k,
-                             const struct ynode *v)
+/* Every default of scope into base: a row's def, or what no value means. */
+static rill_err_t set_defaults(struct loader *L, rill_scope_t scope, void *base,
+                               const struct ynode *at)
 {
-    static const char *const known[] = { "type",   "library", "inputs", "outputs",
-                                         "stores", "dlq",     "config", "kafka",
-                                         NULL };
-    rill_err_t err = want_section(L, k, v, "processor", 0);
-    if (err || !v->n)
-        return err;
-    t->procs = calloc(v->n / 2, sizeof *t->procs);
-    if (!t->procs)
-        return nomem(L, v->line, v->col);
-    for (size_t i = 0; i < v->n; i += 2) {
-        const struct ynode *name = v->kids[i], *m = v->kids[i + 1];
-        struct rill_proc_conf *pc = &t->procs[t->nprocs++];
-        pc->line = name->line;
-        pc->col = name->col;
-        if (!*name->s)
-            return lerr(L, name->line, name->col, RILL_ERR_CONFIG, "empty processor name");
-        if (!(pc->name = strdup(name->s)))
-            return nomem(L, name->line, name->col);
-        char where[200];
-        snprintf(where, sizeof where, " in processor '%s'", txt(name));
-        const struct ynode *inputs = NULL;
-        for (size_t j = 0; j < m->n; j += 2) {
-            const struct ynode *kk = m->kids[j], *vv = m->kids[j + 1];
-            if (key_is(kk, "type"))
-                err = get_str(L, kk, vv, where, &pc->type);
-            else if (key_is(kk, "library"))
-                err = get_str(L, kk, vv, where, &pc->library);
-            else if (key_is(kk, "inputs")) {
-                err = get_list(L, kk, vv, where, &pc->inputs);
-                inputs = vv;
-            } else if (key_is(kk, "outputs"))
-                err = get_list(L, kk, vv, where, &pc->outputs);
-            else if (key_is(kk, "stores"))
-                err = get_list(L, kk, vv, where, &pc->stores);
-            else if (key_is(kk, "dlq"))
-                err = get_str(L, kk, vv, where, &pc->dlq);
-            else if (key_is(kk, "config"))
-                err = get_kvmap(L, kk, vv, where, &pc->config);
-            else if (key_is(kk, "kafka"))
-                err = get_kvmap(L, kk, vv, where, &pc->kafka);
-            else
-                err = unknown_key(L, kk, where, known);
+    for (const struct rill_key_def *row = rill_keys; row->name; row++) {
+        if (row->scope != scope)
+            continue;
+        int scalar = row->type == RILL_KEY_INT || row->type == RILL_KEY_BOOL ||
+                     row->type == RILL_KEY_ENUM;
+        if (row->def || scalar) {
+            rill_err_t err = store_text(L, base, row, row->def, at);
             if (err)
                 return err;
         }
-        if ((err = need_key(L, name, pc->type, "type", where)) != RILL_OK ||
-            (err = need_key(L, name, inputs, "inputs", where)) != RILL_OK)
-            return err;
-        if (!pc->inputs.n)
-            return lerr(L, inputs->line, inputs->col, RILL_ERR_CONFIG,
-                        "expected at least one topic in 'inputs'%s", where);
     }
     return RILL_OK;
 }
 
-static rill_err_t load_sinks(struct loader *L, struct rill_topology *t, const struct ynode *k,
-                             const struct ynode *v)
+/* The allowed values of row as "a, b or c" into buf. */
+static void values_text(const struct rill_key_def *row, char *buf, size_t size)
 {
-    rill_err_t err = want_section(L, k, v, "sink", 0);
-    if (err || !v->n)
-        return err;
-    t->sinks = calloc(v->n / 2, sizeof *t->sinks);
-    if (!t->sinks)
-        return nomem(L, v->line, v->col);
-    for (size_t i = 0; i < v->n; i += 2) {
-        const struct ynode *name = v->kids[i], *m = v->kids[i + 1];
-        struct rill_sink_conf *sc = &t->sinks[t->nsinks++];
-        sc->line = name->line;
-        sc->col = name->col;
-        if (!*name->s)
-            return lerr(L, name->line, name->col, RILL_ERR_CONFIG, "empty sink name");
-        if (!(sc->name = strdup(name->s)))
-            return nomem(L, name->line, name->col);
-        char where[200];
-        snprintf(where, sizeof where, " in sink '%s'", txt(name));
-        const struct ynode *inputs = NULL;
-        for (size_t j = 0; j < m->n; j += 2) {
-            const struct ynode *kk = m->kids[j], *vv = m->kids[j + 1];
-            if (key_is(kk, "type"))
-                err = get_str(L, kk, vv, where, &sc->type);
-            else if (key_is(kk, "inputs")) {
-                err = get_list(L, kk, vv, where, &sc->inputs);
-                inputs = vv;
-            } else if (key_is(kk, "kafka"))
-                err = get_kvmap(L, kk, vv, where, &sc->kafka);
-            else if (!(err = want_value(L, kk, vv, where)))
-                err = kv_add(L, &sc->config, m->n / 2, kk, vv);
-            if (err)
-                return err;
-        }
-        if ((err = need_key(L, name, sc->type, "type", where)) != RILL_OK ||
-            (err = need_key(L, name, inputs, "inputs", where)) != RILL_OK)
+    size_t off = 0, n = 0;
+    buf[0] = '\0';
+    while (row->values[n])
+        n++;
+    for (size_t i = 0; i < n; i++) {
+        int r = snprintf(buf + off, size - off, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                         row->values[i]);
+        if (r < 0 || (size_t)r >= size - off)
+            return;
+        off += (size_t)r;
+    }
+}
+
+static rill_err_t load_section(struct loader *L, struct rill_topology *t,
+                               const struct rill_key_def *row, const struct ynode *k,
+                               const struct ynode *v);
+
+struct walk {
+    rill_scope_t scope;
+    void *base;               /* the struct the scope's rows land in */
+    const char *where;        /* "" or " in topic 'x'" */
+    const char *unknown_where; /* for an unknown key: " at the top level" */
+    const struct ynode *at;   /* where a missing key is reported */
+    uint64_t given;           /* bit i: the scope's i-th row was given (i < RILL_SCOPE_KEYS_MAX) */
+    uint64_t skipped;         /* bit i: given, but not resolved (a lenient load): not checked */
+};
+
+/* "unknown store type 'redis' in store 'stock' (expected rocksdb or memory)". */
+static rill_err_t unknown_value(struct loader *L, const struct walk *W,
+                                const struct rill_key_def *row, const struct ynode *v)
+{
+    const char *noun = rill_scopes[W->scope].noun;
+    char values[256];
+    values_text(row, values, sizeof values);
+    return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "unknown %s%s%s '%s'%s (expected %s)",
+                noun ? noun : "", noun ? " " : "", row->name, txt(v), W->where, values);
+}
+
+/* One key of a walked map: its row's type decides the value's shape. */
+static rill_err_t load_key(struct loader *L, struct rill_topology *t, struct walk *W,
+                           const struct rill_key_def *row, size_t m_pairs,
+                           const struct ynode *k, const struct ynode *v)
+{
+    rill_err_t err;
+    int64_t n;
+    switch (row->type) {
+    case RILL_KEY_STRING:
+        return get_str(L, k, v, W->where, field(W->base, row));
+    case RILL_KEY_NAME:
+        if ((err = get_str(L, k, v, W->where, field(W->base, row))) != RILL_OK)
             return err;
-        if (!sc->inputs.n)
-            return lerr(L, inputs->line, inputs->col, RILL_ERR_CONFIG,
-                        "expected at least one topic in 'inputs'%s", where);
+        return enum_index(row, v->s) >= 0 ? RILL_OK : unknown_value(L, W, row, v);
+    case RILL_KEY_ENUM: {
+        if ((err = want_value(L, k, v, W->where)) != RILL_OK)
+            return err;
+        int i = enum_index(row, v->s);
+        if (i < 0)
+            return unknown_value(L, W, row, v);
+        memcpy(field(W->base, row), &i, sizeof i);
+        return RILL_OK;
+    }
+    case RILL_KEY_INT:
+        if ((err = get_int(L, k, v, W->where, row->min, row->max, &n)) == RILL_OK)
+            store_int(W->base, row, n);
+        return err;
+    case RILL_KEY_BOOL:
+        return get_bool(L, k, v, W->where, field(W->base, row));
+    case RILL_KEY_LIST:
+        return get_list(L, k, v, W->where, field(W->base, row));
+    case RILL_KEY_MAP:
+        return get_kvmap(L, k, v, W->where, field(W->base, row));
+    case RILL_KEY_SECTION:
+        return load_section(L, t, row, k, v);
+    case RILL_KEY_OTHER:
+        if ((err = want_value(L, k, v, W->where)) != RILL_OK)
+            return err;
+        return kv_add(L, field(W->base, row), m_pairs, k, v);
     }
     return RILL_OK;
 }
 
-static rill_err_t load_clients(struct loader *L, struct rill_topology *t, const struct ynode *k,
+/* Writes "unknown key 'k'<where> (expected one of: a, b, c)", the known keys
+ * of scope from the table. */
+static rill_err_t unknown_key(struct loader *L, const struct ynode *key, const char *where,
+                              rill_scope_t scope)
+{
+    char list[512];
+    size_t off = 0;
+    list[0] = '\0';
+    for (const struct rill_key_def *row = rill_keys; row->name; row++) {
+        if (row->scope != scope || row->type == RILL_KEY_OTHER)
+            continue;
+        int r = snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "", row->name);
+        if (r < 0 || (size_t)r >= sizeof list - off)
+            break;
+        off += (size_t)r;
+    }
+    return LERR(L, key->line, key->col, RILL_ERR_CONFIG,
+                "unknown key '%s'%s (expected one of: %s)", txt(key), where, list);
+}
+
+/* Walks the map m (may be NULL: an entry given as nothing) against the rows
+ * of W->scope, then checks required keys and applies the defaults that depend
+ * on other keys. */
+static rill_err_t walk_map(struct loader *L, struct rill_topology *t, struct walk *W,
+                           const struct ynode *m)
+{
+    rill_err_t err;
+    for (size_t j = 0; m && j < m->n; j += 2) {
+        const struct ynode *k = m->kids[j], *v = m->kids[j + 1];
+        const struct rill_key_def *row = NULL, *other = NULL;
+        size_t idx = 0, i = 0;
+        for (const struct rill_key_def *r = rill_keys; r->name; r++) {
+            if (r->scope != W->scope)
+                continue;
+            if (r->type == RILL_KEY_OTHER)
+                other = r;
+            else if (!strcmp(r->name, k->s)) {
+                row = r;
+                idx = i;
+            }
+            i++;
+        }
+        if (!row && !other && k->unresolved) {
+            LNOTE(L, k->line, k->col, "key '%s'%s is not checked: its name is not resolved",
+                  txt(k), W->where);
+            continue;
+        }
+        if (!row && !other)
+            return unknown_key(L, k, W->unknown_where, W->scope);
+        /* An unresolved value is a placeholder: the text as written. It
+         * passes as a string; any other type is not checked. */
+        if (row && v->kind == Y_SCALAR && v->unresolved && row->type != RILL_KEY_STRING) {
+            LNOTE(L, v->line, v->col, "'%s'%s is not checked: its value is not resolved",
+                  row->name, W->where);
+            W->given |= (uint64_t)1 << idx;
+            W->skipped |= (uint64_t)1 << idx;
+            continue;
+        }
+        if ((err = load_key(L, t, W, row ? row : other, m->n / 2, k, v)) != RILL_OK)
+            return err;
+        if (row)
+            W->given |= (uint64_t)1 << idx;
+    }
+    size_t i = 0;
+    for (const struct rill_key_def *row = rill_keys; row->name; row++) {
+        if (row->scope != W->scope)
+            continue;
+        int given = (W->given >> i) & 1, skipped = (W->skipped >> i) & 1;
+        i++;
+        if ((row->flags & RILL_KEY_REQUIRED) && !given)
+            return LERR(L, W->at->line, W->at->col, RILL_ERR_CONFIG,
+                        "missing key '%s'%s (expected %s)", row->name, W->where, row->doc);
+        if ((row->flags & RILL_KEY_NONEMPTY) && row->type == RILL_KEY_LIST && !skipped) {
+            const struct rill_strlist *l = field(W->base, row);
+            if (!l->n)
+                return LERR(L, l->line, l->col, RILL_ERR_CONFIG,
+                            "expected at least one %s in '%s'%s", row->item, row->name,
+                            W->where);
+        }
+    }
+    i = 0;
+    for (const struct rill_key_def *row = rill_keys; row->name; row++) {
+        if (row->scope != W->scope)
+            continue;
+        if (((W->given >> i++) & 1) || !row->when_key)
+            continue;
+        const struct rill_key_def *dep = rill_key_find(W->scope, row->when_key);
+        int idx;
+        memcpy(&idx, field(W->base, dep), sizeof idx);
+        if (!strcmp(dep->values[idx], row->when_value) &&
+            (err = store_text(L, W->base, row, row->when_def, W->at)) != RILL_OK)
+            return err;
+    }
+    return RILL_OK;
+}
+
+/* A section (topics:, processors:, ...): a map of named entries of the row's
+ * sub scope, each walked against that scope's rows. */
+static rill_err_t load_section(struct loader *L, struct rill_topology *t,
+                               const struct rill_key_def *row, const struct ynode *k,
                                const struct ynode *v)
 {
-    static const char *const known[] = { "user", "writes", "reads", "group", NULL };
-    rill_err_t err = want_section(L, k, v, "client", 0);
+    const struct rill_scope_def *sd = &rill_scopes[row->sub];
+    rill_err_t err = want_section(L, k, v, sd->noun, sd->allow_null);
     if (err || !v->n)
         return err;
-    t->clients = calloc(v->n / 2, sizeof *t->clients);
-    if (!t->clients)
+    char *array = calloc(v->n / 2, sd->size);
+    if (!array)
         return nomem(L, v->line, v->col);
+    memcpy((char *)t + sd->array_off, &array, sizeof array);
+    size_t *count = (size_t *)(void *)((char *)t + sd->count_off);
     for (size_t i = 0; i < v->n; i += 2) {
         const struct ynode *name = v->kids[i], *m = v->kids[i + 1];
-        struct rill_client_conf *cc = &t->clients[t->nclients++];
-        cc->line = name->line;
-        cc->col = name->col;
+        char *e = array + (*count)++ * sd->size;
+        memcpy(e + sd->line_off, &name->line, sizeof name->line);
+        memcpy(e + sd->col_off, &name->col, sizeof name->col);
         if (!*name->s)
-            return lerr(L, name->line, name->col, RILL_ERR_CONFIG, "empty client name");
-        if (!(cc->name = strdup(name->s)))
+            return LERR(L, name->line, name->col, RILL_ERR_CONFIG, "empty %s name", sd->noun);
+        char *s = strdup(name->s);
+        memcpy(e + sd->name_off, &s, sizeof s);
+        if (!s)
             return nomem(L, name->line, name->col);
+        if ((err = set_defaults(L, row->sub, e, name)) != RILL_OK)
+            return err;
         char where[200];
-        snprintf(where, sizeof where, " in client '%s'", txt(name));
-        for (size_t j = 0; j < m->n; j += 2) {
-            const struct ynode *kk = m->kids[j], *vv = m->kids[j + 1];
-            if (key_is(kk, "user"))
-                err = get_str(L, kk, vv, where, &cc->user);
-            else if (key_is(kk, "writes"))
-                err = get_list(L, kk, vv, where, &cc->writes);
-            else if (key_is(kk, "reads"))
-                err = get_list(L, kk, vv, where, &cc->reads);
-            else if (key_is(kk, "group"))
-                err = get_str(L, kk, vv, where, &cc->group);
-            else
-                err = unknown_key(L, kk, where, known);
-            if (err)
-                return err;
-        }
-        if ((err = need_key(L, name, cc->user, "user", where)) != RILL_OK)
+        snprintf(where, sizeof where, " in %s '%s'", sd->noun, txt(name));
+        struct walk W = { .scope = row->sub, .base = e, .where = where, .unknown_where = where,
+                          .at = name };
+        if ((err = walk_map(L, t, &W, m->kind == Y_MAP ? m : NULL)) != RILL_OK)
             return err;
     }
     return RILL_OK;
@@ -988,85 +1104,30 @@ static rill_err_t load_clients(struct loader *L, struct rill_topology *t, const 
 
 static rill_err_t load_root(struct loader *L, struct rill_topology *t, const struct ynode *root)
 {
-    static const char *const known[] = {
-        "application.id", "processing.guarantee", "commit.interval.ms", "state.dir",
-        "num.stream.threads", "state.memory.bytes", "kafka", "topics", "stores", "processors",
-        "sinks", "clients", NULL,
-    };
-    rill_err_t err;
     if (!root)
-        return lerr(L, 1, 1, RILL_ERR_CONFIG,
+        return LERR(L, 1, 1, RILL_ERR_CONFIG,
                     "empty topology (expected a map with at least 'application.id')");
     if (root->kind != Y_MAP)
-        return lerr(L, root->line, root->col, RILL_ERR_CONFIG,
+        return LERR(L, root->line, root->col, RILL_ERR_CONFIG,
                     "expected a map at the top level, got %s", kindname(root));
-    int have_interval = 0;
-    for (size_t i = 0; i < root->n; i += 2) {
-        const struct ynode *k = root->kids[i], *v = root->kids[i + 1];
-        int64_t n;
-        if (key_is(k, "application.id")) {
-            err = get_str(L, k, v, "", &t->application_id);
-        } else if (key_is(k, "processing.guarantee")) {
-            if (!(err = want_value(L, k, v, ""))) {
-                if (!strcmp(v->s, "exactly_once_v2"))
-                    t->guarantee = RILL_EXACTLY_ONCE_V2;
-                else if (!strcmp(v->s, "at_least_once"))
-                    t->guarantee = RILL_AT_LEAST_ONCE;
-                else
-                    err = lerr(L, v->line, v->col, RILL_ERR_CONFIG,
-                               "unknown processing.guarantee '%s' (expected exactly_once_v2 or "
-                               "at_least_once)",
-                               txt(v));
-            }
-        } else if (key_is(k, "commit.interval.ms")) {
-            if (!(err = get_int(L, k, v, "", 1, INT64_MAX, &n))) {
-                t->commit_interval_ms = n;
-                have_interval = 1;
-            }
-        } else if (key_is(k, "state.dir")) {
-            err = get_str(L, k, v, "", &t->state_dir);
-        } else if (key_is(k, "num.stream.threads")) {
-            if (!(err = get_int(L, k, v, "", 1, INT_MAX, &n)))
-                t->num_stream_threads = (int)n;
-        } else if (key_is(k, "state.memory.bytes")) {
-            if (!(err = get_int(L, k, v, "", 4 << 20, INT64_MAX, &n)))
-                t->state_memory_bytes = n;
-        } else if (key_is(k, "kafka")) {
-            err = get_kvmap(L, k, v, "", &t->kafka);
-        } else if (key_is(k, "topics")) {
-            err = load_topics(L, t, k, v);
-        } else if (key_is(k, "stores")) {
-            err = load_stores(L, t, k, v);
-        } else if (key_is(k, "processors")) {
-            err = load_procs(L, t, k, v);
-        } else if (key_is(k, "sinks")) {
-            err = load_sinks(L, t, k, v);
-        } else if (key_is(k, "clients")) {
-            err = load_clients(L, t, k, v);
-        } else {
-            err = unknown_key(L, k, " at the top level", known);
-        }
-        if (err)
-            return err;
-    }
-    if (!t->application_id)
-        return lerr(L, root->line, root->col, RILL_ERR_CONFIG,
-                    "missing key 'application.id' (expected the application's name: consumer "
-                    "group and transactional id prefix)");
-    if (!have_interval)
-        t->commit_interval_ms = t->guarantee == RILL_EXACTLY_ONCE_V2 ? 100 : 30000;
-    if (!t->state_dir && !(t->state_dir = strdup("/var/lib/rill")))
-        return nomem(L, root->line, root->col);
-    return RILL_OK;
+    rill_err_t err = set_defaults(L, RILL_SCOPE_TOP, t, root);
+    if (err)
+        return err;
+    struct walk W = { .scope = RILL_SCOPE_TOP, .base = t, .where = "",
+                      .unknown_where = " at the top level", .at = root };
+    return walk_map(L, t, &W, root);
 }
 
 /* ---- public -------------------------------------------------------------- */
 
-rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
-                                  struct rill_topology **out, char *errstr, size_t errsz)
+static const struct rill_load_opts strict_opts = { 0 };
+
+rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t len,
+                                       const struct rill_load_opts *opts,
+                                       struct rill_topology **out, char *errstr, size_t errsz)
 {
     struct loader L = { .name = name ? name : "<buffer>", .buf = buf, .len = len,
-                        .errstr = errstr, .errsz = errsz };
+                        .errstr = errstr, .errsz = errsz, .opts = opts ? opts : &strict_opts };
     struct ynode *root = NULL;
     rill_err_t err;
 
@@ -1074,7 +1135,7 @@ rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
     if (errstr && errsz)
         errstr[0] = '\0';
     if (len > MAX_FILE)
-        return lerr(&L, 1, 1, RILL_ERR_CONFIG, "file too large (%zu bytes, at most %d)", len,
+        return LERR(&L, 1, 1, RILL_ERR_CONFIG, "file too large (%zu bytes, at most %d)", len,
                     MAX_FILE);
     const char *slash = strrchr(L.name, '/');
     if (slash) {
@@ -1087,15 +1148,13 @@ rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
         free(L.dir);
         return nomem(&L, 1, 1);
     }
-    t->num_stream_threads = 1;
-    t->state_memory_bytes = 64 << 20;
-    t->guarantee = RILL_EXACTLY_ONCE_V2;
     if (!(t->path = strdup(L.name)))
         err = nomem(&L, 1, 1);
     else if ((err = build_tree(&L, &root)) == RILL_OK)
         err = load_root(&L, t, root);
     ynode_free(root);
     free(L.dir);
+    notes_flush(&L);
     if (err) {
         rill_topology_free(t);
         return err;
@@ -1104,25 +1163,37 @@ rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
     return RILL_OK;
 }
 
+rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
+                                  struct rill_topology **out, char *errstr, size_t errsz)
+{
+    return rill_topology_load_buf_opts(name, buf, len, NULL, out, errstr, errsz);
+}
+
 rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char *errstr,
                               size_t errsz)
 {
-    struct loader L = { .name = path, .errstr = errstr, .errsz = errsz };
+    return rill_topology_load_opts(path, NULL, out, errstr, errsz);
+}
+
+rill_err_t rill_topology_load_opts(const char *path, const struct rill_load_opts *opts,
+                                   struct rill_topology **out, char *errstr, size_t errsz)
+{
+    struct loader L = { .name = path, .errstr = errstr, .errsz = errsz, .opts = &strict_opts };
     *out = NULL;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         const char *why = strerror(errno);
-        return lerr(&L, 1, 1, RILL_ERR_IO, "cannot open topology file: %c%s",
+        return LERR(&L, 1, 1, RILL_ERR_IO, "cannot open topology file: %c%s",
                     tolower((unsigned char)why[0]), why + 1);
     }
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return lerr(&L, 1, 1, RILL_ERR_IO, "cannot read topology file: not a regular file");
+        return LERR(&L, 1, 1, RILL_ERR_IO, "cannot read topology file: not a regular file");
     }
     if (st.st_size > MAX_FILE) {
         close(fd);
-        return lerr(&L, 1, 1, RILL_ERR_CONFIG, "file too large (%lld bytes, at most %d)",
+        return LERR(&L, 1, 1, RILL_ERR_CONFIG, "file too large (%lld bytes, at most %d)",
                     (long long)st.st_size, MAX_FILE);
     }
     char *buf = malloc(MAX_FILE + 1);
@@ -1139,14 +1210,14 @@ rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char
             const char *why = strerror(errno);
             free(buf);
             close(fd);
-            return lerr(&L, 1, 1, RILL_ERR_IO, "cannot read topology file: %c%s",
+            return LERR(&L, 1, 1, RILL_ERR_IO, "cannot read topology file: %c%s",
                         tolower((unsigned char)why[0]), why + 1);
         }
         if (r == 0 || (len += (size_t)r) > MAX_FILE)
             break;
     }
     close(fd);
-    rill_err_t err = rill_topology_load_buf(path, buf, len, out, errstr, errsz);
+    rill_err_t err = rill_topology_load_buf_opts(path, buf, len, opts, out, errstr, errsz);
     free(buf);
     return err;
 }
@@ -1254,14 +1325,6 @@ const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t,
     for (size_t i = 0; t && name && i < t->ntopics; i++)
         if (!strcmp(t->topics[i].name, name))
             return &t->topics[i];
-    return NULL;
-}
-
-const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name)
-{
-    for (size_t i = 0; t && name && i < t->nprocs; i++)
-        if (!strcmp(t->procs[i].name, name))
-            return &t->procs[i];
     return NULL;
 }
 

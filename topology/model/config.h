@@ -28,6 +28,8 @@ struct rill_kv {
     char *key;
     char *value;
     int line, col;            /* 1-based position of the key */
+    int unresolved;           /* a lenient load could not substitute the key or the
+                               * value: it is the text as written, not checked */
 };
 
 struct rill_kvlist {
@@ -112,14 +114,37 @@ struct rill_topology {
     size_t nclients;
 };
 
-/* Loads path. On failure returns an error and writes "file:line:col: message"
- * into errstr; *out is left NULL. */
+/* Called with each note of a load or a check: one line, "file:line:col:
+ * note: ...", naming the variable or file, never a substituted value. */
+typedef void (*rill_note_fn)(void *opaque, const char *note);
+
+struct rill_load_opts {
+    /* 0 (rill run, rill apply): a ${VAR} that is not set or a ${file:PATH}
+     * that cannot be read is an error. 1 (rill validate): it is a note, the
+     * value is a placeholder (the text as written, so it passes as a string:
+     * names, kafka: and sink values) and loading goes on; a key of another
+     * type with such a value gets a second note and is not checked. */
+    int lenient_substitution;
+    rill_note_fn note;        /* may be NULL: notes are dropped */
+    void *note_opaque;
+};
+
+/* Loads path with opts (NULL: strict, as rill_topology_load()). On failure
+ * returns an error and writes "file:line:col: message" into errstr; *out is
+ * left NULL. Notes go to opts->note, in file order, as they are found. */
+rill_err_t rill_topology_load_opts(const char *path, const struct rill_load_opts *opts,
+                                   struct rill_topology **out, char *errstr, size_t errsz);
+
+/* rill_topology_load_opts() with strict substitution. */
 rill_err_t rill_topology_load(const char *path, struct rill_topology **out, char *errstr,
                               size_t errsz);
 
 /* Same, from a buffer (name is used in messages). For tests and fuzzing. */
 rill_err_t rill_topology_load_buf(const char *name, const char *buf, size_t len,
                                   struct rill_topology **out, char *errstr, size_t errsz);
+rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t len,
+                                       const struct rill_load_opts *opts,
+                                       struct rill_topology **out, char *errstr, size_t errsz);
 
 struct rill_processor_def;
 
@@ -131,19 +156,27 @@ rill_err_t rill_topology_check(const struct rill_topology *t,
                                const struct rill_processor_def *const *known, char *errstr,
                                size_t errsz);
 
+/* The same check of a topology loaded leniently: a processor's config key
+ * whose key or value is not resolved (struct rill_kv's unresolved) is not
+ * checked, and a note to opts->note says so (opts may be NULL: no notes). */
+rill_err_t rill_topology_check_opts(const struct rill_topology *t,
+                                    const struct rill_processor_def *const *known,
+                                    const struct rill_load_opts *opts, char *errstr,
+                                    size_t errsz);
+
 void rill_topology_free(struct rill_topology *t);
 
 /* Lookups by name; NULL when absent. */
 const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t, const char *name);
-const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name);
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
-/* Frees every key, value and the array of l, and empties it. */
 /* Sets key to value in l, replacing an earlier value (position kept 0);
  * -1 when out of memory. */
 int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value);
+/* Frees every key, value and the array of l, and empties it. */
 void rill_kvlist_clear(struct rill_kvlist *l);
 
-/* A whole-string decimal int64 (optional '-'); 0, or -1 when s is not one. */
-int rill_parse_int64(const char *s, int64_t *out);
+/* A whole-string decimal int64 (optional '-'): RILL_OK, or RILL_ERR_INVALID
+ * when s is not one (*out untouched). */
+rill_err_t rill_parse_int64(const char *s, int64_t *out);
 
 #endif

@@ -47,12 +47,8 @@ struct uppercase {
 static rill_err_t uppercase_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
 {
     const struct uppercase_conf *c = rill_ctx_conf(ctx);
-    /* The row's min and max say the range; this check keeps the plugin safe
-     * in a rill that does not enforce them itself. */
-    if (c->max_bytes < UPPERCASE_MAX_BYTES_MIN || c->max_bytes > UPPERCASE_MAX_BYTES_MAX)
-        return rill_errf(errstr, errsz, RILL_ERR_CONFIG,
-                         "max_bytes %lld is out of range %d..%d", (long long)c->max_bytes,
-                         UPPERCASE_MAX_BYTES_MIN, UPPERCASE_MAX_BYTES_MAX);
+    /* max_bytes is within its row's min and max: rill refuses the rest
+     * before init. */
     struct uppercase *u = calloc(1, sizeof *u);
     if (!u || !(u->buf = malloc((size_t)c->max_bytes))) {
         free(u);

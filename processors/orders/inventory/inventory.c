@@ -33,7 +33,7 @@ struct inventory_conf {
 
 static const struct rill_conf_def inventory_conf_def[] = {
     { "initial_stock", RILL_CONF_INT, "13", offsetof(struct inventory_conf, initial_stock),
-      "units of every product at every location before the first order", NULL, NULL },
+      "units of every product at every location before the first order", "0", NULL },
     { "stock_overrides", RILL_CONF_STR, "", offsetof(struct inventory_conf, stock_overrides),
       "initial stock of named products at every location: P1=0,P2=5", NULL, NULL },
     { "output", RILL_CONF_STR, "", offsetof(struct inventory_conf, output),

@@ -24,7 +24,7 @@ struct payment_conf {
 
 static const struct rill_conf_def payment_conf_def[] = {
     { "approve_rate", RILL_CONF_DOUBLE, "0.9", offsetof(struct payment_conf, approve_rate),
-      "share of orders approved, 0..1, decided from the order id and the seed", NULL, NULL },
+      "share of orders approved, 0..1, decided from the order id and the seed", "0", "1" },
     { "seed", RILL_CONF_INT, "0", offsetof(struct payment_conf, seed),
       "seed of the approval hash: the same seed decides the same orders the same way", NULL, NULL },
     { "output", RILL_CONF_STR, "", offsetof(struct payment_conf, output),

@@ -1,0 +1,193 @@
+/*
+ * keys.c - the table of every topology key (keys.h): the one place where a
+ * key's name, type, default, range and doc are written. The loader, `rill
+ * validate --describe-all` and docs/CONFIGURATION.md read it; edit a row
+ * here and run `make docs`.
+ *
+ * Not here: walking a file (config.c), the graph checks (check.c).
+ */
+#include "topology/model/keys.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "topology/model/config.h"
+
+#define TOP(f) offsetof(struct rill_topology, f), sizeof(((struct rill_topology *)0)->f)
+#define TOPIC(f) offsetof(struct rill_topic_conf, f), sizeof(((struct rill_topic_conf *)0)->f)
+#define STORE(f) offsetof(struct rill_store_conf, f), sizeof(((struct rill_store_conf *)0)->f)
+#define PROC(f) offsetof(struct rill_proc_conf, f), sizeof(((struct rill_proc_conf *)0)->f)
+#define SINK(f) offsetof(struct rill_sink_conf, f), sizeof(((struct rill_sink_conf *)0)->f)
+#define CLIENT(f) offsetof(struct rill_client_conf, f), sizeof(((struct rill_client_conf *)0)->f)
+
+/* Indexed by rill_guarantee_t. */
+static const char *const guarantees[] = { "exactly_once_v2", "at_least_once", NULL };
+static const char *const store_types[] = { "rocksdb", "memory", NULL };
+
+const struct rill_key_def rill_keys[] = {
+    /* ---- the top level ---- */
+    { .scope = RILL_SCOPE_TOP, .name = "application.id", .type = RILL_KEY_STRING,
+      .flags = RILL_KEY_REQUIRED, .offset = TOP(application_id),
+      .doc = "the application's name: consumer group and transactional id prefix" },
+    { .scope = RILL_SCOPE_TOP, .name = "processing.guarantee", .type = RILL_KEY_ENUM,
+      .def = "exactly_once_v2", .values = guarantees, .offset = TOP(guarantee),
+      .doc = "exactly_once_v2: transactions (KIP-447); at_least_once: an idempotent producer "
+             "and offsets committed after delivery" },
+    { .scope = RILL_SCOPE_TOP, .name = "commit.interval.ms", .type = RILL_KEY_INT,
+      .def = "100", .when_key = "processing.guarantee", .when_value = "at_least_once",
+      .when_def = "30000", .min = 1, .max = INT64_MAX, .offset = TOP(commit_interval_ms),
+      .doc = "how often each stream thread commits (a transaction under exactly_once_v2)" },
+    { .scope = RILL_SCOPE_TOP, .name = "state.dir", .type = RILL_KEY_STRING,
+      .def = "/var/lib/rill", .offset = TOP(state_dir),
+      .doc = "where the state stores, the instance id and its lock live" },
+    { .scope = RILL_SCOPE_TOP, .name = "num.stream.threads", .type = RILL_KEY_INT, .def = "1",
+      .min = 1, .max = INT32_MAX, .offset = TOP(num_stream_threads),
+      .doc = "stream threads per processor; each owns a consumer, a producer and its tasks" },
+    { .scope = RILL_SCOPE_TOP, .name = "state.memory.bytes", .type = RILL_KEY_INT,
+      .def = "67108864", .min = 4 << 20, .max = INT64_MAX, .offset = TOP(state_memory_bytes),
+      .doc = "the RocksDB memory budget of the process (block cache and write buffers)" },
+    { .scope = RILL_SCOPE_TOP, .name = "kafka", .type = RILL_KEY_MAP, .offset = TOP(kafka),
+      .doc = "librdkafka properties for every client, passed as-is (consumer-only and "
+             "producer-only keys go to their kind of client only)" },
+    { .scope = RILL_SCOPE_TOP, .name = "topics", .type = RILL_KEY_SECTION,
+      .sub = RILL_SCOPE_TOPIC, .doc = "the topics read and written, by name" },
+    { .scope = RILL_SCOPE_TOP, .name = "stores", .type = RILL_KEY_SECTION,
+      .sub = RILL_SCOPE_STORE,
+      .doc = "state stores, by name (a store only granted is rocksdb with a changelog)" },
+    { .scope = RILL_SCOPE_TOP, .name = "processors", .type = RILL_KEY_SECTION,
+      .sub = RILL_SCOPE_PROCESSOR, .doc = "the processors, by name" },
+    { .scope = RILL_SCOPE_TOP, .name = "sinks", .type = RILL_KEY_SECTION,
+      .sub = RILL_SCOPE_SINK, .doc = "the sinks, by name" },
+    { .scope = RILL_SCOPE_TOP, .name = "clients", .type = RILL_KEY_SECTION,
+      .sub = RILL_SCOPE_CLIENT,
+      .doc = "external clients rill does not run but `rill apply` grants, by name" },
+
+    /* ---- topics: ---- */
+    { .scope = RILL_SCOPE_TOPIC, .name = "partitions", .type = RILL_KEY_INT, .min = 1,
+      .max = INT32_MAX, .offset = TOPIC(partitions), .unset = "the broker's count",
+      .doc = "partition count; equal counts are checked for a processor's inputs" },
+    { .scope = RILL_SCOPE_TOPIC, .name = "replication.factor", .type = RILL_KEY_INT, .min = 1,
+      .max = INT16_MAX, .offset = TOPIC(replication), .unset = "the broker's default",
+      .doc = "replicas of each partition, for `rill apply`" },
+    { .scope = RILL_SCOPE_TOPIC, .name = "feedback", .type = RILL_KEY_BOOL, .def = "false",
+      .offset = TOPIC(feedback),
+      .doc = "fed back upstream on purpose: the cycle check does not follow it (not a "
+             "topic config)" },
+    { .scope = RILL_SCOPE_TOPIC, .name = "*", .type = RILL_KEY_OTHER, .offset = TOPIC(configs),
+      .doc = "any other key is a Kafka topic config for `rill apply`, e.g. retention.ms" },
+
+    /* ---- stores: ---- */
+    { .scope = RILL_SCOPE_STORE, .name = "type", .type = RILL_KEY_NAME, .def = "rocksdb",
+      .values = store_types, .offset = STORE(type),
+      .doc = "rocksdb: on disk under state.dir; memory: in memory, rebuilt from its changelog" },
+    { .scope = RILL_SCOPE_STORE, .name = "changelog", .type = RILL_KEY_BOOL, .def = "true",
+      .offset = STORE(changelog),
+      .doc = "backed by a compacted changelog topic, restored from it on start" },
+
+    /* ---- processors: ---- */
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "type", .type = RILL_KEY_STRING,
+      .flags = RILL_KEY_REQUIRED, .offset = PROC(type),
+      .doc = "a built-in processor type, or the name of the external one in library" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "library", .type = RILL_KEY_STRING,
+      .offset = PROC(library), .unset = "a built-in type",
+      .doc = "path of an external processor .so exporting rill_processor_entry" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "inputs", .type = RILL_KEY_LIST,
+      .flags = RILL_KEY_REQUIRED | RILL_KEY_NONEMPTY, .item = "topic", .offset = PROC(inputs),
+      .doc = "the topics it reads (several: co-partitioned)" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "outputs", .type = RILL_KEY_LIST, .item = "topic",
+      .offset = PROC(outputs), .doc = "the topics it may forward to, declared under topics:" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "stores", .type = RILL_KEY_LIST, .item = "store",
+      .offset = PROC(stores), .doc = "the state stores granted to it (each to one processor)" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "dlq", .type = RILL_KEY_STRING,
+      .offset = PROC(dlq), .unset = "<input>.dlq",
+      .doc = "dead-letter topic of the records it rejects" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "config", .type = RILL_KEY_MAP,
+      .offset = PROC(config),
+      .doc = "its typed config, checked against its type's table (rill validate --describe)" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "kafka", .type = RILL_KEY_MAP,
+      .offset = PROC(kafka),
+      .doc = "librdkafka properties of its own clients over the top-level kafka: (its user)" },
+
+    /* ---- sinks: ---- */
+    { .scope = RILL_SCOPE_SINK, .name = "type", .type = RILL_KEY_STRING,
+      .flags = RILL_KEY_REQUIRED, .offset = SINK(type),
+      .doc = "the sink type, e.g. postgres_oltp (not checked: sinks are not in the "
+             "processor registry)" },
+    { .scope = RILL_SCOPE_SINK, .name = "inputs", .type = RILL_KEY_LIST,
+      .flags = RILL_KEY_REQUIRED | RILL_KEY_NONEMPTY, .item = "topic", .offset = SINK(inputs),
+      .doc = "the topics it reads" },
+    { .scope = RILL_SCOPE_SINK, .name = "kafka", .type = RILL_KEY_MAP, .offset = SINK(kafka),
+      .doc = "librdkafka properties of its consumer over the top-level kafka:" },
+    { .scope = RILL_SCOPE_SINK, .name = "*", .type = RILL_KEY_OTHER, .offset = SINK(config),
+      .doc = "any other key is the sink's own config, e.g. dsn, table" },
+
+    /* ---- clients: ---- */
+    { .scope = RILL_SCOPE_CLIENT, .name = "user", .type = RILL_KEY_STRING,
+      .flags = RILL_KEY_REQUIRED, .offset = CLIENT(user), .doc = "its Kafka user" },
+    { .scope = RILL_SCOPE_CLIENT, .name = "writes", .type = RILL_KEY_LIST, .item = "topic",
+      .offset = CLIENT(writes), .doc = "topics it produces to (granted Write)" },
+    { .scope = RILL_SCOPE_CLIENT, .name = "reads", .type = RILL_KEY_LIST, .item = "topic",
+      .offset = CLIENT(reads), .doc = "topics it consumes (granted Read)" },
+    { .scope = RILL_SCOPE_CLIENT, .name = "group", .type = RILL_KEY_STRING,
+      .offset = CLIENT(group), .unset = "reads without a group",
+      .doc = "the consumer group it reads with (granted Read)" },
+
+    { .name = NULL },
+};
+
+#define ENTRY(type, array, count)                                                           \
+    sizeof(struct type), offsetof(struct type, name), offsetof(struct type, line),          \
+        offsetof(struct type, col), offsetof(struct rill_topology, array),                  \
+        offsetof(struct rill_topology, count)
+
+const struct rill_scope_def rill_scopes[RILL_SCOPE__COUNT] = {
+    [RILL_SCOPE_TOP] = { RILL_SCOPE_TOP, NULL, 0, sizeof(struct rill_topology), 0, 0, 0,
+                         0, 0, "Keys at the top level of the file" },
+    [RILL_SCOPE_TOPIC] = { RILL_SCOPE_TOPIC, "topic", 1,
+                           ENTRY(rill_topic_conf, topics, ntopics),
+                           "A topic's map; `name:` alone is a topic with no keys" },
+    [RILL_SCOPE_STORE] = { RILL_SCOPE_STORE, "store", 1,
+                           ENTRY(rill_store_conf, stores, nstores),
+                           "A store's map; `name:` alone is a store with the defaults" },
+    [RILL_SCOPE_PROCESSOR] = { RILL_SCOPE_PROCESSOR, "processor", 0,
+                               ENTRY(rill_proc_conf, procs, nprocs),
+                               "A processor's map" },
+    [RILL_SCOPE_SINK] = { RILL_SCOPE_SINK, "sink", 0,
+                          ENTRY(rill_sink_conf, sinks, nsinks), "A sink's map" },
+    [RILL_SCOPE_CLIENT] = { RILL_SCOPE_CLIENT, "client", 0,
+                            ENTRY(rill_client_conf, clients, nclients),
+                            "An external client's map: a user rill does not run but `rill "
+                            "apply` grants" },
+};
+
+const struct rill_key_def *rill_key_find(rill_scope_t scope, const char *name)
+{
+    for (const struct rill_key_def *k = rill_keys; k->name; k++)
+        if (k->scope == scope && k->type != RILL_KEY_OTHER && !strcmp(k->name, name))
+            return k;
+    return NULL;
+}
+
+const char *rill_key_type_name(rill_key_type_t type)
+{
+    switch (type) {
+    case RILL_KEY_STRING:
+        return "string";
+    case RILL_KEY_INT:
+        return "int";
+    case RILL_KEY_BOOL:
+        return "bool";
+    case RILL_KEY_ENUM:
+    case RILL_KEY_NAME:
+        return "enum";
+    case RILL_KEY_LIST:
+        return "list";
+    case RILL_KEY_MAP:
+        return "map";
+    case RILL_KEY_SECTION:
+        return "section";
+    case RILL_KEY_OTHER:
+        return "any";
+    }
+    return "?";
+}
