@@ -248,7 +248,7 @@ rill_err_t rill_apply_want(const struct rill_topology *t, struct rill_apply_want
         wt->partitions = tc->partitions;
         wt->replication = tc->replication;
         for (size_t j = 0; j < tc->configs.n; j++)
-            if (rill_kvlist_set(&wt->configs, tc->configs.v[j].key, tc->configs.v[j].value) < 0)
+            if (rill_kvlist_set(&wt->configs, tc->configs.v[j].key, tc->configs.v[j].value) != RILL_OK)
                 c.oom = 1;
     }
     char name[600];
@@ -270,7 +270,7 @@ rill_err_t rill_apply_want(const struct rill_topology *t, struct rill_apply_want
     for (size_t i = 0; i < c.w->ntopics && !c.oom; i++) {
         struct rill_want_topic *wt = &c.w->topics[i];
         const char *policy = rill_kvlist_get(&wt->configs, "cleanup.policy");
-        int r = 0;
+        rill_err_t r = RILL_OK;
         if (wt->role == RILL_TOPIC_CHANGELOG && !policy)
             r = rill_kvlist_set(&wt->configs, "cleanup.policy", "compact");
         else if (wt->role != RILL_TOPIC_CHANGELOG && !rill_kvlist_get(&wt->configs, "retention.ms") &&
@@ -278,7 +278,7 @@ rill_err_t rill_apply_want(const struct rill_topology *t, struct rill_apply_want
             r = rill_kvlist_set(&wt->configs, "retention.ms",
                        wt->role == RILL_TOPIC_DLQ ? RILL_APPLY_DLQ_RETENTION_MS
                                                   : RILL_APPLY_EVENT_RETENTION_MS);
-        if (r < 0)
+        if (r != RILL_OK)
             c.oom = 1;
     }
     for (size_t i = 0; i < t->nprocs && !c.oom; i++)
@@ -474,7 +474,7 @@ static void plan_topic(struct pctx *c, const struct rill_want_topic *wt)
         a->partitions = want;
         a->replication = wt->replication;
         for (size_t i = 0; i < wt->configs.n; i++)
-            if (rill_kvlist_set(&a->configs, wt->configs.v[i].key, wt->configs.v[i].value) < 0)
+            if (rill_kvlist_set(&a->configs, wt->configs.v[i].key, wt->configs.v[i].value) != RILL_OK)
                 c->oom = 1;
         if (line_add_configs(&a->line, &wt->configs) < 0)
             c->oom = 1;
@@ -534,11 +534,11 @@ static void plan_topic(struct pctx *c, const struct rill_want_topic *wt)
             continue;
         if (!hc->value)
             hidden = hc->name;
-        else if (rill_kvlist_set(&send, hc->name, hc->value) < 0)
+        else if (rill_kvlist_set(&send, hc->name, hc->value) != RILL_OK)
             c->oom = 1;
     }
     for (size_t i = 0; differs && i < wt->configs.n; i++)
-        if (rill_kvlist_set(&send, wt->configs.v[i].key, wt->configs.v[i].value) < 0)
+        if (rill_kvlist_set(&send, wt->configs.v[i].key, wt->configs.v[i].value) != RILL_OK)
             c->oom = 1;
     if (differs && hidden) {
         act(c, RILL_ACT_REFUSE, wt->name,

@@ -46,7 +46,7 @@ static rill_err_t conf_file(const char *path, struct rill_kvlist *out, char *err
         char *key = trim(s), *value = trim(eq + 1);
         if (!*key) {
             err = rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s:%d: expected key=value", path, lineno);
-        } else if (rill_kvlist_set(out, key, value) < 0) {
+        } else if (rill_kvlist_set(out, key, value) != RILL_OK) {
             err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         }
     }
@@ -61,7 +61,7 @@ rill_err_t rill_kprops_collect(const struct rill_kvlist *base, const char *const
 {
     rill_err_t err = RILL_OK;
     for (size_t i = 0; base && !err && i < base->n; i++)
-        if (rill_kvlist_set(out, base->v[i].key, base->v[i].value) < 0)
+        if (rill_kvlist_set(out, base->v[i].key, base->v[i].value) != RILL_OK)
             err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !err && i < nfiles; i++)
         err = conf_file(files[i], out, errstr, errsz);
@@ -72,7 +72,7 @@ rill_err_t rill_kprops_collect(const struct rill_kvlist *base, const char *const
             break;
         }
         char *key = strndup(sets[i], (size_t)(eq - sets[i]));
-        if (!key || rill_kvlist_set(out, key, eq + 1) < 0)
+        if (!key || rill_kvlist_set(out, key, eq + 1) != RILL_OK)
             err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         free(key);
     }

@@ -1222,20 +1222,20 @@ rill_err_t rill_topology_load_opts(const char *path, const struct rill_load_opts
     return err;
 }
 
-int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value)
+rill_err_t rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value)
 {
     for (size_t i = 0; i < l->n; i++)
         if (!strcmp(l->v[i].key, key)) {
             char *v = strdup(value);
             if (!v)
-                return -1;
+                return RILL_ERR_NOMEM;
             free(l->v[i].value);
             l->v[i].value = v;
-            return 0;
+            return RILL_OK;
         }
     struct rill_kv *v = realloc(l->v, (l->n + 1) * sizeof *v);
     if (!v)
-        return -1;
+        return RILL_ERR_NOMEM;
     l->v = v;
     struct rill_kv *kv = &l->v[l->n];
     memset(kv, 0, sizeof *kv);
@@ -1244,10 +1244,10 @@ int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value)
     if (!kv->key || !kv->value) {
         free(kv->key);
         free(kv->value);
-        return -1;
+        return RILL_ERR_NOMEM;
     }
     l->n++;
-    return 0;
+    return RILL_OK;
 }
 
 void rill_kvlist_clear(struct rill_kvlist *l)

@@ -169,9 +169,9 @@ void rill_topology_free(struct rill_topology *t);
 /* Lookups by name; NULL when absent. */
 const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t, const char *name);
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
-/* Sets key to value in l, replacing an earlier value (position kept 0);
- * -1 when out of memory. */
-int rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value);
+/* Sets key to value in l, replacing an earlier value (its position kept);
+ * RILL_OK, or RILL_ERR_NOMEM. */
+rill_err_t rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value);
 /* Frees every key, value and the array of l, and empties it. */
 void rill_kvlist_clear(struct rill_kvlist *l);
 

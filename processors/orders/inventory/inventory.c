@@ -112,10 +112,6 @@ static rill_err_t inventory_init(rill_ctx_t *ctx, void **state, char *errstr, si
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "processor '%s' needs a store for the stock (stores: [...])",
                  rill_ctx_name(ctx));
     }
-    if (c->initial_stock < 0) {
-        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "initial_stock must be >= 0, not %lld",
-                 (long long)c->initial_stock);
-    }
     const char *output;
     rill_err_t err = rill_orders_output(ctx, c->output, "inventory_result", "output", 1, &output,
                                         errstr, errsz);

@@ -41,9 +41,6 @@ struct payment {
 static rill_err_t payment_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
 {
     const struct payment_conf *c = rill_ctx_conf(ctx);
-    if (!(c->approve_rate >= 0.0 && c->approve_rate <= 1.0)) {
-        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "approve_rate must be between 0 and 1, not %g", c->approve_rate);
-    }
     const char *output;
     rill_err_t err = rill_orders_output(ctx, c->output, "payment_result", "output", 1, &output,
                                         errstr, errsz);
