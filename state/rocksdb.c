@@ -241,14 +241,14 @@ static void rdb_close(void *db)
     rdb_free(db);
 }
 
-static rill_err_t rdb_destroy(const char *path, char *errstr, size_t errsz)
+static rill_err_t rdb_wipe(const char *path, char *errstr, size_t errsz)
 {
     rocksdb_options_t *o = rocksdb_options_create();
     char *err = NULL;
     rocksdb_destroy_db(o, path, &err);
     rocksdb_options_destroy(o);
     if (err) {
-        snprintf(errstr, errsz, "cannot destroy store '%s': %s", path, err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "cannot wipe store '%s': %s", path, err);
         free(err);
         return RILL_ERR_STATE;
     }
@@ -267,5 +267,5 @@ const struct rill_store_backend rill_store_rocksdb = {
     .iter_free = rdb_iter_free,
     .flush = rdb_flush,
     .close = rdb_close,
-    .destroy = rdb_destroy,
+    .wipe = rdb_wipe,
 };

@@ -452,12 +452,10 @@ void rill_store_free(rill_store_t *s)
     free(s);
 }
 
-rill_err_t rill_store_destroy(const char *type, const char *path, char *errstr, size_t errsz)
+rill_err_t rill_store_wipe(const char *type, const char *path, char *errstr, size_t errsz)
 {
     const struct rill_store_backend *be = rill_store_backend_lookup(type);
-    if (!be) {
-        snprintf(errstr, errsz, "unknown store type '%s'", type);
-        return RILL_ERR_CONFIG;
-    }
-    return be->destroy(path, errstr, errsz);
+    if (!be)
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "unknown store type '%s'", type);
+    return be->wipe(path, errstr, errsz);
 }

@@ -113,7 +113,8 @@ void rill_store_close(rill_store_t *s);
 /* Closes (if open) and frees; NULL is a no-op. */
 void rill_store_free(rill_store_t *s);
 
-/* Removes an on-disk store's directory (for a full restore). */
-rill_err_t rill_store_destroy(const char *type, const char *path, char *errstr, size_t errsz);
+/* Deletes an on-disk store's data: its directory and everything in it (for
+ * a full restore). A memory store has nothing on disk: RILL_OK. */
+rill_err_t rill_store_wipe(const char *type, const char *path, char *errstr, size_t errsz);
 
 #endif

@@ -262,7 +262,7 @@ static void test_rocksdb_reopen_sees_committed_only(void)
     rill_store_free(s);
     char path[256], err[256];
     snprintf(path, sizeof path, "%s/rocksdb-reopen", dir);
-    CU_ASSERT_EQUAL(rill_store_destroy("rocksdb", path, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(rill_store_wipe("rocksdb", path, err, sizeof err), RILL_OK);
     s = open_store("rocksdb", "reopen");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT(has(s, "kept", NULL));
@@ -290,7 +290,7 @@ static CU_TestInfo tests[] = {
     { "rocksdb: changelog hook, batched restore, counters", test_rocksdb_log_restore },
     { "memory: random operations match a model", test_memory_random },
     { "rocksdb: random operations match a model", test_rocksdb_random },
-    { "rocksdb: reopen sees committed data only; destroy empties", test_rocksdb_reopen_sees_committed_only },
+    { "rocksdb: reopen sees committed data only; wipe empties", test_rocksdb_reopen_sees_committed_only },
     { "unknown store type is a clear error", test_unknown_type },
     CU_TEST_INFO_NULL,
 };

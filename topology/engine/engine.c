@@ -302,7 +302,7 @@ static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *pat
         rill_store_free(ts->store);
         ts->store = NULL;
         if (path)
-            rill_store_destroy(o->type, path, errstr, errsz);
+            rill_store_wipe(o->type, path, errstr, errsz);
         rill_err_t err = rill_store_open(name, o, &ts->store, errstr, errsz);
         if (err != RILL_OK)
             return err;
@@ -413,7 +413,7 @@ static rill_err_t task_stores(struct sthread *st, struct task *t, char *err, siz
             /* unreadable: start over from the changelog */
             rill_log(RILL_LOG_WARN, "state", "store unreadable, full restore|store=%s path=%s error=\"%s\"",
                      name, path, err);
-            rill_store_destroy(o.type, path, err, errsz);
+            rill_store_wipe(o.type, path, err, errsz);
             e = rill_store_open(name, &o, &ts->store, err, errsz);
         }
         if (e != RILL_OK)
