@@ -163,7 +163,9 @@ static const char *changelog_of(const struct rill_topology *t, const char *store
     const struct rill_store_conf *sc = store_decl(t, store);
     if (sc && !sc->changelog)
         return NULL;
-    snprintf(buf, size, "%s-%s-changelog", t->application_id, store);
+    /* buf is longer than any topic name Kafka accepts (249): a name that
+     * does not fit is refused by the broker, by its truncated prefix. */
+    (void)rill_topology_changelog(t, store, buf, size);
     return buf;
 }
 

@@ -398,9 +398,10 @@ static rill_err_t task_stores(struct sthread *st, struct task *t, char *err, siz
         ts->st = st;
         ts->t = t;
         ts->cl_last = -1;
-        if (!sc || sc->changelog)
-            snprintf(ts->changelog, sizeof ts->changelog, "%s-%s-changelog", top->application_id,
-                     name);
+        if ((!sc || sc->changelog) &&
+            rill_topology_changelog(top, name, ts->changelog, sizeof ts->changelog) != RILL_OK)
+            return rill_errf(err, errsz, RILL_ERR_NOFIT,
+                             "changelog topic name of store '%s' is too long", name);
         char path[1300];
         snprintf(path, sizeof path, "%s/%s", dir, name);
         struct rill_store_opts o = {
@@ -1273,7 +1274,12 @@ static rill_err_t probe(struct sthread *st, char *errstr, size_t errsz)
                     const struct rill_store_conf *sc = store_conf(st->e->t, name);
                     if (sc && !sc->changelog)
                         continue;
-                    snprintf(cl, sizeof cl, "%s-%s-changelog", st->e->t->application_id, name);
+                    if (rill_topology_changelog(st->e->t, name, cl, sizeof cl) != RILL_OK) {
+                        ret = rill_errf(errstr, errsz, RILL_ERR_NOFIT,
+                                        "processor '%s': changelog topic name of store '%s' is "
+                                        "too long", st->pc->name, name);
+                        goto out;
+                    }
                     name = cl;
                 }
                 int found = 0;

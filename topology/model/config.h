@@ -137,6 +137,14 @@ void rill_topology_free(struct rill_topology *t);
 const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t, const char *name);
 const struct rill_proc_conf *rill_topology_proc(const struct rill_topology *t, const char *name);
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
+
+/* The changelog topic of store, "<application.id>-<store>-changelog", into
+ * buf (the one place that spells it). Whether the store has a changelog at
+ * all (`changelog: false`) is the caller's question. Returns RILL_OK, or
+ * RILL_ERR_NOFIT when the name does not fit size (buf then holds a
+ * truncated, NUL-terminated prefix). */
+rill_err_t rill_topology_changelog(const struct rill_topology *t, const char *store, char *buf,
+                                   size_t size);
 /* Frees every key, value and the array of l, and empties it. */
 /* Sets key to value in l, replacing an earlier value (position kept 0);
  * -1 when out of memory. */
