@@ -30,6 +30,34 @@ struct rdb_iter {
 
 static const char META_OFFSET[] = "mo";
 
+/* Files a store may keep open at once, and info logs it keeps. */
+#define RDB_MAX_OPEN_FILES 64
+#define RDB_KEEP_LOG_FILES 2
+/* Memtables per store: one filling while the other flushes. */
+#define RDB_WRITE_BUFFERS 2
+
+struct rill_store_cache {
+    rocksdb_cache_t *lru;
+};
+
+rill_store_cache_t *rill_store_cache_new(size_t bytes)
+{
+    rill_store_cache_t *c = calloc(1, sizeof *c);
+    if (c && !(c->lru = rocksdb_cache_create_lru(bytes))) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void rill_store_cache_free(rill_store_cache_t *c)
+{
+    if (!c)
+        return;
+    rocksdb_cache_destroy(c->lru);
+    free(c);
+}
+
 static void rdb_free(struct rdb *r)
 {
     if (r->db)
@@ -52,15 +80,15 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
         return RILL_ERR_NOMEM;
     r->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(r->opts, !o->readonly);
-    rocksdb_options_set_max_open_files(r->opts, 64);
-    rocksdb_options_set_keep_log_file_num(r->opts, 2);
+    rocksdb_options_set_max_open_files(r->opts, RDB_MAX_OPEN_FILES);
+    rocksdb_options_set_keep_log_file_num(r->opts, RDB_KEEP_LOG_FILES);
     if (o->write_buffer_bytes) {
         rocksdb_options_set_write_buffer_size(r->opts, o->write_buffer_bytes);
-        rocksdb_options_set_max_write_buffer_number(r->opts, 2);
+        rocksdb_options_set_max_write_buffer_number(r->opts, RDB_WRITE_BUFFERS);
     }
     if (o->block_cache) {
         r->bbto = rocksdb_block_based_options_create();
-        rocksdb_block_based_options_set_block_cache(r->bbto, o->block_cache);
+        rocksdb_block_based_options_set_block_cache(r->bbto, o->block_cache->lru);
         rocksdb_options_set_block_based_table_factory(r->opts, r->bbto);
     }
     r->ro = rocksdb_readoptions_create();

@@ -11,14 +11,15 @@
 #include "topology/model/kafka.h"
 #include "topology/base/log.h"
 #include "topology/engine/node_int.h"
+#include "state/restore.h"
 #include "state/store.h"
+#include "state/taskdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
-#include <rocksdb/c.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -88,9 +89,9 @@ struct rill_engine {
     atomic_int stop;
     struct sthread *threads;
     size_t nthreads;
-    char instance_id[64];
+    char instance_id[RILL_STORE_INSTANCE_ID_SIZE];
     int lock_fd;
-    rocksdb_cache_t *cache;     /* shared block cache: half of state.memory.bytes */
+    rill_store_cache_t *cache;  /* shared block cache: half of state.memory.bytes */
     size_t write_buffer;        /* memtable size per store */
 };
 
@@ -249,12 +250,9 @@ static void task_free(struct task *t)
         rill_store_free(t->stores[i].store);
     free(t->stores);
     free(t->tps);
-    if (t->lock_fd >= 0)
-        close(t->lock_fd); /* releases the task directory's lock */
+    rill_store_dir_unlock(t->lock_fd);
     free(t);
 }
-
-static int mkdirs(const char *path);
 
 /* The store's changelog: every write also goes there, to the partition of
  * the task, held with the processor's forwards so that it is produced only
@@ -268,93 +266,6 @@ static rill_err_t changelog_write(void *opaque, const char *store, const void *k
         return RILL_ERR_STATE;
     return rill_node_hold_raw(ts->t->node, ts->changelog, ts->t->partition, key, klen, value,
                               vlen);
-}
-
-/* Replays the changelog from the store's offset (or from the start) to its
- * end under read_committed, in batches; a store whose offset the changelog
- * cannot serve (ahead of its end: a foreign store; behind its start) is
- * wiped and restored in full. */
-static rill_err_t restore(struct sthread *st, struct tstore *ts, const char *path,
-                          const struct rill_store_opts *o, char *errstr, size_t errsz)
-{
-    int32_t p = ts->t->partition;
-    int64_t lo = 0, hi = 0, from = rill_store_offset(ts->store);
-    rd_kafka_resp_err_t qerr =
-        rd_kafka_query_watermark_offsets(st->restorer, ts->changelog, p, &lo, &hi, 15000);
-    if (qerr) {
-        snprintf(errstr, errsz, "cannot read the end of changelog '%s' [%d]: %s", ts->changelog,
-                 (int)p, rd_kafka_err2str(qerr));
-        return RILL_ERR_KAFKA;
-    }
-    /* The store may be ahead of the last stable offset for a moment: its
-     * transaction committed, but the broker writes the commit markers after
-     * answering. Wait for them before calling the store foreign. */
-    for (int64_t until = rill_now_ms() + 15000; from > hi && rill_now_ms() < until && !qerr;) {
-        usleep(50000);
-        qerr = rd_kafka_query_watermark_offsets(st->restorer, ts->changelog, p, &lo, &hi, 15000);
-    }
-    if (from > hi || (from >= 0 && from < lo)) {
-        rill_log(RILL_LOG_WARN, "state", "store does not match its changelog, full restore|store=%s"
-                 " partition=%d offset=%" PRId64 " changelog=%" PRId64 "..%" PRId64,
-                 rill_store_name(ts->store), (int)p, from, lo, hi);
-        char name[256];
-        snprintf(name, sizeof name, "%s", rill_store_name(ts->store));
-        rill_store_free(ts->store);
-        ts->store = NULL;
-        if (path)
-            rill_store_wipe(o->type, path, errstr, errsz);
-        rill_err_t err = rill_store_open(name, o, &ts->store, errstr, errsz);
-        if (err != RILL_OK)
-            return err;
-        from = -1;
-    }
-    int64_t start = rill_now_ms(), next = from < 0 ? lo : from, replayed = 0;
-    if (next < hi) {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(st->restorer, ts->changelog, NULL);
-        if (rd_kafka_consume_start(rkt, p, next) == -1) {
-            snprintf(errstr, errsz, "cannot read changelog '%s' [%d]: %s", ts->changelog, (int)p,
-                     rd_kafka_err2str(rd_kafka_last_error()));
-            rd_kafka_topic_destroy(rkt);
-            return RILL_ERR_KAFKA;
-        }
-        rill_err_t err = RILL_OK;
-        for (int eof = 0; !eof && err == RILL_OK && !atomic_load(&st->e->stop);) {
-            rd_kafka_message_t *m = rd_kafka_consume(rkt, p, 1000);
-            if (!m)
-                continue;
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                next = m->offset;
-                eof = 1;
-            } else if (m->err) {
-                snprintf(errstr, errsz, "reading changelog '%s' [%d]: %s", ts->changelog, (int)p,
-                         rd_kafka_message_errstr(m));
-                err = RILL_ERR_KAFKA;
-            } else {
-                err = rill_store_restore_put(ts->store, m->key, m->key_len, m->payload, m->len);
-                next = m->offset + 1;
-                if (++replayed % 100000 == 0)
-                    rill_log(RILL_LOG_INFO, "state", "restoring|store=%s partition=%d replayed=%" PRId64
-                             " at=%" PRId64 " end=%" PRId64, rill_store_name(ts->store), (int)p,
-                             replayed, next, hi);
-            }
-            rd_kafka_message_destroy(m);
-        }
-        rd_kafka_consume_stop(rkt, p);
-        rd_kafka_topic_destroy(rkt);
-        rd_kafka_poll(st->restorer, 0); /* its error events */
-        if (err != RILL_OK)
-            return err;
-        if (atomic_load(&st->e->stop)) {
-            snprintf(errstr, errsz, "stopped while restoring");
-            return RILL_ERR_STATE;
-        }
-    }
-    rill_err_t err = rill_store_restore_done(ts->store, next, errstr, errsz);
-    if (err == RILL_OK)
-        rill_log(RILL_LOG_INFO, "state", "store restored|store=%s partition=%d replayed=%" PRId64
-                 " from=%" PRId64 " to=%" PRId64 " full=%s ms=%" PRId64, rill_store_name(ts->store),
-                 (int)p, replayed, from, next, from < 0 ? "true" : "false", rill_now_ms() - start);
-    return err;
 }
 
 static const struct rill_store_conf *store_conf(const struct rill_topology *t, const char *name)
@@ -374,20 +285,12 @@ static rill_err_t task_stores(struct sthread *st, struct task *t, char *err, siz
     const struct rill_proc_conf *pc = st->pc;
     if (!pc->stores.n)
         return RILL_OK;
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/%s/%s-%d", top->state_dir, top->application_id, pc->name,
-             (int)t->partition);
-    if (mkdirs(dir)) {
-        snprintf(err, errsz, "cannot create task directory '%s': %s", dir, strerror(errno));
-        return RILL_ERR_IO;
-    }
-    char lock[1100];
-    snprintf(lock, sizeof lock, "%s/.lock", dir);
-    t->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (t->lock_fd < 0 || flock(t->lock_fd, LOCK_EX | LOCK_NB)) {
-        snprintf(err, errsz, "task directory '%s' is locked by another process", dir);
-        return RILL_ERR_STATE;
-    }
+    char dir[RILL_STORE_PATH_MAX];
+    rill_err_t de = rill_store_taskdir_open(top->state_dir, top->application_id, pc->name,
+                                            t->partition, dir, sizeof dir, &t->lock_fd, err,
+                                            errsz);
+    if (de != RILL_OK)
+        return de;
     t->stores = calloc(pc->stores.n, sizeof *t->stores);
     if (!t->stores)
         return RILL_ERR_NOMEM;
@@ -414,14 +317,16 @@ static rill_err_t task_stores(struct sthread *st, struct task *t, char *err, siz
             /* unreadable: start over from the changelog */
             rill_log(RILL_LOG_WARN, "state", "store unreadable, full restore|store=%s path=%s error=\"%s\"",
                      name, path, err);
-            rill_store_wipe(o.type, path, err, errsz);
-            e = rill_store_open(name, &o, &ts->store, err, errsz);
+            e = rill_store_wipe(o.type, path, err, errsz);
+            if (e == RILL_OK)
+                e = rill_store_open(name, &o, &ts->store, err, errsz);
         }
         if (e != RILL_OK)
             return e;
         t->nstores++;
         if (ts->changelog[0]) {
-            e = restore(st, ts, on_disk ? path : NULL, &o, err, errsz);
+            e = rill_store_restore_changelog(st->restorer, ts->changelog, t->partition, &o,
+                                             &ts->store, &st->e->stop, err, errsz);
             if (e != RILL_OK)
                 return e;
             rill_store_set_log(ts->store, changelog_write, ts);
@@ -1313,68 +1218,6 @@ out:
     return ret;
 }
 
-/* ---- the instance identity and its lock ----------------------------------------------- */
-
-static int mkdirs(const char *path)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-/* <state.dir>/<application.id>/instance.id: a stable identity for this
- * instance, so that its transactional ids survive a restart and fence the
- * transactions its previous life left open. The directory is locked. */
-static rill_err_t instance_identity(rill_engine_t *e, char *errstr, size_t errsz)
-{
-    char dir[1024], path[1100];
-    snprintf(dir, sizeof dir, "%s/%s", e->t->state_dir, e->t->application_id);
-    if (mkdirs(dir)) {
-        snprintf(errstr, errsz, "cannot create state directory '%s': %s", dir, strerror(errno));
-        return RILL_ERR_IO;
-    }
-    snprintf(path, sizeof path, "%s/.lock", dir);
-    e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX | LOCK_NB)) {
-        snprintf(errstr, errsz, "state directory '%s' is in use by another rill instance", dir);
-        return RILL_ERR_IO;
-    }
-    snprintf(path, sizeof path, "%s/instance.id", dir);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (!fgets(e->instance_id, sizeof e->instance_id, f))
-            e->instance_id[0] = '\0';
-        fclose(f);
-        e->instance_id[strcspn(e->instance_id, "\r\n")] = '\0';
-    }
-    if (!e->instance_id[0]) {
-        unsigned char rnd[8];
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || read(fd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
-            if (fd >= 0)
-                close(fd);
-            snprintf(errstr, errsz, "cannot read /dev/urandom");
-            return RILL_ERR_IO;
-        }
-        close(fd);
-        for (int i = 0; i < 8; i++)
-            snprintf(e->instance_id + 2 * i, 3, "%02x", rnd[i]);
-        f = fopen(path, "w");
-        if (!f || fprintf(f, "%s\n", e->instance_id) < 0 || fclose(f)) {
-            snprintf(errstr, errsz, "cannot write '%s': %s", path, strerror(errno));
-            return RILL_ERR_IO;
-        }
-    }
-    return RILL_OK;
-}
-
 /* ---- public ---------------------------------------------------------------------------------- */
 
 rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, char *errstr,
@@ -1393,11 +1236,16 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
      * store), half memtables (each store gets 1/16 of the budget, at least
      * 1 MiB, as RocksDB 7.8's C API has no write-buffer manager). */
     size_t budget = (size_t)t->state_memory_bytes;
-    e->cache = rocksdb_cache_create_lru(budget / 2);
+    e->cache = rill_store_cache_new(budget / 2);
+    if (!e->cache) {
+        free(e);
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot create the block cache");
+    }
     e->write_buffer = budget / 16 > (1u << 20) ? budget / 16 : (1u << 20);
     e->nthreads = t->nprocs * (size_t)t->num_stream_threads;
     e->threads = calloc(e->nthreads ? e->nthreads : 1, sizeof *e->threads);
     if (!e->threads) {
+        rill_store_cache_free(e->cache);
         free(e);
         snprintf(errstr, errsz, "out of memory");
         return RILL_ERR_NOMEM;
@@ -1409,7 +1257,8 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
 rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
 {
     const struct rill_topology *t = e->t;
-    rill_err_t err = instance_identity(e, errstr, errsz);
+    rill_err_t err = rill_store_instance_open(t->state_dir, t->application_id, e->instance_id,
+                                              &e->lock_fd, errstr, errsz);
     if (err != RILL_OK)
         return err;
     for (size_t p = 0; p < t->nprocs; p++)
@@ -1456,10 +1305,8 @@ void rill_engine_free(rill_engine_t *e)
 {
     if (!e)
         return;
-    if (e->lock_fd >= 0)
-        close(e->lock_fd);
-    if (e->cache)
-        rocksdb_cache_destroy(e->cache);
+    rill_store_dir_unlock(e->lock_fd);
+    rill_store_cache_free(e->cache);
     free(e->threads);
     free(e);
 }
