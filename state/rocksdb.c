@@ -98,7 +98,7 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
     r->db = o->readonly ? rocksdb_open_for_read_only(r->opts, o->path, 0, &err)
                         : rocksdb_open(r->opts, o->path, &err);
     if (err) {
-        snprintf(errstr, errsz, "cannot open rocksdb at '%s': %s", o->path, err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "cannot open rocksdb at '%s': %s", o->path, err);
         free(err);
         rdb_free(r);
         return RILL_ERR_STATE;
@@ -107,7 +107,8 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
     char *v = rocksdb_get(r->db, r->ro, META_OFFSET, 2, &vlen, &err);
     r->offset = -1;
     if (err) {
-        snprintf(errstr, errsz, "cannot read the offset of '%s': %s", o->path, err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "cannot read the offset of '%s': %s", o->path,
+                  err);
         free(err);
         rdb_free(r);
         return RILL_ERR_STATE;
@@ -118,7 +119,7 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
             x = x << 8 | (unsigned char)v[i];
         r->offset = (int64_t)x;
     } else if (v) {
-        snprintf(errstr, errsz, "store at '%s' has a malformed offset", o->path);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "store at '%s' has a malformed offset", o->path);
         free(v);
         rdb_free(r);
         return RILL_ERR_STATE;
@@ -191,7 +192,7 @@ static rill_err_t rdb_write(void *db, const struct rill_sl *ops, int64_t offset,
     rocksdb_write(r->db, r->wo, wb, &err);
     rocksdb_writebatch_destroy(wb);
     if (err) {
-        snprintf(errstr, errsz, "rocksdb write failed: %s", err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "rocksdb write failed: %s", err);
         free(err);
         return RILL_ERR_STATE;
     }

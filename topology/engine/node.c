@@ -28,21 +28,22 @@ rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
     if (!pc->library) {
         *def = rill_proc_lookup(pc->type);
         if (!*def) {
-            snprintf(errstr, errsz, "unknown processor type '%s'", pc->type);
+            rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "unknown processor type '%s'", pc->type);
             return RILL_ERR_NOTFOUND;
         }
         return RILL_OK;
     }
     void *h = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        snprintf(errstr, errsz, "cannot load processor library '%s': %s", pc->library,
-                 dlerror());
+        rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "cannot load processor library '%s': %s",
+                  pc->library, dlerror());
         return RILL_ERR_NOTFOUND;
     }
     const struct rill_processor_def *d = dlsym(h, RILL_PROCESSOR_ENTRY);
     if (!d || d->version != RILL_PROCESSOR_VERSION || !d->process || !d->name) {
-        snprintf(errstr, errsz, "'%s' does not export a version %d '%s' processor",
-                 pc->library, RILL_PROCESSOR_VERSION, RILL_PROCESSOR_ENTRY);
+        rill_errf(errstr, errsz, RILL_ERR_INVALID,
+                  "'%s' does not export a version %d '%s' processor", pc->library,
+                  RILL_PROCESSOR_VERSION, RILL_PROCESSOR_ENTRY);
         dlclose(h);
         return RILL_ERR_INVALID;
     }
@@ -64,7 +65,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
 {
     rill_node_t *n = calloc(1, sizeof *n);
     if (!n) {
-        snprintf(errstr, errsz, "out of memory");
+        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     n->pc = pc;
@@ -75,7 +76,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
     if (nstores) {
         n->stores = calloc(nstores, sizeof *n->stores);
         if (!n->stores) {
-            snprintf(errstr, errsz, "out of memory");
+            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             goto fail;
         }
         for (size_t i = 0; i < nstores; i++)
@@ -87,7 +88,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
     if (n->def->conf_size) {
         n->conf = calloc(1, n->def->conf_size);
         if (!n->conf) {
-            snprintf(errstr, errsz, "out of memory");
+            rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             goto fail;
         }
         if (rill_conf_fill(n->def->conf, &pc->config, n->conf, errstr, errsz) != RILL_OK) {
@@ -98,9 +99,10 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
         }
     }
     if (n->def->init) {
-        char ierr[256] = "";
+        char ierr[RILL_ERRSTR_SIZE] = "";
         if (n->def->init(n, &n->state, ierr, sizeof ierr) != RILL_OK) {
-            snprintf(errstr, errsz, "processor '%s' failed to start: %s", pc->name, ierr);
+            rill_errf(errstr, errsz, RILL_ERR_STATE, "processor '%s' failed to start: %s",
+                      pc->name, ierr);
             goto fail;
         }
     }
