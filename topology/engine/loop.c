@@ -346,10 +346,12 @@ void *sthread_main(void *arg)
             handle(st, m);
         rd_kafka_poll(st->producer, 0);
         now = rill_now_ms();
-        if (st->state == STHREAD_FATAL)
-            continue; /* rebuilt at the top; nothing more goes into this transaction */
-        if (st->npending)
+        if (st->state != STHREAD_FATAL && st->npending)
             retry_due(st, now);
+        /* Rebuilt at the top; nothing more goes into this transaction (and a
+         * processor that could not restart has no node to tick). */
+        if (st->state == STHREAD_FATAL)
+            continue;
         if (now - last_tick >= STHREAD_TICK_MS) {
             tick(st);
             last_tick = now;
