@@ -175,7 +175,7 @@ static void test_every_header_arrives(void)
     CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "headers", 2, 100, 0, "passthrough",
                                            "exactly_once_v2", 500, ""),
                           0);
-    char err[256], want[NH * 16] = "";
+    char err[256], want[NH * 32] = "";
     size_t used = 0;
     rd_kafka_conf_t *c = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
     it_kconf_set(c, "enable.idempotence", "true");
@@ -183,7 +183,7 @@ static void test_every_header_arrives(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(rk);
     rd_kafka_headers_t *h = rd_kafka_headers_new(NH);
     for (int i = 0; i < NH; i++) {
-        char name[16], value[16];
+        char name[32], value[32];
         snprintf(name, sizeof name, "h%d", i % 10 == 9 ? 9 : i);
         int n = snprintf(value, sizeof value, "v%d", i);
         rd_kafka_header_add(h, name, -1, value, n);

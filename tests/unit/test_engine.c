@@ -186,7 +186,7 @@ static void test_task_binds_every_store(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(task);
     CU_ASSERT_EQUAL(task->nstores, NSTORES);
     for (int i = 0; i < NSTORES; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "s%d", i);
         rill_store_t *s = rill_ctx_store(task->node, name);
         CU_ASSERT_PTR_NOT_NULL(s);

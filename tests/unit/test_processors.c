@@ -69,7 +69,7 @@ static void test_passthrough_keeps_every_header(void)
     rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     rill_header_t h[NH];
-    char names[NH][16], values[NH][16];
+    char names[NH][32], values[NH][32];
     for (int i = 0; i < NH; i++) {
         snprintf(names[i], sizeof names[i], "h%d", i % 10 == 9 ? 9 : i);
         int n = snprintf(values[i], sizeof values[i], "v%d", i);

@@ -350,7 +350,7 @@ static void test_shared_cache(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     rill_store_t *s[2] = { NULL, NULL };
     for (int i = 0; i < 2; i++) {
-        char path[256], name[16], err[RILL_ERRSTR_SIZE];
+        char path[256], name[32], err[RILL_ERRSTR_SIZE];
         snprintf(name, sizeof name, "cached%d", i);
         snprintf(path, sizeof path, "%s/%s", dir, name);
         struct rill_store_opts o = { .type = "rocksdb", .path = path, .block_cache = c };
