@@ -111,7 +111,7 @@ static void mem_close(void *db)
     free(m);
 }
 
-static rill_err_t mem_destroy(const char *path, char *errstr, size_t errsz)
+static rill_err_t mem_wipe(const char *path, char *errstr, size_t errsz)
 {
     (void)path;
     (void)errstr;
@@ -131,5 +131,5 @@ const struct rill_store_backend rill_store_memory = {
     .iter_free = mem_iter_free,
     .flush = mem_flush,
     .close = mem_close,
-    .destroy = mem_destroy,
+    .wipe = mem_wipe,
 };

@@ -30,6 +30,34 @@ struct rdb_iter {
 
 static const char META_OFFSET[] = "mo";
 
+/* Files a store may keep open at once, and info logs it keeps. */
+#define RDB_MAX_OPEN_FILES 64
+#define RDB_KEEP_LOG_FILES 2
+/* Memtables per store: one filling while the other flushes. */
+#define RDB_WRITE_BUFFERS 2
+
+struct rill_store_cache {
+    rocksdb_cache_t *lru;
+};
+
+rill_store_cache_t *rill_store_cache_new(size_t bytes)
+{
+    rill_store_cache_t *c = calloc(1, sizeof *c);
+    if (c && !(c->lru = rocksdb_cache_create_lru(bytes))) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void rill_store_cache_free(rill_store_cache_t *c)
+{
+    if (!c)
+        return;
+    rocksdb_cache_destroy(c->lru);
+    free(c);
+}
+
 static void rdb_free(struct rdb *r)
 {
     if (r->db)
@@ -52,15 +80,15 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
         return RILL_ERR_NOMEM;
     r->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(r->opts, !o->readonly);
-    rocksdb_options_set_max_open_files(r->opts, 64);
-    rocksdb_options_set_keep_log_file_num(r->opts, 2);
+    rocksdb_options_set_max_open_files(r->opts, RDB_MAX_OPEN_FILES);
+    rocksdb_options_set_keep_log_file_num(r->opts, RDB_KEEP_LOG_FILES);
     if (o->write_buffer_bytes) {
         rocksdb_options_set_write_buffer_size(r->opts, o->write_buffer_bytes);
-        rocksdb_options_set_max_write_buffer_number(r->opts, 2);
+        rocksdb_options_set_max_write_buffer_number(r->opts, RDB_WRITE_BUFFERS);
     }
     if (o->block_cache) {
         r->bbto = rocksdb_block_based_options_create();
-        rocksdb_block_based_options_set_block_cache(r->bbto, o->block_cache);
+        rocksdb_block_based_options_set_block_cache(r->bbto, o->block_cache->lru);
         rocksdb_options_set_block_based_table_factory(r->opts, r->bbto);
     }
     r->ro = rocksdb_readoptions_create();
@@ -70,7 +98,7 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
     r->db = o->readonly ? rocksdb_open_for_read_only(r->opts, o->path, 0, &err)
                         : rocksdb_open(r->opts, o->path, &err);
     if (err) {
-        snprintf(errstr, errsz, "cannot open rocksdb at '%s': %s", o->path, err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "cannot open rocksdb at '%s': %s", o->path, err);
         free(err);
         rdb_free(r);
         return RILL_ERR_STATE;
@@ -79,7 +107,8 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
     char *v = rocksdb_get(r->db, r->ro, META_OFFSET, 2, &vlen, &err);
     r->offset = -1;
     if (err) {
-        snprintf(errstr, errsz, "cannot read the offset of '%s': %s", o->path, err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "cannot read the offset of '%s': %s", o->path,
+                  err);
         free(err);
         rdb_free(r);
         return RILL_ERR_STATE;
@@ -90,7 +119,7 @@ static rill_err_t rdb_open(const struct rill_store_opts *o, void **db, char *err
             x = x << 8 | (unsigned char)v[i];
         r->offset = (int64_t)x;
     } else if (v) {
-        snprintf(errstr, errsz, "store at '%s' has a malformed offset", o->path);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "store at '%s' has a malformed offset", o->path);
         free(v);
         rdb_free(r);
         return RILL_ERR_STATE;
@@ -163,7 +192,7 @@ static rill_err_t rdb_write(void *db, const struct rill_sl *ops, int64_t offset,
     rocksdb_write(r->db, r->wo, wb, &err);
     rocksdb_writebatch_destroy(wb);
     if (err) {
-        snprintf(errstr, errsz, "rocksdb write failed: %s", err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "rocksdb write failed: %s", err);
         free(err);
         return RILL_ERR_STATE;
     }
@@ -241,14 +270,14 @@ static void rdb_close(void *db)
     rdb_free(db);
 }
 
-static rill_err_t rdb_destroy(const char *path, char *errstr, size_t errsz)
+static rill_err_t rdb_wipe(const char *path, char *errstr, size_t errsz)
 {
     rocksdb_options_t *o = rocksdb_options_create();
     char *err = NULL;
     rocksdb_destroy_db(o, path, &err);
     rocksdb_options_destroy(o);
     if (err) {
-        snprintf(errstr, errsz, "cannot destroy store '%s': %s", path, err);
+        rill_errf(errstr, errsz, RILL_ERR_STATE, "cannot wipe store '%s': %s", path, err);
         free(err);
         return RILL_ERR_STATE;
     }
@@ -267,5 +296,5 @@ const struct rill_store_backend rill_store_rocksdb = {
     .iter_free = rdb_iter_free,
     .flush = rdb_flush,
     .close = rdb_close,
-    .destroy = rdb_destroy,
+    .wipe = rdb_wipe,
 };

@@ -63,7 +63,8 @@ rill_err_t rill_store_open(const char *name, const struct rill_store_opts *o, ri
     *out = NULL;
     const struct rill_store_backend *be = rill_store_backend_lookup(o->type);
     if (!be) {
-        snprintf(errstr, errsz, "unknown store type '%s' (expected rocksdb or memory)", o->type);
+        rill_errf(errstr, errsz, RILL_ERR_CONFIG,
+                  "unknown store type '%s' (expected rocksdb or memory)", o->type);
         return RILL_ERR_CONFIG;
     }
     rill_store_t *s = calloc(1, sizeof *s);
@@ -74,7 +75,7 @@ rill_err_t rill_store_open(const char *name, const struct rill_store_opts *o, ri
             rill_sl_free(s->pending);
             free(s);
         }
-        snprintf(errstr, errsz, "out of memory");
+        rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         return RILL_ERR_NOMEM;
     }
     s->be = be;
@@ -452,12 +453,10 @@ void rill_store_free(rill_store_t *s)
     free(s);
 }
 
-rill_err_t rill_store_destroy(const char *type, const char *path, char *errstr, size_t errsz)
+rill_err_t rill_store_wipe(const char *type, const char *path, char *errstr, size_t errsz)
 {
     const struct rill_store_backend *be = rill_store_backend_lookup(type);
-    if (!be) {
-        snprintf(errstr, errsz, "unknown store type '%s'", type);
-        return RILL_ERR_CONFIG;
-    }
-    return be->destroy(path, errstr, errsz);
+    if (!be)
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "unknown store type '%s'", type);
+    return be->wipe(path, errstr, errsz);
 }

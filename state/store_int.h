@@ -65,7 +65,7 @@ struct rill_store_backend {
     void (*iter_free)(void *it);
     rill_err_t (*flush)(void *db);
     void (*close)(void *db);
-    rill_err_t (*destroy)(const char *path, char *errstr, size_t errsz);
+    rill_err_t (*wipe)(const char *path, char *errstr, size_t errsz);
 };
 
 extern const struct rill_store_backend rill_store_memory;

@@ -12,11 +12,22 @@
 
 /* ---- what the runtime uses ------------------------------------------------- */
 
+/* A block cache that every rocksdb store opened with it shares (an LRU of
+ * the given bytes). Opaque; the memory backend ignores it. */
+typedef struct rill_store_cache rill_store_cache_t;
+
+/* A new shared block cache of bytes; NULL when out of memory. Thread-safe
+ * once created (RocksDB's LRU cache locks itself). */
+rill_store_cache_t *rill_store_cache_new(size_t bytes);
+/* Frees the cache; call it after the last store opened with it was freed.
+ * NULL is a no-op. */
+void rill_store_cache_free(rill_store_cache_t *c);
+
 struct rill_store_opts {
     const char *type;          /* "rocksdb" or "memory"; NULL: rocksdb */
     const char *path;          /* directory of an on-disk store */
     size_t write_buffer_bytes; /* memtable size for this store; 0: backend default */
-    void *block_cache;         /* a shared rocksdb_cache_t, or NULL */
+    rill_store_cache_t *block_cache; /* shared block cache, or NULL: RocksDB's own */
     int readonly;              /* open an on-disk store read-only (a running
                                   instance may hold it: `rill state`) */
 };
@@ -68,7 +79,8 @@ void rill_store_close(rill_store_t *s);
 /* Closes (if open) and frees; NULL is a no-op. */
 void rill_store_free(rill_store_t *s);
 
-/* Removes an on-disk store's directory (for a full restore). */
-rill_err_t rill_store_destroy(const char *type, const char *path, char *errstr, size_t errsz);
+/* Deletes an on-disk store's data: its directory and everything in it (for
+ * a full restore). A memory store has nothing on disk: RILL_OK. */
+rill_err_t rill_store_wipe(const char *type, const char *path, char *errstr, size_t errsz);
 
 #endif

@@ -165,11 +165,66 @@ static void test_retry_with_backoff(void)
     it_scenario_done(&s, CU_get_number_of_failures() > 0);
 }
 
+/* A record with 100 headers (names repeating) through passthrough under
+ * exactly_once_v2 keeps all of them, in order, and a record with none stays
+ * without (the engine once kept the first 64 only). */
+static void test_every_header_arrives(void)
+{
+    enum { NH = 100 };
+    struct it_scenario s;
+    CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "headers", 2, 100, 0, "passthrough",
+                                           "exactly_once_v2", 500, ""),
+                          0);
+    char err[256], want[NH * 32] = "";
+    size_t used = 0;
+    rd_kafka_conf_t *c = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
+    it_kconf_set(c, "enable.idempotence", "true");
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rk);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(NH);
+    for (int i = 0; i < NH; i++) {
+        char name[32], value[32];
+        snprintf(name, sizeof name, "h%d", i % 10 == 9 ? 9 : i);
+        int n = snprintf(value, sizeof value, "v%d", i);
+        rd_kafka_header_add(h, name, -1, value, n);
+        used += (size_t)snprintf(want + used, sizeof want - used, "%s=%s\n", name, value);
+    }
+    CU_ASSERT_EQUAL_FATAL(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(s.in), RD_KAFKA_V_PARTITION(0),
+                                            RD_KAFKA_V_KEY("k", 1), RD_KAFKA_V_VALUE("many", 4),
+                                            RD_KAFKA_V_HEADERS(h),
+                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                            RD_KAFKA_V_END),
+                          RD_KAFKA_RESP_ERR_NO_ERROR);
+    CU_ASSERT_EQUAL_FATAL(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(s.in), RD_KAFKA_V_PARTITION(0),
+                                            RD_KAFKA_V_KEY("k", 1), RD_KAFKA_V_VALUE("none", 4),
+                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                            RD_KAFKA_V_END),
+                          RD_KAFKA_RESP_ERR_NO_ERROR);
+    CU_ASSERT_EQUAL(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_destroy(rk);
+    char yaml[256], log[256];
+    pid_t pid = it_rill_start(it_scenario_yaml(&s, 0, yaml, sizeof yaml),
+                              it_scenario_log(&s, log, sizeof log));
+    CU_ASSERT(it_scenario_wait_output(&s, 1, 60000) >= 2);
+    int status = it_rill_stop(pid, SIGTERM, 30000);
+    CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct it_rec *out = NULL;
+    long n = it_read_topic(s.out, 1, 60000, &out);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_STRING_EQUAL(out[0].value, "many");
+    CU_ASSERT_STRING_EQUAL(out[0].headers, want);
+    CU_ASSERT_STRING_EQUAL(out[1].value, "none");
+    CU_ASSERT_STRING_EQUAL(out[1].headers, "");
+    it_recs_free(out, n);
+    it_scenario_done(&s, CU_get_number_of_failures() > 0);
+}
+
 static CU_TestInfo tests[] = {
     { "retry: refused records pass exactly once after backoff", test_retry_with_backoff },
     { "exactly_once_v2: passthrough exact across SIGKILLs", test_eos_under_kills },
     { "dlq: malformed records exactly once with headers, across a kill", test_dlq_exactly_once },
     { "at_least_once: nothing lost across SIGKILLs", test_at_least_once_no_loss },
+    { "exactly_once_v2: all of 100 headers arrive, in order", test_every_header_arrives },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("eos", tests)

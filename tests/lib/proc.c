@@ -134,21 +134,35 @@ static char *dupn(const void *p, size_t n)
     return s;
 }
 
+/* "name=value\n" for every header, however many (NULL when out of memory). */
 static char *headers_text(rd_kafka_message_t *m)
 {
     rd_kafka_headers_t *h = NULL;
-    char buf[2048];
-    size_t used = 0;
+    size_t used = 0, cap = 256;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
     buf[0] = '\0';
     if (!rd_kafka_message_headers(m, &h)) {
         const char *name;
         const void *val;
         size_t len;
-        for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &val, &len); i++)
-            used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0,
-                                     "%s=%.*s\n", name, (int)len, val ? (const char *)val : "");
+        for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &val, &len); i++) {
+            size_t need = strlen(name) + len + 3;
+            while (used + need > cap) {
+                char *nb = realloc(buf, cap * 2);
+                if (!nb) {
+                    free(buf);
+                    return NULL;
+                }
+                buf = nb;
+                cap *= 2;
+            }
+            used += (size_t)snprintf(buf + used, cap - used, "%s=%.*s\n", name, (int)len,
+                                     val ? (const char *)val : "");
+        }
     }
-    return strdup(buf);
+    return buf;
 }
 
 long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_rec **out)

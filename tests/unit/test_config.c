@@ -326,6 +326,24 @@ static void test_external_processor(void)
     rill_topology_free(t);
 }
 
+/* The changelog topic name, spelled in one place; a buffer that is too
+ * small is an error, not a silently shorter topic. */
+static void test_changelog_name(void)
+{
+    const char *y = "application.id: shop\n";
+    char err[256], buf[64];
+    struct rill_topology *t = NULL;
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf("a.yaml", y, strlen(y), &t, err, sizeof err),
+                          RILL_OK);
+    CU_ASSERT_EQUAL(rill_topology_changelog(t, "ledger", buf, sizeof buf), RILL_OK);
+    CU_ASSERT_STRING_EQUAL(buf, "shop-ledger-changelog");
+    /* exactly fits: 21 characters and the NUL */
+    CU_ASSERT_EQUAL(rill_topology_changelog(t, "ledger", buf, 22), RILL_OK);
+    CU_ASSERT_EQUAL(rill_topology_changelog(t, "ledger", buf, 21), RILL_ERR_NOFIT);
+    CU_ASSERT_EQUAL(strlen(buf), 20);
+    rill_topology_free(t);
+}
+
 static void test_scalar_styles(void)
 {
     struct rill_topology *t = load_good("scalars.yaml");
@@ -1141,6 +1159,7 @@ static CU_TestInfo tests[] = {
     { "conf_fill with the built-in filter, route, passthrough", test_conf_fill_builtins },
     { "conf_fill and the checker refuse INT and DOUBLE out of range", test_conf_fill_ranges },
     { "every built-in's defaults lie in its ranges", test_conf_builtin_ranges },
+    { "the changelog topic name, and a buffer too small for it", test_changelog_name },
     { "rill validate prints the graph, dot, config tables and errors", test_cmd_validate },
     { "unresolved ${VAR} and ${file:} are errors when strict", test_unresolved_strict },
     { "unresolved ${VAR} and ${file:} are notes when lenient", test_unresolved_lenient },

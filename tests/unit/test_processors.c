@@ -56,6 +56,38 @@ static void test_passthrough_copies_everything(void)
     rill_topology_free(t);
 }
 
+/* Every header goes through, in order: 100 of them, with repeated names (the
+ * engine once kept the first 64 only). */
+static void test_passthrough_keeps_every_header(void)
+{
+    enum { NH = 100 };
+    struct rill_topology *t = it_load("application.id: a\n"
+                                   "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+                                   "processors:\n"
+                                   "  p: {type: passthrough, inputs: [in], outputs: [out]}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_header_t h[NH];
+    char names[NH][32], values[NH][32];
+    for (int i = 0; i < NH; i++) {
+        snprintf(names[i], sizeof names[i], "h%d", i % 10 == 9 ? 9 : i);
+        int n = snprintf(values[i], sizeof values[i], "v%d", i);
+        h[i] = (rill_header_t){ names[i], values[i], (size_t)n };
+    }
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, "k", 1, "v", 1, h, NH, 1, NULL, 0), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 1);
+    const struct rill_captured *c = rill_driver_get(d, "out", 0);
+    CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, NH);
+    for (int i = 0; i < NH; i++) {
+        CU_ASSERT_STRING_EQUAL(c->rec.headers[i].name, names[i]);
+        CU_ASSERT(c->rec.headers[i].len == strlen(values[i]) &&
+                  !memcmp(c->rec.headers[i].value, values[i], c->rec.headers[i].len));
+    }
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
 /* Held forwards share one arena: several records, each to two outputs, keep
  * their bytes apart; an empty key stays empty (not NULL), a NULL header value
  * and a tombstone stay NULL; a value larger than the arena keeps is whole. */
@@ -433,6 +465,7 @@ static CU_TestInfo tests[] = {
     { "a retried call's store writes are undone", test_retry_undoes_store_writes },
     { "external .so: a missing library is a clear error", test_external_missing_library },
     { "passthrough copies key, value, headers, timestamp", test_passthrough_copies_everything },
+    { "passthrough keeps all of 100 headers, in order", test_passthrough_keeps_every_header },
     { "held forwards keep their bytes apart (empty, NULL, large, headers)",
       test_held_forwards_keep_bytes_apart },
     { "filter keeps records whose json field matches", test_filter_on_json_field },

@@ -10,6 +10,7 @@
 #include "tests/lib/suite.h"
 #include "tests/lib/util.h"
 #include "state/store_rt.h"
+#include "state/taskdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,7 +263,7 @@ static void test_rocksdb_reopen_sees_committed_only(void)
     rill_store_free(s);
     char path[256], err[RILL_ERRSTR_SIZE];
     snprintf(path, sizeof path, "%s/rocksdb-reopen", dir);
-    CU_ASSERT_EQUAL(rill_store_destroy("rocksdb", path, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(rill_store_wipe("rocksdb", path, err, sizeof err), RILL_OK);
     s = open_store("rocksdb", "reopen");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT(has(s, "kept", NULL));
@@ -281,6 +282,94 @@ static void test_unknown_type(void)
     rill_store_free(NULL);
 }
 
+/* A task directory is created with its parents and locked: a second lock
+ * (flock is per open file, so this process counts as another) is refused
+ * until the first is released. */
+static void test_taskdir_lock(void)
+{
+    char sd[128], tdir[RILL_STORE_PATH_MAX], again[RILL_STORE_PATH_MAX], err[RILL_ERRSTR_SIZE];
+    int fd = -1, fd2 = -1;
+    snprintf(sd, sizeof sd, "%s/sd/deeper", dir);
+    CU_ASSERT_EQUAL_FATAL(rill_store_taskdir_open(sd, "app", "count", 3, tdir, sizeof tdir, &fd,
+                                                  err, sizeof err),
+                          RILL_OK);
+    char want[256];
+    snprintf(want, sizeof want, "%s/app/count-3", sd);
+    CU_ASSERT_STRING_EQUAL(tdir, want);
+    CU_ASSERT(access(tdir, W_OK) == 0);
+    CU_ASSERT_EQUAL(rill_store_taskdir_open(sd, "app", "count", 3, again, sizeof again, &fd2,
+                                            err, sizeof err),
+                    RILL_ERR_STATE);
+    CU_ASSERT_EQUAL(fd2, -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is locked by another process"));
+    rill_store_dir_unlock(fd);
+    CU_ASSERT_EQUAL(rill_store_taskdir_open(sd, "app", "count", 3, again, sizeof again, &fd2,
+                                            err, sizeof err),
+                    RILL_OK);
+    rill_store_dir_unlock(fd2);
+    /* a path that does not fit is an error, not a shorter directory */
+    char small[16];
+    CU_ASSERT_EQUAL(rill_store_taskdir_open(sd, "app", "count", 3, small, sizeof small, &fd2,
+                                            err, sizeof err),
+                    RILL_ERR_NOFIT);
+    char longp[RILL_STORE_PATH_MAX + 8];
+    memset(longp, 'a', sizeof longp - 1);
+    longp[0] = '/';
+    longp[sizeof longp - 1] = '\0';
+    CU_ASSERT_EQUAL(rill_store_dir_create(longp, err, sizeof err), RILL_ERR_NOFIT);
+}
+
+/* The instance id survives a restart; the instance directory is locked. */
+static void test_instance_identity(void)
+{
+    char sd[128], id[RILL_STORE_INSTANCE_ID_SIZE], id2[RILL_STORE_INSTANCE_ID_SIZE];
+    char err[RILL_ERRSTR_SIZE];
+    int fd = -1, fd2 = -1;
+    snprintf(sd, sizeof sd, "%s/inst", dir);
+    CU_ASSERT_EQUAL_FATAL(rill_store_instance_open(sd, "app", id, &fd, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(strlen(id), RILL_STORE_INSTANCE_ID_SIZE - 1);
+    CU_ASSERT_EQUAL(strspn(id, "0123456789abcdef"), strlen(id));
+    CU_ASSERT_EQUAL(rill_store_instance_open(sd, "app", id2, &fd2, err, sizeof err), RILL_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is in use by another rill instance"));
+    rill_store_dir_unlock(fd);
+    CU_ASSERT_EQUAL_FATAL(rill_store_instance_open(sd, "app", id2, &fd2, err, sizeof err),
+                          RILL_OK);
+    CU_ASSERT_STRING_EQUAL(id, id2);
+    rill_store_dir_unlock(fd2);
+    /* another application in the same state.dir is another instance */
+    CU_ASSERT_EQUAL_FATAL(rill_store_instance_open(sd, "other", id2, &fd2, err, sizeof err),
+                          RILL_OK);
+    CU_ASSERT_STRING_NOT_EQUAL(id, id2);
+    rill_store_dir_unlock(fd2);
+}
+
+/* Two rocksdb stores share one block cache made through the store API. */
+static void test_shared_cache(void)
+{
+    rill_store_cache_t *c = rill_store_cache_new(1u << 20);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    rill_store_t *s[2] = { NULL, NULL };
+    for (int i = 0; i < 2; i++) {
+        char path[256], name[32], err[RILL_ERRSTR_SIZE];
+        snprintf(name, sizeof name, "cached%d", i);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        struct rill_store_opts o = { .type = "rocksdb", .path = path, .block_cache = c };
+        CU_ASSERT_EQUAL_FATAL(rill_store_open(name, &o, &s[i], err, sizeof err), RILL_OK);
+        CU_ASSERT_EQUAL(rill_store_put(s[i], "k", 1, name, strlen(name)), RILL_OK);
+        CU_ASSERT_EQUAL(rill_store_commit(s[i], 7, err, sizeof err), RILL_OK);
+    }
+    for (int i = 0; i < 2; i++) {
+        void *v = NULL;
+        size_t n = 0;
+        CU_ASSERT_EQUAL(rill_store_get(s[i], "k", 1, &v, &n), RILL_OK);
+        CU_ASSERT(n == 7 && v && !memcmp(v, i ? "cached1" : "cached0", 7));
+        free(v);
+        rill_store_free(s[i]);
+    }
+    rill_store_cache_free(c);
+    rill_store_cache_free(NULL);
+}
+
 static CU_TestInfo tests[] = {
     { "memory: put/get/delete, commit, abort, close twice", test_memory_basics },
     { "rocksdb: put/get/delete, commit, abort, close twice", test_rocksdb_basics },
@@ -290,8 +379,11 @@ static CU_TestInfo tests[] = {
     { "rocksdb: changelog hook, batched restore, counters", test_rocksdb_log_restore },
     { "memory: random operations match a model", test_memory_random },
     { "rocksdb: random operations match a model", test_rocksdb_random },
-    { "rocksdb: reopen sees committed data only; destroy empties", test_rocksdb_reopen_sees_committed_only },
+    { "rocksdb: reopen sees committed data only; wipe empties", test_rocksdb_reopen_sees_committed_only },
     { "unknown store type is a clear error", test_unknown_type },
+    { "task directory: created with its parents, locked once, too long refused", test_taskdir_lock },
+    { "instance id: kept across a restart, its directory locked", test_instance_identity },
+    { "rocksdb: two stores share a block cache from rill_store_cache_new", test_shared_cache },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE_FULL("store", tests, setup, teardown)

@@ -28,25 +28,24 @@
 
 static rill_err_t oom(char *errstr, size_t errsz)
 {
-    if (errstr && errsz)
-        snprintf(errstr, errsz, "out of memory");
-    return RILL_ERR_NOMEM;
+    return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
 }
 
 
-static int strlist_add(struct rill_strlist *l, const char *s)
+/* Adds s to l unless it is there already. */
+static rill_err_t strlist_add(struct rill_strlist *l, const char *s)
 {
     for (size_t i = 0; i < l->n; i++)
         if (!strcmp(l->v[i], s))
-            return 0;
+            return RILL_OK;
     char **v = realloc(l->v, (l->n + 1) * sizeof *v);
     if (!v)
-        return -1;
+        return RILL_ERR_NOMEM;
     l->v = v;
     if (!(l->v[l->n] = strdup(s)))
-        return -1;
+        return RILL_ERR_NOMEM;
     l->n++;
-    return 0;
+    return RILL_OK;
 }
 
 static void strlist_clear(struct rill_strlist *l)
@@ -119,7 +118,7 @@ static void want_derived(struct wctx *c, const char *name, int role,
         return;
     wt->role = role;
     for (size_t i = 0; i < inputs->n; i++)
-        if ((only == (size_t)-1 || i == only) && strlist_add(&wt->follows, inputs->v[i]) < 0)
+        if ((only == (size_t)-1 || i == only) && strlist_add(&wt->follows, inputs->v[i]) != RILL_OK)
             c->oom = 1;
 }
 
@@ -163,7 +162,9 @@ static const char *changelog_of(const struct rill_topology *t, const char *store
     const struct rill_store_conf *sc = store_decl(t, store);
     if (sc && !sc->changelog)
         return NULL;
-    snprintf(buf, size, "%s-%s-changelog", t->application_id, store);
+    /* buf is longer than any topic name Kafka accepts (249): a name that
+     * does not fit is refused by the broker, by its truncated prefix. */
+    (void)rill_topology_changelog(t, store, buf, size);
     return buf;
 }
 
@@ -413,16 +414,16 @@ static struct rill_action *act(struct pctx *c, int kind, const char *topic, cons
 }
 
 /* Appends " key=value" for each of l to *line. */
-static int line_add_configs(char **line, const struct rill_kvlist *l)
+static rill_err_t line_add_configs(char **line, const struct rill_kvlist *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         char *s;
         if (asprintf(&s, "%s %s=%s", *line, l->v[i].key, l->v[i].value) < 0)
-            return -1;
+            return RILL_ERR_NOMEM;
         free(*line);
         *line = s;
     }
-    return 0;
+    return RILL_OK;
 }
 
 /* The partition count topic f has or will have after this plan. */
@@ -476,7 +477,7 @@ static void plan_topic(struct pctx *c, const struct rill_want_topic *wt)
         for (size_t i = 0; i < wt->configs.n; i++)
             if (rill_kvlist_set(&a->configs, wt->configs.v[i].key, wt->configs.v[i].value) != RILL_OK)
                 c->oom = 1;
-        if (line_add_configs(&a->line, &wt->configs) < 0)
+        if (line_add_configs(&a->line, &wt->configs) != RILL_OK)
             c->oom = 1;
         return;
     }

@@ -79,7 +79,9 @@ static int collect_topics(struct inspect *in)
                 return -1;
         }
         for (size_t k = 0; k < p->stores.n; k++) {
-            snprintf(buf, sizeof buf, "%s-%s-changelog", t->application_id, p->stores.v[k]);
+            /* buf is longer than any topic name Kafka accepts: one that
+             * does not fit is reported as missing, by its truncated prefix. */
+            (void)rill_topology_changelog(t, p->stores.v[k], buf, sizeof buf);
             if (add_topic(in, buf, "changelog"))
                 return -1;
         }

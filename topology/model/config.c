@@ -1335,3 +1335,10 @@ const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key)
             return l->v[i].value;
     return NULL;
 }
+
+rill_err_t rill_topology_changelog(const struct rill_topology *t, const char *store, char *buf,
+                                   size_t size)
+{
+    int n = snprintf(buf, size, "%s-%s-changelog", t->application_id, store);
+    return n >= 0 && (size_t)n < size ? RILL_OK : RILL_ERR_NOFIT;
+}

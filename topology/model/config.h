@@ -172,6 +172,14 @@ const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
 /* Sets key to value in l, replacing an earlier value (its position kept);
  * RILL_OK, or RILL_ERR_NOMEM. */
 rill_err_t rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value);
+
+/* The changelog topic of store, "<application.id>-<store>-changelog", into
+ * buf (the one place that spells it). Whether the store has a changelog at
+ * all (`changelog: false`) is the caller's question. Returns RILL_OK, or
+ * RILL_ERR_NOFIT when the name does not fit size (buf then holds a
+ * truncated, NUL-terminated prefix). */
+rill_err_t rill_topology_changelog(const struct rill_topology *t, const char *store, char *buf,
+                                   size_t size);
 /* Frees every key, value and the array of l, and empties it. */
 void rill_kvlist_clear(struct rill_kvlist *l);
 

@@ -1,0 +1,225 @@
+/*
+ * test_engine.c - the engine's parts that need no broker: a stream thread's
+ * state machine (legal transitions pass, illegal ones are refused and leave
+ * the state as it was), the transaction begin refused outside READY, the one
+ * retry helper (attempts, early success, a stop), and a task built the way
+ * a rebalance builds it, whose processor is bound to every one of 100
+ * granted stores (no cap). The consume-process-produce path itself is the
+ * integration tier's (tests/integration/test_eos.c).
+ */
+#include "tests/lib/suite.h"
+#include "tests/lib/drive.h"
+#include "tests/lib/util.h"
+#include "topology/engine/engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A stream thread of processor 0 of t, outside any thread and client. */
+static void thread_of(struct sthread *st, rill_engine_t *e, const struct rill_topology *t)
+{
+    memset(st, 0, sizeof *st);
+    st->e = e;
+    st->pc = &t->procs[0];
+    st->state = STHREAD_INIT;
+}
+
+static const char one_proc[] = "application.id: a\n"
+                               "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+                               "processors:\n"
+                               "  p: {type: passthrough, inputs: [in], outputs: [out]}\n";
+
+static void test_state_transitions(void)
+{
+    struct rill_topology *t = it_load(one_proc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    struct sthread st;
+    thread_of(&st, e, t);
+    /* a commit interval, an abort, a fatal error and its rebuild */
+    static const enum sthread_state path[] = {
+        STHREAD_CREATING, STHREAD_READY, STHREAD_IN_TXN, STHREAD_COMMITTING, STHREAD_READY,
+        STHREAD_IN_TXN, STHREAD_ABORTING, STHREAD_READY, STHREAD_COMMITTING, STHREAD_FATAL,
+        STHREAD_FATAL, STHREAD_CREATING, STHREAD_FATAL, STHREAD_DEAD,
+    };
+    for (size_t i = 0; i < sizeof path / sizeof *path; i++) {
+        CU_ASSERT_EQUAL(sthread_set_state(&st, path[i], "test"), RILL_OK);
+        CU_ASSERT_EQUAL(st.state, path[i]);
+    }
+    /* refused, and the state stays */
+    static const struct { enum sthread_state from, to; } bad[] = {
+        { STHREAD_INIT, STHREAD_READY },       { STHREAD_INIT, STHREAD_IN_TXN },
+        { STHREAD_READY, STHREAD_ABORTING },   { STHREAD_READY, STHREAD_CREATING },
+        { STHREAD_IN_TXN, STHREAD_IN_TXN },    { STHREAD_IN_TXN, STHREAD_DEAD },
+        { STHREAD_COMMITTING, STHREAD_IN_TXN }, { STHREAD_ABORTING, STHREAD_COMMITTING },
+        { STHREAD_FATAL, STHREAD_READY },      { STHREAD_DEAD, STHREAD_FATAL },
+        { STHREAD_DEAD, STHREAD_CREATING },    { STHREAD_READY, STHREAD_STATE__COUNT },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        st.state = bad[i].from;
+        CU_ASSERT_EQUAL(sthread_set_state(&st, bad[i].to, "test"), RILL_ERR_STATE);
+        CU_ASSERT_EQUAL(st.state, bad[i].from);
+    }
+    CU_ASSERT_STRING_EQUAL(sthread_state_name(STHREAD_IN_TXN), "in_transaction");
+    CU_ASSERT_STRING_EQUAL(sthread_state_name(STHREAD_STATE__COUNT), "unknown");
+    rill_engine_free(e);
+    rill_topology_free(t);
+}
+
+/* A transaction begins from READY only; no producer is touched otherwise. */
+static void test_txn_begin_needs_ready(void)
+{
+    struct rill_topology *t = it_load(one_proc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    struct sthread st;
+    thread_of(&st, e, t);
+    st.state = STHREAD_COMMITTING;
+    CU_ASSERT_EQUAL(txn_ensure(&st), RILL_ERR_STATE);
+    CU_ASSERT_EQUAL(st.state, STHREAD_COMMITTING);
+    st.state = STHREAD_FATAL;
+    CU_ASSERT_EQUAL(txn_ensure(&st), RILL_ERR_FATAL);
+    st.state = STHREAD_IN_TXN;
+    CU_ASSERT_EQUAL(txn_ensure(&st), RILL_OK); /* already open */
+    /* nothing is committed from a state without an interval */
+    st.state = STHREAD_CREATING;
+    CU_ASSERT_EQUAL(txn_commit(&st), RILL_OK);
+    CU_ASSERT_EQUAL(st.state, STHREAD_CREATING);
+    st.state = STHREAD_FATAL;
+    CU_ASSERT_EQUAL(txn_commit(&st), RILL_ERR_FATAL);
+    rill_engine_free(e);
+    rill_topology_free(t);
+}
+
+struct steps {
+    int calls, ok_at; /* succeeds on call ok_at (0: never) */
+    rill_engine_t *stop_at_first;
+};
+
+static rill_err_t step(void *arg, char *errstr, size_t errsz)
+{
+    struct steps *s = arg;
+    s->calls++;
+    if (s->stop_at_first)
+        rill_engine_stop(s->stop_at_first);
+    if (s->ok_at && s->calls >= s->ok_at)
+        return RILL_OK;
+    return rill_errf(errstr, errsz, RILL_ERR_RETRY, "not yet (call %d)", s->calls);
+}
+
+static rill_err_t step_fails(void *arg, char *errstr, size_t errsz)
+{
+    ((struct steps *)arg)->calls++;
+    return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "broken");
+}
+
+static void test_retry_helper(void)
+{
+    struct rill_topology *t = it_load(one_proc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    const struct engine_retry p = { .attempts = 4, .backoff_ms = 1, .linear = 1,
+                                    .level = RILL_LOG_DEBUG };
+    struct steps s = { .ok_at = 3 };
+    CU_ASSERT_EQUAL(engine_retry(e, &p, "t", "p", step, &s, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(s.calls, 3);
+    s = (struct steps){ 0 };
+    CU_ASSERT_EQUAL(engine_retry(e, &p, "t", "p", step, &s, err, sizeof err), RILL_ERR_RETRY);
+    CU_ASSERT_EQUAL(s.calls, 4); /* capped */
+    CU_ASSERT_STRING_EQUAL(err, "not yet (call 4)");
+    s = (struct steps){ 0 };
+    CU_ASSERT_EQUAL(engine_retry(e, &p, "t", "p", step_fails, &s, NULL, 0), RILL_ERR_KAFKA);
+    CU_ASSERT_EQUAL(s.calls, 1); /* not retriable */
+    /* a deadline without a cap */
+    const struct engine_retry d = { .deadline_ms = 30, .backoff_ms = 5, .level = RILL_LOG_DEBUG };
+    s = (struct steps){ 0 };
+    int64_t t0 = rill_now_ms();
+    CU_ASSERT_EQUAL(engine_retry(e, &d, "t", "p", step, &s, NULL, 0), RILL_ERR_RETRY);
+    CU_ASSERT(rill_now_ms() - t0 >= 30);
+    CU_ASSERT(s.calls >= 2);
+    /* a stop ends it at once */
+    s = (struct steps){ .stop_at_first = e };
+    CU_ASSERT_EQUAL(engine_retry(e, &p, "t", "p", step, &s, NULL, 0), RILL_ERR_RETRY);
+    CU_ASSERT_EQUAL(s.calls, 1);
+    rill_engine_free(e);
+    rill_topology_free(t);
+}
+
+/* A task's processor is bound to every store it was granted: 100 of them,
+ * each its own (once capped at 64). */
+static void test_task_binds_every_store(void)
+{
+    enum { NSTORES = 100 };
+    char dir[64];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "engine"));
+    size_t cap = 16384, n = 0;
+    char *yaml = malloc(cap);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(yaml);
+    n += (size_t)snprintf(yaml + n, cap - n,
+                          "application.id: a\nstate.dir: %s\n"
+                          "topics: {in: {partitions: 1}, out: {partitions: 1}}\nstores:\n", dir);
+    for (int i = 0; i < NSTORES; i++)
+        n += (size_t)snprintf(yaml + n, cap - n, "  s%d: {type: memory, changelog: false}\n", i);
+    n += (size_t)snprintf(yaml + n, cap - n,
+                          "processors:\n  p: {type: count, inputs: [in], outputs: [out], stores: [");
+    for (int i = 0; i < NSTORES; i++)
+        n += (size_t)snprintf(yaml + n, cap - n, "%ss%d", i ? ", " : "", i);
+    n += (size_t)snprintf(yaml + n, cap - n, "]}\n");
+    CU_ASSERT_FATAL(n < cap);
+    struct rill_topology *t = it_load(yaml);
+    free(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL_FATAL(t->procs[0].stores.n, NSTORES);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    struct sthread st;
+    thread_of(&st, e, t);
+    struct task *task = task_new(&st, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(task);
+    CU_ASSERT_EQUAL(task->nstores, NSTORES);
+    for (int i = 0; i < NSTORES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "s%d", i);
+        /* the node's bindings, as rill_ctx_store() reads them inside a
+         * callback (outside one it refuses: processor.h's legality table) */
+        CU_ASSERT_EQUAL_FATAL(task->node->nstores, NSTORES);
+        rill_store_t *s = task->node->stores[i].store;
+        CU_ASSERT_STRING_EQUAL(task->node->stores[i].name, name);
+        CU_ASSERT_PTR_NOT_NULL(s);
+        CU_ASSERT_PTR_EQUAL(s, task->stores[i].store);
+        CU_ASSERT_STRING_EQUAL(s ? rill_store_name(s) : "", name);
+    }
+    /* the task directory is locked while the task lives */
+    char tdir[RILL_STORE_PATH_MAX];
+    int fd = -1;
+    CU_ASSERT_EQUAL(rill_store_taskdir_open(dir, "a", "p", 0, tdir, sizeof tdir, &fd, err,
+                                            sizeof err),
+                    RILL_ERR_STATE);
+    task_free(task);
+    CU_ASSERT_EQUAL(rill_store_taskdir_open(dir, "a", "p", 0, tdir, sizeof tdir, &fd, err,
+                                            sizeof err),
+                    RILL_OK);
+    rill_store_dir_unlock(fd);
+    rill_engine_free(e);
+    rill_topology_free(t);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static CU_TestInfo tests[] = {
+    { "thread state: legal transitions pass, illegal ones are refused", test_state_transitions },
+    { "a transaction begins from READY only", test_txn_begin_needs_ready },
+    { "retry helper: attempts, deadline, non-retriable, stop", test_retry_helper },
+    { "a task binds all of 100 granted stores", test_task_binds_every_store },
+    CU_TEST_INFO_NULL,
+};
+RILL_SUITE("engine", tests)

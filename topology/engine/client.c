@@ -1,0 +1,373 @@
+/*
+ * client.c - a stream thread's Kafka clients: their configuration (the
+ * topology's kafka: map, then the processor's, each key only for the client
+ * kind it concerns), creating the transactional (or idempotent) producer,
+ * the group consumer and the changelog restorer, their callbacks (deliveries,
+ * errors), and tearing them down; and the startup probe that logs in with a
+ * processor's credentials and checks its topics. Not what the clients are
+ * used for: loop.c, txn.c, rebalance.c.
+ */
+#include "topology/engine/engine_int.h"
+#include "topology/model/kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long the probe's metadata requests may take. */
+#define PROBE_METADATA_TIMEOUT_MS 15000
+/* A topic created a moment ago may not be in the broker's metadata yet: the
+ * probe looks again every PROBE_TOPIC_POLL_MS for PROBE_TOPIC_WAIT_MS. */
+#define PROBE_TOPIC_WAIT_MS 5000
+#define PROBE_TOPIC_POLL_MS 250
+/* The restorer's fetch wait (fetch.wait.max.ms), in the string form
+ * librdkafka takes: a tail of aborted records and markers holds no data to
+ * return, and without a short wait each such partition would cost the
+ * broker's full fetch.wait.max.ms before its end is seen. */
+#define RESTORER_FETCH_WAIT_MS "10"
+
+static rill_err_t conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *errstr,
+                           size_t errsz)
+{
+    char err[RILL_ERRSTR_SIZE];
+    if (rd_kafka_conf_set(c, k, v, err, sizeof err) != RD_KAFKA_CONF_OK)
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "kafka setting '%s': %s", k, err);
+    return RILL_OK;
+}
+
+/* The global kafka: map, then the processor's own, each key only for the
+ * client kind it concerns (so librdkafka does not warn). */
+static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char *errstr,
+                                    size_t errsz)
+{
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    const struct rill_kvlist *lists[2] = { &st->e->t->kafka, &st->pc->kafka };
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            const char *k = lists[l]->v[i].key;
+            if (consumer ? rill_kafka_producer_only(k) : rill_kafka_consumer_only(k))
+                continue;
+            if (conf_set(c, k, lists[l]->v[i].value, errstr, errsz) != RILL_OK) {
+                rd_kafka_conf_destroy(c);
+                return NULL;
+            }
+        }
+    /* Operators can turn librdkafka's debug contexts on without editing the
+     * topology: RILL_KAFKA_DEBUG=cgrp,eos,... */
+    const char *dbg = getenv("RILL_KAFKA_DEBUG");
+    if (dbg && *dbg && conf_set(c, "debug", dbg, errstr, errsz) != RILL_OK) {
+        rd_kafka_conf_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- callbacks ------------------------------------------------------------- */
+
+/* A changelog record reached the broker: its store may commit up to it. The
+ * store is looked up, not carried as the message's opaque, so that a report
+ * arriving after its task was dropped finds nothing instead of freed memory.
+ * Delivery reports are served on the stream thread that owns the tasks. */
+static void changelog_delivered(struct sthread *st, const char *topic, int32_t partition,
+                                int64_t offset)
+{
+    struct task *t = task_find(st, partition);
+    for (size_t i = 0; t && i < t->nstores; i++)
+        if (!strcmp(t->stores[i].changelog, topic) && offset > t->stores[i].cl_last)
+            t->stores[i].cl_last = offset;
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct sthread *st = opaque;
+    (void)rk;
+    if (!m->err) {
+        changelog_delivered(st, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+        return;
+    }
+    atomic_store(&st->produce_failed, 1);
+    rill_log(RILL_LOG_WARN, "engine", "delivery failed|processor=%s topic=%s error=\"%s\"",
+             st->pc->name, rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct sthread *st = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rill_log(RILL_LOG_ERROR, "engine", "fatal client error|processor=%s reason=\"%s\"",
+                 st->pc->name, reason);
+        sthread_fatal(st, "fatal client error");
+        return;
+    }
+    /* Transport hiccups are retried by librdkafka; keep them at debug. */
+    rill_log(err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+                 ? RILL_LOG_DEBUG : RILL_LOG_WARN,
+             "kafka", "%s|processor=%s", reason, st->pc->name);
+}
+
+/* ---- create and destroy -------------------------------------------------- */
+
+void clients_destroy(struct sthread *st)
+{
+    if (st->restorer) {
+        rd_kafka_destroy(st->restorer);
+        st->restorer = NULL;
+    }
+    if (st->consumer) {
+        rd_kafka_consumer_close(st->consumer);
+        /* A fatal consumer error closes without a revoke: the tasks (and a
+         * message held for a retry) must go before their handle. */
+        tasks_drop_all(st);
+        rd_kafka_destroy(st->consumer);
+        st->consumer = NULL;
+    }
+    tasks_drop_all(st);
+    if (st->producer) {
+        rd_kafka_destroy(st->producer);
+        st->producer = NULL;
+    }
+}
+
+/* Whether a store of the processor writes a changelog. */
+static int has_changelog(const struct sthread *st)
+{
+    for (size_t i = 0; i < st->pc->stores.n; i++) {
+        const struct rill_store_conf *sc = engine_store_conf(st->e->t, st->pc->stores.v[i]);
+        if (!sc || sc->changelog)
+            return 1;
+    }
+    return 0;
+}
+
+static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz)
+{
+    rd_kafka_conf_t *pc = client_conf(st, 0, errstr, errsz);
+    if (!pc)
+        return RILL_ERR_CONFIG;
+    rd_kafka_conf_set_opaque(pc, st);
+    rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+    rd_kafka_conf_set_error_cb(pc, error_cb);
+    /* Successful deliveries matter only for changelog offsets; without a
+     * changelog, reporting only failures spares a callback per record. */
+    if (conf_set(pc, "partitioner", "murmur2_random", errstr, errsz) ||
+        conf_set(pc, "delivery.report.only.error", has_changelog(st) ? "false" : "true", errstr,
+                 errsz) ||
+        (st->e->eos ? conf_set(pc, "transactional.id", st->txnid, errstr, errsz)
+                    : conf_set(pc, "enable.idempotence", "true", errstr, errsz))) {
+        rd_kafka_conf_destroy(pc);
+        return RILL_ERR_CONFIG;
+    }
+    st->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, errsz);
+    if (!st->producer) {
+        rd_kafka_conf_destroy(pc);
+        return RILL_ERR_KAFKA;
+    }
+    if (st->e->eos) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(st->producer, TXN_TIMEOUT_MS);
+        if (e) {
+            rill_errf(errstr, errsz, RILL_ERR_KAFKA,
+                      "processor '%s': cannot initialize transactions: %s", st->pc->name,
+                      rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return RILL_ERR_KAFKA;
+        }
+    }
+    return RILL_OK;
+}
+
+static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz)
+{
+    rd_kafka_conf_t *cc = client_conf(st, 1, errstr, errsz);
+    if (!cc)
+        return RILL_ERR_CONFIG;
+    rd_kafka_conf_set_opaque(cc, st);
+    rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+    rd_kafka_conf_set_error_cb(cc, error_cb);
+    /* Static membership (KIP-345) when the topology asks for it: every
+     * consumer needs its own stable id, so the given one is a prefix. A
+     * restarted instance then takes its partitions back without a rebalance
+     * and without waiting out its dead self's session. */
+    const char *gii = rill_kvlist_get(&st->pc->kafka, "group.instance.id");
+    if (!gii)
+        gii = rill_kvlist_get(&st->e->t->kafka, "group.instance.id");
+    if (gii) {
+        char id[ENGINE_ID_SIZE];
+        if ((size_t)snprintf(id, sizeof id, "%s.%s-%d", gii, st->pc->name, st->idx) >= sizeof id) {
+            rd_kafka_conf_destroy(cc);
+            return rill_errf(errstr, errsz, RILL_ERR_NOFIT,
+                             "processor '%s': group.instance.id '%s' is too long", st->pc->name,
+                             gii);
+        }
+        if (conf_set(cc, "group.instance.id", id, errstr, errsz)) {
+            rd_kafka_conf_destroy(cc);
+            return RILL_ERR_CONFIG;
+        }
+    }
+    if (conf_set(cc, "group.id", st->group, errstr, errsz) ||
+        conf_set(cc, "enable.auto.commit", "false", errstr, errsz) ||
+        conf_set(cc, "enable.auto.offset.store", "false", errstr, errsz) ||
+        conf_set(cc, "auto.offset.reset", "earliest", errstr, errsz) ||
+        conf_set(cc, "isolation.level", "read_committed", errstr, errsz)) {
+        rd_kafka_conf_destroy(cc);
+        return RILL_ERR_CONFIG;
+    }
+    st->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, errsz);
+    if (!st->consumer) {
+        rd_kafka_conf_destroy(cc);
+        return RILL_ERR_KAFKA;
+    }
+    return RILL_OK;
+}
+
+/* Changelogs are read partition by partition, outside the group. */
+static rill_err_t restorer_create(struct sthread *st, char *errstr, size_t errsz)
+{
+    rd_kafka_conf_t *rc = client_conf(st, 1, errstr, errsz);
+    if (!rc)
+        return RILL_ERR_CONFIG;
+    rd_kafka_conf_set_opaque(rc, st);
+    rd_kafka_conf_set_error_cb(rc, error_cb);
+    if (conf_set(rc, "isolation.level", "read_committed", errstr, errsz) ||
+        conf_set(rc, "enable.partition.eof", "true", errstr, errsz) ||
+        conf_set(rc, "fetch.wait.max.ms", RESTORER_FETCH_WAIT_MS, errstr, errsz) ||
+        conf_set(rc, "enable.auto.commit", "false", errstr, errsz)) {
+        rd_kafka_conf_destroy(rc);
+        return RILL_ERR_CONFIG;
+    }
+    st->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, errsz);
+    if (!st->restorer) {
+        rd_kafka_conf_destroy(rc);
+        return RILL_ERR_KAFKA;
+    }
+    return RILL_OK;
+}
+
+rill_err_t clients_create(struct sthread *st, char *errstr, size_t errsz)
+{
+    rill_err_t err = producer_create(st, errstr, errsz);
+    if (err == RILL_OK)
+        err = consumer_create(st, errstr, errsz);
+    if (err == RILL_OK && st->pc->stores.n)
+        err = restorer_create(st, errstr, errsz);
+    if (err != RILL_OK)
+        return err;
+    rd_kafka_poll_set_consumer(st->consumer);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)st->pc->inputs.n);
+    for (size_t i = 0; i < st->pc->inputs.n; i++)
+        rd_kafka_topic_partition_list_add(subs, st->pc->inputs.v[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(st->consumer, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (kerr)
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "processor '%s': cannot subscribe: %s",
+                         st->pc->name, rd_kafka_err2str(kerr));
+    return RILL_OK;
+}
+
+/* ---- startup checks ------------------------------------------------------------ */
+
+struct probe {
+    struct sthread *st;
+    rd_kafka_t *rk;
+    const char *user;
+    int auth_failed;
+};
+
+static void probe_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct probe *p = opaque;
+    (void)rk;
+    (void)reason;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+        p->auth_failed = 1;
+}
+
+/* One look at the metadata: RILL_ERR_RETRY while a topic is missing. */
+static rill_err_t probe_topics(void *arg, char *errstr, size_t errsz)
+{
+    struct probe *pr = arg;
+    const struct sthread *st = pr->st;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t kerr = rd_kafka_metadata(pr->rk, 1, NULL, &md, PROBE_METADATA_TIMEOUT_MS);
+    if (kerr)
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "processor '%s': cannot reach kafka: %s",
+                         st->pc->name, rd_kafka_err2str(kerr));
+    rill_err_t ret = RILL_OK;
+    const struct rill_strlist *lists[3] = { &st->pc->inputs, &st->pc->outputs, &st->pc->stores };
+    static const char *const kinds[3] = { "input", "output", "changelog" };
+    for (int l = 0; l < 3 && ret == RILL_OK; l++)
+        for (size_t i = 0; i < lists[l]->n && ret == RILL_OK; i++) {
+            const char *name = lists[l]->v[i];
+            char cl[ENGINE_TOPIC_SIZE];
+            if (l == 2) {
+                const struct rill_store_conf *sc = engine_store_conf(st->e->t, name);
+                if (sc && !sc->changelog)
+                    continue;
+                if (rill_topology_changelog(st->e->t, name, cl, sizeof cl) != RILL_OK) {
+                    ret = rill_errf(errstr, errsz, RILL_ERR_NOFIT,
+                                    "processor '%s': changelog topic name of store '%s' is "
+                                    "longer than kafka allows", st->pc->name, name);
+                    break;
+                }
+                name = cl;
+            }
+            int found = 0;
+            for (int k = 0; k < md->topic_cnt; k++)
+                if (!strcmp(md->topics[k].topic, name) && !md->topics[k].err)
+                    found = 1;
+            if (!found)
+                ret = rill_errf(errstr, errsz, RILL_ERR_RETRY,
+                                "processor '%s': %s topic '%s' does not exist or user '%s' may "
+                                "not describe it (run 'rill apply')",
+                                st->pc->name, kinds[l], name, pr->user ? pr->user : "(none)");
+        }
+    rd_kafka_metadata_destroy(md);
+    return ret;
+}
+
+static const struct engine_retry probe_retry = {
+    .deadline_ms = PROBE_TOPIC_WAIT_MS,
+    .backoff_ms = PROBE_TOPIC_POLL_MS,
+    .level = RILL_LOG_DEBUG, /* a startup failure is one line, said once */
+};
+
+rill_err_t clients_probe(struct sthread *st, char *errstr, size_t errsz)
+{
+    struct probe pr = { .st = st };
+    rd_kafka_conf_t *c = client_conf(st, 0, errstr, errsz);
+    if (!c)
+        return RILL_ERR_CONFIG;
+    rd_kafka_conf_set_opaque(c, &pr);
+    rd_kafka_conf_set_error_cb(c, probe_error_cb);
+    conf_set(c, "log_level", "0", errstr, errsz);
+    pr.rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, errsz);
+    if (!pr.rk) {
+        rd_kafka_conf_destroy(c);
+        return RILL_ERR_CONFIG;
+    }
+    pr.user = rill_kvlist_get(&st->pc->kafka, "sasl.username");
+    if (!pr.user)
+        pr.user = rill_kvlist_get(&st->e->t->kafka, "sasl.username");
+    rill_err_t ret;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t kerr = rd_kafka_metadata(pr.rk, 1, NULL, &md, PROBE_METADATA_TIMEOUT_MS);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (pr.auth_failed || kerr) {
+        rd_kafka_poll(pr.rk, 0);
+        if (pr.auth_failed)
+            ret = rill_errf(errstr, errsz, RILL_ERR_AUTH,
+                            "processor '%s': kafka authentication failed for user '%s'",
+                            st->pc->name, pr.user ? pr.user : "(none)");
+        else
+            ret = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "processor '%s': cannot reach kafka: %s",
+                            st->pc->name, rd_kafka_err2str(kerr));
+    } else {
+        ret = engine_retry(st->e, &probe_retry, "topics not visible yet", st->pc->name,
+                           probe_topics, &pr, errstr, errsz);
+        if (ret == RILL_ERR_RETRY)
+            ret = RILL_ERR_NOTFOUND; /* errstr names the topic */
+    }
+    rd_kafka_destroy(pr.rk);
+    return ret;
+}

@@ -1,0 +1,235 @@
+/*
+ * engine_int.h - internal: what the engine's files share, and nothing any
+ * other folder may use (engine.h is the public face). The engine, the
+ * stream threads and their tasks; the state of a stream thread as one enum
+ * with its transitions checked in one place (loop.c); and the functions by
+ * which the loop (loop.c), transactions (txn.c), rebalances (rebalance.c),
+ * tasks (task.c) and clients (client.c) call each other.
+ *
+ * Threading: a struct sthread and everything it owns (tasks, stores,
+ * clients) is used by its own stream thread only, and by the engine before
+ * pthread_create and after pthread_join. struct rill_engine is read-only
+ * while the threads run, but for stop.
+ */
+#ifndef RILL_ENGINE_INT_H
+#define RILL_ENGINE_INT_H
+
+#include "topology/engine/engine.h"
+#include "topology/engine/node_int.h"
+#include "topology/base/log.h"
+#include "state/store_rt.h"
+#include "state/taskdir.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* The functions below are the engine's own: hidden from the dynamic symbol
+ * table that `rill` exports (-rdynamic) to external processors, so that a
+ * processor's function of the same name is never bound to one of these. */
+#pragma GCC visibility push(hidden)
+
+/* ---- limits and timings -------------------------------------------------- */
+
+/* How long one transactional call, or the flush of an at-least-once
+ * commit, may take. */
+#define TXN_TIMEOUT_MS 60000
+/* How long a stream thread's poll sleeps when there is nothing due. */
+#define STHREAD_POLL_MS 20
+/* How often wall-clock punctuations are looked at. */
+#define STHREAD_TICK_MS 100
+/* The slices in which the engine sleeps, so that a stop is noticed. */
+#define ENGINE_SLEEP_SLICE_MS 20
+/* Kafka's longest topic name is 249 characters; room for it and the NUL. */
+#define ENGINE_TOPIC_SIZE 250
+/* A consumer group id, transactional id or group.instance.id. */
+#define ENGINE_ID_SIZE 512
+
+/* ---- a stream thread's state --------------------------------------------- */
+
+/* After librdkafka's transaction states (rdkafka_txnmgr.c), for a whole
+ * stream thread: its clients, its open transaction and its rebuilds. Every
+ * change goes through sthread_set_state(), which refuses a transition the
+ * table in loop.c does not list. at_least_once never opens a transaction:
+ * it goes READY -> COMMITTING -> READY. */
+enum sthread_state {
+    STHREAD_INIT = 0,      /* set up, no clients yet (the thread may not run yet) */
+    STHREAD_CREATING,      /* creating its clients: first time, or after FATAL */
+    STHREAD_READY,         /* clients up, no transaction open */
+    STHREAD_IN_TXN,        /* a transaction is open (exactly_once_v2) */
+    STHREAD_COMMITTING,    /* committing the interval: offsets, then the commit */
+    STHREAD_ABORTING,      /* aborting the transaction, rewinding to committed */
+    STHREAD_FATAL,         /* fatal client error (fenced, ...): tear down, rejoin */
+    STHREAD_DEAD,          /* the thread ended */
+    STHREAD_STATE__COUNT
+};
+
+/* ---- tasks ------------------------------------------------------------------ */
+
+struct tp {                     /* one input topic-partition of a task */
+    const char *topic;
+    int64_t committed;          /* next offset as last committed; -1 unknown */
+    int64_t next;               /* next offset to commit; -1 nothing processed */
+};
+
+struct tstore {                 /* one granted store of a task */
+    struct sthread *st;
+    struct task *t;
+    rill_store_t *store;
+    char changelog[ENGINE_TOPIC_SIZE]; /* "" when the store has no changelog */
+    int64_t cl_last;            /* last changelog offset delivered in this
+                                   transaction; -1 none */
+};
+
+struct task {
+    int32_t partition;
+    rill_node_t *node;
+    struct tstore *stores;
+    size_t nstores;
+    int lock_fd;                /* the task directory's lock; -1 none */
+    struct tp *tps;
+    size_t ntps;
+    rd_kafka_message_t *pending; /* a record the processor asked to retry */
+    int64_t retry_at;
+    int backoff_ms;             /* 0: not paused for a retry */
+};
+
+/* ---- threads and the engine ---------------------------------------------- */
+
+struct sthread {
+    struct rill_engine *e;
+    const struct rill_proc_conf *pc;
+    int idx;
+    pthread_t tid;
+    enum sthread_state state;   /* only through sthread_set_state() */
+    rd_kafka_t *consumer, *producer;
+    rd_kafka_t *restorer;       /* group-less consumer reading changelogs */
+    char group[ENGINE_ID_SIZE], txnid[ENGINE_ID_SIZE];
+    struct task **tasks;
+    size_t ntasks;
+    size_t npending;            /* tasks holding a record for a retry */
+    int64_t last_commit;        /* when the last commit started */
+    int rebuild_streak;         /* rebuilds in a row, each soon after the last */
+    int64_t rebuilt_at;         /* when the clients were last (re)created */
+    atomic_int produce_failed;  /* a delivery failed in this interval */
+    rill_header_t *hdrs;        /* the headers of the record in hand, grown */
+    size_t hdrs_cap;
+    uint64_t records, commits, aborts, retries;
+};
+
+struct rill_engine {
+    const struct rill_topology *t;
+    int eos;
+    atomic_int stop;
+    struct sthread *threads;
+    size_t nthreads;
+    char instance_id[RILL_STORE_INSTANCE_ID_SIZE];
+    int lock_fd;                /* the instance directory's lock */
+    rill_store_cache_t *cache;  /* shared block cache: half of state.memory.bytes */
+    size_t write_buffer;        /* memtable size per store */
+};
+
+/* ---- loop.c: the thread, its state, sleeping and retrying ---------------- */
+
+void *sthread_main(void *arg);
+
+/* Moves st to state to, for why (logged at debug). A transition the table
+ * does not allow is a bug: it is logged at error level, st keeps its state,
+ * and RILL_ERR_STATE is returned. */
+rill_err_t sthread_set_state(struct sthread *st, enum sthread_state to, const char *why);
+const char *sthread_state_name(enum sthread_state s);
+/* To STHREAD_FATAL: the clients are torn down and created again. */
+void sthread_fatal(struct sthread *st, const char *why);
+
+/* Sleeps ms, in slices, returning early when the engine is stopped. */
+void engine_sleep(struct rill_engine *e, int64_t ms);
+
+/* How engine_retry() repeats a step. */
+struct engine_retry {
+    int attempts;               /* calls at most; 0: no cap */
+    int64_t deadline_ms;        /* no new call this long after the first; 0: none */
+    int backoff_ms;             /* the wait before the next call ... */
+    int linear;                 /* ... times the calls so far when set */
+    rill_log_level_t level;     /* of the line logged for each retry */
+};
+
+/* One step: RILL_OK, RILL_ERR_RETRY to be called again, or another error
+ * to stop; errstr says why it did not succeed. */
+typedef rill_err_t (*engine_step_fn)(void *arg, char *errstr, size_t errsz);
+
+/* Calls step until it returns anything but RILL_ERR_RETRY, within p's
+ * attempts and deadline, backing off between calls; an engine stop ends it
+ * early. Returns step's last result (RILL_ERR_RETRY when it gave up), with
+ * its message in errstr (may be NULL). what names the step in the log,
+ * processor its processor. */
+rill_err_t engine_retry(struct rill_engine *e, const struct engine_retry *p, const char *what,
+                        const char *processor, engine_step_fn step, void *arg, char *errstr,
+                        size_t errsz);
+
+/* The emit callback of every node of st (opaque): produces a record inside
+ * the open transaction (beginning it if need be). */
+rill_err_t engine_emit(void *opaque, const struct rill_out *o);
+
+/* ---- txn.c: begin, commit, abort, rewind --------------------------------- */
+
+/* Under exactly-once, begins the transaction if none is open. RILL_OK, or
+ * an error when none can be open (st is then FATAL). */
+rill_err_t txn_ensure(struct sthread *st);
+/* Commits what was processed since the last commit (nothing open: RILL_OK).
+ * An error means it was aborted and rewound, or st is FATAL. */
+rill_err_t txn_commit(struct sthread *st);
+/* Aborts the open transaction and rewinds (exactly-once). */
+void txn_abort(struct sthread *st, const char *why);
+/* Seeks every partition back to its last committed offset and forgets what
+ * was processed since, with the stores' pending writes. */
+void txn_rewind(struct sthread *st);
+/* Undoes the interval after a failed produce: txn_abort() under
+ * exactly-once, txn_rewind() under at-least-once. */
+void txn_fail(struct sthread *st, const char *why);
+
+/* ---- rebalance.c ------------------------------------------------------------ */
+
+void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                  rd_kafka_topic_partition_list_t *parts, void *opaque);
+/* Seeks each listed partition to its offset, waiting for each. */
+rill_err_t rebalance_seek(struct sthread *st, const rd_kafka_topic_partition_list_t *l);
+
+/* ---- task.c ------------------------------------------------------------------ */
+
+struct task *task_find(struct sthread *st, int32_t partition);
+struct tp *task_tp(struct task *t, const char *topic);
+/* Creates the task of partition: its stores opened and restored, its
+ * processor started. NULL (logged) on failure. */
+struct task *task_new(struct sthread *st, int32_t partition);
+void task_free(struct task *t);
+/* Starts the task's processor afresh (after an abort). */
+rill_err_t task_node_reset(struct sthread *st, struct task *t);
+/* Frees every task of st, after serving the producer's delivery reports. */
+void tasks_drop_all(struct sthread *st);
+/* After the Kafka commit: the stores take their pending writes and the
+ * changelog offsets they reflect (a failure makes st FATAL). */
+void tasks_commit_stores(struct sthread *st);
+void tasks_abort_stores(struct sthread *st);
+/* The processor asked to retry m (kept by the task): pauses the task's
+ * partitions on the first refusal and backs off, doubling. */
+void task_retry_later(struct sthread *st, struct task *t, rd_kafka_message_t *m);
+/* The retried record went through: the task's partitions resume right
+ * after it. */
+void task_retry_done(struct sthread *st, struct task *t);
+/* Forgets a retry in progress (before a rewind): resumes the partitions. */
+void task_retry_cancel(struct sthread *st, struct task *t);
+/* The store declaration of the topology, or NULL (defaults). */
+const struct rill_store_conf *engine_store_conf(const struct rill_topology *t, const char *name);
+
+/* ---- client.c ------------------------------------------------------------------ */
+
+rill_err_t clients_create(struct sthread *st, char *errstr, size_t errsz);
+void clients_destroy(struct sthread *st);
+/* Logs in with st's processor's credentials and checks that its topics
+ * exist and are visible to it. */
+rill_err_t clients_probe(struct sthread *st, char *errstr, size_t errsz);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * loop.c - a stream thread: its state machine (the one table of legal
+ * transitions), its main loop, and the consume-process-produce path of one
+ * record. The loop polls record by record (librdkafka 2.0.2's batch consume
+ * is unsafe during a rebalance), hands each record to the task of its
+ * partition, produces what the processor forwards inside the open
+ * transaction, fires punctuations and commits per commit interval; a fatal
+ * client error rebuilds the clients, backing off. Also the engine's
+ * stop-aware sleep and its one retry helper. Not how a commit, a rebalance,
+ * a task or a client works: txn.c, rebalance.c, task.c, client.c.
+ */
+#include "topology/engine/engine_int.h"
+#include "topology/base/grow_int.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Room for this many headers first; the array doubles when a record has
+ * more, and is kept for the next record. */
+#define HEADERS_FIRST 16
+/* While the producer's queue is full, serve its deliveries this long. */
+#define BACKPRESSURE_POLL_MS 10
+/* Rebuilds within this long of the previous one count as a streak, and
+ * back off from REBUILD_BACKOFF_MIN_MS doubling to REBUILD_BACKOFF_MAX_MS. */
+#define REBUILD_STREAK_MS 30000
+#define REBUILD_BACKOFF_MIN_MS 100
+#define REBUILD_BACKOFF_MAX_MS 3200
+
+/* ---- the state machine --------------------------------------------------- */
+
+static const char *const state_names[STHREAD_STATE__COUNT] = {
+    [STHREAD_INIT] = "init",
+    [STHREAD_CREATING] = "creating",
+    [STHREAD_READY] = "ready",
+    [STHREAD_IN_TXN] = "in_transaction",
+    [STHREAD_COMMITTING] = "committing",
+    [STHREAD_ABORTING] = "aborting",
+    [STHREAD_FATAL] = "fatal_error",
+    [STHREAD_DEAD] = "dead",
+};
+
+#define FROM(s) (1u << STHREAD_##s)
+
+/* For each state, the states it may be entered from. */
+static const unsigned entered_from[STHREAD_STATE__COUNT] = {
+    [STHREAD_INIT] = 0,
+    /* the first time, and every rebuild */
+    [STHREAD_CREATING] = FROM(INIT) | FROM(FATAL),
+    /* clients up; a commit done; an abort done */
+    [STHREAD_READY] = FROM(CREATING) | FROM(COMMITTING) | FROM(ABORTING),
+    /* the first produce of an interval (exactly-once) */
+    [STHREAD_IN_TXN] = FROM(READY),
+    /* the interval is due, a revoke, the drain; at_least_once from READY */
+    [STHREAD_COMMITTING] = FROM(IN_TXN) | FROM(READY),
+    /* a produce failed, partitions lost, an abortable commit error */
+    [STHREAD_ABORTING] = FROM(IN_TXN) | FROM(COMMITTING),
+    /* fenced, a fatal client error, a seek or a store that failed: from any
+     * state with clients, and again while already there */
+    [STHREAD_FATAL] = FROM(CREATING) | FROM(READY) | FROM(IN_TXN) | FROM(COMMITTING) |
+                      FROM(ABORTING) | FROM(FATAL),
+    /* stopped: before it started, after the drain, or while rebuilding */
+    [STHREAD_DEAD] = FROM(INIT) | FROM(READY) | FROM(FATAL),
+};
+
+const char *sthread_state_name(enum sthread_state s)
+{
+    return (unsigned)s < STHREAD_STATE__COUNT ? state_names[s] : "unknown";
+}
+
+rill_err_t sthread_set_state(struct sthread *st, enum sthread_state to, const char *why)
+{
+    enum sthread_state from = st->state;
+    if ((unsigned)to >= STHREAD_STATE__COUNT || !(entered_from[to] & (1u << from))) {
+        rill_log(RILL_LOG_ERROR, "engine", "illegal thread state transition|processor=%s "
+                 "thread=%d from=%s to=%s reason=\"%s\"", st->pc->name, st->idx,
+                 sthread_state_name(from), sthread_state_name(to), why);
+        return RILL_ERR_STATE;
+    }
+    st->state = to;
+    rill_log(RILL_LOG_DEBUG, "engine", "thread state|processor=%s thread=%d from=%s to=%s "
+             "reason=\"%s\"", st->pc->name, st->idx, sthread_state_name(from),
+             sthread_state_name(to), why);
+    return RILL_OK;
+}
+
+void sthread_fatal(struct sthread *st, const char *why)
+{
+    sthread_set_state(st, STHREAD_FATAL, why);
+}
+
+/* ---- sleeping and retrying ----------------------------------------------- */
+
+void engine_sleep(struct rill_engine *e, int64_t ms)
+{
+    for (int64_t until = rill_now_ms() + ms; !atomic_load(&e->stop);) {
+        int64_t left = until - rill_now_ms();
+        if (left <= 0)
+            break;
+        usleep((useconds_t)(left < ENGINE_SLEEP_SLICE_MS ? left : ENGINE_SLEEP_SLICE_MS) * 1000);
+    }
+}
+
+rill_err_t engine_retry(struct rill_engine *e, const struct engine_retry *p, const char *what,
+                        const char *processor, engine_step_fn step, void *arg, char *errstr,
+                        size_t errsz)
+{
+    char own[RILL_ERRSTR_SIZE];
+    if (!errstr || !errsz) {
+        errstr = own;
+        errsz = sizeof own;
+    }
+    int64_t start = rill_now_ms();
+    for (int calls = 1;; calls++) {
+        errstr[0] = '\0';
+        rill_err_t err = step(arg, errstr, errsz);
+        if (err != RILL_ERR_RETRY || (p->attempts && calls >= p->attempts) ||
+            (p->deadline_ms && rill_now_ms() - start >= p->deadline_ms) ||
+            atomic_load(&e->stop))
+            return err;
+        rill_log(p->level, "engine", "%s, retrying|processor=%s attempt=%d error=\"%s\"", what,
+                 processor, calls, errstr);
+        engine_sleep(e, (int64_t)p->backoff_ms * (p->linear ? calls : 1));
+    }
+}
+
+/* ---- producing ------------------------------------------------------------ */
+
+rill_err_t engine_emit(void *opaque, const struct rill_out *o)
+{
+    struct sthread *st = opaque;
+    if (txn_ensure(st) != RILL_OK)
+        return RILL_ERR_KAFKA;
+    for (;;) {
+        rd_kafka_headers_t *h = NULL;
+        if (o->header_cnt) {
+            h = rd_kafka_headers_new(o->header_cnt);
+            for (size_t i = 0; i < o->header_cnt; i++)
+                rd_kafka_header_add(h, o->headers[i].name, -1, o->headers[i].value,
+                                    o->headers[i].value ? (ssize_t)o->headers[i].len : 0);
+        }
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            st->producer, RD_KAFKA_V_TOPIC(o->topic),
+            RD_KAFKA_V_PARTITION(o->partition >= 0 ? o->partition : RD_KAFKA_PARTITION_UA),
+            RD_KAFKA_V_KEY(o->key, o->key ? o->key_len : 0),
+            RD_KAFKA_V_VALUE((void *)o->value, o->value ? o->value_len : 0),
+            RD_KAFKA_V_TIMESTAMP(o->timestamp > 0 ? o->timestamp : 0),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (!err)
+            return RILL_OK;
+        if (h)
+            rd_kafka_headers_destroy(h);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rill_log(RILL_LOG_WARN, "engine", "produce failed|processor=%s topic=%s error=\"%s\"",
+                     st->pc->name, o->topic, rd_kafka_err2str(err));
+            if (err == RD_KAFKA_RESP_ERR__FATAL)
+                sthread_fatal(st, "fatal produce error");
+            return RILL_ERR_KAFKA;
+        }
+        rd_kafka_poll(st->producer, BACKPRESSURE_POLL_MS); /* backpressure: let deliveries drain */
+    }
+}
+
+/* ---- one record ------------------------------------------------------------- */
+
+/* The headers of m, every one of them, in order, into st->hdrs (pointers
+ * into m); *n gets their count. RILL_ERR_NOMEM when they do not fit memory. */
+static rill_err_t record_headers(struct sthread *st, rd_kafka_message_t *m, size_t *n)
+{
+    rd_kafka_headers_t *kh = NULL;
+    *n = 0;
+    if (rd_kafka_message_headers(m, &kh))
+        return RILL_OK; /* none */
+    const char *name;
+    const void *val;
+    size_t len;
+    for (size_t i = 0; !rd_kafka_header_get_all(kh, i, &name, &val, &len); i++) {
+        if (rill_grow(&st->hdrs, i, &st->hdrs_cap, sizeof *st->hdrs, HEADERS_FIRST) != RILL_OK)
+            return RILL_ERR_NOMEM;
+        st->hdrs[i] = (rill_header_t){ name, val, len };
+        *n = i + 1;
+    }
+    return RILL_OK;
+}
+
+static void process_record(struct sthread *st, struct task *t, rd_kafka_message_t *m)
+{
+    struct tp *tp = task_tp(t, rd_kafka_topic_name(m->rkt));
+    if (!tp) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (tp->committed < 0)
+        tp->committed = m->offset; /* where this assignment started */
+    if (t->pending == m) {
+        t->pending = NULL; /* in hand again; kept below if retried once more */
+        st->npending--;
+    }
+    if (txn_ensure(st) != RILL_OK) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    size_t nh = 0;
+    if (record_headers(st, m, &nh) != RILL_OK) {
+        rd_kafka_message_destroy(m);
+        txn_fail(st, "out of memory for the headers of a record");
+        return;
+    }
+    rd_kafka_timestamp_type_t tstype;
+    rill_record_t rec = {
+        .topic = rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset,
+        .timestamp = rd_kafka_message_timestamp(m, &tstype), .key = m->key,
+        .key_len = m->key_len, .value = m->payload, .value_len = m->len,
+        .headers = nh ? st->hdrs : NULL, .header_cnt = nh,
+    };
+    rill_proc_result_t res;
+    if (rill_node_process(t->node, &rec, &res) != RILL_OK) {
+        rd_kafka_message_destroy(m);
+        txn_fail(st, "produce failed");
+        return;
+    }
+    if (res == RILL_PROC_RETRY) {
+        st->retries++;
+        task_retry_later(st, t, m);
+        return;
+    }
+    st->records++;
+    tp->next = m->offset + 1;
+    if (t->backoff_ms)
+        task_retry_done(st, t);
+    rd_kafka_message_destroy(m);
+}
+
+static void retry_due(struct sthread *st, int64_t now)
+{
+    for (size_t i = 0; i < st->ntasks && st->state != STHREAD_FATAL; i++) {
+        struct task *t = st->tasks[i];
+        if (t->pending && now >= t->retry_at)
+            process_record(st, t, t->pending);
+    }
+}
+
+static void handle(struct sthread *st, rd_kafka_message_t *m)
+{
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            rill_log(RILL_LOG_WARN, "engine", "consumer error|processor=%s error=\"%s\"",
+                     st->pc->name, rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    struct task *t = task_find(st, m->partition);
+    if (t && t->pending) {
+        /* Paused for a retry: dropped here, fetched again after the retry
+         * from where this partition stands. */
+        struct tp *tp = task_tp(t, rd_kafka_topic_name(m->rkt));
+        if (tp && tp->committed < 0)
+            tp->committed = m->offset;
+        t = NULL;
+    }
+    if (!t) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    process_record(st, t, m);
+}
+
+static void tick(struct sthread *st)
+{
+    int64_t now = rill_now_ms();
+    for (size_t i = 0; i < st->ntasks; i++) {
+        rill_proc_result_t res;
+        if (st->tasks[i]->node->nsched && rill_node_tick(st->tasks[i]->node, now, &res) != RILL_OK) {
+            txn_fail(st, "produce failed in punctuation");
+            return;
+        }
+    }
+}
+
+/* ---- the thread --------------------------------------------------------------- */
+
+/* The back-off before the streak-th rebuild in a row: none for the first,
+ * then doubling from REBUILD_BACKOFF_MIN_MS to REBUILD_BACKOFF_MAX_MS. */
+static int64_t rebuild_backoff(int streak)
+{
+    int64_t ms = streak ? REBUILD_BACKOFF_MIN_MS : 0;
+    for (int i = 1; i < streak && ms < REBUILD_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < REBUILD_BACKOFF_MAX_MS ? ms : REBUILD_BACKOFF_MAX_MS;
+}
+
+/* (Re)creates the clients, from INIT or FATAL: READY, or FATAL again. A
+ * rebuild soon after the last one (clients that cannot be created, a task
+ * that cannot start) backs off instead of spinning; it still notices a
+ * stop. */
+static void clients_rebuild(struct sthread *st)
+{
+    char err[RILL_ERRSTR_SIZE];
+    if (st->rebuilt_at) {
+        int soon = rill_now_ms() - st->rebuilt_at < REBUILD_STREAK_MS;
+        st->rebuild_streak = soon ? st->rebuild_streak + 1 : 0;
+        engine_sleep(st->e, rebuild_backoff(st->rebuild_streak));
+    }
+    clients_destroy(st);
+    if (sthread_set_state(st, STHREAD_CREATING, st->rebuilt_at ? "rebuild" : "start") != RILL_OK)
+        return;
+    st->rebuilt_at = rill_now_ms();
+    if (clients_create(st, err, sizeof err) != RILL_OK) {
+        rill_log(RILL_LOG_ERROR, "engine", "cannot (re)create clients|processor=%s error=\"%s\"",
+                 st->pc->name, err);
+        sthread_fatal(st, "cannot create clients"); /* again, after the back-off */
+        clients_destroy(st);
+        return;
+    }
+    sthread_set_state(st, STHREAD_READY, "clients created");
+}
+
+void *sthread_main(void *arg)
+{
+    struct sthread *st = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the main thread */
+    /* Commits keep a steady cadence: one commit.interval.ms after the start
+     * of the previous one, not after the first record of a transaction, so
+     * a record waits at most an interval plus one commit, not two commits
+     * (the one in progress when it arrived, and its own). While a
+     * transaction is open, the poll does not sleep past its due time. */
+    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, now = rill_now_ms();
+    st->last_commit = now;
+    while (!atomic_load(&st->e->stop)) {
+        if (st->state == STHREAD_INIT || st->state == STHREAD_FATAL) {
+            clients_rebuild(st);
+            if (st->state != STHREAD_READY)
+                continue;
+        }
+        int64_t wait = STHREAD_POLL_MS;
+        if (st->state == STHREAD_IN_TXN) {
+            int64_t due = st->last_commit + interval - now;
+            wait = due < 0 ? 0 : due < STHREAD_POLL_MS ? due : STHREAD_POLL_MS;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, (int)wait);
+        if (m)
+            handle(st, m);
+        rd_kafka_poll(st->producer, 0);
+        now = rill_now_ms();
+        if (st->state != STHREAD_FATAL && st->npending)
+            retry_due(st, now);
+        /* Rebuilt at the top; nothing more goes into this transaction (and a
+         * processor that could not restart has no node to tick). */
+        if (st->state == STHREAD_FATAL)
+            continue;
+        if (now - last_tick >= STHREAD_TICK_MS) {
+            tick(st);
+            last_tick = now;
+        }
+        if ((st->state == STHREAD_IN_TXN || !st->e->eos) && now - st->last_commit >= interval) {
+            rill_err_t rc = txn_commit(st);
+            st->last_commit = now;
+            rill_log(RILL_LOG_DEBUG, "engine", "commit|processor=%s ok=%s ms=%" PRId64,
+                     st->pc->name, rc != RILL_OK ? "false" : "true", rill_now_ms() - now);
+        }
+    }
+    /* Drain: commit what was processed, then leave the group (the revoke
+     * callback commits anything still open). */
+    if (st->state == STHREAD_READY || st->state == STHREAD_IN_TXN)
+        txn_commit(st);
+    clients_destroy(st);
+    sthread_set_state(st, STHREAD_DEAD, "stopped");
+    free(st->hdrs);
+    st->hdrs = NULL;
+    st->hdrs_cap = 0;
+    rill_log(RILL_LOG_INFO, "engine", "thread stopped|processor=%s thread=%d records=%" PRIu64
+             " commits=%" PRIu64 " aborts=%" PRIu64 " retries=%" PRIu64, st->pc->name, st->idx,
+             st->records, st->commits, st->aborts, st->retries);
+    return NULL;
+}
