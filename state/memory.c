@@ -98,12 +98,6 @@ static void mem_iter_free(void *it)
     free(it);
 }
 
-static rill_err_t mem_flush(void *db)
-{
-    (void)db;
-    return RILL_OK;
-}
-
 static void mem_close(void *db)
 {
     struct mem_db *m = db;
@@ -129,7 +123,6 @@ const struct rill_store_backend rill_store_memory = {
     .iter_new = mem_iter_new,
     .iter_next = mem_iter_next,
     .iter_free = mem_iter_free,
-    .flush = mem_flush,
     .close = mem_close,
     .wipe = mem_wipe,
 };

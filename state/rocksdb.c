@@ -250,21 +250,6 @@ static void rdb_iter_free(void *p)
     free(it);
 }
 
-static rill_err_t rdb_flush(void *db)
-{
-    struct rdb *r = db;
-    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-    rocksdb_flushoptions_set_wait(fo, 1);
-    char *err = NULL;
-    rocksdb_flush(r->db, fo, &err);
-    rocksdb_flushoptions_destroy(fo);
-    if (err) {
-        free(err);
-        return RILL_ERR_STATE;
-    }
-    return RILL_OK;
-}
-
 static void rdb_close(void *db)
 {
     rdb_free(db);
@@ -294,7 +279,6 @@ const struct rill_store_backend rill_store_rocksdb = {
     .iter_new = rdb_iter_new,
     .iter_next = rdb_iter_next,
     .iter_free = rdb_iter_free,
-    .flush = rdb_flush,
     .close = rdb_close,
     .wipe = rdb_wipe,
 };

@@ -48,7 +48,7 @@ struct rill_store_iter {
     size_t elen;
 };
 
-const struct rill_store_backend *rill_store_backend_lookup(const char *name)
+static const struct rill_store_backend *backend_lookup(const char *name)
 {
     if (!name || !strcmp(name, "rocksdb"))
         return &rill_store_rocksdb;
@@ -61,7 +61,7 @@ rill_err_t rill_store_open(const char *name, const struct rill_store_opts *o, ri
                            char *errstr, size_t errsz)
 {
     *out = NULL;
-    const struct rill_store_backend *be = rill_store_backend_lookup(o->type);
+    const struct rill_store_backend *be = backend_lookup(o->type);
     if (!be) {
         rill_errf(errstr, errsz, RILL_ERR_CONFIG,
                   "unknown store type '%s' (expected rocksdb or memory)", o->type);
@@ -240,7 +240,7 @@ rill_err_t rill_store_restore_put(rill_store_t *s, const void *key, size_t klen,
         return RILL_ERR_STATE;
     rill_err_t err = rill_sl_put(s->restore, key, klen, value, vlen, value == NULL);
     if (err == RILL_OK && s->restore->count >= RESTORE_BATCH) {
-        char e[256];
+        char e[RILL_ERRSTR_SIZE];
         err = s->be->write(s->db, s->restore, -1, e, sizeof e);
         rill_sl_clear(s->restore);
     }
@@ -423,11 +423,6 @@ size_t rill_store_count(rill_store_t *s)
     return n;
 }
 
-rill_err_t rill_store_flush(rill_store_t *s)
-{
-    return s->closed ? RILL_ERR_STATE : s->be->flush(s->db);
-}
-
 void rill_store_close(rill_store_t *s)
 {
     if (!s || s->closed)
@@ -455,7 +450,7 @@ void rill_store_free(rill_store_t *s)
 
 rill_err_t rill_store_wipe(const char *type, const char *path, char *errstr, size_t errsz)
 {
-    const struct rill_store_backend *be = rill_store_backend_lookup(type);
+    const struct rill_store_backend *be = backend_lookup(type);
     if (!be)
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "unknown store type '%s'", type);
     return be->wipe(path, errstr, errsz);

@@ -63,7 +63,6 @@ struct rill_store_backend {
     void *(*iter_new)(void *db, const void *start, size_t slen);
     int (*iter_next)(void *it, const void **k, size_t *klen, const void **v, size_t *vlen);
     void (*iter_free)(void *it);
-    rill_err_t (*flush)(void *db);
     void (*close)(void *db);
     rill_err_t (*wipe)(const char *path, char *errstr, size_t errsz);
 };
@@ -71,6 +70,5 @@ struct rill_store_backend {
 extern const struct rill_store_backend rill_store_memory;
 extern const struct rill_store_backend rill_store_rocksdb;
 
-const struct rill_store_backend *rill_store_backend_lookup(const char *name);
 
 #endif

@@ -72,7 +72,6 @@ rill_err_t rill_store_restore_done(rill_store_t *s, int64_t next_offset, char *e
 /* Number of committed keys (a full scan; for tests and `rill state`). */
 size_t rill_store_count(rill_store_t *s);
 
-rill_err_t rill_store_flush(rill_store_t *s);
 /* Closes the backend and drops pending writes; idempotent. Every later call
  * but rill_store_free() answers RILL_ERR_STATE. */
 void rill_store_close(rill_store_t *s);

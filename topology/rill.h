@@ -36,8 +36,9 @@ typedef enum {
 } rill_err_t;
 
 /* The size of an errstr buffer everywhere in rill: large enough for a
- * file:line:col, a quoted subject and librdkafka's or libpq's own message. */
-#define RILL_ERRSTR_SIZE 512
+ * file:line:col, a quoted subject and librdkafka's or libpq's own message,
+ * with room for one caller to put its context in front of a callee's. */
+#define RILL_ERRSTR_SIZE 1024
 
 /* A static, lowercase description of err; never NULL. */
 const char *rill_err2str(rill_err_t err);

@@ -24,7 +24,7 @@ void rill_orders_fini(struct rill_orders *o)
 
 rill_proc_result_t rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, const rill_record_t *rec)
 {
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     rill_event_clear(&o->ev);
     if (rill_serde_decode(o->serde, rec->key, rec->key_len, rec->value, rec->value_len, &o->ev,
                           err, sizeof err) != RILL_OK) {
@@ -37,7 +37,7 @@ rill_proc_result_t rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, co
 rill_proc_result_t rill_orders_emit(rill_ctx_t *ctx, struct rill_orders *o, const char *output,
                                     const rill_event_t *ev)
 {
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     if (rill_serde_encode(o->serde, ev, &o->buf, err, sizeof err) != RILL_OK) {
         rill_ctx_reject(ctx, "cannot encode %s: %s", rill_event_type_name(ev->type), err);
         return RILL_PROC_REJECT;

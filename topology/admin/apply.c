@@ -147,19 +147,11 @@ static void want_acl(struct wctx *c, const char *principal, int resource, const 
     c->w->nacls++;
 }
 
-static const struct rill_store_conf *store_decl(const struct rill_topology *t, const char *name)
-{
-    for (size_t i = 0; i < t->nstores; i++)
-        if (!strcmp(t->stores[i].name, name))
-            return &t->stores[i];
-    return NULL;
-}
-
 /* The changelog topic of store, into buf; NULL when it has none. */
 static const char *changelog_of(const struct rill_topology *t, const char *store, char *buf,
                                 size_t size)
 {
-    const struct rill_store_conf *sc = store_decl(t, store);
+    const struct rill_store_conf *sc = rill_topology_store(t, store);
     if (sc && !sc->changelog)
         return NULL;
     /* buf is longer than any topic name Kafka accepts (249): a name that

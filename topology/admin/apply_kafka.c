@@ -45,7 +45,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t **out,
                               char *errstr, size_t errsz)
 {
-    char e[512];
+    char e[RILL_ERRSTR_SIZE];
     *out = NULL;
     rill_apply_conn_t *c = calloc(1, sizeof *c);
     if (!c || !(c->conf.v = calloc(conf->n ? conf->n : 1, sizeof *c->conf.v))) {
@@ -132,7 +132,7 @@ static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q)
 
 static rd_kafka_AdminOptions_t *admin_options(rill_apply_conn_t *c, rd_kafka_admin_op_t op)
 {
-    char e[256];
+    char e[RILL_ERRSTR_SIZE];
     rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(c->rk, op);
     rd_kafka_AdminOptions_set_request_timeout(o, TIMEOUT_MS + 10000, e, sizeof e);
     if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS ||
@@ -246,7 +246,7 @@ static rill_err_t describe_configs(rill_apply_conn_t *c, struct hctx *x, char *e
 static rill_err_t describe_acls(rill_apply_conn_t *c, struct hctx *x, rd_kafka_ResourceType_t type,
                                 char *errstr, size_t errsz)
 {
-    char e[256];
+    char e[RILL_ERRSTR_SIZE];
     rd_kafka_AclBindingFilter_t *f = rd_kafka_AclBindingFilter_new(
         type, NULL, RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, NULL, RD_KAFKA_ACL_OPERATION_ANY,
         RD_KAFKA_ACL_PERMISSION_TYPE_ANY, e, sizeof e);
@@ -406,7 +406,7 @@ static void create_topics(rill_apply_conn_t *c, struct rill_apply_plan *p)
         all_failed(p, RILL_ACT_CREATE_TOPIC, verb, "out of memory");
         return;
     }
-    char e[512];
+    char e[RILL_ERRSTR_SIZE];
     for (size_t i = 0; i < p->n; i++) {
         struct rill_action *a = &p->v[i];
         if (a->kind != RILL_ACT_CREATE_TOPIC)
@@ -461,7 +461,7 @@ static void add_partitions(rill_apply_conn_t *c, struct rill_apply_plan *p)
         all_failed(p, RILL_ACT_ADD_PARTITIONS, verb, "out of memory");
         return;
     }
-    char e[512];
+    char e[RILL_ERRSTR_SIZE];
     for (size_t i = 0; i < p->n; i++) {
         struct rill_action *a = &p->v[i];
         if (a->kind != RILL_ACT_ADD_PARTITIONS)
@@ -573,7 +573,7 @@ static void create_acls(rill_apply_conn_t *c, struct rill_apply_plan *p)
         return;
     rd_kafka_AclBinding_t **b = calloc(n, sizeof *b);
     size_t *idx = calloc(n, sizeof *idx);
-    char e[512];
+    char e[RILL_ERRSTR_SIZE];
     for (size_t i = 0; i < p->n; i++) {
         struct rill_action *a = &p->v[i];
         if (a->kind != RILL_ACT_ADD_ACL || a->acl.resource == RILL_ACL_TRANSACTIONAL_ID)
@@ -641,7 +641,7 @@ static void create_txn_acls(rill_apply_conn_t *c, struct rill_apply_plan *p)
         return;
     struct rill_kwire_acl *acls = calloc(n, sizeof *acls);
     size_t *idx = calloc(n, sizeof *idx);
-    char e[512];
+    char e[RILL_ERRSTR_SIZE];
     rill_err_t err = acls && idx ? wire(c, e, sizeof e) : RILL_ERR_NOMEM;
     if (err == RILL_ERR_NOMEM)
         snprintf(e, sizeof e, "out of memory");

@@ -128,7 +128,7 @@ int rill_cmd_apply(int argc, char **argv)
         goto out_args;
     }
 
-    char err[1024];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_topology *t = NULL;
     struct rill_kvlist conf = { 0 };
     struct rill_apply_want *want = NULL;

@@ -119,7 +119,7 @@ int rill_cmd_generate(int argc, char **argv)
         { "start-ms", required_argument, NULL, O_START }, { "days", required_argument, NULL, O_DAYS },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    char err[512];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_kprops_args ka;
     struct rill_gen_opts go = { .seed = 1 };
     const char *topic = "order_placed";

@@ -79,6 +79,9 @@ static int collect_topics(struct inspect *in)
                 return -1;
         }
         for (size_t k = 0; k < p->stores.n; k++) {
+            const struct rill_store_conf *sc = rill_topology_store(t, p->stores.v[k]);
+            if (sc && !sc->changelog)
+                continue; /* `changelog: false`: no topic to show */
             /* buf is longer than any topic name Kafka accepts: one that
              * does not fit is reported as missing, by its truncated prefix. */
             (void)rill_topology_changelog(t, p->stores.v[k], buf, sizeof buf);
@@ -107,7 +110,7 @@ static void count_record(struct inspect *in, struct itopic *tp, const rd_kafka_m
                          struct counts *c)
 {
     rill_event_t ev = { 0 };
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     tp->records++;
     if (!strcmp(tp->role, "dlq")) {
         c->dlq++;
@@ -289,7 +292,7 @@ int rill_cmd_inspect(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    char err[1024];
+    char err[RILL_ERRSTR_SIZE];
     struct inspect in = { 0 };
     struct rill_topology *t = NULL;
     long wait_s = -1;

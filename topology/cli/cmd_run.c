@@ -43,7 +43,7 @@ int rill_cmd_run(int argc, char **argv)
         return argc == 2 ? 0 : 2;
     }
     rill_log_init_from_env();
-    char err[1024];
+    char err[RILL_ERRSTR_SIZE];
     struct rill_topology *t = NULL;
     if (rill_topology_load(argv[1], &t, err, sizeof err) != RILL_OK ||
         rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK) {

@@ -309,14 +309,6 @@ static const struct rill_proc_conf *store_owner(const struct rill_topology *t, c
     return NULL;
 }
 
-static const struct rill_store_conf *store_decl(const struct rill_topology *t, const char *name)
-{
-    for (size_t i = 0; i < t->nstores; i++)
-        if (!strcmp(t->stores[i].name, name))
-            return &t->stores[i];
-    return NULL;
-}
-
 static void print_text(const struct rill_topology *t)
 {
     printf("%s: ok\n", t->path);
@@ -386,7 +378,7 @@ static void print_text(const struct rill_topology *t)
     for (size_t i = 0; i < t->nprocs; i++)
         for (size_t j = 0; j < t->procs[i].stores.n; j++) {
             const char *name = t->procs[i].stores.v[j];
-            const struct rill_store_conf *sc = store_decl(t, name);
+            const struct rill_store_conf *sc = rill_topology_store(t, name);
             if (!header++)
                 printf("\nstores:\n");
             printf("  %-28s %s, %s, granted to %s\n", name, sc ? sc->type : "rocksdb",

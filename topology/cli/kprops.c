@@ -111,7 +111,7 @@ void rill_kprops_args_free(struct rill_kprops_args *a)
 rill_err_t rill_kprops_conf(const struct rill_kvlist *l, rd_kafka_conf_t *c, char *errstr,
                             size_t errsz)
 {
-    char err[256];
+    char err[RILL_ERRSTR_SIZE];
     for (size_t i = 0; i < l->n; i++)
         if (rd_kafka_conf_set(c, l->v[i].key, l->v[i].value, err, sizeof err) !=
             RD_KAFKA_CONF_OK) {

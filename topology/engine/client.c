@@ -133,7 +133,7 @@ void clients_destroy(struct sthread *st)
 static int has_changelog(const struct sthread *st)
 {
     for (size_t i = 0; i < st->pc->stores.n; i++) {
-        const struct rill_store_conf *sc = engine_store_conf(st->e->t, st->pc->stores.v[i]);
+        const struct rill_store_conf *sc = rill_topology_store(st->e->t, st->pc->stores.v[i]);
         if (!sc || sc->changelog)
             return 1;
     }
@@ -300,7 +300,7 @@ static rill_err_t probe_topics(void *arg, char *errstr, size_t errsz)
             const char *name = lists[l]->v[i];
             char cl[ENGINE_TOPIC_SIZE];
             if (l == 2) {
-                const struct rill_store_conf *sc = engine_store_conf(st->e->t, name);
+                const struct rill_store_conf *sc = rill_topology_store(st->e->t, name);
                 if (sc && !sc->changelog)
                     continue;
                 if (rill_topology_changelog(st->e->t, name, cl, sizeof cl) != RILL_OK) {

@@ -142,8 +142,6 @@ const char *sthread_state_name(enum sthread_state s);
 /* To STHREAD_FATAL: the clients are torn down and created again. */
 void sthread_fatal(struct sthread *st, const char *why);
 
-/* Sleeps ms, in slices, returning early when the engine is stopped. */
-void engine_sleep(struct rill_engine *e, int64_t ms);
 
 /* How engine_retry() repeats a step. */
 struct engine_retry {
@@ -181,9 +179,6 @@ rill_err_t txn_ensure(struct sthread *st);
 rill_err_t txn_commit(struct sthread *st);
 /* Aborts the open transaction and rewinds (exactly-once). */
 void txn_abort(struct sthread *st, const char *why);
-/* Seeks every partition back to its last committed offset and forgets what
- * was processed since, with the stores' pending writes. */
-void txn_rewind(struct sthread *st);
 /* Undoes the interval after a failed produce: txn_abort() under
  * exactly-once, txn_rewind() under at-least-once. */
 void txn_fail(struct sthread *st, const char *why);
@@ -219,8 +214,6 @@ void task_retry_later(struct sthread *st, struct task *t, rd_kafka_message_t *m)
 void task_retry_done(struct sthread *st, struct task *t);
 /* Forgets a retry in progress (before a rewind): resumes the partitions. */
 void task_retry_cancel(struct sthread *st, struct task *t);
-/* The store declaration of the topology, or NULL (defaults). */
-const struct rill_store_conf *engine_store_conf(const struct rill_topology *t, const char *name);
 
 /* ---- client.c ------------------------------------------------------------------ */
 

@@ -93,7 +93,8 @@ void sthread_fatal(struct sthread *st, const char *why)
 
 /* ---- sleeping and retrying ----------------------------------------------- */
 
-void engine_sleep(struct rill_engine *e, int64_t ms)
+/* Sleeps ms, in slices, returning early when the engine is stopped. */
+static void engine_sleep(struct rill_engine *e, int64_t ms)
 {
     for (int64_t until = rill_now_ms() + ms; !atomic_load(&e->stop);) {
         int64_t left = until - rill_now_ms();

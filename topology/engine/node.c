@@ -24,6 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The dead-letter topic for records of input topic from node pc. */
+static const char *dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+                             size_t bufsz);
+/* DLQ headers: rill.error.topic, .partition, .offset, .processor, .message.
+ * Fills hdrs[0..DLQ_HEADER_CNT) pointing into buf; returns the count. */
+#define DLQ_HEADER_CNT 5
+static size_t dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
+                          rill_header_t *hdrs, char *buf, size_t bufsz);
+
 struct rill_loaded {
     void *dl;
     struct rill_processor_def def;  /* the library's def, in the current layout */
@@ -301,12 +310,12 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
     if (res != RILL_PROC_REJECT)
         return RILL_OK;
     char topic[512], hbuf[1024];
-    rill_header_t h[RILL_DLQ_HEADER_CNT];
+    rill_header_t h[DLQ_HEADER_CNT];
     const char *input = rec && rec->topic ? rec->topic : "";
-    size_t nh = rill_dlq_headers(rec, n->pc->name, n->reject[0] ? n->reject : "rejected", h,
+    size_t nh = dlq_headers(rec, n->pc->name, n->reject[0] ? n->reject : "rejected", h,
                                  hbuf, sizeof hbuf);
     struct rill_out out = {
-        .topic = rill_dlq_topic(n->pc, input, topic, sizeof topic),
+        .topic = dlq_topic(n->pc, input, topic, sizeof topic),
         .partition = -1,
         .key = rec ? rec->key : NULL,
         .key_len = rec ? rec->key_len : 0,
@@ -373,8 +382,8 @@ rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *re
     return fire(n, RILL_PUNCTUATE_WALL_CLOCK, now_ms, res);
 }
 
-const char *rill_dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
-                           size_t bufsz)
+static const char *dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+                             size_t bufsz)
 {
     if (pc->dlq)
         return pc->dlq;
@@ -382,8 +391,8 @@ const char *rill_dlq_topic(const struct rill_proc_conf *pc, const char *input, c
     return buf;
 }
 
-size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
-                        rill_header_t *h, char *buf, size_t bufsz)
+static size_t dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
+                          rill_header_t *h, char *buf, size_t bufsz)
 {
     /* partition and offset as decimal text, like Kafka Connect's DLQ headers */
     int a = snprintf(buf, bufsz, "%" PRId32, rec ? rec->partition : -1);
@@ -394,7 +403,7 @@ size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const c
     h[2] = (rill_header_t){ "rill.error.offset", buf + a + 1, (size_t)b };
     h[3] = (rill_header_t){ "rill.error.processor", processor, strlen(processor) };
     h[4] = (rill_header_t){ "rill.error.message", error, strlen(error) };
-    return RILL_DLQ_HEADER_CNT;
+    return DLQ_HEADER_CNT;
 }
 
 /* ---- processor-facing context ------------------------------------------- */

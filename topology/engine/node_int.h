@@ -125,7 +125,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
  * until it returns, and its store writes are marked: on RILL_PROC_OK the held
  * records are emitted in order and the writes kept; on RILL_PROC_RETRY both
  * are undone, so a retried record leaves nothing behind; on RILL_PROC_REJECT
- * both are undone and rec goes to the DLQ with rill_dlq_headers. Stream-time punctuations due after this record
+ * both are undone and rec goes to the DLQ with the rill.error.* headers. Stream-time punctuations due after this record
  * fire before it returns. Returns RILL_OK, or the first emit error (the
  * engine then aborts the transaction; what was emitted before is undone
  * with it). */
@@ -141,15 +141,5 @@ rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partiti
 rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *res);
 
 void rill_node_free(rill_node_t *n);
-
-/* The dead-letter topic for records of input topic from node pc. */
-const char *rill_dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
-                           size_t bufsz);
-
-/* DLQ headers: rill.error.topic, .partition, .offset, .processor, .error.
- * Fills hdrs[0..5) pointing into buf; returns the count. */
-#define RILL_DLQ_HEADER_CNT 5
-size_t rill_dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
-                        rill_header_t *hdrs, char *buf, size_t bufsz);
 
 #endif

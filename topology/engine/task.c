@@ -42,14 +42,6 @@ struct tp *task_tp(struct task *t, const char *topic)
     return NULL;
 }
 
-const struct rill_store_conf *engine_store_conf(const struct rill_topology *t, const char *name)
-{
-    for (size_t i = 0; i < t->nstores; i++)
-        if (!strcmp(t->stores[i].name, name))
-            return &t->stores[i];
-    return NULL;
-}
-
 void task_free(struct task *t)
 {
     if (!t)
@@ -86,7 +78,7 @@ static rill_err_t task_store_open(struct sthread *st, struct task *t, struct tst
                                   const char *name, const char *dir, char *err, size_t errsz)
 {
     const struct rill_topology *top = st->e->t;
-    const struct rill_store_conf *sc = engine_store_conf(top, name);
+    const struct rill_store_conf *sc = rill_topology_store(top, name);
     ts->st = st;
     ts->t = t;
     ts->cl_last = -1;

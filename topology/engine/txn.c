@@ -107,7 +107,9 @@ static void offsets_committed(struct sthread *st)
 
 /* ---- abort and rewind ------------------------------------------------------- */
 
-void txn_rewind(struct sthread *st)
+/* Seeks every partition back to its last committed offset and forgets what
+ * was processed since, with the stores' pending writes. */
+static void txn_rewind(struct sthread *st)
 {
     tasks_abort_stores(st); /* their pending writes belong to the records replayed */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)st->ntasks);

@@ -1328,6 +1328,14 @@ const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t,
     return NULL;
 }
 
+const struct rill_store_conf *rill_topology_store(const struct rill_topology *t, const char *name)
+{
+    for (size_t i = 0; i < t->nstores; i++)
+        if (!strcmp(t->stores[i].name, name))
+            return &t->stores[i];
+    return NULL;
+}
+
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key)
 {
     for (size_t i = 0; l && key && i < l->n; i++)

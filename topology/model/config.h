@@ -168,6 +168,9 @@ void rill_topology_free(struct rill_topology *t);
 
 /* Lookups by name; NULL when absent. */
 const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t, const char *name);
+/* The store declared under the top-level stores: map; NULL for a store that
+ * is only granted (implicitly rocksdb with a changelog). */
+const struct rill_store_conf *rill_topology_store(const struct rill_topology *t, const char *name);
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
 /* Sets key to value in l, replacing an earlier value (its position kept);
  * RILL_OK, or RILL_ERR_NOMEM. */
