@@ -23,6 +23,7 @@
 
 #define CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
 #define MAX_SHOWN 200 /* bytes of the registry's message quoted in an error */
+#define POLL_SLICE_MS 60000 /* one poll() never waits longer (its timeout is an int) */
 
 struct rill_registry {
     char *url;       /* "http://" authority base-path: for messages */
@@ -345,7 +346,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
         if (left <= 0)
             return 0;
         struct pollfd p = { fd, events, 0 };
-        int rc = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+        int rc = poll(&p, 1, (int)(left > POLL_SLICE_MS ? POLL_SLICE_MS : left));
         if (rc > 0)
             return 1;
         if (rc < 0 && errno != EINTR)

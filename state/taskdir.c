@@ -108,7 +108,7 @@ rill_err_t rill_store_instance_open(const char *state_dir, const char *app,
     *lock_fd = -1;
     id[0] = '\0';
     if ((size_t)snprintf(dir, sizeof dir, "%s/%s", state_dir, app) >= sizeof dir)
-        return rill_errf(errstr, errsz, RILL_ERR_IO, "state directory '%s/%s' is too long",
+        return rill_errf(errstr, errsz, RILL_ERR_NOFIT, "state directory '%s/%s' is too long",
                          state_dir, app);
     if (rill_store_dir_create(dir, why, sizeof why) != RILL_OK)
         return rill_errf(errstr, errsz, RILL_ERR_IO, "cannot create state directory '%s': %s",

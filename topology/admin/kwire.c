@@ -46,6 +46,9 @@
 #define MAX_RESPONSE (64 * 1024 * 1024)
 #define SCRAM_MIN_ITERATIONS 4096
 #define SCRAM_MAX_ITERATIONS 100000
+#define QUOTE_MAX 200 /* bytes of a broker's own message quoted in an error */
+#define QUOTE_ERRMSG_MAX 400 /* bytes of a broker's error_message field kept */
+#define QUOTE_SERVER_MAX 100 /* bytes of a malformed bootstrap server quoted */
 
 struct rill_kwire {
     int fd;
@@ -185,7 +188,7 @@ static const char *ssl_why(char *buf, size_t size, const char *fallback)
 static void broker_error(char *out, size_t size, int16_t code, const char *msg, size_t msglen)
 {
     if (msg && msglen)
-        snprintf(out, size, "%.*s", (int)(msglen > 400 ? 400 : msglen), msg);
+        snprintf(out, size, "%.*s", (int)(msglen > QUOTE_ERRMSG_MAX ? QUOTE_ERRMSG_MAX : msglen), msg);
     else
         snprintf(out, size, "%s", rd_kafka_err2str((rd_kafka_resp_err_t)code));
 }
@@ -396,7 +399,7 @@ rill_err_t rill_scram_final(struct rill_scram *s, const char *password, const ch
     rill_err_t ret = RILL_ERR_AUTH;
     if (e) {
         ret = rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram exchange: %.*s",
-             (int)(en > 200 ? 200 : en), e);
+             (int)(en > QUOTE_MAX ? QUOTE_MAX : en), e);
         goto out;
     }
     if (!r || rn <= nlen || strncmp(r, s->nonce, nlen) || saltlen <= 0) {
@@ -454,7 +457,7 @@ rill_err_t rill_scram_verify(const struct rill_scram *s, const char *server_fina
 {
     if (len >= 2 && !strncmp(server_final, "e=", 2)) {
         return rill_errf(errstr, errsz, RILL_ERR_AUTH, "the broker refused the scram proof: %.*s",
-             (int)(len > 200 ? 200 : len - 2), server_final + 2);
+             (int)(len > QUOTE_MAX ? QUOTE_MAX : len - 2), server_final + 2);
     }
     unsigned char sig[96]; /* base64 of 64 bytes decodes through 66 */
     int n = len >= 2 && !strncmp(server_final, "v=", 2)
@@ -818,7 +821,7 @@ rill_err_t rill_kwire_connect(const struct rill_kvlist *conf, int timeout_ms, ri
             snprintf(w->server, sizeof w->server, "%s:%s", host, port);
             w->fd = tcp_connect(host, port, timeout_ms, why, sizeof why);
         } else if (n) {
-            snprintf(why, sizeof why, "malformed server '%.*s'", (int)(n > 100 ? 100 : n), s);
+            snprintf(why, sizeof why, "malformed server '%.*s'", (int)(n > QUOTE_SERVER_MAX ? QUOTE_SERVER_MAX : n), s);
         }
         s += n;
         s += strspn(s, ", ");

@@ -36,6 +36,9 @@
 #include <unistd.h>
 #include <yaml.h>
 
+/* Bytes of an invalid ${...} name quoted in its error. */
+#define VARNAME_QUOTE_MAX 64
+
 #define MAX_FILE (1024 * 1024)          /* bytes of YAML */
 #define MAX_DEPTH 32                    /* nested maps and lists */
 #define MAX_NODES 10000                 /* scalars, maps and lists */
@@ -387,7 +390,7 @@ static rill_err_t subst(struct loader *L, struct ynode *n)
                 err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
                            "invalid variable name '%.*s' in '${...}' (expected letters, digits "
                            "and '_', ${VAR}, ${VAR:-default} or ${file:PATH})",
-                           (int)(nlen > 64 ? 64 : nlen), body);
+                           (int)(nlen > VARNAME_QUOTE_MAX ? VARNAME_QUOTE_MAX : nlen), body);
                 goto out;
             }
             char name[MAX_VARNAME + 1];
