@@ -226,6 +226,24 @@ void it_recs_free(struct it_rec *r, long n)
     free(r);
 }
 
+long it_end_offsets(const char *topic)
+{
+    rd_kafka_t *rk = reader(0);
+    if (!rk)
+        return -1;
+    int np = partitions_of(rk, topic);
+    long sum = np > 0 ? 0 : -1;
+    for (int p = 0; p < np && sum >= 0; p++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000))
+            sum = -1;
+        else
+            sum += (long)hi;
+    }
+    rd_kafka_destroy(rk);
+    return sum;
+}
+
 long it_count_committed(const char *topic, int timeout_ms)
 {
     struct it_rec *r = NULL;

@@ -44,8 +44,14 @@ struct it_rec {
 long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_rec **out);
 void it_recs_free(struct it_rec *r, long n);
 
-/* Counts committed records in topic (cheap: end offsets vs reading). */
+/* Counts committed records in topic by reading it to its end. */
 long it_count_committed(const char *topic, int timeout_ms);
+
+/* The sum of topic's end offsets (high watermarks: committed, open and
+ * aborted records and transaction markers alike), asked of the broker now;
+ * -1 when it cannot be asked. A measure of progress that, unlike a
+ * read_committed read, never waits for a transaction to end. */
+long it_end_offsets(const char *topic);
 
 /* Number of lines of a file that contain needle. */
 int it_file_count(const char *path, const char *needle);
