@@ -108,6 +108,9 @@ rill_err_t rill_store_restore_changelog(rd_kafka_t *rk, const char *changelog, i
         qerr = rd_kafka_query_watermark_offsets(rk, changelog, p, &lo, &hi,
                                                 RESTORE_QUERY_TIMEOUT_MS);
     }
+    if (atomic_load(stop)) /* not a verdict on the store: it stays as it is */
+        return rill_errf(errstr, errsz, RILL_ERR_STATE, "stopped while restoring store '%s'",
+                         rill_store_name(*store));
     if (from > hi || (from >= 0 && from < lo)) {
         rill_log(RILL_LOG_WARN, "state", "store does not match its changelog, full restore|store=%s"
                  " partition=%d offset=%" PRId64 " changelog=%" PRId64 "..%" PRId64,

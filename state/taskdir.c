@@ -120,10 +120,22 @@ rill_err_t rill_store_instance_open(const char *state_dir, const char *app,
     snprintf(path, sizeof path, "%s/" INSTANCE_ID_FILE, dir);
     FILE *f = fopen(path, "r");
     if (f) {
-        if (!fgets(id, RILL_STORE_INSTANCE_ID_SIZE, f))
-            id[0] = '\0';
+        /* Read more than an id holds, so that a longer one (edited by hand,
+         * or brought from elsewhere) is refused, not cut: a changed id would
+         * change the transactional ids and fence nothing of the last life. */
+        char line[2 * RILL_STORE_INSTANCE_ID_SIZE];
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
         fclose(f);
-        id[strcspn(id, "\r\n")] = '\0';
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strlen(line) >= RILL_STORE_INSTANCE_ID_SIZE) {
+            rill_store_dir_unlock(*lock_fd);
+            *lock_fd = -1;
+            return rill_errf(errstr, errsz, RILL_ERR_NOFIT,
+                             "'%s' holds an instance id longer than %d characters", path,
+                             RILL_STORE_INSTANCE_ID_SIZE - 1);
+        }
+        memcpy(id, line, strlen(line) + 1);
     }
     if (id[0])
         return RILL_OK;
@@ -134,8 +146,12 @@ rill_err_t rill_store_instance_open(const char *state_dir, const char *app,
     int bad = !f || fprintf(f, "%s\n", id) < 0;
     if (f && fclose(f))
         bad = 1;
-    if (bad)
+    if (bad) {
+        int saved = errno;
+        rill_store_dir_unlock(*lock_fd);
+        *lock_fd = -1;
         return rill_errf(errstr, errsz, RILL_ERR_IO, "cannot write '%s': %s", path,
-                         strerror(errno));
+                         strerror(saved));
+    }
     return RILL_OK;
 }

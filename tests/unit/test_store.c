@@ -341,6 +341,26 @@ static void test_instance_identity(void)
                           RILL_OK);
     CU_ASSERT_STRING_NOT_EQUAL(id, id2);
     rill_store_dir_unlock(fd2);
+    /* an id longer than an id is refused, not cut, and the directory is
+     * not left locked */
+    char path[256];
+    snprintf(path, sizeof path, "%s/other/instance.id", sd);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "%s%s\n", id2, "ff");
+    fclose(f);
+    CU_ASSERT_EQUAL(rill_store_instance_open(sd, "other", id, &fd, err, sizeof err),
+                    RILL_ERR_NOFIT);
+    CU_ASSERT_EQUAL(fd, -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "longer than 16 characters"));
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "%s\n", id2);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(rill_store_instance_open(sd, "other", id, &fd, err, sizeof err),
+                          RILL_OK);
+    CU_ASSERT_STRING_EQUAL(id, id2);
+    rill_store_dir_unlock(fd);
 }
 
 /* Two rocksdb stores share one block cache made through the store API. */

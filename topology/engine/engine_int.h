@@ -25,9 +25,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* The functions below are the engine's own: hidden from the dynamic symbol
- * table that `rill` exports (-rdynamic) to external processors, so that a
- * processor's function of the same name is never bound to one of these. */
+/* The functions below are the engine's own: hidden, besides being left out
+ * of the dynamic list the binary exports to external processors
+ * (processors/plugin.exports), so that a processor's function of the same
+ * name is never bound to one of these. */
 #pragma GCC visibility push(hidden)
 
 /* ---- limits and timings -------------------------------------------------- */

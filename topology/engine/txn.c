@@ -68,8 +68,15 @@ rill_err_t txn_ensure(struct sthread *st)
         return RILL_OK;
     if (st->state == STHREAD_FATAL)
         return RILL_ERR_FATAL; /* nothing more goes into this producer */
-    if (st->state != STHREAD_READY) /* a bug: the transition says so */
-        return sthread_set_state(st, STHREAD_IN_TXN, "begin transaction");
+    if (st->state != STHREAD_READY) {
+        /* A bug: the refused transition logs it. The record in hand must not
+         * be dropped while the next commit moves past it, so the thread
+         * rebuilds and every partition starts again from its committed
+         * offset. */
+        sthread_set_state(st, STHREAD_IN_TXN, "begin transaction");
+        sthread_fatal(st, "begin outside READY");
+        return RILL_ERR_FATAL;
+    }
     rd_kafka_error_t *e = rd_kafka_begin_transaction(st->producer);
     if (e) {
         txn_fenced(st, e);

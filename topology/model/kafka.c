@@ -65,7 +65,7 @@ static int parse_row(const char *line)
     const char *scope = bar + 1;
     while (*scope == ' ')
         scope++;
-    if (!len || !strncmp(line, "Property", len) || line[0] == '-' || scope[1] != ' ')
+    if (!len || !strncmp(line, "Property", len) || line[0] == '-' || !scope[0] || scope[1] != ' ')
         return 0;
     if (scope[0] == 'C')
         return kset_add(&consumer_only, line, len);
