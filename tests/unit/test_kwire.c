@@ -9,7 +9,7 @@
  */
 #include "tests/lib/suite.h"
 #include "topology/admin/kwire.h"
-#include "topology/admin/kwire_int.h"
+#include "topology/admin/scram.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,11 +1,11 @@
 /*
- * kwire_int.h - internal: the SCRAM client of kwire.c (RFC 5802 with
+ * scram.h - internal: the SCRAM client (scram.c) that kwire.c logs in with (RFC 5802 with
  * SHA-256 or SHA-512, as Kafka's SCRAM-SHA-256/512 mechanisms use it),
  * exposed so that the unit tier can check it against RFC 7677's example with
  * a fixed nonce. Not for other callers: kwire.c runs the exchange itself.
  */
-#ifndef RILL_KWIRE_INT_H
-#define RILL_KWIRE_INT_H
+#ifndef RILL_SCRAM_H
+#define RILL_SCRAM_H
 
 #include <stddef.h>
 
