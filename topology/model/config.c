@@ -36,64 +36,14 @@
 #include <unistd.h>
 #include <yaml.h>
 
-/* Bytes of an invalid ${...} name quoted in its error. */
-#define VARNAME_QUOTE_MAX 64
-
-#define MAX_FILE (1024 * 1024)          /* bytes of YAML */
-#define MAX_DEPTH 32                    /* nested maps and lists */
-#define MAX_NODES 10000                 /* scalars, maps and lists */
-#define MAX_SECRET (64 * 1024)          /* bytes of one ${file:PATH} */
-#define MAX_SCALAR (256 * 1024)         /* bytes of one scalar after substitution */
-#define MAX_SUBST_TOTAL (4 * 1024 * 1024) /* bytes substituted in one file */
-#define MAX_VARNAME 255                 /* characters of a ${VAR} name */
-
-enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
-
-/* One node of the parsed document. A map's kids alternate key, value. */
-struct ynode {
-    enum ykind kind;
-    int line, col;
-    char *s;        /* scalar: the text after substitution */
-    char *raw;      /* scalar: the text as written when substitution changed it */
-    int null;       /* scalar: a plain empty, ~ or null */
-    int unresolved; /* scalar: a lenient load could not substitute it; s is the
-                     * text as written, a placeholder */
-    struct ynode **kids;
-    size_t n, cap;
-};
-
-struct loader {
-    const char *name;   /* file name for messages */
-    const char *buf;
-    size_t len;
-    char *dir;          /* base of relative ${file:PATH}, NULL: current directory */
-    char *errstr;
-    size_t errsz;
-    size_t nodes;
-    size_t subst_total;
-    const struct rill_load_opts *opts; /* never NULL */
-    struct lnote *notes;  /* held until the end of the load, then given in file order */
-    size_t nnotes;
-};
-
-struct lnote {
-    int line, col;
-    size_t seq;           /* the order found, for equal positions */
-    char *text;
-};
+#include "topology/model/loader_int.h"
 
 /* ---- errors ------------------------------------------------------------- */
-
-/* An error at line:col of the file: "file:line:col: message", through
- * rill_errf(). */
-#define LERR(L, line, col, err, fmt, ...)                                                   \
-    rill_errf((L)->errstr, (L)->errsz, err, "%s:%d:%d: " fmt, (L)->name, line, col,         \
-              ##__VA_ARGS__)
 
 /* A note at line:col of a lenient load: held, and given to the caller's
  * callback in file order when the load ends (notes_flush()). A note that
  * cannot be held for want of memory is given at once. */
-static void note_add(struct loader *L, int line, int col, const char *text)
+void rill_loader_note(struct loader *L, int line, int col, const char *text)
 {
     if (!L->opts->note)
         return;
@@ -108,14 +58,6 @@ static void note_add(struct loader *L, int line, int col, const char *text)
     L->notes[L->nnotes] = (struct lnote){ line, col, L->nnotes, copy };
     L->nnotes++;
 }
-
-#define LNOTE(L, line, col, fmt, ...)                                                       \
-    do {                                                                                    \
-        char note_[RILL_ERRSTR_SIZE];                                                       \
-        rill_errf(note_, sizeof note_, RILL_OK, "%s:%d:%d: note: " fmt, (L)->name, line,     \
-                  col, ##__VA_ARGS__);                                                      \
-        note_add(L, line, col, note_);                                                      \
-    } while (0)
 
 static int note_cmp(const void *a, const void *b)
 {
@@ -140,13 +82,13 @@ static void notes_flush(struct loader *L)
     L->nnotes = 0;
 }
 
-static rill_err_t nomem(struct loader *L, int line, int col)
+rill_err_t rill_loader_nomem(struct loader *L, int line, int col)
 {
     return LERR(L, line, col, RILL_ERR_NOMEM, "out of memory");
 }
 
 /* The text of a scalar as written in the file: safe to quote in a message. */
-static const char *txt(const struct ynode *n)
+const char *rill_loader_txt(const struct ynode *n)
 {
     return n->raw ? n->raw : n->s;
 }
@@ -188,274 +130,6 @@ static int ynode_add(struct ynode *parent, struct ynode *kid)
     return 0;
 }
 
-/* ---- substitution --------------------------------------------------------- */
-
-struct sbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static int sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-/* Reads the regular file path (bounded) into a new string, trailing newlines
- * stripped. On failure returns NULL with *why set to a static reason or an
- * errno text, or *oom set. */
-static char *read_secret(const char *path, const char **why, int *oom)
-{
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        *why = strerror(errno);
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        *why = strerror(errno);
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        *why = "not a regular file";
-        close(fd);
-        return NULL;
-    }
-    if (st.st_size > MAX_SECRET) {
-        *why = "larger than 64 KiB";
-        close(fd);
-        return NULL;
-    }
-    char *data = malloc(MAX_SECRET + 1);
-    if (!data) {
-        *oom = 1;
-        close(fd);
-        return NULL;
-    }
-    size_t len = 0;
-    for (;;) {
-        ssize_t r = read(fd, data + len, MAX_SECRET + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            *why = strerror(errno);
-            free(data);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-        if (len > MAX_SECRET) {
-            *why = "larger than 64 KiB";
-            free(data);
-            close(fd);
-            return NULL;
-        }
-    }
-    close(fd);
-    if (memchr(data, '\0', len)) {
-        *why = "contains a nul byte";
-        free(data);
-        return NULL;
-    }
-    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-        len--;
-    data[len] = '\0';
-    return data;
-}
-
-static int valid_varname(const char *s, size_t n)
-{
-    if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-            return 0;
-    return 1;
-}
-
-/* A ${...} of n that cannot be resolved (why: the message): an error, or in
- * a lenient load a note, n marked unresolved and RILL_OK. */
-static rill_err_t unresolvable(struct loader *L, struct ynode *n, const char *why)
-{
-    if (!L->opts->lenient_substitution)
-        return LERR(L, n->line, n->col, RILL_ERR_CONFIG, "%s", why);
-    LNOTE(L, n->line, n->col, "%s", why);
-    n->unresolved = 1;
-    return RILL_OK;
-}
-
-/* Substitutes ${...} in the scalar n in place; keeps the written text in
- * n->raw when anything changed. A lenient load leaves an unresolved scalar
- * as written (n->s and n->raw both the text of the file). */
-static rill_err_t subst(struct loader *L, struct ynode *n)
-{
-    const char *s = n->s;
-    if (!strchr(s, '$'))
-        return RILL_OK;
-    struct sbuf b = { 0 };
-    int changed = 0;
-    rill_err_t err = RILL_OK;
-    size_t i = 0;
-    while (s[i]) {
-        if (s[i] == '$' && s[i + 1] == '$' && s[i + 2] == '{') {
-            if (sbuf_add(&b, "${", 2) < 0)
-                goto oom;
-            i += 3;
-            changed = 1;
-            continue;
-        }
-        if (!(s[i] == '$' && s[i + 1] == '{')) {
-            size_t j = i + 1;
-            while (s[j] && s[j] != '$')
-                j++;
-            if (sbuf_add(&b, s + i, j - i) < 0)
-                goto oom;
-            i = j;
-            continue;
-        }
-        const char *body = s + i + 2;
-        const char *end = strchr(body, '}');
-        if (!end) {
-            err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                       "unterminated '${' in '%s' (expected '}')", txt(n));
-            goto out;
-        }
-        size_t blen = (size_t)(end - body);
-        changed = 1;
-        if (blen >= 5 && !strncmp(body, "file:", 5)) {
-            size_t plen = blen - 5;
-            if (!plen) {
-                err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "empty path in '${file:}' (expected ${file:PATH})");
-                goto out;
-            }
-            char *path;
-            int dirlen = (body[5] != '/' && L->dir) ? (int)strlen(L->dir) + 1 : 0;
-            path = malloc((size_t)dirlen + plen + 1);
-            if (!path)
-                goto oom;
-            if (dirlen)
-                snprintf(path, (size_t)dirlen + 1, "%s/", L->dir);
-            memcpy(path + dirlen, body + 5, plen);
-            path[dirlen + plen] = '\0';
-            const char *why = NULL;
-            int oom = 0;
-            char *data = read_secret(path, &why, &oom);
-            if (!data) {
-                if (oom) {
-                    free(path);
-                    goto oom;
-                }
-                char msg[RILL_ERRSTR_SIZE];
-                rill_errf(msg, sizeof msg, RILL_ERR_CONFIG,
-                          "cannot read ${file:%.*s}: %c%s (looked for '%s')", (int)plen, body + 5,
-                          tolower((unsigned char)why[0]), why + 1, path);
-                free(path);
-                if ((err = unresolvable(L, n, msg)) != RILL_OK)
-                    goto out;
-                i = (size_t)(end - s) + 1;
-                continue;
-            }
-            free(path);
-            size_t dlen = strlen(data);
-            L->subst_total += dlen;
-            int r = L->subst_total > MAX_SUBST_TOTAL ? 0 : sbuf_add(&b, data, dlen);
-            free(data);
-            if (r < 0)
-                goto oom;
-        } else {
-            const char *dash = NULL;
-            for (const char *p = body; p + 1 < end; p++)
-                if (p[0] == ':' && p[1] == '-') {
-                    dash = p;
-                    break;
-                }
-            size_t nlen = dash ? (size_t)(dash - body) : blen;
-            if (!valid_varname(body, nlen)) {
-                err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                           "invalid variable name '%.*s' in '${...}' (expected letters, digits "
-                           "and '_', ${VAR}, ${VAR:-default} or ${file:PATH})",
-                           (int)(nlen > VARNAME_QUOTE_MAX ? VARNAME_QUOTE_MAX : nlen), body);
-                goto out;
-            }
-            char name[MAX_VARNAME + 1];
-            if (nlen > MAX_VARNAME) {
-                err = LERR(L, n->line, n->col, RILL_ERR_NOFIT,
-                           "variable name '%.64s...' is too long (at most %d characters)", body,
-                           MAX_VARNAME);
-                goto out;
-            }
-            memcpy(name, body, nlen);
-            name[nlen] = '\0';
-            const char *v = getenv(name);
-            const char *val;
-            size_t vlen;
-            if (v && (*v || !dash)) {
-                val = v;
-                vlen = strlen(v);
-            } else if (dash) {
-                val = dash + 2;
-                vlen = (size_t)(end - val);
-            } else {
-                char msg[RILL_ERRSTR_SIZE];
-                rill_errf(msg, sizeof msg, RILL_ERR_CONFIG,
-                          "undefined environment variable '%s' in ${%s} (set it, or write "
-                          "${%s:-default})",
-                          name, name, name);
-                if ((err = unresolvable(L, n, msg)) != RILL_OK)
-                    goto out;
-                i = (size_t)(end - s) + 1;
-                continue;
-            }
-            L->subst_total += vlen;
-            if (L->subst_total <= MAX_SUBST_TOTAL && sbuf_add(&b, val, vlen) < 0)
-                goto oom;
-        }
-        if (L->subst_total > MAX_SUBST_TOTAL || b.len > MAX_SCALAR) {
-            err = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                       "value too long after substitution (at most %d bytes per value, %d per "
-                       "file)",
-                       MAX_SCALAR, MAX_SUBST_TOTAL);
-            goto out;
-        }
-        i = (size_t)(end - s) + 1;
-    }
-    if (n->unresolved) {
-        char *placeholder = strdup(n->s);
-        if (!placeholder)
-            goto oom;
-        n->raw = n->s;
-        n->s = placeholder;
-    } else if (changed) {
-        if (!b.p && sbuf_add(&b, "", 0) < 0)
-            goto oom;
-        n->raw = n->s;
-        n->s = b.p;
-        b.p = NULL;
-    }
-out:
-    free(b.p);
-    return err;
-oom:
-    free(b.p);
-    return nomem(L, n->line, n->col);
-}
-
 /* ---- parsing ------------------------------------------------------------- */
 
 static void offset_pos(const struct loader *L, size_t off, int *line, int *col)
@@ -476,7 +150,7 @@ static rill_err_t yaml_fail(struct loader *L, const yaml_parser_t *p)
 {
     int line, col;
     if (p->error == YAML_MEMORY_ERROR)
-        return nomem(L, 1, 1);
+        return rill_loader_nomem(L, 1, 1);
     if (p->error == YAML_READER_ERROR) {
         offset_pos(L, p->problem_offset, &line, &col);
     } else {
@@ -513,7 +187,7 @@ static rill_err_t attach(struct loader *L, struct ynode *parent, struct ynode *n
         for (size_t i = 0; i < parent->n; i += 2)
             if (!strcmp(parent->kids[i]->s, n->s)) {
                 rill_err_t e = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                                    "duplicate key '%s' (first at %d:%d)", txt(n),
+                                    "duplicate key '%s' (first at %d:%d)", rill_loader_txt(n),
                                     parent->kids[i]->line, parent->kids[i]->col);
                 ynode_free(n);
                 return e;
@@ -521,7 +195,7 @@ static rill_err_t attach(struct loader *L, struct ynode *parent, struct ynode *n
     }
     if (ynode_add(parent, n) < 0) {
         ynode_free(n);
-        return nomem(L, n->line, n->col);
+        return rill_loader_nomem(L, n->line, n->col);
     }
     return RILL_OK;
 }
@@ -536,7 +210,7 @@ static rill_err_t build_tree(struct loader *L, struct ynode **root)
 
     *root = NULL;
     if (!yaml_parser_initialize(&p))
-        return nomem(L, 1, 1);
+        return rill_loader_nomem(L, 1, 1);
     yaml_parser_set_input_string(&p, (const unsigned char *)L->buf, L->len);
     while (!done && !err) {
         if (!yaml_parser_parse(&p, &ev)) {
@@ -574,7 +248,7 @@ static rill_err_t build_tree(struct loader *L, struct ynode **root)
             }
             n = calloc(1, sizeof *n);
             if (!n) {
-                err = nomem(L, line, col);
+                err = rill_loader_nomem(L, line, col);
                 break;
             }
             n->line = line;
@@ -590,10 +264,10 @@ static rill_err_t build_tree(struct loader *L, struct ynode **root)
                 n->s = strdup(n->null ? "" : (const char *)ev.data.scalar.value);
                 if (!n->s) {
                     free(n);
-                    err = nomem(L, line, col);
+                    err = rill_loader_nomem(L, line, col);
                     break;
                 }
-                if (!n->null && (err = subst(L, n)) != RILL_OK) {
+                if (!n->null && (err = rill_loader_subst(L, n)) != RILL_OK) {
                     ynode_free(n);
                     break;
                 }
@@ -642,44 +316,32 @@ static rill_err_t get_str(struct loader *L, const struct ynode *k, const struct 
                           const char *where, char **out)
 {
     char what[160];
-    snprintf(what, sizeof what, "'%s'", txt(k));
+    snprintf(what, sizeof what, "'%s'", rill_loader_txt(k));
     rill_err_t err = want_kind(L, v, Y_SCALAR, what, where);
     if (err)
         return err;
     if (!*v->s)
-        return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "empty value for '%s'%s", txt(k),
+        return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "empty value for '%s'%s", rill_loader_txt(k),
                     where);
     free(*out);
     *out = strdup(v->s);
-    return *out ? RILL_OK : nomem(L, v->line, v->col);
+    return *out ? RILL_OK : rill_loader_nomem(L, v->line, v->col);
 }
 
-rill_err_t rill_parse_int64(const char *s, int64_t *out)
-{
-    if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
-        return RILL_ERR_INVALID;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return RILL_ERR_INVALID;
-    *out = v;
-    return RILL_OK;
-}
 
 /* An integer in [min, max]; the message never quotes the value. */
 static rill_err_t get_int(struct loader *L, const struct ynode *k, const struct ynode *v,
                           const char *where, int64_t min, int64_t max, int64_t *out)
 {
     char what[160];
-    snprintf(what, sizeof what, "'%s'", txt(k));
+    snprintf(what, sizeof what, "'%s'", rill_loader_txt(k));
     rill_err_t err = want_kind(L, v, Y_SCALAR, what, where);
     if (err)
         return err;
     if (rill_parse_int64(v->s, out) != RILL_OK || *out < min || *out > max)
         return LERR(L, v->line, v->col, RILL_ERR_CONFIG,
                     "expected an integer from %lld to %lld for '%s'%s", (long long)min,
-                    (long long)max, txt(k), where);
+                    (long long)max, rill_loader_txt(k), where);
     return RILL_OK;
 }
 
@@ -687,7 +349,7 @@ static rill_err_t get_bool(struct loader *L, const struct ynode *k, const struct
                            const char *where, int *out)
 {
     char what[160];
-    snprintf(what, sizeof what, "'%s'", txt(k));
+    snprintf(what, sizeof what, "'%s'", rill_loader_txt(k));
     rill_err_t err = want_kind(L, v, Y_SCALAR, what, where);
     if (err)
         return err;
@@ -697,7 +359,7 @@ static rill_err_t get_bool(struct loader *L, const struct ynode *k, const struct
         *out = 0;
     else
         return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "expected true or false for '%s'%s",
-                    txt(k), where);
+                    rill_loader_txt(k), where);
     return RILL_OK;
 }
 
@@ -710,7 +372,7 @@ static rill_err_t get_list(struct loader *L, const struct ynode *k, const struct
     if (v->kind == Y_SCALAR && v->null)
         return RILL_OK;
     char what[160];
-    snprintf(what, sizeof what, "'%s'", txt(k));
+    snprintf(what, sizeof what, "'%s'", rill_loader_txt(k));
     rill_err_t err = want_kind(L, v, Y_SEQ, what, where);
     if (err)
         return err;
@@ -718,16 +380,16 @@ static rill_err_t get_list(struct loader *L, const struct ynode *k, const struct
         return RILL_OK;
     out->v = calloc(v->n, sizeof *out->v);
     if (!out->v)
-        return nomem(L, v->line, v->col);
+        return rill_loader_nomem(L, v->line, v->col);
     for (size_t i = 0; i < v->n; i++) {
         const struct ynode *it = v->kids[i];
         if (it->kind != Y_SCALAR || it->null || !*it->s)
             return LERR(L, it->line, it->col, RILL_ERR_CONFIG,
-                        "expected a name in '%s'%s, got %s", txt(k), where,
+                        "expected a name in '%s'%s, got %s", rill_loader_txt(k), where,
                         it->kind == Y_SCALAR && !it->null ? "an empty string" : kindname(it));
         out->v[i] = strdup(it->s);
         if (!out->v[i])
-            return nomem(L, it->line, it->col);
+            return rill_loader_nomem(L, it->line, it->col);
         out->n++;
     }
     return RILL_OK;
@@ -739,7 +401,7 @@ static rill_err_t kv_add(struct loader *L, struct rill_kvlist *l, size_t cap,
     if (!l->v) {
         l->v = calloc(cap, sizeof *l->v);
         if (!l->v)
-            return nomem(L, k->line, k->col);
+            return rill_loader_nomem(L, k->line, k->col);
     }
     struct rill_kv *kv = &l->v[l->n];
     kv->key = strdup(k->s);
@@ -749,7 +411,7 @@ static rill_err_t kv_add(struct loader *L, struct rill_kvlist *l, size_t cap,
     kv->unresolved = k->unresolved || v->unresolved;
     l->n++;
     if (!kv->key || !kv->value)
-        return nomem(L, k->line, k->col);
+        return rill_loader_nomem(L, k->line, k->col);
     return RILL_OK;
 }
 
@@ -758,7 +420,7 @@ static rill_err_t want_value(struct loader *L, const struct ynode *k, const stru
                              const char *where)
 {
     char what[160];
-    snprintf(what, sizeof what, "'%s'", txt(k));
+    snprintf(what, sizeof what, "'%s'", rill_loader_txt(k));
     return want_kind(L, v, Y_SCALAR, what, where);
 }
 
@@ -769,12 +431,12 @@ static rill_err_t get_kvmap(struct loader *L, const struct ynode *k, const struc
     if (v->kind == Y_SCALAR && v->null)
         return RILL_OK;
     char what[160];
-    snprintf(what, sizeof what, "'%s'", txt(k));
+    snprintf(what, sizeof what, "'%s'", rill_loader_txt(k));
     rill_err_t err = want_kind(L, v, Y_MAP, what, where);
     if (err)
         return err;
     char inner[200];
-    snprintf(inner, sizeof inner, " in '%s'%s", txt(k), where);
+    snprintf(inner, sizeof inner, " in '%s'%s", rill_loader_txt(k), where);
     for (size_t i = 0; i < v->n; i += 2) {
         if ((err = want_value(L, v->kids[i], v->kids[i + 1], inner)) != RILL_OK ||
             (err = kv_add(L, out, v->n / 2, v->kids[i], v->kids[i + 1])) != RILL_OK)
@@ -792,7 +454,7 @@ static rill_err_t want_section(struct loader *L, const struct ynode *k, const st
     if (v->kind == Y_SCALAR && v->null)
         return RILL_OK;
     char what[160];
-    snprintf(what, sizeof what, "'%s'", txt(k));
+    snprintf(what, sizeof what, "'%s'", rill_loader_txt(k));
     rill_err_t err = want_kind(L, v, Y_MAP, what, "");
     if (err)
         return err;
@@ -801,7 +463,7 @@ static rill_err_t want_section(struct loader *L, const struct ynode *k, const st
         if (val->kind == Y_MAP || (allow_null && val->kind == Y_SCALAR && val->null))
             continue;
         return LERR(L, val->line, val->col, RILL_ERR_CONFIG, "expected a map for %s '%s', got %s",
-                    entry, txt(v->kids[i]), kindname(val));
+                    entry, rill_loader_txt(v->kids[i]), kindname(val));
     }
     return RILL_OK;
 }
@@ -846,7 +508,7 @@ static rill_err_t store_text(struct loader *L, void *base, const struct rill_key
         char **p = field(base, row);
         free(*p);
         if (!(*p = strdup(s)))
-            return nomem(L, at->line, at->col);
+            return rill_loader_nomem(L, at->line, at->col);
         return RILL_OK;
     }
     case RILL_KEY_INT:
@@ -925,7 +587,7 @@ static rill_err_t unknown_value(struct loader *L, const struct walk *W,
     char values[256];
     values_text(row, values, sizeof values);
     return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "unknown %s%s%s '%s'%s (expected %s)",
-                noun ? noun : "", noun ? " " : "", row->name, txt(v), W->where, values);
+                noun ? noun : "", noun ? " " : "", row->name, rill_loader_txt(v), W->where, values);
 }
 
 /* One key of a walked map: its row's type decides the value's shape. */
@@ -988,7 +650,7 @@ static rill_err_t unknown_key(struct loader *L, const struct ynode *key, const c
         off += (size_t)r;
     }
     return LERR(L, key->line, key->col, RILL_ERR_CONFIG,
-                "unknown key '%s'%s (expected one of: %s)", txt(key), where, list);
+                "unknown key '%s'%s (expected one of: %s)", rill_loader_txt(key), where, list);
 }
 
 /* Walks the map m (may be NULL: an entry given as nothing) against the rows
@@ -1015,7 +677,7 @@ static rill_err_t walk_map(struct loader *L, struct rill_topology *t, struct wal
         }
         if (!row && !other && k->unresolved) {
             LNOTE(L, k->line, k->col, "key '%s'%s is not checked: its name is not resolved",
-                  txt(k), W->where);
+                  rill_loader_txt(k), W->where);
             continue;
         }
         if (!row && !other)
@@ -1079,7 +741,7 @@ static rill_err_t load_section(struct loader *L, struct rill_topology *t,
         return err;
     char *array = calloc(v->n / 2, sd->size);
     if (!array)
-        return nomem(L, v->line, v->col);
+        return rill_loader_nomem(L, v->line, v->col);
     memcpy((char *)t + sd->array_off, &array, sizeof array);
     size_t *count = (size_t *)(void *)((char *)t + sd->count_off);
     for (size_t i = 0; i < v->n; i += 2) {
@@ -1092,11 +754,11 @@ static rill_err_t load_section(struct loader *L, struct rill_topology *t,
         char *s = strdup(name->s);
         memcpy(e + sd->name_off, &s, sizeof s);
         if (!s)
-            return nomem(L, name->line, name->col);
+            return rill_loader_nomem(L, name->line, name->col);
         if ((err = set_defaults(L, row->sub, e, name)) != RILL_OK)
             return err;
         char where[200];
-        snprintf(where, sizeof where, " in %s '%s'", sd->noun, txt(name));
+        snprintf(where, sizeof where, " in %s '%s'", sd->noun, rill_loader_txt(name));
         struct walk W = { .scope = row->sub, .base = e, .where = where, .unknown_where = where,
                           .at = name };
         if ((err = walk_map(L, t, &W, m->kind == Y_MAP ? m : NULL)) != RILL_OK)
@@ -1144,15 +806,15 @@ rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t
     if (slash) {
         L.dir = strndup(L.name, slash == L.name ? 1 : (size_t)(slash - L.name));
         if (!L.dir)
-            return nomem(&L, 1, 1);
+            return rill_loader_nomem(&L, 1, 1);
     }
     struct rill_topology *t = calloc(1, sizeof *t);
     if (!t) {
         free(L.dir);
-        return nomem(&L, 1, 1);
+        return rill_loader_nomem(&L, 1, 1);
     }
     if (!(t->path = strdup(L.name)))
-        err = nomem(&L, 1, 1);
+        err = rill_loader_nomem(&L, 1, 1);
     else if ((err = build_tree(&L, &root)) == RILL_OK)
         err = load_root(&L, t, root);
     ynode_free(root);
@@ -1202,7 +864,7 @@ rill_err_t rill_topology_load_opts(const char *path, const struct rill_load_opts
     char *buf = malloc(MAX_FILE + 1);
     if (!buf) {
         close(fd);
-        return nomem(&L, 1, 1);
+        return rill_loader_nomem(&L, 1, 1);
     }
     size_t len = 0;
     for (;;) {
@@ -1223,133 +885,4 @@ rill_err_t rill_topology_load_opts(const char *path, const struct rill_load_opts
     rill_err_t err = rill_topology_load_buf_opts(path, buf, len, opts, out, errstr, errsz);
     free(buf);
     return err;
-}
-
-rill_err_t rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *value)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->v[i].key, key)) {
-            char *v = strdup(value);
-            if (!v)
-                return RILL_ERR_NOMEM;
-            free(l->v[i].value);
-            l->v[i].value = v;
-            return RILL_OK;
-        }
-    struct rill_kv *v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v)
-        return RILL_ERR_NOMEM;
-    l->v = v;
-    struct rill_kv *kv = &l->v[l->n];
-    memset(kv, 0, sizeof *kv);
-    kv->key = strdup(key);
-    kv->value = strdup(value);
-    if (!kv->key || !kv->value) {
-        free(kv->key);
-        free(kv->value);
-        return RILL_ERR_NOMEM;
-    }
-    l->n++;
-    return RILL_OK;
-}
-
-void rill_kvlist_clear(struct rill_kvlist *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].key);
-        free(l->v[i].value);
-    }
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
-
-static void strlist_free(struct rill_strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-void rill_topology_free(struct rill_topology *t)
-{
-    if (!t)
-        return;
-    free(t->path);
-    free(t->application_id);
-    free(t->state_dir);
-    rill_kvlist_clear(&t->kafka);
-    for (size_t i = 0; i < t->ntopics; i++) {
-        free(t->topics[i].name);
-        rill_kvlist_clear(&t->topics[i].configs);
-    }
-    free(t->topics);
-    for (size_t i = 0; i < t->nstores; i++) {
-        free(t->stores[i].name);
-        free(t->stores[i].type);
-    }
-    free(t->stores);
-    for (size_t i = 0; i < t->nprocs; i++) {
-        struct rill_proc_conf *p = &t->procs[i];
-        free(p->name);
-        free(p->type);
-        free(p->library);
-        strlist_free(&p->inputs);
-        strlist_free(&p->outputs);
-        strlist_free(&p->stores);
-        free(p->dlq);
-        rill_kvlist_clear(&p->config);
-        rill_kvlist_clear(&p->kafka);
-    }
-    free(t->procs);
-    for (size_t i = 0; i < t->nsinks; i++) {
-        struct rill_sink_conf *s = &t->sinks[i];
-        free(s->name);
-        free(s->type);
-        strlist_free(&s->inputs);
-        rill_kvlist_clear(&s->config);
-        rill_kvlist_clear(&s->kafka);
-    }
-    free(t->sinks);
-    for (size_t i = 0; i < t->nclients; i++) {
-        struct rill_client_conf *c = &t->clients[i];
-        free(c->name);
-        free(c->user);
-        strlist_free(&c->writes);
-        strlist_free(&c->reads);
-        free(c->group);
-    }
-    free(t->clients);
-    free(t);
-}
-
-const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t, const char *name)
-{
-    for (size_t i = 0; t && name && i < t->ntopics; i++)
-        if (!strcmp(t->topics[i].name, name))
-            return &t->topics[i];
-    return NULL;
-}
-
-const struct rill_store_conf *rill_topology_store(const struct rill_topology *t, const char *name)
-{
-    for (size_t i = 0; i < t->nstores; i++)
-        if (!strcmp(t->stores[i].name, name))
-            return &t->stores[i];
-    return NULL;
-}
-
-const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key)
-{
-    for (size_t i = 0; l && key && i < l->n; i++)
-        if (!strcmp(l->v[i].key, key))
-            return l->v[i].value;
-    return NULL;
-}
-
-rill_err_t rill_topology_changelog(const struct rill_topology *t, const char *store, char *buf,
-                                   size_t size)
-{
-    int n = snprintf(buf, size, "%s-%s-changelog", t->application_id, store);
-    return n >= 0 && (size_t)n < size ? RILL_OK : RILL_ERR_NOFIT;
 }
