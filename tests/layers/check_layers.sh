@@ -22,6 +22,9 @@ allowed() {
     processors/*) echo "$LOW processors/" ;;
     topology/model/*) echo "$BASE topology/model/ processors/processor.h" ;;
     topology/admin/*) echo "$BASE topology/model/ topology/admin/" ;;
+    # The node runs a processor from what the engine hands it (struct
+    # rill_node_spec): it knows no YAML, so no model header.
+    topology/engine/node* | topology/engine/record.c) echo "$LOW processors/ topology/engine/" ;;
     topology/engine/*) echo "$LOW processors/ topology/model/ topology/engine/" ;;
     topology/driver/*) echo "$LOW processors/ topology/model/ topology/engine/ topology/driver/" ;;
     topology/cli/*) echo "$LOW processors/ topology/" ;;

@@ -129,7 +129,9 @@ static void test_v1_rows_are_converted(void)
     const struct rill_processor_def *def = NULL;
     struct rill_loaded *lib = NULL;
     char err[RILL_ERRSTR_SIZE] = "";
-    CU_ASSERT_EQUAL_FATAL(rill_node_resolve(&t->procs[0], &def, &lib, err, sizeof err), RILL_OK);
+    struct rill_node_spec spec;
+    rill_node_spec_of(&t->procs[0], &spec);
+    CU_ASSERT_EQUAL_FATAL(rill_node_resolve(&spec, &def, &lib, err, sizeof err), RILL_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(lib);
     CU_ASSERT_EQUAL(def->version, 1);
     CU_ASSERT_STRING_EQUAL(def->name, "probe_v1");
@@ -298,7 +300,9 @@ static void test_ctx_log_levels(void)
                                       "  copy: {type: passthrough, inputs: [in], outputs: [out]}\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     char err[RILL_ERRSTR_SIZE], log[4096];
-    rill_node_t *n = rill_node_new(&t->procs[0], 2, NULL, NULL, err, sizeof err);
+    struct rill_node_spec spec;
+    rill_node_spec_of(&t->procs[0], &spec);
+    rill_node_t *n = rill_node_new(&spec, 2, NULL, NULL, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(n);
     struct capture c;
     CU_ASSERT_EQUAL_FATAL(capture_begin(&c), 0);

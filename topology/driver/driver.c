@@ -138,8 +138,10 @@ static struct inst *instance(rill_driver_t *d, const struct rill_proc_conf *pc, 
         in->nstores++;
     }
     /* Stores are bound before init, so that init may already use them. */
+    struct rill_node_spec spec;
+    rill_node_spec_of(pc, &spec);
     in->node = in->stores && in->nstores == pc->stores.n
-                   ? rill_node_new_bound(pc, partition, capture, in, pc->stores.v, in->stores,
+                   ? rill_node_new_bound(&spec, partition, capture, in, pc->stores.v, in->stores,
                                          in->nstores, d->err, sizeof d->err)
                    : NULL;
     if (!in->node) {

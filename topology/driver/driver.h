@@ -15,7 +15,7 @@
 #define RILL_DRIVER_H
 
 #include "topology/model/config.h"
-#include "topology/engine/node_int.h"
+#include "topology/engine/spec.h"
 #include "topology/base/partition.h"
 
 typedef struct rill_driver rill_driver_t;

@@ -14,7 +14,6 @@
 #include "processors/registry.h"
 #include "topology/base/grow_int.h"
 #include "topology/base/log.h"
-#include "topology/model/check.h"
 #include "state/store_rt.h"
 
 #include <dlfcn.h>
@@ -24,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The dead-letter topic for records of input topic from node pc. */
-static const char *dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+/* The dead-letter topic for records of input topic from the node of spec. */
+static const char *dlq_topic(const struct rill_node_spec *spec, const char *input, char *buf,
                              size_t bufsz);
 /* DLQ headers: rill.error.topic, .partition, .offset, .processor, .message.
  * Fills hdrs[0..DLQ_HEADER_CNT) pointing into buf; returns the count. */
@@ -118,33 +117,33 @@ static rill_err_t loaded_read(struct rill_loaded *lib, const char *library, cons
     return conf_rows_check(library, &lib->def, errstr, errsz);
 }
 
-rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+rill_err_t rill_node_resolve(const struct rill_node_spec *spec,
                              const struct rill_processor_def **def, struct rill_loaded **lib,
                              char *errstr, size_t errsz)
 {
     *lib = NULL;
     *def = NULL;
-    if (!pc->library) {
-        *def = rill_proc_lookup(pc->type);
+    if (!spec->library) {
+        *def = rill_proc_lookup(spec->type);
         if (!*def)
             return rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "unknown processor type '%s'",
-                             pc->type);
+                             spec->type);
         return RILL_OK;
     }
     struct rill_loaded *l = calloc(1, sizeof *l);
     if (!l)
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
-    l->dl = dlopen(pc->library, RTLD_NOW | RTLD_LOCAL);
+    l->dl = dlopen(spec->library, RTLD_NOW | RTLD_LOCAL);
     if (!l->dl) {
         rill_errf(errstr, errsz, RILL_ERR_NOTFOUND, "cannot load processor library '%s': %s",
-                  pc->library, dlerror());
+                  spec->library, dlerror());
         rill_node_unload(l);
         return RILL_ERR_NOTFOUND;
     }
     const void *sym = dlsym(l->dl, RILL_PROCESSOR_ENTRY);
-    rill_err_t err = sym ? loaded_read(l, pc->library, sym, errstr, errsz)
+    rill_err_t err = sym ? loaded_read(l, spec->library, sym, errstr, errsz)
                          : rill_errf(errstr, errsz, RILL_ERR_INVALID,
-                                     "'%s' does not export '%s'", pc->library,
+                                     "'%s' does not export '%s'", spec->library,
                                      RILL_PROCESSOR_ENTRY);
     if (err != RILL_OK) {
         rill_node_unload(l);
@@ -155,13 +154,13 @@ rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
     return RILL_OK;
 }
 
-rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
+rill_node_t *rill_node_new(const struct rill_node_spec *spec, int32_t partition, rill_emit_fn emit,
                            void *emit_opaque, char *errstr, size_t errsz)
 {
-    return rill_node_new_bound(pc, partition, emit, emit_opaque, NULL, NULL, 0, errstr, errsz);
+    return rill_node_new_bound(spec, partition, emit, emit_opaque, NULL, NULL, 0, errstr, errsz);
 }
 
-rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partition,
+rill_node_t *rill_node_new_bound(const struct rill_node_spec *spec, int32_t partition,
                                  rill_emit_fn emit, void *emit_opaque, char *const *names,
                                  rill_store_t **stores, size_t nstores, char *errstr,
                                  size_t errsz)
@@ -171,7 +170,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
         rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    n->pc = pc;
+    n->spec = *spec;
     n->partition = partition;
     n->emit = emit;
     n->emit_opaque = emit_opaque;
@@ -186,7 +185,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
             n->stores[i] = (struct rill_store_binding){ names[i], stores[i] };
         n->nstores = nstores;
     }
-    if (rill_node_resolve(pc, &n->def, &n->lib, errstr, errsz) != RILL_OK)
+    if (rill_node_resolve(spec, &n->def, &n->lib, errstr, errsz) != RILL_OK)
         goto fail;
     if (n->def->conf_size) {
         n->conf = calloc(1, n->def->conf_size);
@@ -194,8 +193,8 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
             rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
             goto fail;
         }
-        if (rill_conf_fill(n->def->conf, &pc->config, n->conf, errstr, errsz) != RILL_OK) {
-            rill_conf_release(n->def->conf, n->conf);
+        if (spec->conf_fill(spec->conf_opaque, n->def->conf, n->conf, errstr, errsz) != RILL_OK) {
+            spec->conf_release(n->def->conf, n->conf);
             free(n->conf);
             n->conf = NULL;
             goto fail;
@@ -207,7 +206,7 @@ rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partit
         rill_err_t err = n->def->init(n, &n->state, ierr, sizeof ierr);
         n->phase = RILL_PHASE_IDLE;
         if (err != RILL_OK) {
-            rill_errf(errstr, errsz, err, "processor '%s' failed to start: %s", pc->name, ierr);
+            rill_errf(errstr, errsz, err, "processor '%s' failed to start: %s", spec->name, ierr);
             goto fail;
         }
     }
@@ -243,7 +242,7 @@ void rill_node_free(rill_node_t *n)
         n->def->close(n->state);
     }
     if (n->conf) {
-        rill_conf_release(n->def ? n->def->conf : NULL, n->conf);
+        n->spec.conf_release(n->def ? n->def->conf : NULL, n->conf);
         free(n->conf);
     }
     free(n->held);
@@ -312,10 +311,10 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
     char topic[512], hbuf[1024];
     rill_header_t h[DLQ_HEADER_CNT];
     const char *input = rec && rec->topic ? rec->topic : "";
-    size_t nh = dlq_headers(rec, n->pc->name, n->reject[0] ? n->reject : "rejected", h,
+    size_t nh = dlq_headers(rec, n->spec.name, n->reject[0] ? n->reject : "rejected", h,
                                  hbuf, sizeof hbuf);
     struct rill_out out = {
-        .topic = dlq_topic(n->pc, input, topic, sizeof topic),
+        .topic = dlq_topic(&n->spec, input, topic, sizeof topic),
         .partition = -1,
         .key = rec ? rec->key : NULL,
         .key_len = rec ? rec->key_len : 0,
@@ -382,11 +381,11 @@ rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *re
     return fire(n, RILL_PUNCTUATE_WALL_CLOCK, now_ms, res);
 }
 
-static const char *dlq_topic(const struct rill_proc_conf *pc, const char *input, char *buf,
+static const char *dlq_topic(const struct rill_node_spec *spec, const char *input, char *buf,
                              size_t bufsz)
 {
-    if (pc->dlq)
-        return pc->dlq;
+    if (spec->dlq)
+        return spec->dlq;
     snprintf(buf, bufsz, "%s.dlq", input);
     return buf;
 }
@@ -428,7 +427,7 @@ static int legal(const rill_ctx_t *ctx, unsigned phases, const char *call)
     rill_log(RILL_LOG_WARN, "processor",
              "%s is not allowed in %s: refused|processor=%s partition=%" PRId32
              " call=%s phase=%s",
-             call, phase_names[ctx->phase], ctx->pc->name, ctx->partition, call,
+             call, phase_names[ctx->phase], ctx->spec.name, ctx->partition, call,
              phase_names[ctx->phase]);
     return 0;
 }
@@ -437,9 +436,9 @@ static int legal(const rill_ctx_t *ctx, unsigned phases, const char *call)
  * or NULL when topic is not an output. */
 static const char *output_name(const rill_ctx_t *ctx, const char *topic)
 {
-    for (size_t i = 0; i < ctx->pc->outputs.n; i++)
-        if (!strcmp(ctx->pc->outputs.v[i], topic))
-            return ctx->pc->outputs.v[i];
+    for (size_t i = 0; i < ctx->spec.noutputs; i++)
+        if (!strcmp(ctx->spec.outputs[i], topic))
+            return ctx->spec.outputs[i];
     return NULL;
 }
 
@@ -528,8 +527,8 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
             return RILL_ERR_NOTFOUND;
         return hold(ctx, name, -1, key, key_len, value, value_len, headers, header_cnt);
     }
-    for (size_t i = 0; i < ctx->pc->outputs.n; i++) {
-        rill_err_t err = hold(ctx, ctx->pc->outputs.v[i], -1, key, key_len, value, value_len,
+    for (size_t i = 0; i < ctx->spec.noutputs; i++) {
+        rill_err_t err = hold(ctx, ctx->spec.outputs[i], -1, key, key_len, value, value_len,
                               headers, header_cnt);
         if (err != RILL_OK)
             return err;
@@ -588,13 +587,13 @@ rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_
 }
 
 const void *rill_ctx_conf(const rill_ctx_t *ctx) { return ctx->conf; }
-const char *rill_ctx_name(const rill_ctx_t *ctx) { return ctx->pc->name; }
+const char *rill_ctx_name(const rill_ctx_t *ctx) { return ctx->spec.name; }
 int32_t rill_ctx_partition(const rill_ctx_t *ctx) { return ctx->partition; }
-size_t rill_ctx_output_count(const rill_ctx_t *ctx) { return ctx->pc->outputs.n; }
+size_t rill_ctx_output_count(const rill_ctx_t *ctx) { return ctx->spec.noutputs; }
 
 const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i)
 {
-    return i < ctx->pc->outputs.n ? ctx->pc->outputs.v[i] : NULL;
+    return i < ctx->spec.noutputs ? ctx->spec.outputs[i] : NULL;
 }
 
 void rill_ctx_log(const rill_ctx_t *ctx, rill_ctx_log_level_t level, const char *fmt, ...)
@@ -613,5 +612,5 @@ void rill_ctx_log(const rill_ctx_t *ctx, rill_ctx_log_level_t level, const char 
     va_end(ap);
     /* the plugin's own key=value pairs (after its '|') come first */
     rill_log(to, "processor", "%s%sprocessor=%s partition=%" PRId32, msg,
-             strchr(msg, '|') ? " " : "|", ctx->pc->name, ctx->partition);
+             strchr(msg, '|') ? " " : "|", ctx->spec.name, ctx->partition);
 }

@@ -1,7 +1,9 @@
 /*
  * node_int.h - internal: one processor instance inside one task (a "node"),
  * and the record-level rules the engine and the test driver share: how a
- * processor is created from its YAML and def, how a record is handed to it,
+ * processor is created from what the engine hands over (struct
+ * rill_node_spec: the node knows no YAML) and its def, how a record is
+ * handed to it,
  * where forwarded and rejected records go (through an emit callback), how
  * punctuations fire, and which headers a DLQ record carries. The engine and
  * the driver differ only in what emit does with a record.
@@ -9,7 +11,6 @@
 #ifndef RILL_NODE_INT_H
 #define RILL_NODE_INT_H
 
-#include "topology/model/config.h"
 #include "processors/processor.h"
 
 /* A record leaving a node: to an output topic, or to the DLQ. Everything
@@ -28,6 +29,26 @@ struct rill_out {
 
 typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
 
+/* What a node is made from, handed over by the engine or the driver from
+ * the topology's processor entry (topology/engine/spec.h builds one), so
+ * that the node knows no YAML. The node copies the struct; every pointer in
+ * it must outlive the node. */
+struct rill_node_spec {
+    const char *name;          /* the processor's YAML name */
+    const char *type;          /* a built-in's type, when library is NULL */
+    const char *library;       /* an external processor's .so, or NULL */
+    const char *dlq;           /* NULL: "<input>.dlq" */
+    char *const *outputs;      /* output topic names */
+    size_t noutputs;
+    /* Fills the config struct at out from the processor's configuration
+     * (conf_opaque) against defs, and on failure frees what it filled;
+     * conf_release frees what a fill left in out. */
+    rill_err_t (*conf_fill)(const void *conf_opaque, const struct rill_conf_def *defs, void *out,
+                            char *errstr, size_t errsz);
+    void (*conf_release)(const struct rill_conf_def *defs, void *out);
+    const void *conf_opaque;
+};
+
 #define RILL_NODE_MAX_SCHEDULES RILL_CTX_MAX_SCHEDULES
 #define RILL_HELD_NULL ((size_t)-1)
 
@@ -42,7 +63,7 @@ typedef enum {
 } rill_phase_t;
 
 struct rill_ctx {
-    const struct rill_proc_conf *pc;
+    struct rill_node_spec spec;
     rill_phase_t phase;
     const struct rill_processor_def *def;
     struct rill_loaded *lib;   /* an external processor's library, or NULL */
@@ -94,28 +115,28 @@ typedef struct rill_ctx rill_node_t;
  * version the library was built for. */
 struct rill_loaded;
 
-/* Resolves the processor def for pc: a built-in (*lib NULL), or the
- * RILL_PROCESSOR_ENTRY of the library pc->library names, whose version must
+/* Resolves the processor def for spec: a built-in (*lib NULL), or the
+ * RILL_PROCESSOR_ENTRY of the library spec->library names, whose version must
  * be from RILL_PROCESSOR_V1 to RILL_PROCESSOR_VERSION. Only the fields that
  * version promises are read: a V1 library's config rows are copied into V2
  * rows (min and max NULL) that *lib owns. *def stays valid until
  * rill_node_unload(*lib). Returns RILL_ERR_NOTFOUND (unknown type, library
  * that does not load) or RILL_ERR_INVALID (no entry symbol, a version this
  * rill does not run, a def or config row that cannot be right), with errstr. */
-rill_err_t rill_node_resolve(const struct rill_proc_conf *pc,
+rill_err_t rill_node_resolve(const struct rill_node_spec *spec,
                              const struct rill_processor_def **def, struct rill_loaded **lib,
                              char *errstr, size_t errsz);
 /* Closes the library and frees what rill_node_resolve() made; NULL is a no-op. */
 void rill_node_unload(struct rill_loaded *lib);
 
-/* Creates the instance of pc for one partition: fills its config and calls
- * init. Returns NULL with errstr on failure. */
-rill_node_t *rill_node_new(const struct rill_proc_conf *pc, int32_t partition, rill_emit_fn emit,
+/* Creates the instance of spec for one partition: fills its config and
+ * calls init. Returns NULL with errstr on failure. */
+rill_node_t *rill_node_new(const struct rill_node_spec *spec, int32_t partition, rill_emit_fn emit,
                            void *emit_opaque, char *errstr, size_t errsz);
 
 /* Same, with the granted stores bound before init runs (names[i] ->
  * stores[i]); the node does not own them. */
-rill_node_t *rill_node_new_bound(const struct rill_proc_conf *pc, int32_t partition,
+rill_node_t *rill_node_new_bound(const struct rill_node_spec *spec, int32_t partition,
                                  rill_emit_fn emit, void *emit_opaque, char *const *names,
                                  rill_store_t **stores, size_t nstores, char *errstr,
                                  size_t errsz);

@@ -10,6 +10,7 @@
  * (state/restore.c).
  */
 #include "topology/engine/engine_int.h"
+#include "topology/engine/spec.h"
 #include "state/restore.h"
 
 #include <inttypes.h>
@@ -152,7 +153,9 @@ static rill_node_t *task_node(struct sthread *st, struct task *t, char *err, siz
     }
     for (size_t i = 0; i < t->nstores; i++)
         stores[i] = t->stores[i].store;
-    rill_node_t *n = rill_node_new_bound(st->pc, t->partition, engine_emit, st, st->pc->stores.v,
+    struct rill_node_spec spec;
+    rill_node_spec_of(st->pc, &spec);
+    rill_node_t *n = rill_node_new_bound(&spec, t->partition, engine_emit, st, st->pc->stores.v,
                                          stores, t->nstores, err, errsz);
     free(stores);
     return n;
