@@ -519,6 +519,13 @@ static void test_broken(void)
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT count(*) FROM broken_half"), "1");
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT max(version) FROM rill_schema_migrations"), "5");
 
+    /* A migration that commits by itself is reported, and not recorded. */
+    write_file(dir, "0006_commits.sql", "w", "CREATE TABLE t6 (id int);\nCOMMIT;\n");
+    CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
+    CU_ASSERT(has("migration 0006_commits.sql ended its transaction itself"));
+    CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT max(version) FROM rill_schema_migrations"), "5");
+    remove_file(dir, "0006_commits.sql");
+
     remove_dir(dir, &s);
     fx_close(&f);
     rill_migrate_set_free(&s);
