@@ -229,9 +229,8 @@ static void drop_notice(void *arg, const char *message)
     (void)message;
 }
 
-/* Replaces every occurrence of secret in s with "***" (in place: never longer
- * than s as long as the secret is at least 3 bytes; a shorter one is
- * replaced by as many '*'). */
+/* Replaces, in place, every occurrence of secret in s with "***" (with as
+ * many '*' as it has bytes when it is shorter, so s never grows). */
 static void scrub(char *s, const char *secret)
 {
     size_t k = secret ? strlen(secret) : 0;
@@ -308,7 +307,8 @@ static const char *pg_msg(PGconn *c, const PGresult *r, char *buf, size_t size)
     return buf;
 }
 
-/* Runs sql, expecting want; on failure rolls back when rollback is set. */
+/* Runs sql, expecting want (the result into *res when res is not NULL);
+ * on failure rolls back the open transaction, if any. */
 static rill_err_t exec(PGconn *c, const char *sql, ExecStatusType want, PGresult **res,
                        const char *what, char *errstr, size_t errsz)
 {

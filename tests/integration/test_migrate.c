@@ -4,10 +4,12 @@
  * reached through the test DSN with options='-csearch_path=<schema>'. A
  * fresh apply creates every table and view and four version rows; a re-run
  * changes nothing; --status changes nothing; -c FILE migrates each distinct
- * sink dsn once; a changed applied migration, a version the set lacks and a
- * pending one older than an applied one are refused with nothing applied; a
- * failing migration rolls back entirely (a syntax error, and an error at
- * run time after statements that did run) while the ones before it stay;
+ * sink dsn once; an applied migration whose bytes or name changed, a
+ * version the set lacks and a pending one older than an applied one are
+ * refused with nothing applied; a failing migration rolls back entirely (a
+ * syntax error, and an error at run time after statements that did run)
+ * while the ones before it stay, and one that commits by itself is
+ * reported;
  * two runs released at once apply each migration once; the constraints
  * refuse impossible rows; lookups by order id, customer and status use an
  * index; and no output of rill migrate, success or failure, holds the
@@ -446,6 +448,15 @@ static void test_refused(void)
     CU_ASSERT(has("is in the database but not in this set of migrations; refused, nothing applied"));
     CU_ASSERT_STRING_EQUAL(versions(f.c), want);
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT to_regclass('t5') IS NULL"), "t");
+
+    /* 0004 under another name, its bytes unchanged. */
+    remove_file(dir, "0005_new.sql");
+    write_file(dir, "0004_rill_tables.sql", "w", s.v[3].sql);
+    CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
+    CU_ASSERT(has("version 4 was applied as 0004_rill but the set names it 0004_rill_tables; "
+                  "refused, nothing applied"));
+    CU_ASSERT_STRING_EQUAL(versions(f.c), want);
+    remove_file(dir, "0004_rill_tables.sql");
     remove_dir(dir, &s);
     fx_close(&f);
 
