@@ -59,14 +59,14 @@ static void remove_dir(const char *dir)
     struct dirent *de;
     char path[512];
     while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         unlink(path);
     }
     if (d)
         closedir(d);
-    rmdir(dir);
+    CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
 static void test_embedded_set(void)
