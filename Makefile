@@ -49,9 +49,14 @@ endif
 AVSC := $(sort $(wildcard schemas/avro/*.avsc))
 SCHEMA_IDS := schemas/avro/ids.map
 SERDE_EMBED := build/gen/serde_embed.c
+# The PostgreSQL migrations, compiled in the same way (schemas/embed_sql.sh)
+# so that `rill migrate` needs no source tree. The folder is a prerequisite
+# too, so that adding or removing a file regenerates it.
+MIGRATIONS := $(sort $(wildcard schemas/sql/*.sql))
+SQL_EMBED := build/gen/sql_embed.c
 
 # The library: everything but the CLI entry point.
-LIB_SRCS := $(filter-out topology/cli/main.c,$(shell find topology state schemas processors -name '*.c' -not -path 'processors/examples/*' | sort)) $(SERDE_EMBED)
+LIB_SRCS := $(filter-out topology/cli/main.c,$(shell find topology state schemas processors -name '*.c' -not -path 'processors/examples/*' | sort)) $(SERDE_EMBED) $(SQL_EMBED)
 CLI_SRCS := topology/cli/main.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROBE_SO := $(B)/tests/probe.so
@@ -99,6 +104,11 @@ $(SERDE_EMBED): schemas/embed.sh $(SCHEMA_IDS) $(AVSC)
 	@mkdir -p $(dir $@)
 	$(quiet) EMBED $@
 	$(Q)schemas/embed.sh $@ $(SCHEMA_IDS) $(AVSC)
+
+$(SQL_EMBED): schemas/embed_sql.sh schemas/sql $(MIGRATIONS)
+	@mkdir -p $(dir $@)
+	$(quiet) EMBED $@
+	$(Q)schemas/embed_sql.sh $@ $(MIGRATIONS)
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	$(quiet) AR $@

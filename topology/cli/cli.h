@@ -20,5 +20,6 @@ int rill_cmd_run(int argc, char **argv);
 int rill_cmd_state(int argc, char **argv);
 int rill_cmd_generate(int argc, char **argv);
 int rill_cmd_inspect(int argc, char **argv);
+int rill_cmd_migrate(int argc, char **argv);
 
 #endif
