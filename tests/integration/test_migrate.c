@@ -381,6 +381,13 @@ static void test_config_file(void)
         CU_ASSERT_EQUAL(migrate("-c", yaml, "--status", NULL, NULL), 0);
         CU_ASSERT_EQUAL(lines_starting(out, "status: 4 applied, 0 pending"), 2);
 
+        /* The DSN from a file: the password stays off the command line. */
+        CU_ASSERT_EQUAL(migrate("--dsn-file", dsn_a, "--status", NULL, NULL), 0);
+        CU_ASSERT_EQUAL(lines_starting(out, "status: 4 applied, 0 pending"), 1);
+        CU_ASSERT_EQUAL(migrate("--dsn-file", dsn_a, a.dsn, NULL, NULL), 2);
+        CU_ASSERT_EQUAL(migrate("--dsn-file", "/nonexistent/dsn", NULL, NULL, NULL), 1);
+        CU_ASSERT(has("cannot read --dsn-file '/nonexistent/dsn'"));
+
         /* Usage errors. */
         CU_ASSERT_EQUAL(migrate("-c", yaml, a.dsn, NULL, NULL), 2);
         CU_ASSERT_EQUAL(migrate("--dir", NULL, NULL, NULL, NULL), 2);

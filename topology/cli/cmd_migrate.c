@@ -1,5 +1,6 @@
 /*
- * cmd_migrate.c - `rill migrate DSN | -c FILE [--dir DIR] [--status]`:
+ * cmd_migrate.c - `rill migrate DSN | --dsn-file FILE | -c FILE [--dir DIR]
+ * [--status]`:
  * applies the PostgreSQL migrations (compiled into rill, or DIR's) to one
  * database, or to the database of every sink of a topology (each distinct
  * dsn once), and prints one line per migration applied and a summary;
@@ -21,6 +22,7 @@ static int migrate_usage(FILE *out, int rc)
 {
     fprintf(out,
             "usage: rill migrate DSN [--dir DIR] [--status]\n"
+            "       rill migrate --dsn-file FILE [--dir DIR] [--status]\n"
             "       rill migrate -c FILE [--dir DIR] [--status]\n"
             "\n"
             "Applies the PostgreSQL migrations rill was built with (schemas/sql/) that the\n"
@@ -30,6 +32,7 @@ static int migrate_usage(FILE *out, int rc)
             "the set does not have, is refused before anything is applied.\n"
             "\n"
             "  DSN            a libpq connection string or postgresql:// URI\n"
+            "  --dsn-file F   the DSN from file F (keeps the password off the command line)\n"
             "  -c FILE        the dsn of every sink of the topology in FILE, each once\n"
             "  --dir DIR      the NNNN_name.sql files of DIR instead of the built-in ones\n"
             "  --status       list applied and pending migrations; change nothing\n"
@@ -192,25 +195,58 @@ static int sink_targets(const struct rill_topology *t, const char *file, struct 
     return 0;
 }
 
+/* The DSN in path: its first line, at most DSN_FILE_MAX bytes. Never quoted
+ * in a message. */
+#define DSN_FILE_MAX 16384
+static char *read_dsn_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "rill migrate: cannot read --dsn-file '%s'\n", path);
+        return NULL;
+    }
+    char *buf = malloc(DSN_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, DSN_FILE_MAX + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n == 0 || n > DSN_FILE_MAX) {
+        fprintf(stderr, "rill migrate: --dsn-file '%s' %s\n", path,
+                !buf ? ": out of memory" : bad ? "cannot be read" : n ? "is too long" : "is empty");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0]) {
+        fprintf(stderr, "rill migrate: --dsn-file '%s' has no DSN on its first line\n", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 int rill_cmd_migrate(int argc, char **argv)
 {
-    const char *dsn = NULL, *file = NULL, *dir = NULL;
+    const char *dsn = NULL, *file = NULL, *dir = NULL, *dsn_file = NULL;
     int status = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             return migrate_usage(stdout, 0);
         } else if (!strcmp(argv[i], "--status")) {
             status = 1;
-        } else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--dir")) {
+        } else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--dir") ||
+                   !strcmp(argv[i], "--dsn-file")) {
+            const char **slot = argv[i][1] == 'c' ? &file : !strcmp(argv[i], "--dir") ? &dir
+                                                                                      : &dsn_file;
             if (i + 1 >= argc) {
                 fprintf(stderr, "rill migrate: %s needs an argument\n", argv[i]);
                 return migrate_usage(stderr, 2);
             }
-            if ((argv[i][1] == 'c' ? file : dir)) {
+            if (*slot) {
                 fprintf(stderr, "rill migrate: %s given twice\n", argv[i]);
                 return migrate_usage(stderr, 2);
             }
-            *(argv[i][1] == 'c' ? &file : &dir) = argv[i + 1];
+            *slot = argv[i + 1];
             i++;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "rill migrate: unknown option '%s'\n", argv[i]);
@@ -223,10 +259,13 @@ int rill_cmd_migrate(int argc, char **argv)
             return migrate_usage(stderr, 2);
         }
     }
-    if (!dsn == !file) {
-        fprintf(stderr, "rill migrate: give a DSN or -c FILE (one of them)\n");
+    if ((dsn != NULL) + (file != NULL) + (dsn_file != NULL) != 1) {
+        fprintf(stderr, "rill migrate: give a DSN, --dsn-file FILE or -c FILE (one of them)\n");
         return migrate_usage(stderr, 2);
     }
+    char *dsn_read = NULL;
+    if (dsn_file && !(dsn = dsn_read = read_dsn_file(dsn_file)))
+        return 1;
 
     char err[RILL_ERRSTR_SIZE];
     struct rill_migration_set set = { 0 };
@@ -234,6 +273,7 @@ int rill_cmd_migrate(int argc, char **argv)
                        : rill_migrate_set_embedded(&set, err, sizeof err);
     if (e != RILL_OK) {
         fprintf(stderr, "rill migrate: %s\n", err);
+        free(dsn_read);
         return 1;
     }
     struct rill_topology *t = NULL;
@@ -257,5 +297,6 @@ int rill_cmd_migrate(int argc, char **argv)
         free(targets);
     rill_topology_free(t);
     rill_migrate_set_free(&set);
+    free(dsn_read);
     return rc;
 }
