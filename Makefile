@@ -100,12 +100,12 @@ $(B)/%.o: %.c
 	$(quiet) CC $<
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(SERDE_EMBED): schemas/embed.sh $(SCHEMA_IDS) $(AVSC)
+$(SERDE_EMBED): schemas/embed.sh schemas/embed_lib.sh $(SCHEMA_IDS) $(AVSC)
 	@mkdir -p $(dir $@)
 	$(quiet) EMBED $@
 	$(Q)schemas/embed.sh $@ $(SCHEMA_IDS) $(AVSC)
 
-$(SQL_EMBED): schemas/embed_sql.sh schemas/sql $(MIGRATIONS)
+$(SQL_EMBED): schemas/embed_sql.sh schemas/embed_lib.sh schemas/sql $(MIGRATIONS)
 	@mkdir -p $(dir $@)
 	$(quiet) EMBED $@
 	$(Q)schemas/embed_sql.sh $@ $(MIGRATIONS)
@@ -231,7 +231,7 @@ PEER_CP := build/bench-peers.classpath
 $(BENCH_TP): $(call obj,bench/throughput.c $(TESTLIB_SRCS)) $(LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
-$(RAWLOOP): $(call obj,bench/rawloop.c tests/lib/stack.c)
+$(RAWLOOP): $(call obj,bench/rawloop.c tests/lib/stack.c tests/lib/util.c)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 $(PEER_CP): bench/peers/pom.xml bench/peers/src/main/java/rill/bench/StreamsPeer.java

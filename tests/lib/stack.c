@@ -2,6 +2,7 @@
  * stack.c - the integration tiers' view of the local stack (see stack.h).
  */
 #include "tests/lib/stack.h"
+#include "tests/lib/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +16,12 @@ const char *it_stack_dir(void)
     return d && *d ? d : ".stack";
 }
 
+/* A secret file's text without its trailing newlines. */
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = getdelim(&buf, &cap, '\0', f);
-    fclose(f);
-    if (n < 0) {
-        free(buf);
-        return NULL;
-    }
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+    size_t n = 0;
+    char *buf = it_read_file(path, &n);
+    while (buf && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
     return buf;
 }

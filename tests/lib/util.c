@@ -1,5 +1,6 @@
 /*
- * util.c - environment numbers and scratch paths for the tests (util.h).
+ * util.c - environment numbers, scratch paths and file reading for the
+ * tests (util.h).
  */
 #include "tests/lib/util.h"
 
@@ -27,4 +28,22 @@ char *it_tmpdir(char *buf, size_t size, const char *name)
 int it_tmpfile(char *buf, size_t size, const char *name)
 {
     return scratch_name(buf, size, name) ? -1 : mkstemp(buf);
+}
+
+char *it_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&buf, &cap, '\0', f);
+    fclose(f);
+    if (n < 0) {
+        free(buf);
+        return NULL;
+    }
+    if (len)
+        *len = (size_t)n;
+    return buf;
 }

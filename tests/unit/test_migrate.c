@@ -26,23 +26,6 @@ static const char *sql_dir(char *buf, size_t size)
     return buf;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = getdelim(&buf, &cap, '\0', f);
-    fclose(f);
-    if (n < 0) {
-        free(buf);
-        return NULL;
-    }
-    *len = (size_t)n;
-    return buf;
-}
-
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
@@ -106,7 +89,7 @@ static void test_embedded_equals_files(void)
     for (size_t i = 0; i < s.n && i < d.n; i++) {
         snprintf(path, sizeof path, "%s/%s.sql", dir, s.v[i].name);
         size_t len = 0;
-        char *text = slurp(path, &len);
+        char *text = it_read_file(path, &len);
         CU_ASSERT_PTR_NOT_NULL(text);
         if (!text)
             continue;

@@ -9,6 +9,7 @@
  * into exactly sized heap buffers so that ASan sees any read past the end.
  */
 #include "tests/lib/suite.h"
+#include "tests/lib/util.h"
 #include "schemas/serde.h"
 
 #include <stdint.h>
@@ -463,18 +464,6 @@ static void test_id_map(void)
     CU_ASSERT_EQUAL(rill_serde_type_of_id(-1), -1);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
 static void test_names_and_texts(void)
 {
     CU_ASSERT_STRING_EQUAL(rill_event_type_name(RILL_EVENT_ORDER_PLACED), "order_placed");
@@ -485,13 +474,14 @@ static void test_names_and_texts(void)
         char path[128];
         snprintf(path, sizeof path, "schemas/avro/%s.avsc",
                  rill_event_type_name((rill_event_type_t)t));
-        const char *file = slurp(path);
+        char *file = it_read_file(path, NULL);
         const char *text = rill_serde_schema_text((rill_event_type_t)t);
         CU_ASSERT_PTR_NOT_NULL_FATAL(file);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
         /* The file byte for byte: doc, logicalType and default included. */
         CU_ASSERT_STRING_EQUAL(text, file);
         CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"logicalType\": \"timestamp-millis\""));
+        free(file);
     }
     CU_ASSERT_PTR_NOT_NULL(strstr(rill_serde_schema_text(RILL_EVENT_PAYMENT_RESULT),
                                   "\"default\": null"));
