@@ -1,5 +1,5 @@
 /*
- * registry.c - the static table of built-in processors, looked up by the
+ * registry.c - the static tables of built-in processors and sinks, looked up by the
  * YAML `type:`. Adding a processor is one folder under processors/ and one
  * line here. External processors are not listed: they come from a .so.
  */
@@ -31,6 +31,23 @@ const struct rill_processor_def *const rill_proc_builtins[] = {
     &rill_proc_notification,
     NULL,
 };
+
+extern const struct rill_sink_def rill_sink_postgres_oltp;
+extern const struct rill_sink_def rill_sink_postgres_star;
+
+const struct rill_sink_def *const rill_sink_builtins[] = {
+    &rill_sink_postgres_oltp,
+    &rill_sink_postgres_star,
+    NULL,
+};
+
+const struct rill_sink_def *rill_sink_lookup(const char *name)
+{
+    for (size_t i = 0; rill_sink_builtins[i]; i++)
+        if (!strcmp(rill_sink_builtins[i]->name, name))
+            return rill_sink_builtins[i];
+    return NULL;
+}
 
 const struct rill_processor_def *rill_proc_lookup(const char *name)
 {

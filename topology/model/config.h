@@ -75,10 +75,16 @@ struct rill_proc_conf {
 
 struct rill_sink_conf {
     char *name;
-    char *type;               /* e.g. "postgres_oltp" */
+    char *type;               /* a sink type of processors/sink.h, e.g. "postgres_oltp" */
     struct rill_strlist inputs;
-    struct rill_kvlist config;   /* every other key: dsn, table, ... */
-    struct rill_kvlist kafka;
+    char *group;              /* consumer group and rill_offsets group; NULL:
+                               * "<application.id>.<name>" (rill_sink_group()) */
+    char *dsn;                /* libpq connection string (required); holds a password:
+                               * never logged, never quoted in an error */
+    int64_t batch_size;       /* records per PostgreSQL transaction at most */
+    int64_t linger_ms;        /* how long a batch waits to fill after its first record */
+    struct rill_kvlist config;   /* the sink type's typed config (config: map) */
+    struct rill_kvlist kafka;    /* librdkafka properties of its consumer (its user) */
     int line, col;
 };
 
