@@ -53,17 +53,16 @@ struct rill_sink_rec {
 
 /* The most columns (array parameters) of one statement. */
 #define RILL_SINK_MAX_COLS 16
-/* Longest value a column takes, in bytes. */
-#define RILL_SINK_MAX_VALUE (1u << 20)
 
 /* A new, empty set of ncols columns (1..RILL_SINK_MAX_COLS), owned by tx and
  * freed with the batch. NULL when out of memory or ncols is out of range. */
 rill_sink_cols_t *rill_sink_cols_new(rill_sink_tx_t *tx, int ncols);
 
 /* Appends one row: vals[0..ncols) in PostgreSQL's text form (a NULL pointer
- * is SQL NULL). The runtime copies them. RILL_ERR_NOMEM, or RILL_ERR_INVALID
- * for a value longer than RILL_SINK_MAX_VALUE or not valid UTF-8 (PostgreSQL
- * would refuse the whole batch for it). */
+ * is SQL NULL). The runtime copies them. RILL_OK or RILL_ERR_NOMEM: a value
+ * PostgreSQL refuses (not UTF-8, too long for its column, out of range) is
+ * found by the database, and the runtime's bisection sends its record to the
+ * dead-letter table. */
 rill_err_t rill_sink_row(rill_sink_cols_t *c, const char *const *vals);
 
 /* Rows appended so far. */
@@ -72,6 +71,18 @@ size_t rill_sink_cols_rows(const rill_sink_cols_t *c);
 /* Sorts the rows by their first nkey columns (bytewise, NULL first) and keeps
  * the last row appended of each key. */
 void rill_sink_cols_dedupe(rill_sink_cols_t *c, int nkey);
+
+/* Appends every row of src to dst (the same number of columns). RILL_OK,
+ * RILL_ERR_NOMEM, or RILL_ERR_INVALID when the column counts differ. */
+rill_err_t rill_sink_cols_append(rill_sink_cols_t *dst, const rill_sink_cols_t *src);
+
+/* Appends column col of every row of src, as rows of dst (one column). */
+rill_err_t rill_sink_cols_project(rill_sink_cols_t *dst, const rill_sink_cols_t *src, int col);
+
+/* size bytes, zeroed, owned by tx and freed with the batch (for what must
+ * outlive write(), such as a query callback's opaque). NULL when out of
+ * memory. */
+void *rill_sink_tx_alloc(rill_sink_tx_t *tx, size_t size);
 
 /* Value spellings for rill_sink_row(), into buf (RILL_SINK_FMT_SIZE bytes),
  * returning buf: an int64, a number of ten-thousandths as an exact decimal

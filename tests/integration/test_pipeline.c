@@ -31,10 +31,7 @@
 
 #define NTOPICS 7
 enum { T_PLACED, T_PAYMENT, T_INVENTORY, T_SHIPPED, T_STATUS, T_RELEASE, T_NOTIFY };
-static const char *const names[NTOPICS] = {
-    "order_placed", "payment_result", "inventory_result", "order_shipped",
-    "order_status", "stock_release",  "notifications",
-};
+static const char *const *const names = it_pipeline_topics;
 
 #define INITIAL_STOCK 1000000
 #define SOLD_OUT "P0001=0,P0006=0"
@@ -45,65 +42,13 @@ struct run {
     char topic[NTOPICS][128];
 };
 
-static int word_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.';
-}
-
-/* Replaces every whole-word occurrence of word in *text by repl. */
-static int replace_all(char **text, const char *word, const char *repl, int whole)
-{
-    size_t wl = strlen(word), rl = strlen(repl), n = 0;
-    for (const char *p = *text; (p = strstr(p, word)); p += wl)
-        n++;
-    char *out = malloc(strlen(*text) + n * (rl + 1) + 1), *o = out;
-    if (!out)
-        return -1;
-    const char *s = *text, *p;
-    while ((p = strstr(s, word))) {
-        int ok = !whole || ((p == *text || !word_char(p[-1])) && !word_char(p[wl]));
-        memcpy(o, s, (size_t)(p - s));
-        o += p - s;
-        memcpy(o, ok ? repl : word, ok ? rl : wl);
-        o += ok ? rl : wl;
-        s = p + wl;
-    }
-    strcpy(o, s);
-    free(*text);
-    *text = out;
-    return 0;
-}
-
 /* topology/examples/ecommerce.yaml, adapted to this run. */
 static int write_yaml(struct run *r)
 {
-    FILE *f = fopen("topology/examples/ecommerce.yaml", "r");
-    if (!f)
-        return -1;
-    char *text = calloc(1, 1 << 16);
-    size_t len = fread(text, 1, (1 << 16) - 1, f);
-    fclose(f);
-    text[len] = '\0';
-    char secrets[300];
-    snprintf(secrets, sizeof secrets, "${file:%s/", it_env("SECRETS_DIR"));
-    int bad = replace_all(&text, "${file:../../.stack/secrets/", secrets, 0) ||
-              replace_all(&text, "kafka:\n  bootstrap",
-                          "kafka:\n  session.timeout.ms: '6000'\n"
-                          "  heartbeat.interval.ms: '1000'\n  bootstrap",
-                          0);
-    for (int i = 0; i < NTOPICS && !bad; i++)
-        bad = replace_all(&text, names[i], r->topic[i], 1);
-    f = fopen(r->yaml, "w");
-    if (!f || bad) {
-        free(text);
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    fputs(text, f);
-    free(text);
-    return fclose(f);
+    const char *topics[NTOPICS];
+    for (int i = 0; i < NTOPICS; i++)
+        topics[i] = r->topic[i];
+    return it_ecommerce_yaml(r->yaml, topics);
 }
 
 static int run_init(struct run *r)

@@ -346,3 +346,65 @@ int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...)
     int status = exec_capture(STDOUT_FILENO, out, outsz, timeout_ms, argv);
     return status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
 }
+
+/* ---- the order pipeline's topology ------------------------------------------- */
+
+const char *const it_pipeline_topics[7] = {
+    "order_placed", "payment_result", "inventory_result", "order_shipped",
+    "order_status", "stock_release",  "notifications",
+};
+
+static int word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.';
+}
+
+/* Replaces every occurrence of word in *text by repl (whole words only when
+ * whole is set). */
+static int replace_all(char **text, const char *word, const char *repl, int whole)
+{
+    size_t wl = strlen(word), rl = strlen(repl), n = 0;
+    for (const char *p = *text; (p = strstr(p, word)); p += wl)
+        n++;
+    char *out = malloc(strlen(*text) + n * (rl + 1) + 1), *o = out;
+    if (!out)
+        return -1;
+    const char *s = *text, *p;
+    while ((p = strstr(s, word))) {
+        int ok = !whole || ((p == *text || !word_char(p[-1])) && !word_char(p[wl]));
+        memcpy(o, s, (size_t)(p - s));
+        o += p - s;
+        memcpy(o, ok ? repl : word, ok ? rl : wl);
+        o += ok ? rl : wl;
+        s = p + wl;
+    }
+    strcpy(o, s);
+    free(*text);
+    *text = out;
+    return 0;
+}
+
+int it_ecommerce_yaml(const char *path, const char *const *topics)
+{
+    char *text = it_read_file("topology/examples/ecommerce.yaml", NULL);
+    if (!text)
+        return -1;
+    char secrets[300];
+    snprintf(secrets, sizeof secrets, "${file:%s/", it_env("SECRETS_DIR"));
+    int bad = replace_all(&text, "${file:../../.stack/secrets/", secrets, 0) ||
+              replace_all(&text, "kafka:\n  bootstrap",
+                          "kafka:\n  session.timeout.ms: '6000'\n"
+                          "  heartbeat.interval.ms: '1000'\n  bootstrap",
+                          0);
+    for (int i = 0; i < 7 && !bad; i++)
+        bad = replace_all(&text, it_pipeline_topics[i], topics[i], 1);
+    FILE *f = bad ? NULL : fopen(path, "w");
+    if (!f) {
+        free(text);
+        return -1;
+    }
+    fputs(text, f);
+    free(text);
+    return fclose(f);
+}

@@ -68,4 +68,15 @@ int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, cons
  * stdout captured into out; returns the exit code, or -1. */
 int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...);
 
+/* The order pipeline's topics (topology/examples/ecommerce.yaml), in the
+ * order order_placed, payment_result, inventory_result, order_shipped,
+ * order_status, stock_release, notifications. */
+extern const char *const it_pipeline_topics[7];
+
+/* Writes ecommerce.yaml to path adapted to a run: topics[i] for each of
+ * it_pipeline_topics, the stack's secrets folder, a short session timeout.
+ * The environment gives RILL_APP_ID, RILL_STATE_DIR, KAFKA_BOOTSTRAP and
+ * the stock knobs. Returns 0 on success. */
+int it_ecommerce_yaml(const char *path, const char *const *topics);
+
 #endif

@@ -35,13 +35,11 @@ static rill_err_t conf_set(rd_kafka_conf_t *c, const char *k, const char *v, cha
     return RILL_OK;
 }
 
-/* The global kafka: map, then the processor's own, each key only for the
- * client kind it concerns (so librdkafka does not warn). */
-static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char *errstr,
-                                    size_t errsz)
+rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct rill_kvlist *own,
+                                   int consumer, char *errstr, size_t errsz)
 {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
-    const struct rill_kvlist *lists[2] = { &st->e->t->kafka, &st->pc->kafka };
+    const struct rill_kvlist *lists[2] = { &t->kafka, own };
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
             const char *k = lists[l]->v[i].key;
@@ -60,6 +58,34 @@ static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char
         return NULL;
     }
     return c;
+}
+
+rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_topology *t,
+                                const struct rill_kvlist *own, const char *name, int idx,
+                                char *errstr, size_t errsz)
+{
+    /* Static membership (KIP-345) when the topology asks for it: every
+     * consumer needs its own stable id, so the given one is a prefix. A
+     * restarted instance then takes its partitions back without a rebalance
+     * and without waiting out its dead self's session. */
+    const char *gii = rill_kvlist_get(own, "group.instance.id");
+    if (!gii)
+        gii = rill_kvlist_get(&t->kafka, "group.instance.id");
+    if (!gii)
+        return RILL_OK;
+    char id[ENGINE_ID_SIZE];
+    if ((size_t)snprintf(id, sizeof id, "%s.%s-%d", gii, name, idx) >= sizeof id)
+        return rill_errf(errstr, errsz, RILL_ERR_NOFIT, "'%s': group.instance.id '%s' is too long",
+                         name, gii);
+    return conf_set(cc, "group.instance.id", id, errstr, errsz);
+}
+
+/* The global kafka: map, then the processor's own, each key only for the
+ * client kind it concerns (so librdkafka does not warn). */
+static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char *errstr,
+                                    size_t errsz)
+{
+    return engine_kafka_conf(st->e->t, &st->pc->kafka, consumer, errstr, errsz);
 }
 
 /* ---- callbacks ------------------------------------------------------------- */
@@ -184,25 +210,11 @@ static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz
     rd_kafka_conf_set_opaque(cc, st);
     rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
     rd_kafka_conf_set_error_cb(cc, error_cb);
-    /* Static membership (KIP-345) when the topology asks for it: every
-     * consumer needs its own stable id, so the given one is a prefix. A
-     * restarted instance then takes its partitions back without a rebalance
-     * and without waiting out its dead self's session. */
-    const char *gii = rill_kvlist_get(&st->pc->kafka, "group.instance.id");
-    if (!gii)
-        gii = rill_kvlist_get(&st->e->t->kafka, "group.instance.id");
-    if (gii) {
-        char id[ENGINE_ID_SIZE];
-        if ((size_t)snprintf(id, sizeof id, "%s.%s-%d", gii, st->pc->name, st->idx) >= sizeof id) {
-            rd_kafka_conf_destroy(cc);
-            return rill_errf(errstr, errsz, RILL_ERR_NOFIT,
-                             "processor '%s': group.instance.id '%s' is too long", st->pc->name,
-                             gii);
-        }
-        if (conf_set(cc, "group.instance.id", id, errstr, errsz)) {
-            rd_kafka_conf_destroy(cc);
-            return RILL_ERR_CONFIG;
-        }
+    rill_err_t serr = engine_static_member(cc, st->e->t, &st->pc->kafka, st->pc->name, st->idx,
+                                           errstr, errsz);
+    if (serr != RILL_OK) {
+        rd_kafka_conf_destroy(cc);
+        return serr;
     }
     if (conf_set(cc, "group.id", st->group, errstr, errsz) ||
         conf_set(cc, "enable.auto.commit", "false", errstr, errsz) ||

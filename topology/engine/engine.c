@@ -1,10 +1,12 @@
 /*
  * engine.c - the engine's public face (engine.h): preparing the stream
  * threads of a topology, the instance's identity and lock, the startup
- * probe of every processor, starting the threads and waiting for them.
+ * probe of every processor, starting the stream and sink threads and
+ * waiting for them.
  * Nothing of what a thread does: loop.c and the files it calls.
  */
 #include "topology/engine/engine_int.h"
+#include "topology/engine/sink_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +34,12 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
                           : ENGINE_WRITE_BUFFER_MIN;
     e->nthreads = t->nprocs * (size_t)t->num_stream_threads;
     e->threads = calloc(e->nthreads ? e->nthreads : 1, sizeof *e->threads);
-    if (!e->cache || !e->threads) {
+    e->nsinks = t->nsinks;
+    e->sinks = calloc(e->nsinks ? e->nsinks : 1, sizeof *e->sinks);
+    if (!e->cache || !e->threads || !e->sinks) {
         rill_store_cache_free(e->cache);
         free(e->threads);
+        free(e->sinks);
         free(e);
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
@@ -76,11 +81,15 @@ rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
         err = clients_probe(&e->threads[p * (size_t)t->num_stream_threads], errstr, errsz);
     if (err != RILL_OK)
         return err;
-    rill_log(RILL_LOG_INFO, "engine", "starting|application=%s guarantee=%s processors=%zu threads=%zu instance=%s",
+    for (size_t i = 0; i < e->nsinks && err == RILL_OK; i++)
+        err = sink_thread_init(&e->sinks[i], e, &t->sinks[i], errstr, errsz);
+    if (err != RILL_OK)
+        return err;
+    rill_log(RILL_LOG_INFO, "engine", "starting|application=%s guarantee=%s processors=%zu threads=%zu sinks=%zu instance=%s",
              t->application_id, e->eos ? "exactly_once_v2" : "at_least_once", t->nprocs,
-             e->nthreads, e->instance_id);
+             e->nthreads, e->nsinks, e->instance_id);
     /* Threads start in order; those after one that cannot start never do. */
-    size_t started = 0;
+    size_t started = 0, sinks = 0;
     for (; started < e->nthreads; started++)
         if (pthread_create(&e->threads[started].tid, NULL, sthread_main, &e->threads[started])) {
             err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot start stream thread %zu",
@@ -88,8 +97,21 @@ rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
             atomic_store(&e->stop, 1);
             break;
         }
+    for (; err == RILL_OK && sinks < e->nsinks; sinks++)
+        if (pthread_create(&e->sinks[sinks].tid, NULL, sink_thread_main, &e->sinks[sinks])) {
+            err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "cannot start sink thread %zu",
+                            sinks);
+            atomic_store(&e->stop, 1);
+            break;
+        }
     for (size_t i = 0; i < started; i++)
         pthread_join(e->threads[i].tid, NULL);
+    for (size_t i = 0; i < sinks; i++)
+        pthread_join(e->sinks[i].tid, NULL);
+    /* a sink that stopped for good (fenced, a fatal error) stopped the engine */
+    for (size_t i = 0; i < sinks && err == RILL_OK; i++)
+        if (e->sinks[i].failed)
+            err = rill_errf(errstr, errsz, RILL_ERR_STATE, "%s", e->sinks[i].err);
     if (err == RILL_OK)
         rill_log(RILL_LOG_INFO, "engine", "stopped|application=%s", t->application_id);
     return err;
@@ -106,6 +128,9 @@ void rill_engine_free(rill_engine_t *e)
         return;
     rill_store_dir_unlock(e->lock_fd);
     rill_store_cache_free(e->cache);
+    for (size_t i = 0; i < e->nsinks; i++)
+        sink_thread_fini(&e->sinks[i]);
+    free(e->sinks);
     free(e->threads);
     free(e);
 }

@@ -98,6 +98,8 @@ struct task {
 
 /* ---- threads and the engine ---------------------------------------------- */
 
+struct sink_thread;
+
 struct sthread {
     struct rill_engine *e;
     const struct rill_proc_conf *pc;
@@ -129,6 +131,8 @@ struct rill_engine {
     int lock_fd;                /* the instance directory's lock */
     rill_store_cache_t *cache;  /* shared block cache: half of state.memory.bytes */
     size_t write_buffer;        /* memtable size per store */
+    struct sink_thread *sinks;  /* one thread per sink of the topology */
+    size_t nsinks;
 };
 
 /* ---- loop.c: the thread, its state, sleeping and retrying ---------------- */
@@ -217,6 +221,18 @@ void task_retry_done(struct sthread *st, struct task *t);
 void task_retry_cancel(struct sthread *st, struct task *t);
 
 /* ---- client.c ------------------------------------------------------------------ */
+
+/* A client configuration: the topology's kafka: map, then own (a
+ * processor's or sink's kafka:), each key only for the kind of client it
+ * concerns (consumer or producer), and RILL_KAFKA_DEBUG. NULL with errstr
+ * when a key is refused. */
+rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct rill_kvlist *own,
+                                   int consumer, char *errstr, size_t errsz);
+/* Sets group.instance.id to "<prefix>.<name>-<idx>" when own or the
+ * topology's kafka: has a group.instance.id prefix (static membership). */
+rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_topology *t,
+                                const struct rill_kvlist *own, const char *name, int idx,
+                                char *errstr, size_t errsz);
 
 rill_err_t clients_create(struct sthread *st, char *errstr, size_t errsz);
 void clients_destroy(struct sthread *st);
