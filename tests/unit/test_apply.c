@@ -51,7 +51,8 @@ static const char pipeline[] =
     "    inputs: [payments]\n"
     "    outputs: [stock_release]\n"
     "sinks:\n"
-    "  db: { type: postgres_oltp, inputs: [payments], kafka: { sasl.username: pg_sink } }\n"
+    "  db: { type: postgres_oltp, inputs: [payments], dsn: \"host=db password=" SECRET "\",\n"
+    "        kafka: { sasl.username: pg_sink } }\n"
     "clients:\n"
     "  gen: { user: order_generator, writes: [orders] }\n"
     "  report: { user: analyst, reads: [payments], group: reports }\n";

@@ -225,10 +225,13 @@ static void assert_pipeline(const struct rill_topology *t)
     CU_ASSERT_STRING_EQUAL(s->name, "orders_db");
     CU_ASSERT_STRING_EQUAL(s->type, "postgres_oltp");
     assert_list(&s->inputs, (const char *const[]){ "order_placed", "payment_result" }, 2);
-    CU_ASSERT_EQUAL(s->config.n, 2);
-    assert_kv(&s->config, "dsn", "postgres://localhost/orders");
-    assert_kv(&s->config, "table", "orders");
-    assert_kv(&s->kafka, "group.id", "orders-db");
+    CU_ASSERT_STRING_EQUAL(s->group, "orders-db-v2");
+    CU_ASSERT_STRING_EQUAL(s->dsn, "postgres://localhost/orders");
+    CU_ASSERT_EQUAL(s->batch_size, 250);
+    CU_ASSERT_EQUAL(s->linger_ms, 0);
+    CU_ASSERT_EQUAL(s->config.n, 0);
+    CU_ASSERT_EQUAL(s->kafka.n, 1);
+    assert_kv(&s->kafka, "sasl.username", "pg_sink");
 }
 
 static void test_block_style(void)

@@ -128,7 +128,7 @@ struct rill_load_opts {
     /* 0 (rill run, rill apply): a ${VAR} that is not set or a ${file:PATH}
      * that cannot be read is an error. 1 (rill validate): it is a note, the
      * value is a placeholder (the text as written, so it passes as a string:
-     * names, kafka: and sink values) and loading goes on; a key of another
+     * names, kafka: values, a sink's dsn) and loading goes on; a key of another
      * type with such a value gets a second note and is not checked. */
     int lenient_substitution;
     rill_note_fn note;        /* may be NULL: notes are dropped */
@@ -189,6 +189,11 @@ rill_err_t rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *v
  * truncated, NUL-terminated prefix). */
 rill_err_t rill_topology_changelog(const struct rill_topology *t, const char *store, char *buf,
                                    size_t size);
+/* The consumer group of sink s of t (also the group of its positions in
+ * rill_offsets): its `group:`, or "<application.id>.<name>" written into buf
+ * (the one place that spells it). NULL when that does not fit size. */
+const char *rill_sink_group(const struct rill_topology *t, const struct rill_sink_conf *s,
+                            char *buf, size_t size);
 /* Frees every key, value and the array of l, and empties it. */
 void rill_kvlist_clear(struct rill_kvlist *l);
 
