@@ -62,7 +62,7 @@ static struct rill_topology *load(const char *yaml)
     char err[1024];
     struct rill_topology *t = NULL;
     if (rill_topology_load_buf("apply.yaml", yaml, strlen(yaml), &t, err, sizeof err) ||
-        rill_topology_check(t, rill_proc_builtins, err, sizeof err)) {
+        rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err)) {
         fprintf(stderr, "\n  %s\n", err);
         rill_topology_free(t);
         return NULL;

@@ -28,7 +28,7 @@ static void validate_usage(FILE *out)
             "       rill validate --describe-all [--markdown]\n"
             "\n"
             "Loads and checks the topology in FILE without a broker (keys, types, ${VAR}\n"
-            "substitution, processors known, inputs produced, stores granted,\n"
+            "substitution, processor and sink types known, inputs produced, stores granted,\n"
             "co-partitioning, no cycles) and prints its graph. A ${VAR} that is not set\n"
             "or a ${file:PATH} that cannot be read is a note on stderr (file:line:col),\n"
             "and validation goes on without its value.\n"
@@ -560,7 +560,8 @@ int rill_cmd_validate(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    if (rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err) != RILL_OK) {
+    if (rill_topology_check_opts(t, rill_proc_builtins, rill_sink_builtins, &opts, err,
+                                 sizeof err) != RILL_OK) {
         fprintf(stderr, "%s\n", err);
         rill_topology_free(t);
         return 1;

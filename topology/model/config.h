@@ -2,9 +2,9 @@
  * config.h - the topology as the YAML file describes it, after loading: plain
  * data, no Kafka or database handles. rill_topology_load() parses and checks
  * the file's shape (keys, types, ${VAR} and ${file:PATH} substitution);
- * rill_topology_check() checks the graph (names, processors known, inputs
- * produced or external, stores granted, co-partitioning, no cycles, the
- * topics of external clients declared). Every
+ * rill_topology_check() checks the graph (names, processor and sink types
+ * known, inputs produced or external, stores granted, co-partitioning, no
+ * cycles, the topics of external clients declared). Every
  * error names file:line:column and what was expected.
  *
  * Ownership: a loaded topology owns all its strings; free it with
@@ -153,20 +153,25 @@ rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t
                                        struct rill_topology **out, char *errstr, size_t errsz);
 
 struct rill_processor_def;
+struct rill_sink_def;
 
-/* Checks the graph, with known (NULL-terminated) as the processor types a
+/* Checks the graph, with procs (NULL-terminated) as the processor types a
  * processor without `library:` may name (the runtime passes the built-ins,
- * rill_proc_builtins); the first problem found goes to errstr as
- * "file:line:col: message". */
+ * rill_proc_builtins) and sinks (NULL-terminated) as the sink types a sink
+ * may name (rill_sink_builtins); the model never looks either up itself.
+ * The first problem found goes to errstr as "file:line:col: message". */
 rill_err_t rill_topology_check(const struct rill_topology *t,
-                               const struct rill_processor_def *const *known, char *errstr,
+                               const struct rill_processor_def *const *procs,
+                               const struct rill_sink_def *const *sinks, char *errstr,
                                size_t errsz);
 
-/* The same check of a topology loaded leniently: a processor's config key
- * whose key or value is not resolved (struct rill_kv's unresolved) is not
- * checked, and a note to opts->note says so (opts may be NULL: no notes). */
+/* The same check of a topology loaded leniently: a processor's or sink's
+ * config key whose key or value is not resolved (struct rill_kv's
+ * unresolved) is not checked, and a note to opts->note says so (opts may be
+ * NULL: no notes). */
 rill_err_t rill_topology_check_opts(const struct rill_topology *t,
-                                    const struct rill_processor_def *const *known,
+                                    const struct rill_processor_def *const *procs,
+                                    const struct rill_sink_def *const *sinks,
                                     const struct rill_load_opts *opts, char *errstr,
                                     size_t errsz);
 
