@@ -1013,7 +1013,12 @@ static void test_cmd_validate(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "negate"));
     CU_ASSERT_EQUAL(
         run_validate(out, sizeof out, 3, (char *[]){ "validate", "--describe", "nope", NULL }), 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown processor type 'nope'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown processor or sink type 'nope'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "sink types: postgres_oltp, postgres_star)"));
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 3,
+                                 (char *[]){ "validate", "--describe", "postgres_oltp", NULL }),
+                    0);
+    CU_ASSERT(!strncmp(out, "postgres_oltp - ", 16));
 
     CU_ASSERT_EQUAL(run_validate(out, sizeof out, 1, (char *[]){ "validate", NULL }), 2);
     CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", "--help", NULL }), 0);
@@ -1347,6 +1352,18 @@ static void test_describe_all(void)
         }
     }
     CU_ASSERT(nprocs >= 10);
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "\n## Sinks\n"));
+    for (size_t i = 0; rill_sink_builtins[i]; i++) {
+        const struct rill_sink_def *def = rill_sink_builtins[i];
+        snprintf(want, sizeof want, "\n### %s\n", def->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(strstr(md, "\n## Sinks\n"), want));
+        snprintf(want, sizeof want, "\n%s - ", def->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(strstr(text, "\nsinks\n"), want));
+        for (const struct rill_conf_def *d = def->conf; d && d->key; d++) {
+            snprintf(want, sizeof want, "| `%s` | ", d->key);
+            CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
+        }
+    }
     /* --describe shows the range column too */
     CU_ASSERT_EQUAL(
         run_validate(text, sizeof text, 3, (char *[]){ "validate", "--describe", "sum", NULL }),
