@@ -1,10 +1,11 @@
 /*
  * fuzz_config.c - libFuzzer harness of the topology loader and graph checker:
  * every input is a YAML file handed to rill_topology_load_buf(), then, when it
- * loads, to rill_topology_check() and, for each built-in processor, to
- * rill_conf_fill(). Beyond what ASan and UBSan catch, it aborts when an error
- * message lacks its "fuzz.yaml:LINE:COL: " prefix, when a substituted value
- * leaks into a message, or when a processor that checks fails to fill. Each
+ * loads, to rill_topology_check() and, for each built-in processor and each
+ * sink, to rill_conf_fill(). Beyond what ASan and UBSan catch, it aborts when
+ * an error message lacks its "fuzz.yaml:LINE:COL: " prefix, when a
+ * substituted value leaks into a message, or when a processor or sink that
+ * checks fails to fill. Each
  * input is loaded and checked a second time leniently (rill validate's
  * offline mode), where every note must have its position and leak nothing.
  * Built and run by `make fuzz`; not part of the unit tier.
@@ -102,7 +103,8 @@ static void lenient(const uint8_t *data, size_t size)
         expect_message(err, data, size, 0);
         return;
     }
-    if (rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err) != RILL_OK)
+    if (rill_topology_check_opts(t, rill_proc_builtins, rill_sink_builtins, &opts, err,
+                                 sizeof err) != RILL_OK)
         expect_message(err, data, size, 1);
     rill_topology_free(t);
 }
@@ -119,7 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         expect_message(err, data, size, 0);
         return 0;
     }
-    if (rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK) {
+    if (rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err) !=
+        RILL_OK) {
         expect_message(err, data, size, 1);
     } else {
         for (size_t i = 0; i < t->nprocs; i++) {
@@ -132,6 +135,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 continue;
             /* The checker accepted it, so filling must succeed. */
             if (rill_conf_fill(def->conf, &t->procs[i].config, conf, err, sizeof err) != RILL_OK)
+                abort();
+            rill_conf_release(def->conf, conf);
+            free(conf);
+        }
+        for (size_t i = 0; i < t->nsinks; i++) {
+            const struct rill_sink_def *def = rill_sink_lookup(t->sinks[i].type);
+            if (!def)
+                abort(); /* the checker knows every sink type */
+            if (!def->conf_size)
+                continue;
+            void *conf = calloc(1, def->conf_size);
+            if (!conf)
+                continue;
+            if (rill_conf_fill(def->conf, &t->sinks[i].config, conf, err, sizeof err) != RILL_OK)
                 abort();
             rill_conf_release(def->conf, conf);
             free(conf);

@@ -337,8 +337,9 @@ static void test_fresh_apply_and_rerun(void)
 }
 
 /* -c FILE: two sinks on one dsn and a third on another are two databases,
- * each migrated once; a sink without a dsn is skipped. The YAML takes the
- * dsn from a file, as a deployment would (no password in the topology). */
+ * each migrated once; a topology with a sink without a dsn is refused (dsn
+ * is a required sink key). The YAML takes the dsn from a file, as a
+ * deployment would (no password in the topology). */
 static void test_config_file(void)
 {
     struct rill_migration_set s;
@@ -360,8 +361,7 @@ static void test_config_file(void)
                 "sinks:\n"
                 "  oltp: { type: postgres_oltp, inputs: [order_placed], dsn: \"${file:%s}\" }\n"
                 "  star: { type: postgres_star, inputs: [order_shipped], dsn: \"${file:%s}\" }\n"
-                "  other: { type: postgres_oltp, inputs: [order_placed], dsn: \"${file:%s}\" }\n"
-                "  elsewhere: { type: postgres_oltp, inputs: [order_placed] }\n",
+                "  other: { type: postgres_oltp, inputs: [order_placed], dsn: \"${file:%s}\" }\n",
                 dsn_a, dsn_a, dsn_b);
         CU_ASSERT_EQUAL(fclose(f), 0);
 
@@ -370,7 +370,6 @@ static void test_config_file(void)
         CU_ASSERT(has(line));
         snprintf(line, sizeof line, "schema %s sink other\n", b.schema);
         CU_ASSERT(has(line));
-        CU_ASSERT(has("skip sink elsewhere: no dsn\n"));
         CU_ASSERT_EQUAL(lines_starting(out, "database "), 2);
         CU_ASSERT_EQUAL(lines_starting(out, "applied 000"), 8);
         CU_ASSERT_EQUAL(lines_starting(out, "up to date: 4 migrations, 4 applied now"), 2);
@@ -380,6 +379,15 @@ static void test_config_file(void)
 
         CU_ASSERT_EQUAL(migrate("-c", yaml, "--status", NULL, NULL), 0);
         CU_ASSERT_EQUAL(lines_starting(out, "status: 4 applied, 0 pending"), 2);
+
+        /* A sink without a dsn: the file is refused, where it says so. */
+        f = fopen(yaml, "a");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fprintf(f, "  elsewhere: { type: postgres_oltp, inputs: [order_placed] }\n");
+        CU_ASSERT_EQUAL(fclose(f), 0);
+        CU_ASSERT_EQUAL(migrate("-c", yaml, NULL, NULL, NULL), 1);
+        CU_ASSERT(has("topology.yaml:7:3: missing key 'dsn' in sink 'elsewhere'"));
+        CU_ASSERT_EQUAL(lines_starting(out, "database "), 0);
 
         /* The DSN from a file: the password stays off the command line. */
         CU_ASSERT_EQUAL(migrate("--dsn-file", dsn_a, "--status", NULL, NULL), 0);

@@ -20,7 +20,7 @@ allowed() {
     schemas/*) echo "$BASE schemas/" ;;
     processors/examples/*) echo "topology/rill.h processors/processor.h state/store.h" ;;
     processors/*) echo "$LOW processors/" ;;
-    topology/model/*) echo "$BASE topology/model/ processors/processor.h" ;;
+    topology/model/*) echo "$BASE topology/model/ processors/processor.h processors/sink.h" ;;
     topology/admin/*) echo "$BASE topology/model/ topology/admin/" ;;
     # The node runs a processor from what the engine hands it (struct
     # rill_node_spec): it knows no YAML, so no model header.

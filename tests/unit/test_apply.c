@@ -51,7 +51,8 @@ static const char pipeline[] =
     "    inputs: [payments]\n"
     "    outputs: [stock_release]\n"
     "sinks:\n"
-    "  db: { type: postgres_oltp, inputs: [payments], kafka: { sasl.username: pg_sink } }\n"
+    "  db: { type: postgres_oltp, inputs: [payments], dsn: \"host=db password=" SECRET "\",\n"
+    "        kafka: { sasl.username: pg_sink } }\n"
     "clients:\n"
     "  gen: { user: order_generator, writes: [orders] }\n"
     "  report: { user: analyst, reads: [payments], group: reports }\n";
@@ -61,7 +62,7 @@ static struct rill_topology *load(const char *yaml)
     char err[1024];
     struct rill_topology *t = NULL;
     if (rill_topology_load_buf("apply.yaml", yaml, strlen(yaml), &t, err, sizeof err) ||
-        rill_topology_check(t, rill_proc_builtins, err, sizeof err)) {
+        rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err)) {
         fprintf(stderr, "\n  %s\n", err);
         rill_topology_free(t);
         return NULL;
@@ -213,6 +214,42 @@ static void test_want_acls(void)
     for (size_t i = 0; i < w->nacls; i++)
         CU_ASSERT(w->acls[i].op != RILL_ACL_WRITE || w->acls[i].resource != RILL_ACL_GROUP);
     CU_ASSERT_EQUAL(w->nskipped, 0);
+    rill_apply_want_free(w);
+}
+
+/* A sink's group ACL is for its `group:` when given, <app>.<sink> otherwise
+ * (rill_sink_group()); the plan's line names it. */
+static void test_want_sink_group(void)
+{
+    const char *yaml = "application.id: shop\n"
+                       "kafka: { sasl.username: admin }\n"
+                       "topics: { payments: {} }\n"
+                       "sinks:\n"
+                       "  db: { type: postgres_oltp, inputs: [payments], group: orders-db-v2,\n"
+                       "        dsn: \"host=db\", kafka: { sasl.username: pg_sink } }\n"
+                       "  star: { type: postgres_star, inputs: [payments], dsn: \"host=db\" }\n";
+    struct rill_apply_want *w = want_of(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT(has_acl(w, "User:pg_sink", RILL_ACL_GROUP, "orders-db-v2", RILL_ACL_LITERAL,
+                      RILL_ACL_READ));
+    CU_ASSERT(!has_acl(w, "User:pg_sink", RILL_ACL_GROUP, "shop.db", RILL_ACL_LITERAL,
+                       RILL_ACL_READ));
+    CU_ASSERT(has_acl(w, "User:pg_sink", RILL_ACL_TOPIC, "payments", RILL_ACL_LITERAL,
+                      RILL_ACL_READ));
+    CU_ASSERT_EQUAL(acls_of(w, "User:pg_sink"), 2);
+    CU_ASSERT(has_acl(w, "User:admin", RILL_ACL_GROUP, "shop.star", RILL_ACL_LITERAL,
+                      RILL_ACL_READ));
+    CU_ASSERT_EQUAL(acls_of(w, "User:admin"), 2);
+    struct rill_apply_plan *p = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(rill_apply_plan(w, NULL, &p, err, sizeof err), RILL_OK);
+    int found = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        found += !strcmp(p->v[i].line, "add acl User:pg_sink READ group orders-db-v2");
+        CU_ASSERT_PTR_NULL(strstr(p->v[i].line, "shop.db"));
+    }
+    CU_ASSERT_EQUAL(found, 1);
+    rill_apply_plan_free(p);
     rill_apply_want_free(w);
 }
 
@@ -608,6 +645,7 @@ static void test_cmd_usage(void)
 static CU_TestInfo tests[] = {
     { "topics: declared, changelogs, dlqs, default configs", test_want_topics },
     { "acls per processor, sink and client user, nothing else", test_want_acls },
+    { "a sink's group acl follows its group:", test_want_sink_group },
     { "at_least_once: no transactional ids; no user: acls skipped", test_want_alos_and_no_user },
     { "plan against an empty cluster creates everything", test_plan_empty_cluster },
     { "plan against an applied cluster: everything exists", test_plan_all_exists },

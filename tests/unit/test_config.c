@@ -4,7 +4,9 @@
  * tests/data/: yaml/good/ (*.yaml) must load and check, and every
  * yaml/bad/ file must fail with the message its first line announces
  * ("# expect: LINE:COL: text"; the error must contain "FILE:LINE:COL: text").
- * The built-in processors it relies on are passthrough, filter and route.
+ * The built-in processors it relies on are passthrough, filter and route;
+ * of the built-in sinks, only the names postgres_oltp and postgres_star (the
+ * sink checks use a table of test sink types of their own).
  * `rill validate` (cmd_validate.c) runs in-process with its output captured.
  */
 #include "tests/lib/suite.h"
@@ -17,6 +19,7 @@
 #include "processors/processor.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +61,7 @@ static rill_err_t load_and_check(const char *path, char *err, size_t errsz)
     rill_err_t e = rill_topology_load(path, &t, err, errsz);
     if (e == RILL_OK) {
         CU_ASSERT_PTR_NOT_NULL(t);
-        e = rill_topology_check(t, rill_proc_builtins, err, errsz);
+        e = rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, errsz);
         rill_topology_free(t);
     } else {
         CU_ASSERT_PTR_NULL(t);
@@ -225,10 +228,13 @@ static void assert_pipeline(const struct rill_topology *t)
     CU_ASSERT_STRING_EQUAL(s->name, "orders_db");
     CU_ASSERT_STRING_EQUAL(s->type, "postgres_oltp");
     assert_list(&s->inputs, (const char *const[]){ "order_placed", "payment_result" }, 2);
-    CU_ASSERT_EQUAL(s->config.n, 2);
-    assert_kv(&s->config, "dsn", "postgres://localhost/orders");
-    assert_kv(&s->config, "table", "orders");
-    assert_kv(&s->kafka, "group.id", "orders-db");
+    CU_ASSERT_STRING_EQUAL(s->group, "orders-db-v2");
+    CU_ASSERT_STRING_EQUAL(s->dsn, "postgres://localhost/orders");
+    CU_ASSERT_EQUAL(s->batch_size, 250);
+    CU_ASSERT_EQUAL(s->linger_ms, 0);
+    CU_ASSERT_EQUAL(s->config.n, 0);
+    CU_ASSERT_EQUAL(s->kafka.n, 1);
+    assert_kv(&s->kafka, "sasl.username", "pg_sink");
 }
 
 static void test_block_style(void)
@@ -465,7 +471,8 @@ static void test_feedback_topic(void)
     memset(flag, ' ', strlen("feedback: true,"));
     CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf("loop.yaml", buf, n, &t, err, sizeof err),
                           RILL_OK);
-    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err),
+                    RILL_ERR_CONFIG);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "cycle among processors: inventory -> shipping -> "
                                        "inventory"));
     rill_topology_free(t);
@@ -493,6 +500,189 @@ static void test_clients(void)
     c = &t->clients[2];
     CU_ASSERT_EQUAL(c->writes.n, 0);
     CU_ASSERT_EQUAL(c->reads.n, 0);
+    rill_topology_free(t);
+}
+
+/* ---- sinks -------------------------------------------------------------------- */
+
+struct test_sink_conf {
+    char *table;
+    char *schema;
+    int64_t retries;
+};
+
+static const struct rill_conf_def test_sink_rows[] = {
+    { "table", RILL_CONF_STR, NULL, offsetof(struct test_sink_conf, table), "table written", NULL,
+      NULL },
+    { "schema", RILL_CONF_STR, "public", offsetof(struct test_sink_conf, schema), "its schema",
+      NULL, NULL },
+    { "retries", RILL_CONF_INT, "3", offsetof(struct test_sink_conf, retries), "attempts", "0",
+      "10" },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
+};
+
+/* A table bug: a default above its own maximum (found by the checker's fill). */
+static const struct rill_conf_def broken_sink_rows[] = {
+    { "retries", RILL_CONF_INT, "11", offsetof(struct test_sink_conf, retries), "attempts", "0",
+      "10" },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct rill_sink_def test_sink = {
+    .version = RILL_SINK_VERSION, .name = "test_sink", .doc = "a sink of the unit tests",
+    .conf = test_sink_rows, .conf_size = sizeof(struct test_sink_conf),
+};
+static const struct rill_sink_def bare_sink = {
+    .version = RILL_SINK_VERSION, .name = "bare_sink", .doc = "takes no config",
+};
+static const struct rill_sink_def broken_sink = {
+    .version = RILL_SINK_VERSION, .name = "broken_sink", .doc = "a default out of range",
+    .conf = broken_sink_rows, .conf_size = sizeof(struct test_sink_conf),
+};
+static const struct rill_sink_def *const test_sinks[] = { &test_sink, &bare_sink, &broken_sink,
+                                                          NULL };
+
+/* Loads yaml (strict) as s.yaml, then checks it against the built-in
+ * processors and test_sinks; the check's result, the topology in *out. */
+static rill_err_t sink_check(const char *yaml, struct rill_topology **out, char *err,
+                             size_t errsz)
+{
+    rill_err_t r = rill_topology_load_buf("s.yaml", yaml, strlen(yaml), out, err, errsz);
+    if (r != RILL_OK) {
+        fprintf(stderr, "\n  %s\n", err);
+        return r;
+    }
+    return rill_topology_check(*out, rill_proc_builtins, test_sinks, err, errsz);
+}
+
+/* Every sink key lands in its field; the defaults of the ones left out; the
+ * group's default name spelled by rill_sink_group(). */
+static void test_sink_keys(void)
+{
+    const char *yaml = "application.id: shop\n"
+                       "topics: { orders: {}, payments: {} }\n"
+                       "sinks:\n"
+                       "  db:\n"
+                       "    type: test_sink\n"
+                       "    inputs: [orders, payments]\n"
+                       "    group: shop-db-v2\n"
+                       "    dsn: \"host=db password=${RILL_TEST_SECRET}\"\n"
+                       "    batch.size: 1000000\n"
+                       "    linger.ms: 600000\n"
+                       "    config: { table: orders, retries: 10 }\n"
+                       "    kafka: { sasl.username: pg_sink }\n"
+                       "  plain: { type: test_sink, inputs: [orders], dsn: \"host=db\",\n"
+                       "           config: { table: t } }\n";
+    char err[RILL_ERRSTR_SIZE], buf[64];
+    struct rill_topology *t = NULL;
+    set_test_env();
+    CU_ASSERT_EQUAL_FATAL(sink_check(yaml, &t, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(t->nsinks, 2);
+    const struct rill_sink_conf *s = &t->sinks[0];
+    CU_ASSERT_STRING_EQUAL(s->name, "db");
+    CU_ASSERT_STRING_EQUAL(s->type, "test_sink");
+    assert_list(&s->inputs, (const char *const[]){ "orders", "payments" }, 2);
+    CU_ASSERT_STRING_EQUAL(s->group, "shop-db-v2");
+    CU_ASSERT_STRING_EQUAL(s->dsn, "host=db password=" SECRET);
+    CU_ASSERT_EQUAL(s->batch_size, 1000000);
+    CU_ASSERT_EQUAL(s->linger_ms, 600000);
+    CU_ASSERT_EQUAL(s->config.n, 2);
+    assert_kv(&s->config, "table", "orders");
+    assert_kv(&s->config, "retries", "10");
+    CU_ASSERT_EQUAL(s->kafka.n, 1);
+    assert_kv(&s->kafka, "sasl.username", "pg_sink");
+    CU_ASSERT_EQUAL(s->line, 4);
+    CU_ASSERT_EQUAL(s->col, 3);
+    /* group: given wins */
+    CU_ASSERT_STRING_EQUAL(rill_sink_group(t, s, buf, sizeof buf), "shop-db-v2");
+
+    s = &t->sinks[1];
+    CU_ASSERT_PTR_NULL(s->group);
+    CU_ASSERT_EQUAL(s->batch_size, 5000);
+    CU_ASSERT_EQUAL(s->linger_ms, 100);
+    CU_ASSERT_EQUAL(s->kafka.n, 0);
+    const char *g = rill_sink_group(t, s, buf, sizeof buf);
+    CU_ASSERT_PTR_EQUAL(g, buf);
+    CU_ASSERT_STRING_EQUAL(buf, "shop.plain");
+    /* exactly fits: 10 characters and the NUL; one byte less does not */
+    CU_ASSERT_PTR_EQUAL(rill_sink_group(t, s, buf, 11), buf);
+    CU_ASSERT_PTR_NULL(rill_sink_group(t, s, buf, 10));
+
+    /* The config fills with the sink type's table, as the runtime will. */
+    struct test_sink_conf c;
+    CU_ASSERT_EQUAL_FATAL(rill_conf_fill(test_sink.conf, &t->sinks[0].config, &c, err,
+                                         sizeof err),
+                          RILL_OK);
+    CU_ASSERT_STRING_EQUAL(c.table, "orders");
+    CU_ASSERT_STRING_EQUAL(c.schema, "public");
+    CU_ASSERT_EQUAL(c.retries, 10);
+    rill_conf_release(test_sink.conf, &c);
+
+    /* The built-in table does not know test_sink: the known types are named. */
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err,
+                                        sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "s.yaml:4:3: unknown sink type 'test_sink' in sink 'db' "
+                                       "(expected one of: postgres_oltp, postgres_star)"));
+    /* no table: no type is known */
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, NULL, err, sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown sink type 'test_sink' in sink 'db' (no sink "
+                                       "types are known)"));
+    CU_ASSERT_PTR_NULL(strstr(err, SECRET));
+    rill_topology_free(t);
+}
+
+/* A sink's config: is checked against its type's table, at the key's
+ * file:line:col; messages never quote the dsn. */
+static void test_sink_config_checked(void)
+{
+    static const char head[] = "application.id: shop\n"
+                               "topics: { orders: {} }\n"
+                               "sinks:\n"
+                               "  db:\n"
+                               "    dsn: \"${RILL_TEST_SECRET}\"\n"
+                               "    inputs: [orders]\n";
+    static const char *const cases[][2] = {
+        { "    type: test_sink\n    config: { table: t, tabel: u }\n",
+          "s.yaml:8:25: unknown config key 'tabel' (expected one of: table, schema, retries) in "
+          "sink 'db' of type 'test_sink'" },
+        { "    type: test_sink\n    config: { table: t, retries: 11 }\n",
+          "s.yaml:8:25: config key 'retries' is above its maximum 10 (expects an integer from 0 "
+          "to 10) in sink 'db' of type 'test_sink'" },
+        { "    type: test_sink\n    config: { table: t, retries: x }\n",
+          "s.yaml:8:25: config key 'retries' expects an integer in sink 'db' of type "
+          "'test_sink'" },
+        { "    type: test_sink\n    config: { schema: s }\n",
+          "s.yaml:4:3: missing required config key 'table' (table written) in sink 'db' of type "
+          "'test_sink'" },
+        { "    type: bare_sink\n    config: { table: t }\n",
+          "s.yaml:8:15: unknown config key 'table' (this type takes no config) in sink 'db' of "
+          "type 'bare_sink'" },
+        { "    type: broken_sink\n",
+          "s.yaml:4:3: default of config key 'retries' is above its maximum 10 (expects an "
+          "integer from 0 to 10) in sink 'db' of type 'broken_sink'" },
+        { "    type: test_snik\n    config: { table: t }\n",
+          "s.yaml:4:3: unknown sink type 'test_snik' in sink 'db' (expected one of: test_sink, "
+          "bare_sink, broken_sink)" },
+    };
+    char yaml[1024], err[RILL_ERRSTR_SIZE];
+    set_test_env();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rill_topology *t = NULL;
+        snprintf(yaml, sizeof yaml, "%s%s", head, cases[i][0]);
+        err[0] = '\0';
+        CU_ASSERT_EQUAL(sink_check(yaml, &t, err, sizeof err), RILL_ERR_CONFIG);
+        if (strcmp(err, cases[i][1]))
+            fprintf(stderr, "\n  case %zu:\n    want: %s\n    got:  %s\n", i, cases[i][1], err);
+        CU_ASSERT_STRING_EQUAL(err, cases[i][1]);
+        CU_ASSERT_PTR_NULL(strstr(err, SECRET));
+        rill_topology_free(t);
+    }
+    /* a type without config takes an empty config: */
+    struct rill_topology *t = NULL;
+    snprintf(yaml, sizeof yaml, "%s    type: bare_sink\n    config: {}\n", head);
+    CU_ASSERT_EQUAL(sink_check(yaml, &t, err, sizeof err), RILL_OK);
     rill_topology_free(t);
 }
 
@@ -654,7 +844,8 @@ static void test_conf_fill_ranges(void)
     struct rill_topology *t;
     CU_ASSERT_EQUAL_FATAL(
         rill_topology_load_buf("r.yaml", yaml, strlen(yaml), &t, err, sizeof err), RILL_OK);
-    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_ERR_CONFIG);
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err),
+                    RILL_ERR_CONFIG);
     CU_ASSERT_STRING_EQUAL(err, "r.yaml:5:18: config key 'approve_rate' is below its minimum 0 "
                                 "(expects a number from 0 to 1) in processor 'p' of type "
                                 "'payment'");
@@ -822,7 +1013,12 @@ static void test_cmd_validate(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "negate"));
     CU_ASSERT_EQUAL(
         run_validate(out, sizeof out, 3, (char *[]){ "validate", "--describe", "nope", NULL }), 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown processor type 'nope'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown processor or sink type 'nope'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "sink types: postgres_oltp, postgres_star)"));
+    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 3,
+                                 (char *[]){ "validate", "--describe", "postgres_oltp", NULL }),
+                    0);
+    CU_ASSERT(!strncmp(out, "postgres_oltp - ", 16));
 
     CU_ASSERT_EQUAL(run_validate(out, sizeof out, 1, (char *[]){ "validate", NULL }), 2);
     CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", "--help", NULL }), 0);
@@ -938,7 +1134,7 @@ static void test_unresolved_lenient(void)
     ns.n = 0;
     ns.len = 0;
     ns.text[0] = '\0';
-    r = rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err);
+    r = rill_topology_check_opts(t, rill_proc_builtins, rill_sink_builtins, &opts, err, sizeof err);
     if (r != RILL_OK)
         fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_EQUAL(r, RILL_OK);
@@ -947,7 +1143,8 @@ static void test_unresolved_lenient(void)
                                            "processor 'payment' of type 'payment' is not "
                                            "checked"));
     /* without opts there are no notes, and the check is the same */
-    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, err, sizeof err), RILL_OK);
+    CU_ASSERT_EQUAL(rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err),
+                    RILL_OK);
     /* a leniently loaded entry cannot be filled: there is no value */
     const struct rill_processor_def *pay = rill_proc_lookup("payment");
     void *conf = calloc(1, pay->conf_size);
@@ -982,6 +1179,43 @@ static void test_unresolved_lenient(void)
                                                 sizeof err),
                     RILL_ERR_CONFIG);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid variable name '1abc'"));
+}
+
+/* A sink loaded leniently: its unresolved dsn passes as the text as written,
+ * an unresolved config value is a note and is not checked (nor filled). */
+static void test_sink_lenient(void)
+{
+    const char *yaml = "application.id: shop\n"
+                       "topics: { orders: {} }\n"
+                       "sinks:\n"
+                       "  db: { type: test_sink, inputs: [orders], dsn: \"${file:no-such.dsn}\",\n"
+                       "        config: { table: t, retries: \"${RILL_TEST_OFFLINE_SEED}\" } }\n";
+    char err[RILL_ERRSTR_SIZE];
+    struct notes ns = { .n = 0 };
+    struct rill_topology *t = NULL;
+    unset_offline_env();
+    CU_ASSERT_EQUAL(rill_topology_load_buf("s.yaml", yaml, strlen(yaml), &t, err, sizeof err),
+                    RILL_ERR_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot read ${file:no-such.dsn}"));
+    struct rill_load_opts opts = { .lenient_substitution = 1, .note = collect_note,
+                                   .note_opaque = &ns };
+    CU_ASSERT_EQUAL_FATAL(rill_topology_load_buf_opts("s.yaml", yaml, strlen(yaml), &opts, &t,
+                                                      err, sizeof err),
+                          RILL_OK);
+    CU_ASSERT_STRING_EQUAL(t->sinks[0].dsn, "${file:no-such.dsn}");
+    CU_ASSERT_EQUAL(ns.n, 2);
+    ns.n = 0;
+    ns.len = 0;
+    ns.text[0] = '\0';
+    rill_err_t r = rill_topology_check_opts(t, rill_proc_builtins, test_sinks, &opts, err,
+                                            sizeof err);
+    if (r != RILL_OK)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_EQUAL(r, RILL_OK);
+    CU_ASSERT_EQUAL(ns.n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ns.text, "s.yaml:5:29: note: config key 'retries' in sink 'db' "
+                                           "of type 'test_sink' is not checked"));
+    rill_topology_free(t);
 }
 
 /* rill validate: notes on stderr and exit 0; --strict exits 1. */
@@ -1118,6 +1352,18 @@ static void test_describe_all(void)
         }
     }
     CU_ASSERT(nprocs >= 10);
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "\n## Sinks\n"));
+    for (size_t i = 0; rill_sink_builtins[i]; i++) {
+        const struct rill_sink_def *def = rill_sink_builtins[i];
+        snprintf(want, sizeof want, "\n### %s\n", def->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(strstr(md, "\n## Sinks\n"), want));
+        snprintf(want, sizeof want, "\n%s - ", def->name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(strstr(text, "\nsinks\n"), want));
+        for (const struct rill_conf_def *d = def->conf; d && d->key; d++) {
+            snprintf(want, sizeof want, "| `%s` | ", d->key);
+            CU_ASSERT_PTR_NOT_NULL(strstr(md, want));
+        }
+    }
     /* --describe shows the range column too */
     CU_ASSERT_EQUAL(
         run_validate(text, sizeof text, 3, (char *[]){ "validate", "--describe", "sum", NULL }),
@@ -1155,6 +1401,9 @@ static CU_TestInfo tests[] = {
     { "a missing file is an error with a position", test_missing_file },
     { "a feedback topic may close a cycle, no other", test_feedback_topic },
     { "clients: user, writes, reads, group", test_clients },
+    { "sinks: every key, the defaults, rill_sink_group()", test_sink_keys },
+    { "sinks: type and config: checked against the sink table", test_sink_config_checked },
+    { "sinks: unresolved dsn and config values when lenient", test_sink_lenient },
     { "conf_fill parses every type and refuses bad values", test_conf_fill_types },
     { "conf_fill with the built-in filter, route, passthrough", test_conf_fill_builtins },
     { "conf_fill and the checker refuse INT and DOUBLE out of range", test_conf_fill_ranges },

@@ -22,7 +22,7 @@ static const char *const scope_yaml[RILL_SCOPE__COUNT][2] = {
     [RILL_SCOPE_TOPIC] = { "topics: { t: { ", " } }" },
     [RILL_SCOPE_STORE] = { "stores: { s: { ", " } }" },
     [RILL_SCOPE_PROCESSOR] = { "processors: { p: { type: x, inputs: [t], ", " } }" },
-    [RILL_SCOPE_SINK] = { "sinks: { k: { type: x, inputs: [t], ", " } }" },
+    [RILL_SCOPE_SINK] = { "sinks: { k: { type: x, inputs: [t], dsn: d, ", " } }" },
     [RILL_SCOPE_CLIENT] = { "clients: { c: { user: u, ", " } }" },
 };
 

@@ -9,7 +9,8 @@
  *    WRITE on the changelog of each store it is granted, READ on its group
  *    <app>.<processor>; under exactly_once_v2 also WRITE and DESCRIBE on the
  *    transactional ids <app>.<processor>. (PREFIXED);
- *  - sink: READ on each input and on its group <app>.<sink>;
+ *  - sink: READ on each input and on its group (`group:`, else <app>.<sink>:
+ *    rill_sink_group());
  *  - client: WRITE on `writes`, READ on `reads` and on `group`.
  * The user is the `sasl.username` of the processor's or sink's own kafka:
  * map, else of the top-level one; clients name theirs. No CREATE, no cluster
@@ -287,8 +288,15 @@ rill_err_t rill_apply_want(const struct rill_topology *t, struct rill_apply_want
         principal_of(pr, sizeof pr, user);
         for (size_t j = 0; j < s->inputs.n; j++)
             want_acl(&c, pr, RILL_ACL_TOPIC, s->inputs.v[j], RILL_ACL_LITERAL, RILL_ACL_READ);
-        snprintf(name, sizeof name, "%s.%s", t->application_id, s->name);
-        want_acl(&c, pr, RILL_ACL_GROUP, name, RILL_ACL_LITERAL, RILL_ACL_READ);
+        /* Sized so that the default name always fits. */
+        size_t gsz = strlen(t->application_id) + strlen(s->name) + 2;
+        char *gbuf = malloc(gsz);
+        const char *group = gbuf ? rill_sink_group(t, s, gbuf, gsz) : NULL;
+        if (group)
+            want_acl(&c, pr, RILL_ACL_GROUP, group, RILL_ACL_LITERAL, RILL_ACL_READ);
+        else
+            c.oom = 1;
+        free(gbuf);
     }
     for (size_t i = 0; i < t->nclients && !c.oom; i++) {
         const struct rill_client_conf *cl = &t->clients[i];

@@ -137,7 +137,8 @@ int rill_cmd_apply(int argc, char **argv)
     rill_apply_conn_t *conn = NULL;
     rc = 1;
     if (rill_topology_load(file, &t, err, sizeof err) != RILL_OK ||
-        rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK ||
+        rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err) !=
+            RILL_OK ||
         rill_kprops_collect(&t->kafka, ka.files, ka.nfiles, ka.sets, ka.nsets, &conf, err,
                             sizeof err) != RILL_OK ||
         rill_apply_want(t, &want, err, sizeof err) != RILL_OK ||

@@ -271,8 +271,11 @@ static void report(struct inspect *in, const struct counts *c)
         print_lag(in, group);
     }
     for (size_t i = 0; i < t->nsinks; i++) {
-        snprintf(group, sizeof group, "%s.%s", t->application_id, t->sinks[i].name);
-        print_lag(in, group);
+        const char *g = rill_sink_group(t, &t->sinks[i], group, sizeof group);
+        if (g)
+            print_lag(in, g);
+        else
+            printf("  sink %-31s cannot ask: its group name is too long\n", t->sinks[i].name);
     }
     printf("\n");
     rill_order_counts_print(&c->orders, c->dlq, stdout);

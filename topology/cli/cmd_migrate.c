@@ -171,7 +171,7 @@ static int sink_targets(const struct rill_topology *t, const char *file, struct 
         return 1;
     }
     for (size_t i = 0; i < t->nsinks; i++) {
-        const char *dsn = rill_kvlist_get(&t->sinks[i].config, "dsn");
+        const char *dsn = t->sinks[i].dsn;
         if (!dsn) {
             printf("skip sink %s: no dsn\n", t->sinks[i].name);
             continue;

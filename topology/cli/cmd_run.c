@@ -46,7 +46,8 @@ int rill_cmd_run(int argc, char **argv)
     char err[RILL_ERRSTR_SIZE];
     struct rill_topology *t = NULL;
     if (rill_topology_load(argv[1], &t, err, sizeof err) != RILL_OK ||
-        rill_topology_check(t, rill_proc_builtins, err, sizeof err) != RILL_OK) {
+        rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err) !=
+            RILL_OK) {
         fprintf(stderr, "rill: %s\n", err);
         rill_topology_free(t);
         return 1;

@@ -4,8 +4,8 @@
  * checks a topology without a broker (what cannot be resolved offline is a
  * note, or with --strict an error), then prints its graph as text (topics ->
  * processor -> topics, sinks, stores) or as Graphviz; or prints a built-in
- * processor's typed config table; or every topology key table (keys.h) and
- * every built-in's config table, as text or as the markdown of
+ * processor's or sink's typed config table; or every topology key table
+ * (keys.h) and every built-in's config table, as text or as the markdown of
  * docs/CONFIGURATION.md. It prints and picks the exit status; the loading and
  * checking are config.c's and check.c's.
  */
@@ -28,16 +28,16 @@ static void validate_usage(FILE *out)
             "       rill validate --describe-all [--markdown]\n"
             "\n"
             "Loads and checks the topology in FILE without a broker (keys, types, ${VAR}\n"
-            "substitution, processors known, inputs produced, stores granted,\n"
+            "substitution, processor and sink types known, inputs produced, stores granted,\n"
             "co-partitioning, no cycles) and prints its graph. A ${VAR} that is not set\n"
             "or a ${file:PATH} that cannot be read is a note on stderr (file:line:col),\n"
             "and validation goes on without its value.\n"
             "\n"
             "  --dot            print the graph in Graphviz dot instead of text\n"
             "  --strict         refuse what cannot be resolved, as rill run and rill apply do\n"
-            "  --describe TYPE  print the config table of the built-in processor TYPE\n"
+            "  --describe TYPE  print the config table of the built-in processor or sink TYPE\n"
             "  --describe-all   print every topology key table and every built-in\n"
-            "                   processor's config table\n"
+            "                   processor's and sink's config table\n"
             "  --markdown       with --describe-all: as docs/CONFIGURATION.md\n"
             "  --help           this text\n");
 }
@@ -148,20 +148,23 @@ static void key_type(const struct rill_key_def *k, char *buf, size_t size)
         snprintf(buf, size, "%s", rill_key_type_name(k->type));
 }
 
-static void print_proc_table(const struct rill_processor_def *def, int md)
+/* The config table of a built-in processor or sink type: its name, doc and
+ * rows (conf may be NULL: no config keys). */
+static void print_conf_table(const char *name, const char *doc,
+                             const struct rill_conf_def *conf, int md)
 {
     char range[128];
     if (md) {
-        printf("### %s\n\n", def->name);
-        cell(def->doc, 1);
+        printf("### %s\n\n", name);
+        cell(doc, 1);
         printf("\n\n");
-        if (!def->conf || !def->conf->key) {
+        if (!conf || !conf->key) {
             printf("No config keys.\n\n");
             return;
         }
         printf("| Key | Type | Default | Range | Description |\n");
         printf("|-----|------|---------|-------|-------------|\n");
-        for (const struct rill_conf_def *d = def->conf; d->key; d++) {
+        for (const struct rill_conf_def *d = conf; d->key; d++) {
             conf_range(d, range, sizeof range);
             printf("| `%s` | %s | ", d->key, conf_type_str(d->type));
             cell(conf_default(d), 1);
@@ -172,31 +175,40 @@ static void print_proc_table(const struct rill_processor_def *def, int md)
         printf("\n");
         return;
     }
-    printf("%s - %s\n\n", def->name, def->doc ? def->doc : "");
-    if (!def->conf || !def->conf->key) {
+    printf("%s - %s\n\n", name, doc ? doc : "");
+    if (!conf || !conf->key) {
         printf("no config keys\n");
         return;
     }
     printf("%-20s %-7s %-12s %-10s %s\n", "key", "type", "default", "range", "doc");
-    for (const struct rill_conf_def *d = def->conf; d->key; d++) {
+    for (const struct rill_conf_def *d = conf; d->key; d++) {
         conf_range(d, range, sizeof range);
         printf("%-20s %-7s %-12s %-10s %s\n", d->key, conf_type_str(d->type), conf_default(d),
                range, d->doc ? d->doc : "");
     }
 }
 
+/* --describe TYPE: a built-in processor type, else a sink type. */
 static int describe(const char *type)
 {
     const struct rill_processor_def *def = rill_proc_lookup(type);
-    if (!def) {
-        fprintf(stderr, "rill validate: unknown processor type '%s' (built-in types:", type);
-        for (size_t i = 0; rill_proc_at(i); i++)
-            fprintf(stderr, "%s %s", i ? "," : "", rill_proc_at(i)->name);
-        fprintf(stderr, ")\n");
-        return 1;
+    if (def) {
+        print_conf_table(def->name, def->doc, def->conf, 0);
+        return 0;
     }
-    print_proc_table(def, 0);
-    return 0;
+    const struct rill_sink_def *sink = rill_sink_lookup(type);
+    if (sink) {
+        print_conf_table(sink->name, sink->doc, sink->conf, 0);
+        return 0;
+    }
+    fprintf(stderr, "rill validate: unknown processor or sink type '%s' (processor types:", type);
+    for (size_t i = 0; rill_proc_at(i); i++)
+        fprintf(stderr, "%s %s", i ? "," : "", rill_proc_at(i)->name);
+    fprintf(stderr, "; sink types:");
+    for (size_t i = 0; rill_sink_builtins[i]; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", rill_sink_builtins[i]->name);
+    fprintf(stderr, ")\n");
+    return 1;
 }
 
 /* The title of a scope's table: "top level", "topics: (each topic)"; in
@@ -214,15 +226,16 @@ static void scope_title(rill_scope_t s, int md, char *buf, size_t size)
         snprintf(buf, size, "%s", md ? "Top level" : "top level");
 }
 
-/* Every topology key table, then every built-in processor's config table. */
+/* Every topology key table, then every built-in processor's and sink's
+ * config table. */
 static int describe_all(int md)
 {
     char title[128], type[64], dflt[160], range[160];
     if (md)
         printf("# rill configuration\n\n"
                "_Generated by `rill validate --describe-all --markdown` (`make docs`) from the key "
-               "tables in topology/model/keys.c and the processors' config tables. Do not edit "
-               "by hand._\n\n"
+               "tables in topology/model/keys.c and the processors' and sinks' config tables. Do "
+               "not edit by hand._\n\n"
                "## Topology keys\n\n"
                "Every key of a topology YAML file, by where it goes. An unknown key is an error. "
                "`${VAR}`, `${VAR:-default}` and `${file:PATH}` are substituted in every value.\n\n");
@@ -269,9 +282,22 @@ static int describe_all(int md)
     else
         printf("\nprocessors\n");
     for (size_t i = 0; rill_proc_at(i); i++) {
+        const struct rill_processor_def *def = rill_proc_at(i);
         if (!md)
             printf("\n");
-        print_proc_table(rill_proc_at(i), md);
+        print_conf_table(def->name, def->doc, def->conf, md);
+    }
+    if (md)
+        printf("## Sinks\n\n"
+               "The `config:` keys of each sink type (`type:`), checked by `rill validate`; "
+               "`rill validate --describe TYPE` prints one.\n\n");
+    else
+        printf("\nsinks\n");
+    for (size_t i = 0; rill_sink_builtins[i]; i++) {
+        const struct rill_sink_def *def = rill_sink_builtins[i];
+        if (!md)
+            printf("\n");
+        print_conf_table(def->name, def->doc, def->conf, md);
     }
     return 0;
 }
@@ -511,7 +537,7 @@ int rill_cmd_validate(int argc, char **argv)
             md = 1;
         } else if (!strcmp(argv[i], "--describe")) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "rill validate: --describe needs a processor type\n");
+                fprintf(stderr, "rill validate: --describe needs a processor or sink type\n");
                 validate_usage(stderr);
                 return 2;
             }
@@ -560,7 +586,8 @@ int rill_cmd_validate(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    if (rill_topology_check_opts(t, rill_proc_builtins, &opts, err, sizeof err) != RILL_OK) {
+    if (rill_topology_check_opts(t, rill_proc_builtins, rill_sink_builtins, &opts, err,
+                                 sizeof err) != RILL_OK) {
         fprintf(stderr, "%s\n", err);
         rill_topology_free(t);
         return 1;

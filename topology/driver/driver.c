@@ -214,7 +214,7 @@ static rill_err_t drain(rill_driver_t *d)
 
 rill_driver_t *rill_driver_new(const struct rill_topology *t, char *errstr, size_t errsz)
 {
-    if (rill_topology_check(t, rill_proc_builtins, errstr, errsz) != RILL_OK)
+    if (rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, errstr, errsz) != RILL_OK)
         return NULL;
     rill_driver_t *d = calloc(1, sizeof *d);
     if (!d) {

@@ -1,41 +1,45 @@
 /*
  * check.c - the graph checks of a loaded topology (rill_topology_check()),
- * and the typed processor configuration shared with the runtime
+ * and the typed processor and sink configuration shared with the runtime
  * (rill_conf_fill() / rill_conf_release(), check.h). Works without a broker:
- * everything it knows comes from the YAML and the table of processor defs
- * its caller hands it (the model never looks processors up itself).
+ * everything it knows comes from the YAML and the tables of processor and
+ * sink defs its caller hands it (the model never looks a type up itself).
  *
  * The rules, checked in this order; the first broken one is reported with the
  * offending node's file:line:col:
  *  1. there is at least one processor or sink;
  *  2. processor and sink names are unique across both;
- *  3. a processor without `library:` has a `type:` of the table it is given
- *     (the built-ins, processors/registry.h);
+ *  3. a processor without `library:` has a `type:` of the processor table it
+ *     is given (the built-ins, processors/registry.h);
  *     one with `library:` is external and its type and config are not checked;
  *  4. a built-in processor's `config:` keys exist in its def's table, values
  *     parse as the declared type (INT decimal int64, DOUBLE finite number,
  *     BOOL true/false, STR anything) and lie in the row's min..max (INT and
- *     DOUBLE), and required keys (STR, NULL default) are present;
- *  5. every processor output is declared under `topics:` (so its partition
+ *     DOUBLE), and required keys (STR, NULL default) are present; then the
+ *     config fills (rill_conf_fill()), as the runtime will fill it;
+ *  5. a sink's `type:` is one of the sink table it is given, and its
+ *     `config:` passes rule 4 against that def's table (none: no keys);
+ *  6. every processor output is declared under `topics:` (so its partition
  *     count and configs are known); no topic is listed twice in one list;
- *  6. every processor or sink input is declared under `topics:`; by rule 5
+ *  7. every processor or sink input is declared under `topics:`; by rule 6
  *     that covers the outputs of processors, so an input is either an
  *     external topic declared under `topics:` or some processor's output;
- *  7. a processor's `dlq:` is not one of its own inputs or outputs;
- *  8. a store is granted to at most one processor (stores not declared under
+ *  8. a processor's `dlq:` is not one of its own inputs or outputs;
+ *  9. a store is granted to at most one processor (stores not declared under
  *     `stores:` are implicitly rocksdb with a changelog);
- *  9. a processor with several inputs has co-partitioned inputs: equal
+ * 10. a processor with several inputs has co-partitioned inputs: equal
  *     partition counts where the counts are declared (the runtime checks the
  *     broker's counts of the others);
- * 10. processors form no cycle through their topics, except through topics
+ * 11. processors form no cycle through their topics, except through topics
  *     marked `feedback: true` (a deliberate way back upstream, such as the
  *     stock an order pipeline releases back to inventory);
- * 11. every topic a client (`clients:`) writes or reads is declared under
+ * 12. every topic a client (`clients:`) writes or reads is declared under
  *     `topics:`, and none is listed twice in one list.
- * Sink types are not checked here: sinks are not in the processor registry.
- * Messages quote names and config keys, never config values.
+ * Messages quote names and config keys, never config values nor a sink's dsn.
  */
 #include "topology/model/check.h"
+
+#include "processors/sink.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -310,7 +314,8 @@ rill_err_t rill_conf_fill(const struct rill_conf_def *defs, const struct rill_kv
 
 struct checker {
     const struct rill_topology *t;
-    const struct rill_processor_def *const *known; /* NULL-terminated */
+    const struct rill_processor_def *const *procs; /* NULL-terminated; may be NULL */
+    const struct rill_sink_def *const *sinks;      /* NULL-terminated; may be NULL */
     const struct rill_load_opts *opts;             /* for notes; may be NULL */
     char *errstr;
     size_t errsz;
@@ -356,48 +361,109 @@ static rill_err_t check_names(struct checker *C)
     return RILL_OK;
 }
 
+/* Appends ", name" (or name, first) to the list in buf of size, at *off;
+ * a name that does not fit ends the list. */
+static void add_name(char *buf, size_t size, size_t *off, const char *name)
+{
+    if (*off >= size)
+        return;
+    int r = snprintf(buf + *off, size - *off, "%s%s", *off ? ", " : "", name);
+    *off = r < 0 || (size_t)r >= size - *off ? size : *off + (size_t)r;
+}
+
+/* The `config:` of processor or sink (kind) name, of type type, against its
+ * def's table defs (NULL: it takes no config): a note for each entry a
+ * lenient load left unresolved (not checked), then the first problem at its
+ * key's file:line:col (or at line:col, the entry's, for a missing key); and
+ * when every entry could be checked, a fill of a scratch struct of conf_size
+ * bytes with rill_conf_fill() (and rill_conf_release()), so that what passes
+ * here fills for the runtime too (a default outside its own range is a
+ * table bug found here, not at start). */
+static rill_err_t check_conf(struct checker *C, const struct rill_conf_def *defs,
+                             size_t conf_size, const struct rill_kvlist *config, const char *kind,
+                             const char *name, const char *type, int line, int col)
+{
+    char msg[RILL_ERRSTR_SIZE];
+    const struct rill_kv *at;
+    int skipped = 0;
+    for (size_t i = 0; i < config->n; i++) {
+        const struct rill_kv *kv = &config->v[i];
+        if (!conf_skipped(defs, kv))
+            continue;
+        skipped = 1;
+        if (!C->opts || !C->opts->note)
+            continue;
+        char note[RILL_ERRSTR_SIZE];
+        rill_errf(note, sizeof note, RILL_OK,
+                  "%s:%d:%d: note: config key '%s' in %s '%s' of type '%s' is not checked: "
+                  "it is not resolved",
+                  C->t->path ? C->t->path : "<topology>", kv->line, kv->col, kv->key, kind, name,
+                  type);
+        C->opts->note(C->opts->note_opaque, note);
+    }
+    if (conf_problem(defs, config, 1, &at, msg, sizeof msg) < 0)
+        return CERR(C, at ? at->line : line, at ? at->col : col, "%s in %s '%s' of type '%s'",
+                    msg, kind, name, type);
+    if (skipped || !conf_size)
+        return RILL_OK;
+    void *scratch = calloc(1, conf_size);
+    if (!scratch)
+        return rill_errf(C->errstr, C->errsz, RILL_ERR_NOMEM, "%s:%d:%d: out of memory",
+                         C->t->path ? C->t->path : "<topology>", line, col);
+    rill_err_t err = rill_conf_fill(defs, config, scratch, msg, sizeof msg);
+    rill_conf_release(defs, scratch);
+    free(scratch);
+    if (err == RILL_ERR_NOMEM)
+        return rill_errf(C->errstr, C->errsz, err, "%s:%d:%d: out of memory",
+                         C->t->path ? C->t->path : "<topology>", line, col);
+    if (err)
+        return CERR(C, line, col, "%s in %s '%s' of type '%s'", msg, kind, name, type);
+    return RILL_OK;
+}
+
 static rill_err_t check_type(struct checker *C, const struct rill_proc_conf *p)
 {
     if (p->library)
         return RILL_OK;
     const struct rill_processor_def *def = NULL;
-    for (size_t i = 0; C->known && C->known[i] && !def; i++)
-        if (!strcmp(C->known[i]->name, p->type))
-            def = C->known[i];
+    for (size_t i = 0; C->procs && C->procs[i] && !def; i++)
+        if (!strcmp(C->procs[i]->name, p->type))
+            def = C->procs[i];
     if (!def) {
-        char types[512];
+        char types[512] = "";
         size_t off = 0;
-        types[0] = '\0';
-        for (size_t i = 0; C->known && C->known[i]; i++) {
-            int r = snprintf(types + off, sizeof types - off, "%s%s", i ? ", " : "",
-                             C->known[i]->name);
-            if (r < 0 || (size_t)r >= sizeof types - off)
-                break;
-            off += (size_t)r;
-        }
+        for (size_t i = 0; C->procs && C->procs[i]; i++)
+            add_name(types, sizeof types, &off, C->procs[i]->name);
         return CERR(C, p->line, p->col,
                     "unknown processor type '%s' in processor '%s' (expected a built-in type: "
                     "%s; or set 'library' for an external one)",
                     p->type, p->name, types);
     }
-    char msg[RILL_ERRSTR_SIZE];
-    const struct rill_kv *at;
-    for (size_t i = 0; i < p->config.n; i++) {
-        const struct rill_kv *kv = &p->config.v[i];
-        if (!conf_skipped(def->conf, kv) || !C->opts || !C->opts->note)
-            continue;
-        char note[RILL_ERRSTR_SIZE];
-        rill_errf(note, sizeof note, RILL_OK,
-                  "%s:%d:%d: note: config key '%s' in processor '%s' of type '%s' is not checked: "
-                  "it is not resolved",
-                  C->t->path ? C->t->path : "<topology>", kv->line, kv->col, kv->key, p->name,
-                  p->type);
-        C->opts->note(C->opts->note_opaque, note);
+    return check_conf(C, def->conf, def->conf_size, &p->config, "processor", p->name, p->type,
+                      p->line, p->col);
+}
+
+static rill_err_t check_sink_type(struct checker *C, const struct rill_sink_conf *s)
+{
+    const struct rill_sink_def *def = NULL;
+    for (size_t i = 0; C->sinks && C->sinks[i] && !def; i++)
+        if (!strcmp(C->sinks[i]->name, s->type))
+            def = C->sinks[i];
+    if (!def) {
+        char types[512] = "";
+        size_t off = 0;
+        for (size_t i = 0; C->sinks && C->sinks[i]; i++)
+            add_name(types, sizeof types, &off, C->sinks[i]->name);
+        if (!off)
+            return CERR(C, s->line, s->col,
+                        "unknown sink type '%s' in sink '%s' (no sink types are known)",
+                        s->type, s->name);
+        return CERR(C, s->line, s->col,
+                    "unknown sink type '%s' in sink '%s' (expected one of: %s)", s->type,
+                    s->name, types);
     }
-    if (conf_problem(def->conf, &p->config, 1, &at, msg, sizeof msg) < 0)
-        return CERR(C, at ? at->line : p->line, at ? at->col : p->col,
-                    "%s in processor '%s' of type '%s'", msg, p->name, p->type);
-    return RILL_OK;
+    return check_conf(C, def->conf, def->conf_size, &s->config, "sink", s->name, s->type,
+                      s->line, s->col);
 }
 
 static rill_err_t check_unique(struct checker *C, const struct rill_strlist *l, const char *what,
@@ -536,19 +602,21 @@ static rill_err_t check_cycles(struct checker *C)
 }
 
 rill_err_t rill_topology_check(const struct rill_topology *t,
-                               const struct rill_processor_def *const *known, char *errstr,
+                               const struct rill_processor_def *const *procs,
+                               const struct rill_sink_def *const *sinks, char *errstr,
                                size_t errsz)
 {
-    return rill_topology_check_opts(t, known, NULL, errstr, errsz);
+    return rill_topology_check_opts(t, procs, sinks, NULL, errstr, errsz);
 }
 
 rill_err_t rill_topology_check_opts(const struct rill_topology *t,
-                                    const struct rill_processor_def *const *known,
+                                    const struct rill_processor_def *const *procs,
+                                    const struct rill_sink_def *const *sinks,
                                     const struct rill_load_opts *opts, char *errstr,
                                     size_t errsz)
 {
-    struct checker C = { .t = t, .known = known, .opts = opts, .errstr = errstr,
-                         .errsz = errsz };
+    struct checker C = { .t = t, .procs = procs, .sinks = sinks, .opts = opts,
+                         .errstr = errstr, .errsz = errsz };
     rill_err_t err;
     if (errstr && errsz)
         errstr[0] = '\0';
@@ -560,6 +628,9 @@ rill_err_t rill_topology_check_opts(const struct rill_topology *t,
         return err;
     for (size_t i = 0; i < t->nprocs; i++)
         if ((err = check_type(&C, &t->procs[i])) != RILL_OK)
+            return err;
+    for (size_t i = 0; i < t->nsinks; i++)
+        if ((err = check_sink_type(&C, &t->sinks[i])) != RILL_OK)
             return err;
     for (size_t i = 0; i < t->nprocs; i++) {
         const struct rill_proc_conf *p = &t->procs[i];

@@ -2,9 +2,9 @@
  * config.h - the topology as the YAML file describes it, after loading: plain
  * data, no Kafka or database handles. rill_topology_load() parses and checks
  * the file's shape (keys, types, ${VAR} and ${file:PATH} substitution);
- * rill_topology_check() checks the graph (names, processors known, inputs
- * produced or external, stores granted, co-partitioning, no cycles, the
- * topics of external clients declared). Every
+ * rill_topology_check() checks the graph (names, processor and sink types
+ * known, inputs produced or external, stores granted, co-partitioning, no
+ * cycles, the topics of external clients declared). Every
  * error names file:line:column and what was expected.
  *
  * Ownership: a loaded topology owns all its strings; free it with
@@ -128,7 +128,7 @@ struct rill_load_opts {
     /* 0 (rill run, rill apply): a ${VAR} that is not set or a ${file:PATH}
      * that cannot be read is an error. 1 (rill validate): it is a note, the
      * value is a placeholder (the text as written, so it passes as a string:
-     * names, kafka: and sink values) and loading goes on; a key of another
+     * names, kafka: values, a sink's dsn) and loading goes on; a key of another
      * type with such a value gets a second note and is not checked. */
     int lenient_substitution;
     rill_note_fn note;        /* may be NULL: notes are dropped */
@@ -153,20 +153,25 @@ rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t
                                        struct rill_topology **out, char *errstr, size_t errsz);
 
 struct rill_processor_def;
+struct rill_sink_def;
 
-/* Checks the graph, with known (NULL-terminated) as the processor types a
+/* Checks the graph, with procs (NULL-terminated) as the processor types a
  * processor without `library:` may name (the runtime passes the built-ins,
- * rill_proc_builtins); the first problem found goes to errstr as
- * "file:line:col: message". */
+ * rill_proc_builtins) and sinks (NULL-terminated) as the sink types a sink
+ * may name (rill_sink_builtins); the model never looks either up itself.
+ * The first problem found goes to errstr as "file:line:col: message". */
 rill_err_t rill_topology_check(const struct rill_topology *t,
-                               const struct rill_processor_def *const *known, char *errstr,
+                               const struct rill_processor_def *const *procs,
+                               const struct rill_sink_def *const *sinks, char *errstr,
                                size_t errsz);
 
-/* The same check of a topology loaded leniently: a processor's config key
- * whose key or value is not resolved (struct rill_kv's unresolved) is not
- * checked, and a note to opts->note says so (opts may be NULL: no notes). */
+/* The same check of a topology loaded leniently: a processor's or sink's
+ * config key whose key or value is not resolved (struct rill_kv's
+ * unresolved) is not checked, and a note to opts->note says so (opts may be
+ * NULL: no notes). */
 rill_err_t rill_topology_check_opts(const struct rill_topology *t,
-                                    const struct rill_processor_def *const *known,
+                                    const struct rill_processor_def *const *procs,
+                                    const struct rill_sink_def *const *sinks,
                                     const struct rill_load_opts *opts, char *errstr,
                                     size_t errsz);
 
@@ -189,6 +194,11 @@ rill_err_t rill_kvlist_set(struct rill_kvlist *l, const char *key, const char *v
  * truncated, NUL-terminated prefix). */
 rill_err_t rill_topology_changelog(const struct rill_topology *t, const char *store, char *buf,
                                    size_t size);
+/* The consumer group of sink s of t (also the group of its positions in
+ * rill_offsets): its `group:`, or "<application.id>.<name>" written into buf
+ * (the one place that spells it). NULL when that does not fit size. */
+const char *rill_sink_group(const struct rill_topology *t, const struct rill_sink_conf *s,
+                            char *buf, size_t size);
 /* Frees every key, value and the array of l, and empties it. */
 void rill_kvlist_clear(struct rill_kvlist *l);
 

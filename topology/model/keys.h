@@ -8,8 +8,9 @@
  * validate --describe-all` and docs/CONFIGURATION.md print it. A key is
  * spelled once, here.
  *
- * Not here: the typed config of each processor (struct rill_conf_def, in the
- * processor's own folder) and the librdkafka properties of kafka: maps.
+ * Not here: the typed config of each processor and sink type (struct
+ * rill_conf_def, in its own folder) and the librdkafka properties of kafka:
+ * maps.
  * Immutable data; thread-safe.
  */
 #ifndef RILL_MODEL_KEYS_H

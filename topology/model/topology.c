@@ -1,7 +1,7 @@
 /*
  * topology.c - the loaded topology as data (config.h): lookups by name, the
- * key/value lists, the changelog topic's name, freeing. Nothing here parses
- * YAML; that is config.c's.
+ * key/value lists, the names derived from it (a store's changelog topic, a
+ * sink's group), freeing. Nothing here parses YAML; that is config.c's.
  */
 #include "topology/model/config.h"
 
@@ -106,6 +106,8 @@ void rill_topology_free(struct rill_topology *t)
         free(s->name);
         free(s->type);
         strlist_free(&s->inputs);
+        free(s->group);
+        free(s->dsn);
         rill_kvlist_clear(&s->config);
         rill_kvlist_clear(&s->kafka);
     }
@@ -151,4 +153,13 @@ rill_err_t rill_topology_changelog(const struct rill_topology *t, const char *st
 {
     int n = snprintf(buf, size, "%s-%s-changelog", t->application_id, store);
     return n >= 0 && (size_t)n < size ? RILL_OK : RILL_ERR_NOFIT;
+}
+
+const char *rill_sink_group(const struct rill_topology *t, const struct rill_sink_conf *s,
+                            char *buf, size_t size)
+{
+    if (s->group)
+        return s->group;
+    int n = snprintf(buf, size, "%s.%s", t->application_id, s->name);
+    return n >= 0 && (size_t)n < size ? buf : NULL;
 }
