@@ -2,7 +2,7 @@
  * test_migrate.c - `rill migrate` against the real local PostgreSQL. Every
  * test works in a schema of its own (a unique name, dropped at the end),
  * reached through the test DSN with options='-csearch_path=<schema>'. A
- * fresh apply creates every table and view and four version rows; a re-run
+ * fresh apply creates every table and view and five version rows; a re-run
  * changes nothing; --status changes nothing; -c FILE migrates each distinct
  * sink dsn once; an applied migration whose bytes or name changed, a
  * version the set lacks and a pending one older than an applied one are
@@ -245,8 +245,8 @@ static void remove_dir(const char *dir, const struct rill_migration_set *s)
         snprintf(name, sizeof name, "%s.sql", s->v[i].name);
         remove_file(dir, name);
     }
-    remove_file(dir, "0005_new.sql");
-    remove_file(dir, "0005_broken.sql");
+    remove_file(dir, "0006_new.sql");
+    remove_file(dir, "0006_broken.sql");
     CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
@@ -254,12 +254,13 @@ static void embedded(struct rill_migration_set *s)
 {
     char err[RILL_ERRSTR_SIZE];
     CU_ASSERT_EQUAL_FATAL(rill_migrate_set_embedded(s, err, sizeof err), RILL_OK);
-    CU_ASSERT_EQUAL_FATAL(s->n, 4);
+    CU_ASSERT_EQUAL_FATAL(s->n, 5);
 }
 
 static const char *TABLES = "dim_customer,dim_date,dim_product,dim_store,fact_sales,"
                             "order_items,order_status_history,orders,rill_dead_letters,"
-                            "rill_offsets,rill_schema_migrations";
+                            "rill_offsets,rill_schema_migrations,rill_star_lines,rill_star_outcome,"
+                            "rill_status_pending";
 static const char *VIEWS = "v_daily_revenue,v_orders_by_status,v_sales_by_category,"
                            "v_top_customers";
 
@@ -277,7 +278,7 @@ static void test_fresh_apply_and_rerun(void)
     /* --status on a fresh schema: all pending, nothing created. */
     CU_ASSERT_EQUAL(migrate(f.dsn, "--status", NULL, NULL, NULL), 0);
     CU_ASSERT(has("pending 0001_oltp sha256 "));
-    CU_ASSERT(has("status: 0 applied, 4 pending\n"));
+    CU_ASSERT(has("status: 0 applied, 5 pending\n"));
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT count(*) FROM information_schema.tables WHERE "
                                    "table_schema = current_schema()"), "0");
 
@@ -289,7 +290,7 @@ static void test_fresh_apply_and_rerun(void)
         snprintf(line, sizeof line, "\napplied %s (", s.v[i].name);
         CU_ASSERT(has(line));
     }
-    CU_ASSERT(has("up to date: 4 migrations, 4 applied now\n"));
+    CU_ASSERT(has("up to date: 5 migrations, 5 applied now\n"));
 
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
                                    "information_schema.tables WHERE table_schema = "
@@ -298,7 +299,7 @@ static void test_fresh_apply_and_rerun(void)
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT string_agg(viewname, ',' ORDER BY viewname) FROM "
                                    "pg_views WHERE schemaname = current_schema()"),
                            VIEWS);
-    want_versions(want, sizeof want, &s, 4);
+    want_versions(want, sizeof want, &s, 5);
     CU_ASSERT_STRING_EQUAL(versions(f.c), want);
     /* dim_date: every day of 2020..2035, ISO weeks across a year's end. */
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT count(*) || ' ' || min(date_key) || ' ' || "
@@ -320,16 +321,16 @@ static void test_fresh_apply_and_rerun(void)
     char before[1024];
     snprintf(before, sizeof before, "%s", q1(f.c, sql));
     CU_ASSERT_EQUAL(migrate(f.dsn, NULL, NULL, NULL, NULL), 0);
-    CU_ASSERT(has("up to date: 4 migrations\n"));
+    CU_ASSERT(has("up to date: 5 migrations\n"));
     CU_ASSERT_EQUAL(lines_starting(out, "applied "), 0);
     CU_ASSERT_STRING_EQUAL(q1(f.c, sql), before);
     CU_ASSERT_STRING_EQUAL(versions(f.c), want);
 
     CU_ASSERT_EQUAL(migrate(f.dsn, "--status", NULL, NULL, NULL), 0);
-    CU_ASSERT_EQUAL(lines_starting(out, "applied 000"), 4);
+    CU_ASSERT_EQUAL(lines_starting(out, "applied 000"), 5);
     snprintf(line, sizeof line, "applied 0002_star at ");
     CU_ASSERT(has(line));
-    CU_ASSERT(has("status: 4 applied, 0 pending\n"));
+    CU_ASSERT(has("status: 5 applied, 0 pending\n"));
     CU_ASSERT_STRING_EQUAL(q1(f.c, sql), before);
 
     fx_close(&f);
@@ -371,14 +372,14 @@ static void test_config_file(void)
         snprintf(line, sizeof line, "schema %s sink other\n", b.schema);
         CU_ASSERT(has(line));
         CU_ASSERT_EQUAL(lines_starting(out, "database "), 2);
-        CU_ASSERT_EQUAL(lines_starting(out, "applied 000"), 8);
-        CU_ASSERT_EQUAL(lines_starting(out, "up to date: 4 migrations, 4 applied now"), 2);
-        want_versions(want, sizeof want, &s, 4);
+        CU_ASSERT_EQUAL(lines_starting(out, "applied 000"), 10);
+        CU_ASSERT_EQUAL(lines_starting(out, "up to date: 5 migrations, 5 applied now"), 2);
+        want_versions(want, sizeof want, &s, 5);
         CU_ASSERT_STRING_EQUAL(versions(a.c), want);
         CU_ASSERT_STRING_EQUAL(versions(b.c), want);
 
         CU_ASSERT_EQUAL(migrate("-c", yaml, "--status", NULL, NULL), 0);
-        CU_ASSERT_EQUAL(lines_starting(out, "status: 4 applied, 0 pending"), 2);
+        CU_ASSERT_EQUAL(lines_starting(out, "status: 5 applied, 0 pending"), 2);
 
         /* A sink without a dsn: the file is refused, where it says so. */
         f = fopen(yaml, "a");
@@ -391,7 +392,7 @@ static void test_config_file(void)
 
         /* The DSN from a file: the password stays off the command line. */
         CU_ASSERT_EQUAL(migrate("--dsn-file", dsn_a, "--status", NULL, NULL), 0);
-        CU_ASSERT_EQUAL(lines_starting(out, "status: 4 applied, 0 pending"), 1);
+        CU_ASSERT_EQUAL(lines_starting(out, "status: 5 applied, 0 pending"), 1);
         CU_ASSERT_EQUAL(migrate("--dsn-file", dsn_a, a.dsn, NULL, NULL), 2);
         CU_ASSERT_EQUAL(migrate("--dsn-file", "/nonexistent/dsn", NULL, NULL, NULL), 1);
         CU_ASSERT(has("cannot read --dsn-file '/nonexistent/dsn'"));
@@ -427,13 +428,13 @@ static void test_refused(void)
     }
     copy_set(dir, sizeof dir, &s);
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 0);
-    want_versions(want, sizeof want, &s, 4);
+    want_versions(want, sizeof want, &s, 5);
     CU_ASSERT_STRING_EQUAL(versions(f.c), want);
 
     /* One applied file changed by one comment line, and a new one added. */
     const char *extra = "-- an innocent-looking edit\n";
     write_file(dir, "0002_star.sql", "a", extra);
-    write_file(dir, "0005_new.sql", "w", "-- 0005_new.sql - a table t5.\nCREATE TABLE t5 (id int);\n");
+    write_file(dir, "0006_new.sql", "w", "-- 0006_new.sql - a table t5.\nCREATE TABLE t5 (id int);\n");
     size_t len = s.v[1].len + strlen(extra);
     char *changed = malloc(len + 1), hex[RILL_MIGRATE_SHA256_HEX];
     CU_ASSERT_PTR_NOT_NULL_FATAL(changed);
@@ -452,12 +453,12 @@ static void test_refused(void)
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT to_regclass('t5') IS NULL"), "t");
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, "--status", NULL), 1);
     CU_ASSERT(has("changed 0002_star at "));
-    CU_ASSERT(has("pending 0005_new sha256 "));
+    CU_ASSERT(has("pending 0006_new sha256 "));
 
     /* The set without 0004 (and without the change): version 4 is unknown. */
     write_set(dir, &s);
     remove_file(dir, "0004_rill.sql");
-    write_file(dir, "0005_new.sql", "w", "CREATE TABLE t5 (id int);\n");
+    write_file(dir, "0006_new.sql", "w", "CREATE TABLE t5 (id int);\n");
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
     CU_ASSERT(has("version 4 (0004_rill, applied "));
     CU_ASSERT(has("is in the database but not in this set of migrations; refused, nothing applied"));
@@ -465,7 +466,7 @@ static void test_refused(void)
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT to_regclass('t5') IS NULL"), "t");
 
     /* 0004 under another name, its bytes unchanged. */
-    remove_file(dir, "0005_new.sql");
+    remove_file(dir, "0006_new.sql");
     write_file(dir, "0004_rill_tables.sql", "w", s.v[3].sql);
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
     CU_ASSERT(has("version 4 was applied as 0004_rill but the set names it 0004_rill_tables; "
@@ -475,18 +476,18 @@ static void test_refused(void)
     remove_dir(dir, &s);
     fx_close(&f);
 
-    /* 0001, 0002 and 0004 applied, then 0003 shows up: out of order. */
+    /* 0001, 0002, 0004 and 0005 applied, then 0003 shows up: out of order. */
     if (fx_open(&f, "order")) {
         copy_set(dir, sizeof dir, &s);
         remove_file(dir, "0003_views.sql");
         CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 0);
-        CU_ASSERT(has("up to date: 3 migrations, 3 applied now\n"));
+        CU_ASSERT(has("up to date: 4 migrations, 4 applied now\n"));
         write_set(dir, &s);
         CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
         CU_ASSERT(has("migration 0003_views is pending but a later version is applied already; "
                       "refused, nothing applied"));
         CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT string_agg(version::text, ',' ORDER BY version) "
-                                       "FROM rill_schema_migrations"), "1,2,4");
+                                       "FROM rill_schema_migrations"), "1,2,4,5");
         CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT count(*) FROM pg_views WHERE schemaname = "
                                        "current_schema()"), "0");
         remove_dir(dir, &s);
@@ -507,50 +508,50 @@ static void test_broken(void)
         return;
     }
     copy_set(dir, sizeof dir, &s);
-    want_versions(want, sizeof want, &s, 4);
+    want_versions(want, sizeof want, &s, 5);
 
     /* A syntax error after a valid CREATE TABLE. PostgreSQL parses the
      * whole file before it runs any of it, so this fails before the CREATE
      * ran; the run-time error below is the case that does undo work. */
-    write_file(dir, "0005_broken.sql", "w",
-               "-- 0005_broken.sql - a table, then nonsense.\n"
+    write_file(dir, "0006_broken.sql", "w",
+               "-- 0006_broken.sql - a table, then nonsense.\n"
                "CREATE TABLE broken_half (id int);\n"
                "SELEC 1;\n");
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
     CU_ASSERT(has("applied 0004_rill ("));
-    CU_ASSERT(has("migration 0005_broken.sql failed at line 3: syntax error at or near "
+    CU_ASSERT(has("migration 0006_broken.sql failed at line 3: syntax error at or near "
                   "\"SELEC\" [SQLSTATE 42601]; rolled back, nothing of it applied"));
     CU_ASSERT_STRING_EQUAL(versions(f.c), want);
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT to_regclass('broken_half') IS NULL"), "t");
 
     /* An error at run time, after a CREATE TABLE and an INSERT that ran. */
-    write_file(dir, "0005_broken.sql", "w",
+    write_file(dir, "0006_broken.sql", "w",
                "CREATE TABLE broken_half (id int);\n"
                "INSERT INTO broken_half VALUES (1);\n"
                "INSERT INTO no_such_table VALUES (1);\n");
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
-    CU_ASSERT(has("migration 0005_broken.sql failed at line 3: relation \"no_such_table\" does "
+    CU_ASSERT(has("migration 0006_broken.sql failed at line 3: relation \"no_such_table\" does "
                   "not exist [SQLSTATE 42P01]; rolled back"));
     CU_ASSERT_EQUAL(lines_starting(out, "applied "), 0);
     CU_ASSERT_STRING_EQUAL(versions(f.c), want);
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT to_regclass('broken_half') IS NULL"), "t");
 
     /* Fixed, it applies, alone. */
-    write_file(dir, "0005_broken.sql", "w",
+    write_file(dir, "0006_broken.sql", "w",
                "CREATE TABLE broken_half (id int);\nINSERT INTO broken_half VALUES (1);\n");
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 0);
     CU_ASSERT_EQUAL(lines_starting(out, "applied "), 1);
-    CU_ASSERT(has("applied 0005_broken ("));
-    CU_ASSERT(has("up to date: 5 migrations, 1 applied now\n"));
+    CU_ASSERT(has("applied 0006_broken ("));
+    CU_ASSERT(has("up to date: 6 migrations, 1 applied now\n"));
     CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT count(*) FROM broken_half"), "1");
-    CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT max(version) FROM rill_schema_migrations"), "5");
+    CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT max(version) FROM rill_schema_migrations"), "6");
 
     /* A migration that commits by itself is reported, and not recorded. */
-    write_file(dir, "0006_commits.sql", "w", "CREATE TABLE t6 (id int);\nCOMMIT;\n");
+    write_file(dir, "0007_commits.sql", "w", "CREATE TABLE t7 (id int);\nCOMMIT;\n");
     CU_ASSERT_EQUAL(migrate(f.dsn, "--dir", dir, NULL, NULL), 1);
-    CU_ASSERT(has("migration 0006_commits.sql ended its transaction itself"));
-    CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT max(version) FROM rill_schema_migrations"), "5");
-    remove_file(dir, "0006_commits.sql");
+    CU_ASSERT(has("migration 0007_commits.sql ended its transaction itself"));
+    CU_ASSERT_STRING_EQUAL(q1(f.c, "SELECT max(version) FROM rill_schema_migrations"), "6");
+    remove_file(dir, "0007_commits.sql");
 
     remove_dir(dir, &s);
     fx_close(&f);
@@ -606,13 +607,13 @@ static void test_concurrent(void)
             fclose(fl);
         unlink(logs[i]);
         applied += lines_starting(texts[i], "applied 000");
-        CU_ASSERT_PTR_NOT_NULL(strstr(texts[i], "up to date: 4 migrations"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(texts[i], "up to date: 5 migrations"));
         CU_ASSERT_PTR_NULL(strstr(texts[i], password()));
         if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st))
             fprintf(stderr, "\n  run %d:\n%s\n", i, texts[i]);
     }
-    CU_ASSERT_EQUAL(applied, 4);
-    want_versions(want, sizeof want, &s, 4);
+    CU_ASSERT_EQUAL(applied, 5);
+    want_versions(want, sizeof want, &s, 5);
     CU_ASSERT_STRING_EQUAL(versions(f.c), want);
     fx_close(&f);
     rill_migrate_set_free(&s);
@@ -632,7 +633,7 @@ static int apply_lib(struct fx *f)
     if (e != RILL_OK)
         fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_EQUAL(e, RILL_OK);
-    CU_ASSERT_EQUAL(now, 4);
+    CU_ASSERT_EQUAL(now, 5);
     CU_ASSERT_PTR_NULL(strstr(err, password()));
     PQfinish(c);
     rill_migrate_set_free(&s);
@@ -817,7 +818,7 @@ static void test_password_never_printed(void)
     struct fx f;
     if (fx_open(&f, "pw")) {
         CU_ASSERT_EQUAL(migrate(f.dsn, NULL, NULL, NULL, NULL), 0);
-        CU_ASSERT(has("up to date: 4 migrations, 4 applied now\n"));
+        CU_ASSERT(has("up to date: 5 migrations, 5 applied now\n"));
         fx_close(&f);
     }
 }

@@ -362,7 +362,7 @@ int sk_reference(struct sinkfx *f)
 
 long sk_diff(PGconn *c, const char *what, const char *a, const char *b)
 {
-    size_t len = strlen(a) + strlen(b) + 256;
+    size_t len = 2 * (strlen(a) + strlen(b)) + 256;
     char *sql = malloc(len);
     snprintf(sql, len, "SELECT count(*) FROM ((%s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL %s)) d",
              a, b, b, a);

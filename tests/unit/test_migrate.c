@@ -57,10 +57,10 @@ static void test_embedded_set(void)
     char err[RILL_ERRSTR_SIZE];
     struct rill_migration_set s;
     CU_ASSERT_EQUAL_FATAL(rill_migrate_set_embedded(&s, err, sizeof err), RILL_OK);
-    CU_ASSERT_EQUAL(s.n, 4);
-    const char *names[] = { "0001_oltp", "0002_star", "0003_views", "0004_rill" };
+    CU_ASSERT_EQUAL(s.n, 5);
+    const char *names[] = { "0001_oltp", "0002_star", "0003_views", "0004_rill", "0005_sinks" };
     for (size_t i = 0; i < s.n; i++) {
-        if (i < 4)
+        if (i < 5)
             CU_ASSERT_STRING_EQUAL(s.v[i].name, names[i]);
         if (i > 0)
             CU_ASSERT(s.v[i].version > s.v[i - 1].version);

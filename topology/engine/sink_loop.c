@@ -48,6 +48,9 @@ static void sink_fail(struct sink_thread *st, const char *fmt, const char *why)
         return;
     st->failed = 1;
     snprintf(st->err, sizeof st->err, fmt, st->sc->name, why);
+    for (char *p = st->err; *p; p++)
+        if (*p == '\n' || *p == '"')
+            *p = *p == '\n' ? ' ' : '\'';
     rill_log(RILL_LOG_ERROR, "sink", "stopping|sink=%s error=\"%s\"", st->sc->name, st->err);
     atomic_store(&st->e->stop, 1);
 }
@@ -124,8 +127,13 @@ static void set_paused(struct sink_thread *st, int pause)
 /* ---- writing a batch ------------------------------------------------------------- */
 
 /* The circuit opens (or stays open): pause, and retry after a backoff. */
-static void circuit_open(struct sink_thread *st, const char *why)
+static void circuit_open(struct sink_thread *st, const char *error)
 {
+    char why[RILL_ERRSTR_SIZE];
+    snprintf(why, sizeof why, "%s", error);
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '"')
+            *p = *p == '\n' ? ' ' : '\'';
     int was = st->backoff_ms;
     st->backoff_ms = next_backoff(st->backoff_ms);
     int wait = jitter(st->backoff_ms);
@@ -507,10 +515,12 @@ void *sink_thread_main(void *arg)
     st->last_flush = rill_now_ms();
     while (!stopped(st)) {
         int64_t now = rill_now_ms(), timeout = SINK_POLL_MS;
-        if (st->nbatch && st->batch_since + st->sc->linger_ms - now < timeout)
+        /* the circuit open, the retry is what is due (a batch held for it
+         * is past its linger) */
+        if (st->backoff_ms)
+            timeout = st->retry_at - now < timeout ? st->retry_at - now : timeout;
+        else if (st->nbatch && st->batch_since + st->sc->linger_ms - now < timeout)
             timeout = st->batch_since + st->sc->linger_ms - now;
-        if (st->backoff_ms && st->retry_at - now < timeout)
-            timeout = st->retry_at - now;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, (int)(timeout > 0 ? timeout : 0));
         if (m)
             handle(st, m);

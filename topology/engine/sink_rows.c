@@ -258,9 +258,11 @@ const char *rill_sink_fmt_ms(char *buf, int64_t ms)
         snprintf(buf, RILL_SINK_FMT_SIZE, "invalid");
         return buf;
     }
-    snprintf(buf, RILL_SINK_FMT_SIZE, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)frac);
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    /* years past 9999 do not fit; PostgreSQL refuses what is cut */
+    snprintf(buf, RILL_SINK_FMT_SIZE, "%.*s", RILL_SINK_FMT_SIZE - 1, tmp);
     return buf;
 }
 
