@@ -95,6 +95,10 @@ static void finish(struct sinkfx *f, pid_t gen, int nsinks)
     fprintf(stderr, "\n    %ld orders (%ld shipped, %ld lines, %ld shipped lines)", f->orders,
             f->shipped, f->lines, f->shipped_lines);
     CU_ASSERT_EQUAL(sk_verify(f), 0);
+    /* connection failures and all: the password never reaches a log */
+    CU_ASSERT_FATAL(strlen(sk_pg_password()) >= 8);
+    for (int i = 0; i < nsinks; i++)
+        CU_ASSERT_EQUAL(it_file_count(f->sink_log[i], sk_pg_password()), 0);
 }
 
 static void test_sink_end_to_end_kills(void)

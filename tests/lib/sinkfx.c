@@ -166,9 +166,11 @@ int sk_init(struct sinkfx *f, const char *tag, const char *which, int nsinks, in
         t[k] = f->topic[k];
     if (it_ecommerce_yaml(f->pipe_yaml, t) != 0)
         return -1;
+    char dir[sizeof f->dir];
+    memcpy(dir, f->dir, sizeof dir);
     for (int i = 0; i < nsinks; i++) {
-        snprintf(f->sink_yaml[i], sizeof f->sink_yaml[i], "%s/sinks%d.yaml", f->dir, i);
-        snprintf(f->sink_log[i], sizeof f->sink_log[i], "%s/sinks%d.log", f->dir, i);
+        snprintf(f->sink_yaml[i], sizeof f->sink_yaml[i], "%s/sinks%d.yaml", dir, i);
+        snprintf(f->sink_log[i], sizeof f->sink_log[i], "%s/sinks%d.log", dir, i);
         if (write_sink_yaml(f, i, linger_ms, extra_kafka) != 0)
             return -1;
     }
@@ -435,6 +437,17 @@ int sk_verify(struct sinkfx *f)
     bad += sk_qn(c, "SELECT count(*) FROM rill_dead_letters") != 0;
     bad += !sk_caught_up(f);
     return bad;
+}
+
+const char *sk_pg_password(void)
+{
+    static char pw[256];
+    PQconninfoOption *o = PQconninfoParse(base_dsn(), NULL);
+    for (PQconninfoOption *p = o; p && p->keyword; p++)
+        if (!strcmp(p->keyword, "password") && p->val)
+            snprintf(pw, sizeof pw, "%s", p->val);
+    PQconninfoFree(o);
+    return pw;
 }
 
 long sk_cpu_ms(int pid)

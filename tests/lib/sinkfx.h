@@ -65,6 +65,9 @@ long sk_diff(PGconn *c, const char *what, const char *a, const char *b);
  * positions against the reference; returns the number that failed. */
 int sk_verify(struct sinkfx *f);
 
+/* The PostgreSQL password of the stack's DSN (static storage). */
+const char *sk_pg_password(void);
+
 /* CPU time (user + system) of pid so far, in ms; -1 when unknown. */
 long sk_cpu_ms(int pid);
 

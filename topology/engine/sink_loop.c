@@ -223,6 +223,9 @@ static rill_err_t flush(struct sink_thread *st)
     size_t nadv = advances(st, adv);
     st->last_flush = rill_now_ms();
     if (!nadv && !st->nbatch) {
+        /* nothing waits for the database (a revoke dropped the batch) */
+        circuit_close(st);
+        st->ambiguous = 0;
         free(adv);
         free(recs);
         return RILL_OK;
@@ -331,8 +334,10 @@ static void on_assign(struct sink_thread *st, rd_kafka_topic_partition_list_t *l
         }
         st->parts = parts;
         st->nparts = n;
-        st->paused = 0;
         rd_kafka_assign(st->consumer, l);
+        /* librdkafka keeps a partition's pause across unassign and assign */
+        rd_kafka_resume_partitions(st->consumer, l);
+        st->paused = 0;
         rill_log(RILL_LOG_INFO, "sink", "assigned|sink=%s group=%s partitions=%zu", st->sc->name,
                  st->group, n);
         for (size_t i = 0; i < n; i++)
@@ -356,9 +361,11 @@ static void sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         drain(st);
     else
         batch_drop(st);
+    /* nothing is held any more: the circuit closes (it reopens at the next
+     * failure), and the partitions leave unpaused */
     st->ambiguous = 0;
+    circuit_close(st);
     parts_clear(st);
-    st->paused = 0;
     rd_kafka_assign(rk, NULL);
     rill_log(RILL_LOG_INFO, "sink", "revoked|sink=%s lost=%d", st->sc->name,
              err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk));
