@@ -181,7 +181,8 @@ stack-up: check-deps
 	infra/local/kafka.sh start
 	infra/local/postgres.sh start
 
-# The order pipeline end to end on the local stack, with a readable summary.
+# The order pipeline and its PostgreSQL sinks end to end on the local stack,
+# with a readable summary (infra/local/demo.sh).
 demo: all stack-up
 	infra/local/demo.sh
 
