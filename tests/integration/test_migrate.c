@@ -16,6 +16,7 @@
  * password.
  */
 #include "schemas/migrate.h"
+#include "tests/lib/pgq.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/stack.h"
 #include "tests/lib/suite.h"
@@ -101,23 +102,10 @@ static void fx_close(struct fx *f)
     PQfinish(f->c);
 }
 
-/* The first value of sql's first row ("" for none, "ERROR" on failure), in
- * a ring of 8 static slots. */
+/* The first value of sql's first row (tests/lib/pgq.h). */
 static const char *q1(PGconn *c, const char *sql)
 {
-    static char vals[8][4096];
-    static int slot;
-    char *b = vals[slot++ % 8];
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "\n  %s: %s", sql, PQerrorMessage(c));
-        snprintf(b, sizeof vals[0], "ERROR");
-    } else {
-        snprintf(b, sizeof vals[0], "%s",
-                 PQntuples(r) && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "");
-    }
-    PQclear(r);
-    return b;
+    return it_pg_q1(c, sql);
 }
 
 /* The SQLSTATE of running sql ("" when it succeeded). */

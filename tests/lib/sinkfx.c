@@ -5,6 +5,7 @@
  * a symmetric difference of two queries that must be empty.
  */
 #include "tests/lib/sinkfx.h"
+#include "tests/lib/pgq.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/reference.h"
 #include "tests/lib/util.h"
@@ -26,29 +27,6 @@ static const char *base_dsn(void)
     if (!dsn)
         dsn = it_secret("pg.dsn");
     return dsn;
-}
-
-const char *sk_q1(PGconn *c, const char *sql)
-{
-    static char vals[8][256];
-    static int slot;
-    char *b = vals[slot++ % 8];
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "\n    %.200s: %s", sql, PQerrorMessage(c));
-        snprintf(b, sizeof vals[0], "ERROR");
-    } else {
-        snprintf(b, sizeof vals[0], "%s",
-                 PQntuples(r) && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "");
-    }
-    PQclear(r);
-    return b;
-}
-
-long sk_qn(PGconn *c, const char *sql)
-{
-    const char *v = sk_q1(c, sql);
-    return strcmp(v, "ERROR") ? atol(v) : -1;
 }
 
 static int exec_ok(PGconn *c, const char *sql)
@@ -204,7 +182,7 @@ static long stored(struct sinkfx *f, const char *group, const char *topic)
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT coalesce(sum(next_offset), 0) FROM rill_offsets "
              "WHERE group_id = '%s' AND topic = '%s'", group, topic);
-    return sk_qn(f->c, sql);
+    return it_pg_qn(f->c, sql);
 }
 
 int sk_caught_up(struct sinkfx *f)
@@ -229,9 +207,9 @@ int sk_wait(struct sinkfx *f, long want_final, long want_facts, int timeout_ms)
     int64_t deadline = it_now_ms() + timeout_ms;
     while (it_now_ms() < deadline) {
         if (want_final >= 0 &&
-            sk_qn(f->c, "SELECT count(*) FROM orders WHERE status IN (1300, 1900)") < want_final)
+            it_pg_qn(f->c, "SELECT count(*) FROM orders WHERE status IN (1300, 1900)") < want_final)
             continue;
-        if (want_facts >= 0 && sk_qn(f->c, "SELECT count(*) FROM fact_sales") < want_facts)
+        if (want_facts >= 0 && it_pg_qn(f->c, "SELECT count(*) FROM fact_sales") < want_facts)
             continue;
         if (sk_caught_up(f))
             return 1;
@@ -368,10 +346,10 @@ long sk_diff(PGconn *c, const char *what, const char *a, const char *b)
     char *sql = malloc(len);
     snprintf(sql, len, "SELECT count(*) FROM ((%s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL %s)) d",
              a, b, b, a);
-    long n = sk_qn(c, sql);
+    long n = it_pg_qn(c, sql);
     if (n != 0) {
         snprintf(sql, len, "(%s EXCEPT ALL %s) LIMIT 3", a, b);
-        fprintf(stderr, "\n    %s differs in %ld rows; e.g. %s", what, n, sk_q1(c, sql));
+        fprintf(stderr, "\n    %s differs in %ld rows; e.g. %s", what, n, it_pg_q1(c, sql));
     }
     free(sql);
     return n;
@@ -399,7 +377,7 @@ int sk_verify(struct sinkfx *f)
         bad += sk_diff(c, "order_status_history",
                        "SELECT order_id, status FROM order_status_history",
                        "SELECT * FROM ref_history") != 0;
-        bad += sk_qn(c, "SELECT count(*) FROM rill_status_pending") != 0;
+        bad += it_pg_qn(c, "SELECT count(*) FROM rill_status_pending") != 0;
         bad += sk_diff(c, "v_orders_by_status", "SELECT status, orders FROM v_orders_by_status",
                        "SELECT v.s, count(o.order_id) FROM (VALUES (1000), (1100), (1150), "
                        "(1200), (1250), (1300), (1900)) v (s) LEFT JOIN ref_orders o ON "
@@ -412,9 +390,9 @@ int sk_verify(struct sinkfx *f)
                        "f.currency::text FROM fact_sales f JOIN dim_customer c USING "
                        "(customer_key) JOIN dim_product p USING (product_key) JOIN dim_store s "
                        "USING (store_key)", FACTS_REF) != 0;
-        bad += sk_qn(c, "SELECT count(*) FROM dim_product WHERE is_inferred") != 0;
-        bad += sk_qn(c, "SELECT count(*) FROM rill_star_outcome") != 0;
-        bad += sk_qn(c, "SELECT count(*) FROM rill_star_lines") != 0;
+        bad += it_pg_qn(c, "SELECT count(*) FROM dim_product WHERE is_inferred") != 0;
+        bad += it_pg_qn(c, "SELECT count(*) FROM rill_star_outcome") != 0;
+        bad += it_pg_qn(c, "SELECT count(*) FROM rill_star_lines") != 0;
         bad += sk_diff(c, "v_daily_revenue",
                        "SELECT date, currency::text, orders, units, revenue FROM v_daily_revenue",
                        "SELECT to_date(r.d::text, 'YYYYMMDD'), r.cur, count(DISTINCT r.oid), "
@@ -434,7 +412,7 @@ int sk_verify(struct sinkfx *f)
                        FACTS_REF ") AS r (oid, l, d, cu, pr, ca, lo, q, up, rev, cur) "
                        "GROUP BY 1, 2") != 0;
     }
-    bad += sk_qn(c, "SELECT count(*) FROM rill_dead_letters") != 0;
+    bad += it_pg_qn(c, "SELECT count(*) FROM rill_dead_letters") != 0;
     bad += !sk_caught_up(f);
     return bad;
 }

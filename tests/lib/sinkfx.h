@@ -10,6 +10,8 @@
 #ifndef RILL_TEST_SINKFX_H
 #define RILL_TEST_SINKFX_H
 
+#include "tests/lib/pgq.h"
+
 #include <libpq-fe.h>
 #include <stdint.h>
 
@@ -34,11 +36,6 @@ struct sinkfx {
 int sk_init(struct sinkfx *f, const char *tag, const char *which, int nsinks, int linger_ms,
             const char *extra_kafka);
 void sk_done(struct sinkfx *f);
-
-/* The first value of sql's first row ("" none, "ERROR" failure), in a ring
- * of 8 static slots; and the same as a number (-1 on failure). */
-const char *sk_q1(PGconn *c, const char *sql);
-long sk_qn(PGconn *c, const char *sql);
 
 /* The group of sink name in f ("<app>.<name>"), static storage (ring of 4). */
 const char *sk_group(const struct sinkfx *f, const char *name);

@@ -264,15 +264,22 @@ rill_err_t clients_create(struct sthread *st, char *errstr, size_t errsz)
         err = restorer_create(st, errstr, errsz);
     if (err != RILL_OK)
         return err;
-    rd_kafka_poll_set_consumer(st->consumer);
-    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)st->pc->inputs.n);
-    for (size_t i = 0; i < st->pc->inputs.n; i++)
-        rd_kafka_topic_partition_list_add(subs, st->pc->inputs.v[i], RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(st->consumer, subs);
+    return engine_subscribe(st->consumer, &st->pc->inputs, "processor", st->pc->name, errstr,
+                            errsz);
+}
+
+rill_err_t engine_subscribe(rd_kafka_t *consumer, const struct rill_strlist *topics,
+                            const char *kind, const char *name, char *errstr, size_t errsz)
+{
+    rd_kafka_poll_set_consumer(consumer);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)topics->n);
+    for (size_t i = 0; i < topics->n; i++)
+        rd_kafka_topic_partition_list_add(subs, topics->v[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(consumer, subs);
     rd_kafka_topic_partition_list_destroy(subs);
     if (kerr)
-        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "processor '%s': cannot subscribe: %s",
-                         st->pc->name, rd_kafka_err2str(kerr));
+        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "%s '%s': cannot subscribe: %s", kind,
+                         name, rd_kafka_err2str(kerr));
     return RILL_OK;
 }
 

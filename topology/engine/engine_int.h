@@ -234,6 +234,11 @@ rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_topology 
                                 const struct rill_kvlist *own, const char *name, int idx,
                                 char *errstr, size_t errsz);
 
+/* Routes consumer's events to its poll and subscribes it to topics; an
+ * error names the kind ("processor", "sink") and name. */
+rill_err_t engine_subscribe(rd_kafka_t *consumer, const struct rill_strlist *topics,
+                            const char *kind, const char *name, char *errstr, size_t errsz);
+
 rill_err_t clients_create(struct sthread *st, char *errstr, size_t errsz);
 void clients_destroy(struct sthread *st);
 /* Logs in with st's processor's credentials and checks that its topics

@@ -404,16 +404,7 @@ static rill_err_t consumer_create(struct sink_thread *st, char *errstr, size_t e
         rd_kafka_conf_destroy(cc);
         return err;
     }
-    rd_kafka_poll_set_consumer(st->consumer);
-    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)st->sc->inputs.n);
-    for (size_t i = 0; i < st->sc->inputs.n; i++)
-        rd_kafka_topic_partition_list_add(subs, st->sc->inputs.v[i], RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(st->consumer, subs);
-    rd_kafka_topic_partition_list_destroy(subs);
-    if (kerr)
-        return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "sink '%s': cannot subscribe: %s",
-                         st->sc->name, rd_kafka_err2str(kerr));
-    return RILL_OK;
+    return engine_subscribe(st->consumer, &st->sc->inputs, "sink", st->sc->name, errstr, errsz);
 }
 
 rill_err_t sink_thread_init(struct sink_thread *st, struct rill_engine *e,

@@ -511,6 +511,28 @@ static enum pg_outcome bisect(struct pg_session *s, rill_sink_tx_t *tx,
                : o;
 }
 
+/* The end of a round trip that carried COMMIT: 1 with *out PG_COMMITTED,
+ * or PG_AMBIGUOUS when the connection was lost before any error was seen
+ * (COMMIT may have run); 0 when a statement failed (rt says which). */
+static int commit_outcome(struct pg_session *s, const struct rill_sink_def *def, void *state,
+                          const struct roundtrip *rt, enum pg_outcome *out, char *errstr,
+                          size_t errsz)
+{
+    if (!rt->lost && rt->failed_at < 0) {
+        sink_end(def, state, 1);
+        *out = PG_COMMITTED;
+        return 1;
+    }
+    sink_end(def, state, 0);
+    if (rt->failed_at >= 0)
+        return 0;
+    rill_errf(errstr, errsz, RILL_ERR_PG, "connection lost before COMMIT was answered: %s",
+              rt->msg[0] ? rt->msg : "no answer");
+    pg_disconnect(s);
+    *out = PG_AMBIGUOUS;
+    return 1;
+}
+
 enum pg_outcome pg_batch(struct pg_session *s, rill_sink_tx_t *tx, const struct rill_sink_def *def,
                          void *state, const struct rill_sink_rec *recs, size_t n,
                          const struct pg_advance *adv, size_t nadv, size_t *rejected,
@@ -531,18 +553,8 @@ enum pg_outcome pg_batch(struct pg_session *s, rill_sink_tx_t *tx, const struct 
     run_between(s, tx, "BEGIN", "COMMIT", &first, &rt);
     size_t ncmds = tx->nstmts + 2;
     sink_tx_reset(tx);
-    if (!rt.lost && rt.failed_at < 0) {
-        sink_end(def, state, 1);
-        return PG_COMMITTED;
-    }
-    sink_end(def, state, 0);
-    /* lost before any error was seen: COMMIT may have run */
-    if (rt.lost && rt.failed_at < 0) {
-        rill_errf(errstr, errsz, RILL_ERR_PG, "connection lost during the batch: %s",
-                  rt.msg[0] ? rt.msg : "no answer");
-        pg_disconnect(s);
-        return PG_AMBIGUOUS;
-    }
+    if (commit_outcome(s, def, state, &rt, &o, errstr, errsz))
+        return o;
     int at_sink = rt.failed_at >= (int)first && rt.failed_at < (int)(ncmds - 2);
     if (!at_sink || !data_state(rt.sqlstate))
         return classify(s, &rt, errstr, errsz);
@@ -566,16 +578,8 @@ enum pg_outcome pg_batch(struct pg_session *s, rill_sink_tx_t *tx, const struct 
     }
     run_between(s, tx, NULL, "COMMIT", &first, &rt);
     sink_tx_reset(tx);
-    if (!rt.lost && rt.failed_at < 0) {
-        sink_end(def, state, 1);
-        return PG_COMMITTED;
-    }
-    sink_end(def, state, 0);
+    if (commit_outcome(s, def, state, &rt, &o, errstr, errsz))
+        return o;
     *rejected = 0;
-    if (rt.lost && rt.failed_at < 0) {
-        pg_disconnect(s);
-        rill_errf(errstr, errsz, RILL_ERR_PG, "connection lost during COMMIT");
-        return PG_AMBIGUOUS;
-    }
     return classify(s, &rt, errstr, errsz);
 }
