@@ -28,12 +28,16 @@ struct oltp {
     rill_event_t ev;
 };
 
+/* A new order is already at its own event (1000, its coordinates), so the
+ * status update below writes only the orders whose status moves. */
 static const char SQL_ORDERS[] =
     "INSERT INTO orders (order_id, customer_id, location_id, status, total, currency, "
-    "created_at, updated_at) "
-    "SELECT u.order_id, u.customer_id, u.location_id, 1000, u.total, u.currency, u.at, u.at "
+    "created_at, updated_at, last_topic, last_partition, last_offset) "
+    "SELECT u.order_id, u.customer_id, u.location_id, 1000, u.total, u.currency, u.at, u.at, "
+    "u.topic, u.partition, u.kafka_offset "
     "FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], "
-    "$6::timestamptz[]) AS u (order_id, customer_id, location_id, total, currency, at) "
+    "$6::timestamptz[], $7::text[], $8::int[], $9::bigint[]) AS u (order_id, customer_id, "
+    "location_id, total, currency, at, topic, partition, kafka_offset) "
     "ON CONFLICT (order_id) DO NOTHING";
 
 static const char SQL_ITEMS[] =
@@ -74,7 +78,7 @@ static const char SQL_CURRENT[] =
     "max(amount) FILTER (WHERE status = 1100) OVER (PARTITION BY order_id) AS paid "
     "FROM order_status_history WHERE order_id = ANY($1::text[]) "
     "ORDER BY order_id, status DESC, at DESC, topic DESC, partition DESC, kafka_offset DESC) h "
-    "WHERE o.order_id = h.order_id AND (h.status > o.status OR o.last_topic IS NULL "
+    "WHERE o.order_id = h.order_id AND (h.status > o.status "
     "OR (h.paid IS NOT NULL AND o.paid IS NULL))";
 
 static rill_err_t oltp_init(void **state, const void *conf, char *errstr, size_t errsz)
@@ -125,10 +129,13 @@ static rill_err_t add_event(struct rows *r, const struct rill_sink_rec *rec, con
 static rill_err_t add_placed(struct rows *r, const struct rill_sink_rec *rec,
                              const rill_order_placed_t *o)
 {
-    char total[RILL_SINK_FMT_SIZE], at[RILL_SINK_FMT_SIZE];
-    const char *row[6] = { o->order_id, o->customer_id, o->location_id,
+    char total[RILL_SINK_FMT_SIZE], at[RILL_SINK_FMT_SIZE], part[RILL_SINK_FMT_SIZE];
+    char off[RILL_SINK_FMT_SIZE];
+    const char *row[9] = { o->order_id, o->customer_id, o->location_id,
                            rill_sink_fmt_e4(total, o->total_e4), o->currency,
-                           rill_sink_fmt_ms(at, o->event_time) };
+                           rill_sink_fmt_ms(at, o->event_time), rec->topic,
+                           rill_sink_fmt_int(part, rec->partition),
+                           rill_sink_fmt_int(off, rec->offset) };
     const char *id[1] = { o->order_id };
     rill_err_t err = rill_sink_row(r->orders, row);
     if (err == RILL_OK)
@@ -185,7 +192,7 @@ static rill_err_t oltp_write(void *state, rill_sink_tx_t *tx, const struct rill_
 {
     struct oltp *o = state;
     struct rows r = {
-        rill_sink_cols_new(tx, 6), rill_sink_cols_new(tx, 6), rill_sink_cols_new(tx, 8),
+        rill_sink_cols_new(tx, 9), rill_sink_cols_new(tx, 6), rill_sink_cols_new(tx, 8),
         rill_sink_cols_new(tx, 1), rill_sink_cols_new(tx, 1),
     };
     if (!r.orders || !r.items || !r.events || !r.touched || !r.placed)

@@ -137,7 +137,7 @@ static void test_sink_two_instances_postgres_restarts(void)
 {
     struct sinkfx f;
     long orders = it_getenv_long("SINK_PG_ORDERS", 6000);
-    char n[24], line[64];
+    char n[24];
     snprintf(n, sizeof n, "%ld", orders);
     CU_ASSERT_EQUAL_FATAL(sk_init(&f, "sinkpg", "both", 2, 100, ""), 0);
     /* slow enough that every outage comes while orders still arrive (an
@@ -180,9 +180,9 @@ static void test_sink_two_instances_postgres_restarts(void)
         CU_ASSERT_FATAL(PQstatus(f.c) == CONNECTION_OK);
     }
     finish(&f, gen, 2);
+    /* (whether an outage showed as a failed batch, whose circuit then
+     * closes, or as a claim that waited, depends on where it hit) */
     for (int i = 0; i < 2; i++) {
-        snprintf(line, sizeof line, "msg=\"circuit closed, partitions resumed\"");
-        CU_ASSERT(it_file_count(f.sink_log[i], line) >= 3);
         CU_ASSERT_EQUAL(it_file_count(f.sink_log[i], "40P01"), 0);
         CU_ASSERT_EQUAL(it_file_count(f.sink_log[i], "deadlock"), 0);
     }
