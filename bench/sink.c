@@ -24,11 +24,13 @@
  * the spread. CPU is read from /proc: the rill process (user + system, its
  * whole life up to the moment it caught up), the bench itself for copy and
  * insert (its thread's CPU over the timed part), the PostgreSQL backend
- * serving the contender, and the whole PostgreSQL server (the postmaster,
- * every child, and the children it reaped) over the window, which also
- * holds everybody else's work on the shared server. A round in which
- * PostgreSQL went away or restarted is run again (and listed). Writes
- * bench/results/sink.md. Not a test: nothing asserts.
+ * serving the contender, the server's background processes (WAL writer,
+ * checkpointer, autovacuum, ...) and the whole PostgreSQL server (the
+ * postmaster, every child, and the children it reaped) over the window,
+ * which also holds everybody else's work on the shared server; the noise of
+ * each window goes into the report. A contender's run during which
+ * PostgreSQL went away or restarted is run again, up to 3 tries, and listed.
+ * Writes bench/results/sink.md. Not a test: nothing asserts.
  */
 #include "tests/lib/proc.h"
 #include "tests/lib/util.h"
@@ -36,6 +38,7 @@
 #include "schemas/serde.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stddef.h>
@@ -57,7 +60,6 @@
 static char dir[64], app[64], topic[128], base_dsn[1024];
 static long nrecs, ninsert, runs;
 static struct it_rec *recs;
-static long *items_of;     /* lines of record i */
 static long rows_all, rows_insert;
 static unsigned seq;
 
@@ -284,6 +286,21 @@ static long qn(PGconn *c, const char *sql)
     return *v ? atol(v) : -1;
 }
 
+/* Writes text and a newline to a new file only its owner reads (a DSN
+ * holds the password). */
+static int write_secret(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int bad = fprintf(f, "%s\n", text) < 0;
+    return fclose(f) || bad ? -1 : 0;
+}
+
 /* A fresh schema migrated by `rill migrate`, with its DSN file. */
 struct schema {
     char name[64], dsnfile[160], dsn[1400];
@@ -301,8 +318,7 @@ static int schema_new(struct schema *s, const char *tag)
     if (PQstatus(a) != CONNECTION_OK)
         fprintf(stderr, "bench: cannot connect: %s", PQerrorMessage(a));
     PQfinish(a);
-    FILE *f = ok ? fopen(s->dsnfile, "w") : NULL;
-    if (!f || fprintf(f, "%s\n", s->dsn) < 0 || fclose(f))
+    if (!ok || write_secret(s->dsnfile, s->dsn))
         return -1;
     char out[4096];
     if (it_rill_exec3(out, sizeof out, 120000, "migrate", "--dsn-file", s->dsnfile, NULL)) {
@@ -480,6 +496,7 @@ struct result {
     double busy_ms;       /* the machine, all cores, over the window */
     double load_start, load_end;
     int others;           /* other rill / test processes seen at start or end */
+    int round;            /* 1-based */
 };
 
 static struct bg bg0;
@@ -855,7 +872,7 @@ static int run_insert(struct result *r, struct schema *s, char *why, size_t whys
     rill_event_clear(&ev);
     rill_serde_destroy(serde);
     if (!ok)
-        snprintf(why, whysz, "INSERT failed");
+        snprintf(why, whysz, "INSERT failed: %s", PQerrorMessage(c));
     else if (postmaster_of(c) != pm0)
         ok = 0, snprintf(why, whysz, "PostgreSQL restarted during the run");
     if (ok) {
@@ -1000,6 +1017,19 @@ static int report(const struct series *sr, long lines, long differ, const char *
                 "| sink / raw COPY, PostgreSQL CPU per row | %.2f | | |\n",
             r_copy, verdict(r_copy >= 0.7), r_ins, verdict(r_ins >= 50), rs,
             f[0].pg / f[1].pg);
+    /* the ratio within each round, the two measured minutes apart at most */
+    for (int other = 1; other < 3; other++) {
+        fprintf(md, "%s", other == 1 ? "\nPer round, sink / raw COPY:" : "; sink / row INSERT:");
+        const char *sep = " ";
+        for (int i = 0; i < sr[0].n; i++)
+            for (int k = 0; k < sr[other].n; k++)
+                if (sr[other].r[k].round == sr[0].r[i].round) {
+                    fprintf(md, other == 1 ? "%sround %d %.2f" : "%sround %d %.1f", sep,
+                            sr[0].r[i].round, sr[0].r[i].rps / sr[other].r[k].rps);
+                    sep = ", ";
+                }
+    }
+    fprintf(md, ".\n");
     fprintf(md, "\nThe sink's tables and the COPY's were compared row for row (every column "
                 "but the history's identity) in the first round: %s.\n",
             differ == 0 ? "equal" : differ > 0 ? "**they differ**" : "not compared");
@@ -1042,11 +1072,13 @@ static int report(const struct series *sr, long lines, long differ, const char *
     fprintf(md, "\n## Noise\n\n| round | contender | s | load avg 1 min start / end | "
                 "machine busy, cores | other rill / test processes | whole server - its "
                 "backend, CPU s |\n| ---: | --- | ---: | --- | ---: | ---: | ---: |\n");
-    for (int i = 0; i < MAXRUNS; i++)
+    for (int round = 1; round <= runs; round++)
         for (int c = 0; c < 3; c++)
-            if (i < sr[c].n) {
+            for (int i = 0; i < sr[c].n; i++) {
                 const struct result *r = &sr[c].r[i];
-                fprintf(md, "| %d | %s | %.1f | %.2f / %.2f | %.2f | %d | %.1f |\n", i + 1,
+                if (r->round != round)
+                    continue;
+                fprintf(md, "| %d | %s | %.1f | %.2f / %.2f | %.2f | %d | %.1f |\n", r->round,
                         sr[c].name, r->secs, r->load_start, r->load_end,
                         r->busy_ms / 1000.0 / r->secs, r->others,
                         (r->server_cpu_ms - r->backend_cpu_ms) / 1000.0);
@@ -1089,8 +1121,7 @@ int main(void)
     snprintf(log, sizeof log, "%s/generate.log", dir);
     /* the sink of this file never runs: its DSN file just has to exist */
     snprintf(s0.dsnfile, sizeof s0.dsnfile, "%s/setup.dsn", dir);
-    FILE *df = fopen(s0.dsnfile, "w");
-    if (!df || fprintf(df, "%s\n", base_dsn) < 0 || fclose(df))
+    if (write_secret(s0.dsnfile, base_dsn))
         return 1;
     if (write_yaml(yaml, app, "orders_db", &s0) || apply(yaml))
         return fprintf(stderr, "bench: cannot create the topic (is the stack up?)\n"), 1;
@@ -1114,7 +1145,6 @@ int main(void)
     char err[RILL_ERRSTR_SIZE];
     if (rill_serde_new(&serde, err, sizeof err))
         return fprintf(stderr, "bench: %s\n", err), 1;
-    items_of = calloc((size_t)nrecs, sizeof *items_of);
     for (int p = 0; p < PARTITIONS; p++) {
         pm[p].off = calloc((size_t)nrecs, sizeof *pm[p].off);
         pm[p].cum = calloc((size_t)nrecs + 1, sizeof *pm[p].cum);
@@ -1126,13 +1156,13 @@ int main(void)
         int p = recs[i].partition;
         if (p < 0 || p >= PARTITIONS || order_rows(serde, &recs[i], &ev, &o))
             return 1;
-        items_of[i] = (long)ev.u.order.item_cnt;
-        lines += items_of[i];
-        rows_all += 2 + items_of[i];
+        long nl = (long)ev.u.order.item_cnt;
+        lines += nl;
+        rows_all += 2 + nl;
         if (i < ninsert)
-            rows_insert += 2 + items_of[i];
+            rows_insert += 2 + nl;
         pm[p].off[pm[p].n] = recs[i].offset;
-        pm[p].cum[pm[p].n + 1] = pm[p].cum[pm[p].n] + 2 + items_of[i];
+        pm[p].cum[pm[p].n + 1] = pm[p].cum[pm[p].n] + 2 + nl;
         pm[p].n++;
     }
     rill_event_clear(&ev);
@@ -1163,12 +1193,16 @@ int main(void)
                 have[c] = 1;
                 if (!fn[c](&r, &sch[c], why, sizeof why)) {
                     r.pg_cpu_ms = r.backend_cpu_ms + r.bg_cpu_ms;
+                    r.round = round + 1;
                     sr[c].r[sr[c].n++] = r;
                     good[c] = 1;
                     fprintf(stderr, "  %-46s %9.0f rows/s (%.1f s; steady %.0f rows/s)\n",
                             sr[c].name, r.rps, r.secs, r.steady_rps);
                     break;
                 }
+                for (char *w = why; *w; w++) /* one line, for the list */
+                    if (*w == '\n' || *w == '\t')
+                        *w = ' ';
                 fprintf(stderr, "  %-46s failed: %s\n", sr[c].name, why);
                 if (flen < sizeof failures - 600)
                     flen += (size_t)snprintf(failures + flen, sizeof failures - flen,
