@@ -172,8 +172,9 @@ static double bg_delta(const struct bg *a, const struct bg *b)
     return t;
 }
 
-/* The machine's busy CPU ms (all cores) from /proc/stat. */
-static double machine_busy_ms(void)
+/* The machine's busy CPU ms (all cores) from /proc/stat, and in *steal the
+ * time the hypervisor gave to others (part of busy). */
+static double machine_busy_ms(double *steal)
 {
     FILE *f = fopen("/proc/stat", "r");
     long long v[8] = { 0 };
@@ -183,6 +184,7 @@ static double machine_busy_ms(void)
         fclose(f);
     if (n != 8)
         return -1;
+    *steal = ticks_ms((long)v[7]);
     return ticks_ms((long)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]));
 }
 
@@ -286,6 +288,23 @@ static long qn(PGconn *c, const char *sql)
     return *v ? atol(v) : -1;
 }
 
+/* Waits up to 180 s for PostgreSQL to take a connection (another tier's
+ * tests stop and start it); 0 when it does. */
+static int pg_wait(void)
+{
+    for (int i = 0; i < 180; i++) {
+        PGconn *a = PQconnectdb(base_dsn);
+        int up = PQstatus(a) == CONNECTION_OK;
+        PQfinish(a);
+        if (up)
+            return 0;
+        if (!i)
+            fprintf(stderr, "bench: waiting for PostgreSQL\n");
+        sleep_ms(1000);
+    }
+    return -1;
+}
+
 /* Writes text and a newline to a new file only its owner reads (a DSN
  * holds the password). */
 static int write_secret(const char *path, const char *text)
@@ -330,7 +349,7 @@ static int schema_new(struct schema *s, const char *tag)
 
 static void schema_drop(const struct schema *s)
 {
-    if (getenv("RILL_KEEP_SCHEMA"))
+    if (getenv("RILL_KEEP_SCHEMA") || pg_wait())
         return;
     PGconn *a = PQconnectdb(base_dsn);
     char sql[128];
@@ -352,23 +371,6 @@ static PGconn *connect_schema(const struct schema *s)
     }
     PQsetNoticeProcessor(c, NULL, NULL);
     return c;
-}
-
-/* Waits up to 180 s for PostgreSQL to take a connection (another tier's
- * tests stop and start it); 0 when it does. */
-static int pg_wait(void)
-{
-    for (int i = 0; i < 180; i++) {
-        PGconn *a = PQconnectdb(base_dsn);
-        int up = PQstatus(a) == CONNECTION_OK;
-        PQfinish(a);
-        if (up)
-            return 0;
-        if (!i)
-            fprintf(stderr, "bench: waiting for PostgreSQL\n");
-        sleep_ms(1000);
-    }
-    return -1;
 }
 
 /* The postmaster: the parent of c's backend. */
@@ -494,12 +496,14 @@ struct result {
     double server_cpu_ms; /* every PostgreSQL process over the window */
     double broker_cpu_ms;
     double busy_ms;       /* the machine, all cores, over the window */
+    double steal_ms;      /* of which stolen by the hypervisor */
     double load_start, load_end;
     int others;           /* other rill / test processes seen at start or end */
     int round;            /* 1-based */
 };
 
 static struct bg bg0;
+static double steal0;
 
 static void window_start(struct result *r, int postmaster, double *srv0, double *brk0,
                          double *busy0, int mine)
@@ -509,7 +513,7 @@ static void window_start(struct result *r, int postmaster, double *srv0, double 
     r->others = others_running(mine);
     *srv0 = server_cpu_ms(postmaster);
     *brk0 = cpu_ms(broker_pid());
-    *busy0 = machine_busy_ms();
+    *busy0 = machine_busy_ms(&steal0);
 }
 
 static void window_end(struct result *r, int postmaster, double srv0, double brk0, double busy0,
@@ -520,7 +524,9 @@ static void window_end(struct result *r, int postmaster, double srv0, double brk
     r->bg_cpu_ms = bg_delta(&bg0, &bg1);
     r->server_cpu_ms = server_cpu_ms(postmaster) - srv0;
     r->broker_cpu_ms = cpu_ms(broker_pid()) - brk0;
-    r->busy_ms = machine_busy_ms() - busy0;
+    double steal1 = 0;
+    r->busy_ms = machine_busy_ms(&steal1) - busy0;
+    r->steal_ms = steal1 - steal0;
     r->load_end = load1();
     int o = others_running(mine);
     if (o > r->others)
@@ -1070,17 +1076,18 @@ static int report(const struct series *sr, long lines, long differ, const char *
                 "same window (the sink's fetches, and everybody else's traffic).\n",
             BATCH, LINGER_MS, POLL_MS, BATCH, ninsert);
     fprintf(md, "\n## Noise\n\n| round | contender | s | load avg 1 min start / end | "
-                "machine busy, cores | other rill / test processes | whole server - its "
-                "backend, CPU s |\n| ---: | --- | ---: | --- | ---: | ---: | ---: |\n");
+                "machine busy, cores | of which stolen by the hypervisor | other rill / test "
+                "processes | whole server - its backend, CPU s |\n"
+                "| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |\n");
     for (int round = 1; round <= runs; round++)
         for (int c = 0; c < 3; c++)
             for (int i = 0; i < sr[c].n; i++) {
                 const struct result *r = &sr[c].r[i];
                 if (r->round != round)
                     continue;
-                fprintf(md, "| %d | %s | %.1f | %.2f / %.2f | %.2f | %d | %.1f |\n", r->round,
-                        sr[c].name, r->secs, r->load_start, r->load_end,
-                        r->busy_ms / 1000.0 / r->secs, r->others,
+                fprintf(md, "| %d | %s | %.1f | %.2f / %.2f | %.2f | %.2f | %d | %.1f |\n",
+                        r->round, sr[c].name, r->secs, r->load_start, r->load_end,
+                        r->busy_ms / 1000.0 / r->secs, r->steal_ms / 1000.0 / r->secs, r->others,
                         (r->server_cpu_ms - r->backend_cpu_ms) / 1000.0);
             }
     fprintf(md, "\nRuns that failed and were run again:\n\n%s",
