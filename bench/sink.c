@@ -30,7 +30,8 @@
  * which also holds everybody else's work on the shared server; the noise of
  * each window goes into the report. A contender's run during which
  * PostgreSQL went away or restarted is run again, up to 3 tries, and listed.
- * Writes bench/results/sink.md. Not a test: nothing asserts.
+ * Writes bench/results/sink.md, then deletes its topic. Not a test: nothing
+ * asserts.
  */
 #include "tests/lib/proc.h"
 #include "tests/lib/util.h"
@@ -894,6 +895,33 @@ static int run_insert(struct result *r, struct schema *s, char *why, size_t whys
     return ok ? 0 : -1;
 }
 
+/* Deletes the bench's input topic (as the admin); 0 when it is gone. */
+static int topic_delete(const char *name)
+{
+    char err[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, it_kconf("admin", IT_SASL_PLAINTEXT, NULL,
+                                                              NULL), err, sizeof err);
+    if (!rk)
+        return -1;
+    rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(name);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    int rc = -1;
+    if (ev && rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        size_t n;
+        const rd_kafka_topic_result_t **r =
+            rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+        rc = n == 1 && rd_kafka_topic_result_error(r[0]) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_DeleteTopic_destroy(dt);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 /* ---- the report -------------------------------------------------------------------------------- */
 
 struct series {
@@ -1232,6 +1260,9 @@ int main(void)
             return fprintf(stderr, "bench: no successful run of %s\n", sr[c].name), 1;
 
     int rc = report(sr, lines, differ, failures);
+    /* the input is the bench's own: gone with the scratch folder */
+    if (topic_delete(topic))
+        fprintf(stderr, "bench: cannot delete topic %s\n", topic);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd))
