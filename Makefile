@@ -82,7 +82,7 @@ obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers docs \
 	check-exports check-links examples \
-	test-integration test-chaos bench bench-restore bench-profile clean check-deps demo
+	test-integration test-chaos bench bench-restore bench-sink bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
 all: check-deps rill examples
@@ -225,7 +225,8 @@ bench-restore: check-deps $(BENCH_RESTORE) $(RILL) stack-up
 	RILL_BIN=$(RILL) $(BENCH_RESTORE)
 
 # `make bench`: rill vs a raw librdkafka loop vs Kafka Streams (bench/peers,
-# from Maven Central), plus latency; then the restore pair.
+# from Maven Central), plus latency; then the restore pair and the sink
+# (bench-sink).
 BENCH_TP := $(B)/bench/throughput
 RAWLOOP := $(B)/bench/rawloop
 PEER_CP := build/bench-peers.classpath
@@ -244,6 +245,20 @@ bench: check-deps $(BENCH_TP) $(RAWLOOP) $(RILL) $(PEER_CP) stack-up
 	@mkdir -p bench/results
 	RILL_BIN=$(CURDIR)/$(RILL) RAWLOOP_BIN=$(CURDIR)/$(RAWLOOP) PEER_CP=$(PEER_CP) $(BENCH_TP)
 	$(Q)$(MAKE) --no-print-directory bench-restore
+	$(Q)$(MAKE) --no-print-directory bench-sink
+
+# `make bench-sink`: the postgres_oltp sink vs raw COPY vs one INSERT per
+# row, into the same tables of the stack's PostgreSQL (bench/sink.c);
+# BENCH_SINK_ORDERS (default 50,000), BENCH_SINK_INSERT_ORDERS (5,000) and
+# BENCH_RUNS (3) the size.
+BENCH_SINK := $(B)/bench/sink
+$(BENCH_SINK): $(call obj,bench/sink.c $(TESTLIB_SRCS)) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+
+bench-sink: check-deps $(BENCH_SINK) $(RILL) stack-up
+	@mkdir -p bench/results
+	RILL_BIN=$(CURDIR)/$(RILL) $(BENCH_SINK)
 
 # Instructions per record under callgrind: rill passthrough vs the raw loop,
 # an A/B that holds on a busy machine; RILL_BIN_B=/path/to/rill adds a second

@@ -423,10 +423,11 @@ int main(void)
                 "| exactly-once, 100 ms commits | %ld | %ld | %ld |\n"
                 "| at-least-once, 100 ms commits | %ld | %ld | %ld |\n",
             e50, e99, e999, a50, a99, a999);
-    fprintf(md, "\n## Not yet measured\n\n- PostgreSQL sink vs raw COPY vs row-by-row INSERT: the sinks do not exist yet.\n"
+    fprintf(md, "\n## Other results\n\n- PostgreSQL sink vs raw COPY vs row-by-row INSERT: see "
+                "`bench/results/sink.md` (`make bench-sink`).\n"
                 "- Restore figures: see `bench/results/restore.md` (`make bench-restore`).\n");
     if (!sbig.n)
-        fprintf(md, "- `rill count` over 10,000,000 keys: skipped (BENCH_BIG_KEYS=0).\n");
+        fprintf(md, "\n## Skipped\n\n- `rill count` over 10,000,000 keys (BENCH_BIG_KEYS=0).\n");
     fprintf(js, "], \"latency_ms\": {\"eos\": [%ld, %ld, %ld], \"alo\": [%ld, %ld, %ld]}, "
                 "\"ratios\": {\"alo_vs_raw\": %.3f, \"eos_vs_alo\": %.3f, \"count_vs_pass\": %.3f, "
                 "\"rill_vs_ks_pass\": %.3f, \"rill_vs_ks_count\": %.3f, \"rss_vs_ks_pass\": %.3f, \"rss_vs_ks_count\": %.3f}}\n",
