@@ -100,6 +100,12 @@ const char *rill_sink_fmt_ms(char *buf, int64_t ms);
  * is sent when c has no rows. The runtime checks the result. */
 rill_err_t rill_sink_exec(rill_sink_tx_t *tx, const char *sql, const rill_sink_cols_t *c);
 
+/* As rill_sink_exec() with the columns of several sets, numbered in order
+ * ($1.. for sets[0]'s, then sets[1]'s, ...; RILL_SINK_MAX_COLS in all).
+ * Nothing is sent when sets[0] has no rows. */
+rill_err_t rill_sink_exec_sets(rill_sink_tx_t *tx, const char *sql,
+                               const rill_sink_cols_t *const *sets, int nsets);
+
 /* Called with each row a query returns (text values, NULL for SQL NULL),
  * before the transaction commits. The values are valid during the call. */
 typedef void (*rill_sink_row_fn)(void *opaque, int ncols, const char *const *vals);

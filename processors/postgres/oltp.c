@@ -12,7 +12,7 @@
  * in rill_status_pending and moves into the history when the order lands.
  * Every statement is idempotent, so a replayed batch changes nothing.
  *
- * Per batch: five statements, each taking its rows as arrays.
+ * Per batch: four statements, each taking its rows as arrays.
  */
 #include "processors/postgres/decode.h"
 
@@ -28,23 +28,23 @@ struct oltp {
     rill_event_t ev;
 };
 
-/* A new order is already at its own event (1000, its coordinates), so the
- * status update below writes only the orders whose status moves. */
+/* A new order, already at its own event (1000, its coordinates, so the
+ * status update below writes only the orders whose status moves), and the
+ * lines of the orders this statement inserted: an order's lines come with
+ * it, so lines need no conflict check of their own. */
 static const char SQL_ORDERS[] =
-    "INSERT INTO orders (order_id, customer_id, location_id, status, total, currency, "
-    "created_at, updated_at, last_topic, last_partition, last_offset) "
+    "WITH ins AS (INSERT INTO orders (order_id, customer_id, location_id, status, total, "
+    "currency, created_at, updated_at, last_topic, last_partition, last_offset) "
     "SELECT u.order_id, u.customer_id, u.location_id, 1000, u.total, u.currency, u.at, u.at, "
     "u.topic, u.partition, u.kafka_offset "
     "FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], "
     "$6::timestamptz[], $7::text[], $8::int[], $9::bigint[]) AS u (order_id, customer_id, "
     "location_id, total, currency, at, topic, partition, kafka_offset) "
-    "ON CONFLICT (order_id) DO NOTHING";
-
-static const char SQL_ITEMS[] =
+    "ON CONFLICT (order_id) DO NOTHING RETURNING order_id) "
     "INSERT INTO order_items (order_id, line, product_id, category, quantity, unit_price) "
-    "SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], "
-    "$6::numeric[]) "
-    "ON CONFLICT (order_id, line) DO NOTHING";
+    "SELECT i.* FROM unnest($10::text[], $11::int[], $12::text[], $13::text[], $14::int[], "
+    "$15::numeric[]) AS i (order_id, line, product_id, category, quantity, unit_price) "
+    "WHERE i.order_id IN (SELECT order_id FROM ins)";
 
 /* Events of known orders into the history, the others parked. */
 static const char SQL_EVENTS[] =
@@ -213,8 +213,8 @@ static rill_err_t oltp_write(void *state, rill_sink_tx_t *tx, const struct rill_
     rill_sink_cols_dedupe(r.items, 2);
     rill_sink_cols_dedupe(r.touched, 1);
     rill_sink_cols_dedupe(r.placed, 1);
-    if ((err = rill_sink_exec(tx, SQL_ORDERS, r.orders)) != RILL_OK ||
-        (err = rill_sink_exec(tx, SQL_ITEMS, r.items)) != RILL_OK ||
+    const rill_sink_cols_t *placed[2] = { r.orders, r.items };
+    if ((err = rill_sink_exec_sets(tx, SQL_ORDERS, placed, 2)) != RILL_OK ||
         (err = rill_sink_exec(tx, SQL_EVENTS, r.events)) != RILL_OK ||
         (err = rill_sink_exec(tx, SQL_UNPARK, r.placed)) != RILL_OK ||
         (err = rill_sink_exec(tx, SQL_CURRENT, r.touched)) != RILL_OK)

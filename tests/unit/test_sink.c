@@ -169,15 +169,18 @@ static void test_oltp_rows(void)
     CU_ASSERT_STRING_EQUAL(dl->values[3], "103");
     CU_ASSERT_STRING_EQUAL(dl->values[4], "orders_db");
     CU_ASSERT_EQUAL(dl->lengths[7], (int)strlen("not an event"));
-    const struct sink_stmt *ord = stmt(&tx, "INSERT INTO orders");
+    /* the order (at its own event) and its lines, in one statement */
+    const struct sink_stmt *ord = stmt(&tx, "WITH ins AS (INSERT INTO orders");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ord);
+    CU_ASSERT_EQUAL_FATAL(ord->nparams, 15);
     CU_ASSERT_STRING_EQUAL(ord->values[0], "{\"O1\"}");
     CU_ASSERT_STRING_EQUAL(ord->values[3], "{\"12.9900\"}");
     CU_ASSERT_STRING_EQUAL(ord->values[5], "{\"2026-10-01 00:00:00.000+00\"}");
-    const struct sink_stmt *it = stmt(&tx, "INSERT INTO order_items");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(it);
-    CU_ASSERT_STRING_EQUAL(it->values[1], "{\"1\",\"2\"}");
-    CU_ASSERT_STRING_EQUAL(it->values[5], "{\"1.5000\",\"9.9900\"}");
+    CU_ASSERT_STRING_EQUAL(ord->values[6], "{\"placed\"}");
+    CU_ASSERT_STRING_EQUAL(ord->values[8], "{\"102\"}"); /* the last record of the order */
+    CU_ASSERT_STRING_EQUAL(ord->values[9], "{\"O1\",\"O1\"}");
+    CU_ASSERT_STRING_EQUAL(ord->values[10], "{\"1\",\"2\"}");
+    CU_ASSERT_STRING_EQUAL(ord->values[14], "{\"1.5000\",\"9.9900\"}");
     /* three events, each once by its coordinates: the payment (with its
      * amount) and the order's own 1000, twice (two records) */
     const struct sink_stmt *ev = stmt(&tx, "WITH e AS");

@@ -371,6 +371,25 @@ rill_err_t rill_sink_exec(rill_sink_tx_t *tx, const char *sql, const rill_sink_c
     return rill_sink_query(tx, sql, c, NULL, NULL);
 }
 
+rill_err_t rill_sink_exec_sets(rill_sink_tx_t *tx, const char *sql,
+                               const rill_sink_cols_t *const *sets, int nsets)
+{
+    const char *params[RILL_SINK_MAX_COLS];
+    int n = 0;
+    if (nsets < 1 || !sets[0] || sets[0]->tx != tx)
+        return RILL_ERR_INVALID;
+    if (!sets[0]->nrows)
+        return RILL_OK;
+    for (int k = 0; k < nsets; k++) {
+        if (!sets[k] || sets[k]->tx != tx || n + sets[k]->ncols > RILL_SINK_MAX_COLS)
+            return RILL_ERR_INVALID;
+        for (int i = 0; i < sets[k]->ncols; i++)
+            if (!(params[n++] = column_literal(sets[k], i)))
+                return RILL_ERR_NOMEM;
+    }
+    return sink_tx_queue(tx, sql, n, params, NULL, NULL, NULL, NULL);
+}
+
 static const char SQL_DEAD_LETTER[] =
     "INSERT INTO rill_dead_letters (group_id, topic, partition, kafka_offset, sink, reason, "
     "key, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
