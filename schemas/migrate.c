@@ -273,7 +273,11 @@ rill_err_t rill_migrate_connect(const char *dsn, PGconn **out, char *where, size
             password = strdup(o->val);
     PQconninfoFree(opts);
 
-    PGconn *c = PQconnectdb(dsn);
+    /* a server that does not answer costs MIGRATE_CONNECT_TIMEOUT seconds,
+     * never a hang; the DSN's own connect_timeout (later) wins */
+    const char *const keys[] = { "connect_timeout", "dbname", NULL };
+    const char *const vals[] = { RILL_MIGRATE_CONNECT_TIMEOUT, dsn, NULL };
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c) {
         free(password);
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory connecting");

@@ -35,6 +35,9 @@
 /* The longest name after "NNNN_" and before ".sql". */
 #define RILL_MIGRATE_MAX_NAME 64
 #define RILL_MIGRATE_SHA256_HEX 65 /* 64 hex digits and the NUL */
+/* rill_migrate_connect()'s connect_timeout in seconds, unless the DSN sets
+ * its own. */
+#define RILL_MIGRATE_CONNECT_TIMEOUT "10"
 
 struct rill_migration {
     int version;                   /* NNNN, 1..9999 */

@@ -14,10 +14,13 @@ int pg_decode(rill_serde_t *s, rill_sink_tx_t *tx, const struct rill_sink_rec *r
     if (!rec->value)
         return rill_sink_reject(tx, rec, "a tombstone (null value) is not an event") == RILL_OK
                    ? 0 : -1;
-    if (rill_serde_decode(s, rec->key, rec->key_len, rec->value, rec->value_len, ev, err,
-                          sizeof err) == RILL_OK)
+    rill_err_t e = rill_serde_decode(s, rec->key, rec->key_len, rec->value, rec->value_len, ev,
+                                     err, sizeof err);
+    if (e == RILL_OK)
         return 1;
     rill_event_clear(ev);
+    if (e == RILL_ERR_NOMEM)
+        return -1; /* not the record's fault: the batch is retried */
     return rill_sink_reject(tx, rec, err) == RILL_OK ? 0 : -1;
 }
 

@@ -69,10 +69,15 @@ static const char SQL_UNPARK[] =
     "SELECT order_id, status, reason, amount, at, topic, partition, kafka_offset FROM m "
     "ON CONFLICT (topic, partition, kafka_offset) DO NOTHING";
 
-/* Each touched order to its highest status (ties: the later event). */
+/* Each touched order to its highest status (ties: the later event); it
+ * never moves back, and last_* and updated_at move with the status only. */
 static const char SQL_CURRENT[] =
-    "UPDATE orders o SET status = h.status, updated_at = greatest(o.created_at, h.at), "
-    "last_topic = h.topic, last_partition = h.partition, last_offset = h.kafka_offset, "
+    "UPDATE orders o SET status = greatest(o.status, h.status), "
+    "updated_at = CASE WHEN h.status > o.status THEN greatest(o.created_at, h.at) "
+    "ELSE o.updated_at END, "
+    "last_topic = CASE WHEN h.status > o.status THEN h.topic ELSE o.last_topic END, "
+    "last_partition = CASE WHEN h.status > o.status THEN h.partition ELSE o.last_partition END, "
+    "last_offset = CASE WHEN h.status > o.status THEN h.kafka_offset ELSE o.last_offset END, "
     "paid = coalesce(h.paid, o.paid) "
     "FROM (SELECT DISTINCT ON (order_id) order_id, status, at, topic, partition, kafka_offset, "
     "max(amount) FILTER (WHERE status = 1100) OVER (PARTITION BY order_id) AS paid "

@@ -155,7 +155,9 @@ static const char SQL_OUTCOME[] =
     "ON CONFLICT (order_id) DO NOTHING";
 
 /* The touched orders that have both sides: facts for the shipped ones, and
- * both sides gone. */
+ * both sides gone. The dimensions are left-joined: a member that is missing
+ * (it never should be) makes a NULL key, which fact_sales refuses, so the
+ * record goes to the dead-letter table instead of its lines vanishing. */
 static const char SQL_FACTS[] =
     "WITH done AS (SELECT o.order_id, o.shipped, o.at FROM rill_star_outcome o "
     "WHERE o.order_id = ANY($1::text[]) "
@@ -166,9 +168,9 @@ static const char SQL_FACTS[] =
     "c.customer_key, p.product_key, s.store_key, l.quantity, l.unit_price, "
     "l.quantity * l.unit_price, l.currency "
     "FROM done d JOIN rill_star_lines l ON l.order_id = d.order_id "
-    "JOIN dim_customer c ON c.customer_id = l.customer_id "
-    "JOIN dim_product p ON p.product_id = l.product_id "
-    "JOIN dim_store s ON s.location_id = l.location_id "
+    "LEFT JOIN dim_customer c ON c.customer_id = l.customer_id "
+    "LEFT JOIN dim_product p ON p.product_id = l.product_id "
+    "LEFT JOIN dim_store s ON s.location_id = l.location_id "
     "WHERE d.shipped ORDER BY l.order_id, l.line "
     "ON CONFLICT (order_id, line) DO NOTHING), "
     "gone AS (DELETE FROM rill_star_lines l USING done d WHERE l.order_id = d.order_id) "

@@ -292,10 +292,14 @@ static void drain(struct sink_thread *st)
         for (int64_t end = rill_now_ms() + (left > 0 ? left : 0); rill_now_ms() < end;)
             poll(NULL, 0, ENGINE_SLEEP_SLICE_MS);
     }
-    if (st->nbatch)
+    if (st->nbatch || st->ambiguous) {
         rill_log(RILL_LOG_WARN, "sink", "batch dropped, it will be read again|sink=%s "
                  "records=%zu", st->sc->name, st->nbatch);
-    batch_drop(st);
+        /* and the partitions forgotten: the consumer's position is past the
+         * dropped records, and no later position-only advance may use it */
+        batch_drop(st);
+        parts_clear(st);
+    }
     st->ambiguous = 0;
 }
 
@@ -390,12 +394,16 @@ static rill_err_t consumer_create(struct sink_thread *st, char *errstr, size_t e
     rd_kafka_conf_set_opaque(cc, st);
     rd_kafka_conf_set_rebalance_cb(cc, sink_rebalance_cb);
     rd_kafka_conf_set_error_cb(cc, sink_error_cb);
+    /* range: partition p of every input to one member, so that all events
+     * of an order (co-partitioned by location) meet in one instance, and
+     * the eager protocol the rebalance callback speaks */
     const char *keys[] = { "group.id", "enable.auto.commit", "enable.auto.offset.store",
-                           "auto.offset.reset", "isolation.level" };
-    const char *vals[] = { st->group, "false", "false", "earliest", "read_committed" };
+                           "auto.offset.reset", "isolation.level",
+                           "partition.assignment.strategy" };
+    const char *vals[] = { st->group, "false", "false", "earliest", "read_committed", "range" };
     rill_err_t err = engine_static_member(cc, st->e->t, &st->sc->kafka, st->sc->name, 0, errstr,
                                           errsz);
-    for (size_t i = 0; i < 5 && err == RILL_OK; i++)
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && err == RILL_OK; i++)
         if (rd_kafka_conf_set(cc, keys[i], vals[i], errstr, errsz) != RD_KAFKA_CONF_OK)
             err = RILL_ERR_CONFIG;
     if (err == RILL_OK && !(st->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, errsz)))
@@ -482,7 +490,9 @@ static void handle(struct sink_thread *st, rd_kafka_message_t *m)
         size_t cap = st->batch_cap ? st->batch_cap * 2 : 1024;
         rd_kafka_message_t **v = realloc(st->batch, cap * sizeof *v);
         if (!v) {
-            /* the record is read again after the next commit */
+            /* the consumer's position is past m already: seek back so that
+             * it is fetched again, and pause for a while */
+            rd_kafka_seek(m->rkt, m->partition, m->offset, 0);
             rd_kafka_message_destroy(m);
             circuit_open(st, "out of memory");
             return;
@@ -533,6 +543,7 @@ void *sink_thread_main(void *arg)
     }
     if (!st->failed)
         drain(st);
+    batch_drop(st);
     /* leaves the group: the revoke writes nothing more (the batch is empty) */
     rd_kafka_consumer_close(st->consumer);
     rd_kafka_destroy(st->consumer);

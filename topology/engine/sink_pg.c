@@ -41,6 +41,7 @@ struct roundtrip {
     char sqlstate[6];
     char msg[512];          /* PostgreSQL's primary message (no detail: it may hold data) */
     int lost;               /* the connection broke before every result was read */
+    int ncmds;              /* commands sent */
     int answered;           /* results read (the failed command's included) */
 };
 
@@ -152,6 +153,7 @@ static void roundtrip(struct pg_session *s, const struct sink_stmt *cmds, size_t
 {
     memset(rt, 0, sizeof *rt);
     rt->failed_at = -1;
+    rt->ncmds = (int)n;
     PGconn *c = s->conn;
     int64_t deadline = rill_now_ms() + s->timeout_ms;
     if (!c) {
@@ -196,6 +198,9 @@ static void roundtrip(struct pg_session *s, const struct sink_stmt *cmds, size_t
             }
             PQclear(r);
         }
+        /* each answer gives the next one the whole timeout again: a
+         * batch of several long statements is not cut short */
+        deadline = rill_now_ms() + s->timeout_ms;
         if (rt->lost || !got) {
             rt->lost = 1;
             if (!rt->msg[0])
@@ -524,7 +529,10 @@ static int commit_outcome(struct pg_session *s, const struct rill_sink_def *def,
         return 1;
     }
     sink_end(def, state, 0);
-    if (rt->failed_at >= 0)
+    /* an error before COMMIT: nothing committed. An error on COMMIT itself
+     * with the connection gone (a server going down) may still have been
+     * written: that is as unknown as no answer */
+    if (rt->failed_at >= 0 && !(rt->lost && rt->failed_at == rt->ncmds - 1))
         return 0;
     rill_errf(errstr, errsz, RILL_ERR_PG, "connection lost before COMMIT was answered: %s",
               rt->msg[0] ? rt->msg : "no answer");
@@ -533,10 +541,30 @@ static int commit_outcome(struct pg_session *s, const struct rill_sink_def *def,
     return 1;
 }
 
+static enum pg_outcome batch_once(struct pg_session *s, rill_sink_tx_t *tx,
+                                  const struct rill_sink_def *def, void *state,
+                                  const struct rill_sink_rec *recs, size_t n,
+                                  const struct pg_advance *adv, size_t nadv, size_t *rejected,
+                                  char *errstr, size_t errsz);
+
 enum pg_outcome pg_batch(struct pg_session *s, rill_sink_tx_t *tx, const struct rill_sink_def *def,
                          void *state, const struct rill_sink_rec *recs, size_t n,
                          const struct pg_advance *adv, size_t nadv, size_t *rejected,
                          char *errstr, size_t errsz)
+{
+    enum pg_outcome o = batch_once(s, tx, def, state, recs, n, adv, nadv, rejected, errstr,
+                                   errsz);
+    /* whatever did not commit, the sink forgets what it learned of it */
+    if (o != PG_COMMITTED)
+        sink_end(def, state, 0);
+    return o;
+}
+
+static enum pg_outcome batch_once(struct pg_session *s, rill_sink_tx_t *tx,
+                                  const struct rill_sink_def *def, void *state,
+                                  const struct rill_sink_rec *recs, size_t n,
+                                  const struct pg_advance *adv, size_t nadv, size_t *rejected,
+                                  char *errstr, size_t errsz)
 {
     *rejected = 0;
     if (pg_connect(s, errstr, errsz) != RILL_OK)
