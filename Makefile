@@ -16,10 +16,10 @@ FLAVOR ?= $(or $(FLAVOR_GOAL),$(shell cat $(FLAVOR_FILE) 2>/dev/null || echo rel
 B := build/$(FLAVOR)
 
 # What the binaries link: each of these is used (`make check-links` fails
-# when the linker would record one that is not). libmicrohttpd, -lpthread
-# and -ldl left the link: nothing calls libmicrohttpd yet, and glibc 2.34+
+# when the linker would record one that is not). libmicrohttpd serves
+# rill run's HTTP endpoints; -lpthread and -ldl left the link: glibc 2.34+
 # has pthreads and dlopen in libc.
-PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libssl libcrypto
+PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libssl libcrypto libmicrohttpd
 TEST_PKGS := cunit
 
 CC ?= cc

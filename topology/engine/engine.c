@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* state.memory.bytes: half is the shared block cache; each store's memtable
  * is 1/ENGINE_WRITE_BUFFER_SHARE of it, at least ENGINE_WRITE_BUFFER_MIN
@@ -83,6 +84,15 @@ rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
         return err;
     for (size_t i = 0; i < e->nsinks && err == RILL_OK; i++)
         err = sink_thread_init(&e->sinks[i], e, &t->sinks[i], errstr, errsz);
+    /* every thread alive from the start, for /healthz */
+    e->started_at = rill_now_ms();
+    e->started_wall = (int64_t)time(NULL);
+    for (size_t i = 0; i < e->nthreads; i++)
+        METRIC_SET(e->threads[i].m.heartbeat, e->started_at);
+    for (size_t i = 0; i < e->nsinks; i++)
+        METRIC_SET(e->sinks[i].m.heartbeat, e->started_at);
+    if (err == RILL_OK)
+        err = http_start(e, errstr, errsz);
     if (err != RILL_OK)
         return err;
     rill_log(RILL_LOG_INFO, "engine", "starting|application=%s guarantee=%s processors=%zu threads=%zu sinks=%zu instance=%s",
@@ -108,6 +118,7 @@ rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
         pthread_join(e->threads[i].tid, NULL);
     for (size_t i = 0; i < sinks; i++)
         pthread_join(e->sinks[i].tid, NULL);
+    http_stop(e);
     /* a sink that stopped for good (fenced, a fatal error) stopped the engine */
     for (size_t i = 0; i < sinks && err == RILL_OK; i++)
         if (e->sinks[i].failed)
@@ -126,6 +137,7 @@ void rill_engine_free(rill_engine_t *e)
 {
     if (!e)
         return;
+    http_stop(e);
     rill_store_dir_unlock(e->lock_fd);
     rill_store_cache_free(e->cache);
     for (size_t i = 0; i < e->nsinks; i++)

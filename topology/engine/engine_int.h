@@ -96,6 +96,27 @@ struct task {
     int backoff_ms;             /* 0: not paused for a retry */
 };
 
+/* ---- metrics ------------------------------------------------------------------ */
+
+/* What a thread counts, written by it and read by the HTTP server's thread
+ * (http.c): relaxed atomics, no locks on the record path. */
+#define METRIC_ADD(field, n) atomic_fetch_add_explicit(&(field), (uint64_t)(n), memory_order_relaxed)
+#define METRIC_GET(field) atomic_load_explicit(&(field), memory_order_relaxed)
+#define METRIC_SET(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
+
+struct thread_metrics {
+    _Atomic uint64_t records_in, records_out, dlq, commits, aborts, rebalances, retries;
+    _Atomic int64_t heartbeat;  /* rill_now_ms() of the thread's last loop turn or wait */
+    _Atomic int assigned;       /* holds an assignment it has finished taking */
+    _Atomic int restoring;      /* inside an assignment: restoring or claiming */
+};
+
+/* The calling thread's heartbeat goes to m (NULL: none); engine_beat()
+ * marks it alive now. Waits call it, so a thread waiting on purpose is not
+ * taken for a stuck one. */
+void engine_beat_to(struct thread_metrics *m);
+void engine_beat(void);
+
 /* ---- threads and the engine ---------------------------------------------- */
 
 struct sink_thread;
@@ -118,7 +139,7 @@ struct sthread {
     atomic_int produce_failed;  /* a delivery failed in this interval */
     rill_header_t *hdrs;        /* the headers of the record in hand, grown */
     size_t hdrs_cap;
-    uint64_t records, commits, aborts, retries;
+    struct thread_metrics m;
 };
 
 struct rill_engine {
@@ -133,7 +154,18 @@ struct rill_engine {
     size_t write_buffer;        /* memtable size per store */
     struct sink_thread *sinks;  /* one thread per sink of the topology */
     size_t nsinks;
+    struct MHD_Daemon *http;    /* /healthz, /readyz, /metrics; NULL: none */
+    int64_t started_at;         /* rill_now_ms() at the start (monotonic) */
+    int64_t started_wall;       /* Unix time at the start */
 };
+
+/* ---- http.c ------------------------------------------------------------------ */
+
+/* Serves /healthz, /readyz and /metrics on the topology's http.address.
+ * An address that was set and cannot be bound is an error; the default
+ * one, taken, only a warning. */
+rill_err_t http_start(struct rill_engine *e, char *errstr, size_t errsz);
+void http_stop(struct rill_engine *e);
 
 /* ---- loop.c: the thread, its state, sleeping and retrying ---------------- */
 

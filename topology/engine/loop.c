@@ -93,10 +93,25 @@ void sthread_fatal(struct sthread *st, const char *why)
 
 /* ---- sleeping and retrying ----------------------------------------------- */
 
+static _Thread_local struct thread_metrics *heartbeat_of;
+
+void engine_beat_to(struct thread_metrics *m)
+{
+    heartbeat_of = m;
+    engine_beat();
+}
+
+void engine_beat(void)
+{
+    if (heartbeat_of)
+        METRIC_SET(heartbeat_of->heartbeat, rill_now_ms());
+}
+
 /* Sleeps ms, in slices, returning early when the engine is stopped. */
 static void engine_sleep(struct rill_engine *e, int64_t ms)
 {
     for (int64_t until = rill_now_ms() + ms; !atomic_load(&e->stop);) {
+        engine_beat();
         int64_t left = until - rill_now_ms();
         if (left <= 0)
             break;
@@ -149,8 +164,13 @@ rill_err_t engine_emit(void *opaque, const struct rill_out *o)
             RD_KAFKA_V_VALUE((void *)o->value, o->value ? o->value_len : 0),
             RD_KAFKA_V_TIMESTAMP(o->timestamp > 0 ? o->timestamp : 0),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
-        if (!err)
+        if (!err) {
+            if (o->dlq)
+                METRIC_ADD(st->m.dlq, 1);
+            else
+                METRIC_ADD(st->m.records_out, 1);
             return RILL_OK;
+        }
         if (h)
             rd_kafka_headers_destroy(h);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -223,11 +243,11 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
         return;
     }
     if (res == RILL_PROC_RETRY) {
-        st->retries++;
+        METRIC_ADD(st->m.retries, 1);
         task_retry_later(st, t, m);
         return;
     }
-    st->records++;
+    METRIC_ADD(st->m.records_in, 1);
     tp->next = m->offset + 1;
     if (t->backoff_ms)
         task_retry_done(st, t);
@@ -331,7 +351,9 @@ void *sthread_main(void *arg)
      * transaction is open, the poll does not sleep past its due time. */
     int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, now = rill_now_ms();
     st->last_commit = now;
+    engine_beat_to(&st->m);
     while (!atomic_load(&st->e->stop)) {
+        engine_beat();
         if (st->state == STHREAD_INIT || st->state == STHREAD_FATAL) {
             clients_rebuild(st);
             if (st->state != STHREAD_READY)
@@ -375,6 +397,7 @@ void *sthread_main(void *arg)
     st->hdrs_cap = 0;
     rill_log(RILL_LOG_INFO, "engine", "thread stopped|processor=%s thread=%d records=%" PRIu64
              " commits=%" PRIu64 " aborts=%" PRIu64 " retries=%" PRIu64, st->pc->name, st->idx,
-             st->records, st->commits, st->aborts, st->retries);
+             METRIC_GET(st->m.records_in), METRIC_GET(st->m.commits), METRIC_GET(st->m.aborts),
+             METRIC_GET(st->m.retries));
     return NULL;
 }

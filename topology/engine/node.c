@@ -323,6 +323,7 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
         .headers = h,
         .header_cnt = nh,
         .timestamp = rec ? rec->timestamp : 0,
+        .dlq = 1,
     };
     return n->emit(n->emit_opaque, &out);
 }

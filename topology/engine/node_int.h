@@ -25,6 +25,7 @@ struct rill_out {
     const rill_header_t *headers;
     size_t header_cnt;
     int64_t timestamp;
+    int dlq;                  /* a dead-letter record (counted apart) */
 };
 
 typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);

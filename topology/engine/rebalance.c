@@ -83,7 +83,19 @@ static rill_err_t fetch_committed(struct sthread *st, rd_kafka_topic_partition_l
                         st->pc->name, committed_step, &f, NULL, 0);
 }
 
+static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t *parts);
+
+/* Taking an assignment: restoring its tasks (not ready meanwhile). */
 static void on_assign(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
+{
+    METRIC_SET(st->m.restoring, 1);
+    METRIC_ADD(st->m.rebalances, 1);
+    on_assign_tasks(st, parts);
+    METRIC_SET(st->m.restoring, 0);
+    METRIC_SET(st->m.assigned, 1);
+}
+
+static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
 {
     if (fetch_committed(st, parts) != RILL_OK) {
         rill_log(RILL_LOG_ERROR, "engine", "cannot read committed offsets, rejoining|processor=%s",
@@ -122,6 +134,7 @@ static void on_assign(struct sthread *st, rd_kafka_topic_partition_list_t *parts
 static void on_revoke(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
 {
     int lost = rd_kafka_assignment_lost(st->consumer);
+    METRIC_SET(st->m.assigned, 0);
     if (lost) {
         if (st->state == STHREAD_IN_TXN)
             txn_abort(st, "partitions lost");

@@ -16,6 +16,7 @@
 #define RILL_SINK_INT_H
 
 #include "processors/sink.h"
+#include "topology/engine/engine_int.h"
 #include "topology/model/config.h"
 
 #include <libpq-fe.h>
@@ -158,7 +159,10 @@ struct sink_thread {
     int ambiguous;          /* the last COMMIT's fate is unknown: read back first */
     int failed;             /* stopped for good: err says why */
     char err[1024];
-    uint64_t batches, rows_in, rejected, retries;
+    /* records_in: records committed; commits: batches; dlq: dead letters;
+     * retries; rebalances; assigned: holds its claimed partitions */
+    struct thread_metrics m;
+    _Atomic int circuit_open;
 };
 
 /* Prepares st for sink sc of the engine (config filled, instance made);

@@ -59,6 +59,7 @@ static void sink_fail(struct sink_thread *st, const char *fmt, const char *why)
 static void sink_sleep(struct sink_thread *st, int64_t ms)
 {
     for (int64_t until = rill_now_ms() + ms; !stopped(st);) {
+        engine_beat();
         int64_t left = until - rill_now_ms();
         if (left <= 0)
             break;
@@ -138,7 +139,8 @@ static void circuit_open(struct sink_thread *st, const char *error)
     st->backoff_ms = next_backoff(st->backoff_ms);
     int wait = jitter(st->backoff_ms);
     st->retry_at = rill_now_ms() + wait;
-    st->retries++;
+    METRIC_ADD(st->m.retries, 1);
+    METRIC_SET(st->circuit_open, 1);
     if (!was) {
         st->open_since = rill_now_ms();
         rill_log(RILL_LOG_WARN, "sink", "circuit open, partitions paused|sink=%s error=\"%s\" "
@@ -146,7 +148,7 @@ static void circuit_open(struct sink_thread *st, const char *error)
     } else {
         rill_log(st->backoff_ms == SINK_BACKOFF_MAX_MS ? RILL_LOG_INFO : RILL_LOG_DEBUG, "sink",
                  "still failing, retrying|sink=%s error=\"%s\" retry_in_ms=%d attempt=%llu",
-                 st->sc->name, why, wait, (unsigned long long)st->retries);
+                 st->sc->name, why, wait, (unsigned long long)METRIC_GET(st->m.retries));
     }
     set_paused(st, 1);
 }
@@ -158,6 +160,7 @@ static void circuit_close(struct sink_thread *st)
                  "down_ms=%lld", st->sc->name, (long long)(rill_now_ms() - st->open_since));
     st->backoff_ms = 0;
     st->retry_at = 0;
+    METRIC_SET(st->circuit_open, 0);
     set_paused(st, 0);
 }
 
@@ -198,10 +201,10 @@ static void committed(struct sink_thread *st, const struct pg_advance *adv, size
     if (nadv)
         rd_kafka_commit(st->consumer, l, 1);
     rd_kafka_topic_partition_list_destroy(l);
-    st->rows_in += st->nbatch;
-    st->rejected += rejected;
+    METRIC_ADD(st->m.records_in, st->nbatch);
+    METRIC_ADD(st->m.dlq, rejected);
     if (st->nbatch)
-        st->batches++;
+        METRIC_ADD(st->m.commits, 1);
     batch_drop(st);
     st->last_flush = rill_now_ms();
     circuit_close(st);
@@ -289,8 +292,10 @@ static void drain(struct sink_thread *st)
         if (rc != RILL_ERR_RETRY || rill_now_ms() >= until)
             break;
         int64_t left = st->retry_at - rill_now_ms();
-        for (int64_t end = rill_now_ms() + (left > 0 ? left : 0); rill_now_ms() < end;)
+        for (int64_t end = rill_now_ms() + (left > 0 ? left : 0); rill_now_ms() < end;) {
+            engine_beat();
             poll(NULL, 0, ENGINE_SLEEP_SLICE_MS);
+        }
     }
     if (st->nbatch || st->ambiguous) {
         rill_log(RILL_LOG_WARN, "sink", "batch dropped, it will be read again|sink=%s "
@@ -307,6 +312,8 @@ static void drain(struct sink_thread *st)
 
 static void on_assign(struct sink_thread *st, rd_kafka_topic_partition_list_t *l)
 {
+    METRIC_ADD(st->m.rebalances, 1);
+    METRIC_SET(st->m.restoring, 1);
     size_t n = (size_t)l->cnt;
     int64_t *epochs = calloc(n ? n : 1, sizeof *epochs), *nexts = calloc(n ? n : 1, sizeof *nexts);
     struct sink_part *parts = calloc(n ? n : 1, sizeof *parts);
@@ -351,6 +358,8 @@ static void on_assign(struct sink_thread *st, rd_kafka_topic_partition_list_t *l
     }
     free(epochs);
     free(nexts);
+    METRIC_SET(st->m.restoring, 0);
+    METRIC_SET(st->m.assigned, rc == RILL_OK);
 }
 
 static void sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -361,6 +370,7 @@ static void sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         on_assign(st, l);
         return;
     }
+    METRIC_SET(st->m.assigned, 0);
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk))
         drain(st);
     else
@@ -521,7 +531,9 @@ void *sink_thread_main(void *arg)
              "linger.ms=%lld", st->sc->name, st->sc->type, st->group, st->sc->inputs.n,
              (long long)st->sc->batch_size, (long long)st->sc->linger_ms);
     st->last_flush = rill_now_ms();
+    engine_beat_to(&st->m);
     while (!stopped(st)) {
+        engine_beat();
         int64_t now = rill_now_ms(), timeout = SINK_POLL_MS;
         /* the circuit open, the retry is what is due (a batch held for it
          * is past its linger) */
@@ -549,8 +561,9 @@ void *sink_thread_main(void *arg)
     rd_kafka_destroy(st->consumer);
     st->consumer = NULL;
     rill_log(RILL_LOG_INFO, "sink", "stopped|sink=%s batches=%llu records=%llu dead_letters=%llu "
-             "retries=%llu", st->sc->name, (unsigned long long)st->batches,
-             (unsigned long long)st->rows_in, (unsigned long long)st->rejected,
-             (unsigned long long)st->retries);
+             "retries=%llu", st->sc->name, (unsigned long long)METRIC_GET(st->m.commits),
+             (unsigned long long)METRIC_GET(st->m.records_in),
+             (unsigned long long)METRIC_GET(st->m.dlq),
+             (unsigned long long)METRIC_GET(st->m.retries));
     return NULL;
 }

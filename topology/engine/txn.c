@@ -142,7 +142,7 @@ static void txn_rewind(struct sthread *st)
 
 void txn_abort(struct sthread *st, const char *why)
 {
-    st->aborts++;
+    METRIC_ADD(st->m.aborts, 1);
     rill_log(RILL_LOG_WARN, "engine", "aborting transaction|processor=%s reason=\"%s\"",
              st->pc->name, why);
     atomic_store(&st->produce_failed, 0);
@@ -241,7 +241,7 @@ static rill_err_t commit_at_least_once(struct sthread *st)
     } else {
         offsets_committed(st);
         tasks_commit_stores(st);
-        st->commits += l->cnt > 0;
+        METRIC_ADD(st->m.commits, l->cnt > 0);
     }
     rd_kafka_topic_partition_list_destroy(l);
     if (st->state == STHREAD_COMMITTING)
@@ -275,7 +275,7 @@ rill_err_t txn_commit(struct sthread *st)
     if (err == RILL_OK) {
         offsets_committed(st);
         tasks_commit_stores(st);
-        st->commits++;
+        METRIC_ADD(st->m.commits, 1);
         if (st->state == STHREAD_COMMITTING)
             sthread_set_state(st, STHREAD_READY, "committed");
         return RILL_OK;

@@ -99,6 +99,9 @@ struct rill_client_conf {
     int line, col;
 };
 
+/* Where `rill run` serves its HTTP endpoints when http.address is not set. */
+#define RILL_HTTP_DEFAULT_ADDRESS "127.0.0.1:9464"
+
 struct rill_topology {
     char *path;               /* the file it came from */
     char *application_id;     /* required */
@@ -107,6 +110,8 @@ struct rill_topology {
     char *state_dir;          /* default "/var/lib/rill" */
     int num_stream_threads;   /* default 1 */
     int64_t state_memory_bytes; /* RocksDB budget of the process, default 64 MiB (min 4 MiB) */
+    char *http_address;       /* host:port of /healthz, /readyz, /metrics; NULL: the default
+                               * (RILL_HTTP_DEFAULT_ADDRESS, a warning when taken); "off" */
     struct rill_kvlist kafka; /* passed as-is to librdkafka */
     struct rill_topic_conf *topics;
     size_t ntopics;

@@ -46,6 +46,11 @@ const struct rill_key_def rill_keys[] = {
     { .scope = RILL_SCOPE_TOP, .name = "state.memory.bytes", .type = RILL_KEY_INT,
       .def = "67108864", .min = 4 << 20, .max = INT64_MAX, .offset = TOP(state_memory_bytes),
       .doc = "the RocksDB memory budget of the process (block cache and write buffers)" },
+    { .scope = RILL_SCOPE_TOP, .name = "http.address", .type = RILL_KEY_STRING,
+      .offset = TOP(http_address),
+      .unset = RILL_HTTP_DEFAULT_ADDRESS ", and when that port is taken a warning and no HTTP",
+      .doc = "host:port of /healthz, /readyz and /metrics (port 0: any free port, logged); "
+             "off: none. Set, it must bind or rill run exits 1" },
     { .scope = RILL_SCOPE_TOP, .name = "kafka", .type = RILL_KEY_MAP, .offset = TOP(kafka),
       .doc = "librdkafka properties for every client, passed as-is (consumer-only and "
              "producer-only keys go to their kind of client only)" },
