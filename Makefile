@@ -81,7 +81,7 @@ IT := $(B)/tests/integration_tests
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers docs \
-	check-exports check-links examples \
+	check-exports check-links check-monitoring examples \
 	test-integration test-chaos bench bench-restore bench-sink bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
@@ -172,6 +172,7 @@ release:
 check-deps:
 	@pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v kcat >/dev/null && \
 	  command -v mvn >/dev/null && command -v java >/dev/null && \
+	  command -v promtool >/dev/null && /usr/bin/python3 -c 'import yaml' 2>/dev/null && \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || infra/local/deps.sh
 
 deps:
@@ -193,7 +194,7 @@ stack-down:
 	  rm -rf "$$RILL_STACK_DIR" /var/lib/rill-stack/$$(echo "$$RILL_STACK_DIR" | md5sum | cut -c1-12) \
 	  && echo "removed $$RILL_STACK_DIR"; fi
 
-test-unit: check-deps $(UNIT) check-exports check-links
+test-unit: check-deps $(UNIT) check-exports check-links check-monitoring
 	RILL_PROBE_SO=$(PROBE_SO) RILL_TEST_SO_DIR=$(B)/tests \
 	  RILL_EXAMPLE_UPPERCASE_SO=$(B)/processors/examples/uppercase/uppercase.so $(UNIT)
 
@@ -204,6 +205,13 @@ check-exports: $(RILL) $(UNIT)
 	$(Q)EXTRA_EXPORTS="$(FLAVOR_EXPORTS)" tests/unit/check_exports.sh $(RILL) $(UNIT)
 	$(Q)if tests/unit/check_exports.sh $(PROBE_SO) >/dev/null; then \
 	  echo "check-exports: passed a library that exports rill_processor_entry"; exit 1; fi
+
+# The monitoring assets of infra/monitoring/: promtool checks the scrape
+# config and the alert rules and runs the rules' unit tests; the Grafana
+# dashboard is valid JSON that queries only rill's metrics; and the checks
+# prove they refuse broken copies (tests/monitoring/check.sh).
+check-monitoring: check-deps
+	$(Q)tests/monitoring/check.sh
 
 # The binaries record no library they do not use (ldd -u lists none).
 check-links: $(RILL) $(UNIT)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the Debian packages rill needs to build, test and run
 # its local stack: compilers, the C libraries (librdkafka, RocksDB, avro-c,
-# libpq, OpenSSL, CUnit, libyaml, libmicrohttpd), kcat, PostgreSQL, a JDK and Maven.
+# libpq, OpenSSL, CUnit, libyaml, libmicrohttpd), kcat, PostgreSQL, a JDK and Maven,
+# and promtool (from Debian's prometheus) with python3-yaml for the checks of
+# infra/monitoring/.
 # Only what is missing is installed; sudo is used when not root. Nothing is
 # installed by hand: the Kafka broker jars come later, from Maven Central,
 # through infra/local/kafka.sh.
@@ -9,7 +11,8 @@ set -euo pipefail
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind openssl
 librdkafka-dev librocksdb-dev libavro-dev libpq-dev libssl-dev libcunit1-dev libyaml-dev
-libmicrohttpd-dev kcat postgresql postgresql-client default-jdk-headless maven"
+libmicrohttpd-dev kcat postgresql postgresql-client default-jdk-headless maven
+prometheus python3-yaml"
 
 missing=()
 for p in $PKGS; do
@@ -28,4 +31,26 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian's prometheus brings promtool, all rill uses, and the Prometheus
+# server, which its package enables and starts (on :9090, every interface,
+# scraping itself) wherever the init system lets it: under systemd, or
+# without systemd when no policy-rc.d forbids it (containers usually have
+# one, and then nothing starts). A server installed here is stopped and
+# disabled, so that it holds no port (infra/monitoring/README.md runs one
+# on demand) and no upgrade starts it again.
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/prometheus ]; then
+        $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+        $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
+    # A live one (a zombie waiting for its parent to reap it holds nothing).
+    if ps -C prometheus -o stat= 2>/dev/null | grep -qv '^Z'; then
+        echo "deps: a prometheus server still runs (ps -C prometheus); stop it if it is the package's"
+    else
+        echo "deps: the prometheus package's server is stopped and disabled (rill needs promtool only)"
+    fi
+fi
 echo "deps: done"
