@@ -143,6 +143,10 @@ step "rill generate: $ORDERS orders at $RATE/s, seed $seed, as order_generator"
 step "waiting for the pipeline to finish, then its summary (rill inspect)"
 ./rill inspect "$YAML" -F "$ADMIN" --wait-pipeline 180
 
+step "the pipeline's /readyz and /metrics (http://127.0.0.1:9464; the sinks' on 9465)"
+curl -s --max-time 5 http://127.0.0.1:9464/readyz | head -c 300 && echo || echo "(not serving)"
+curl -s --max-time 5 http://127.0.0.1:9464/metrics | grep -E '^rill_(records_(in|out)_total|transactions_total)' || true
+
 step "stopping the pipeline (SIGTERM: drain, commit, exit 0)"
 kill -TERM "$pid"
 wait "$pid"
@@ -176,6 +180,8 @@ while :; do
     sleep 1
 done
 echo "caught up: every record of their inputs is in PostgreSQL"
+
+curl -s --max-time 5 http://127.0.0.1:9465/metrics | grep -E '^rill_sink_(records|batches)_total' || true
 
 step "stopping the sinks (SIGTERM: write the batch in hand, exit 0)"
 kill -TERM "$sinks_pid"

@@ -167,7 +167,7 @@ rill_err_t engine_emit(void *opaque, const struct rill_out *o)
         if (!err) {
             if (o->dlq)
                 METRIC_ADD(st->m.dlq, 1);
-            else
+            else if (!o->changelog)
                 METRIC_ADD(st->m.records_out, 1);
             return RILL_OK;
         }

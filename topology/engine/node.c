@@ -275,6 +275,9 @@ static rill_err_t held_flush(rill_node_t *n)
             .value = held_ptr(n, h->value), .value_len = h->value_len,
             .headers = h->hdr_cnt ? n->hv : NULL, .header_cnt = h->hdr_cnt,
             .timestamp = h->timestamp,
+            /* forwards leave the partition to the partitioner; only the
+             * changelog writes (rill_node_hold_raw) name theirs */
+            .changelog = h->partition >= 0,
         };
         err = n->emit(n->emit_opaque, &out);
     }

@@ -26,6 +26,7 @@ struct rill_out {
     size_t header_cnt;
     int64_t timestamp;
     int dlq;                  /* a dead-letter record (counted apart) */
+    int changelog;            /* a store's changelog record (not an output) */
 };
 
 typedef rill_err_t (*rill_emit_fn)(void *opaque, const struct rill_out *out);
