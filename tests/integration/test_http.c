@@ -3,8 +3,9 @@
  * over 3 partitions with http.address on any free port. /healthz answers 200
  * from the start; /readyz 503 until the group assigned the partitions, then
  * 200; after 2,000 records, /metrics counts exactly 2,000 records in and
- * out for the processor, committed transactions and no aborted one, passes
- * `promtool check metrics`, and an unknown path is a 404. An http.address
+ * out for the processor, committed transactions and no aborted one, the lag
+ * of its 3 input partitions at 0, passes `promtool check metrics`, and an
+ * unknown path is a 404. An http.address
  * that is set and taken makes rill run exit 1 with one clear line.
  */
 #include "tests/lib/http.h"
@@ -41,6 +42,21 @@ static long sample(const char *text, const char *name)
         if (!strncmp(p, name, n) && p[n] == ' ')
             return atol(p + n + 1);
     return -1;
+}
+
+/* The sum of every sample of name (any labels) and their count in *n. */
+static long sum_of(const char *text, const char *name, int *n)
+{
+    size_t len = strlen(name);
+    long sum = 0;
+    *n = 0;
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, name, len) && p[len] == '{') {
+            const char *v = strchr(p, '}');
+            sum += v ? atol(v + 2) : 0;
+            (*n)++;
+        }
+    return sum;
 }
 
 /* promtool check metrics on text: 0 when it passes. */
@@ -110,6 +126,20 @@ static void test_http_endpoints(void)
                     0);
     CU_ASSERT(sample(body, "rill_rebalances_total{processor=\"p\"}") >= 1);
     CU_ASSERT_EQUAL(sample(body, "rill_ready"), 1);
+    /* caught up: every input partition's lag reaches 0 (transaction
+     * markers included), in records and in seconds */
+    int nlag = 0, nsec = 0;
+    long lag = -1, secs = -1;
+    deadline = it_now_ms() + 30000;
+    do {
+        CU_ASSERT_EQUAL_FATAL(it_http_get(port, "/metrics", body, sizeof body), 200);
+        lag = sum_of(body, "rill_consumer_lag_records", &nlag);
+        secs = sum_of(body, "rill_consumer_lag_seconds", &nsec);
+    } while ((lag != 0 || nlag != 3) && it_now_ms() < deadline);
+    CU_ASSERT_EQUAL(nlag, 3);
+    CU_ASSERT_EQUAL(lag, 0);
+    CU_ASSERT_EQUAL(nsec, 3);
+    CU_ASSERT_EQUAL(secs, 0);
     CU_ASSERT_EQUAL(promtool(body), 0);
     CU_ASSERT_EQUAL(it_http_get(port, "/nope", body, sizeof body), 404);
 

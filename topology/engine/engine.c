@@ -44,6 +44,8 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
         free(e);
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
+    for (size_t i = 0; i < e->nthreads; i++)
+        metrics_init(&e->threads[i].m);
     *out = e;
     return RILL_OK;
 }
@@ -142,6 +144,8 @@ void rill_engine_free(rill_engine_t *e)
     rill_store_cache_free(e->cache);
     for (size_t i = 0; i < e->nsinks; i++)
         sink_thread_fini(&e->sinks[i]);
+    for (size_t i = 0; i < e->nthreads; i++)
+        metrics_fini(&e->threads[i].m);
     free(e->sinks);
     free(e->threads);
     free(e);

@@ -72,6 +72,7 @@ struct tp {                     /* one input topic-partition of a task */
     const char *topic;
     int64_t committed;          /* next offset as last committed; -1 unknown */
     int64_t next;               /* next offset to commit; -1 nothing processed */
+    int64_t last_ts;            /* timestamp (ms) of the last record processed; 0 none */
 };
 
 struct tstore {                 /* one granted store of a task */
@@ -104,8 +105,29 @@ struct task {
 #define METRIC_GET(field) atomic_load_explicit(&(field), memory_order_relaxed)
 #define METRIC_SET(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
 
+/* One input partition's lag as its thread last measured it: the high
+ * watermark minus the consumer's position (which skips transaction
+ * markers), and how old the last record processed there is when behind. */
+struct lag_entry {
+    char topic[ENGINE_TOPIC_SIZE];
+    int32_t partition;
+    int64_t records;
+    double seconds;
+};
+
+/* A thread's lags, replaced whole every LAG_INTERVAL_MS under lock. */
+struct lag_snapshot {
+    pthread_mutex_t lock;
+    int ready;                  /* the lock was initialised */
+    struct lag_entry *v;
+    size_t n;
+};
+
+#define LAG_INTERVAL_MS 1000
+
 struct thread_metrics {
     _Atomic uint64_t records_in, records_out, dlq, commits, aborts, rebalances, retries;
+    struct lag_snapshot lag;
     _Atomic int64_t heartbeat;  /* rill_now_ms() of the thread's last loop turn or wait */
     _Atomic int assigned;       /* holds an assignment it has finished taking */
     _Atomic int restoring;      /* inside an assignment: restoring or claiming */
@@ -116,6 +138,15 @@ struct thread_metrics {
  * taken for a stuck one. */
 void engine_beat_to(struct thread_metrics *m);
 void engine_beat(void);
+
+void metrics_init(struct thread_metrics *m);
+void metrics_fini(struct thread_metrics *m);
+/* Replaces m's lags with what the n partitions of l say (topic, partition;
+ * their offset: the next to process, or committed in a database), asking
+ * rk for the cached high watermarks (no request). last_ts[i] is the
+ * timestamp of the last record processed there (0: none). */
+void metrics_lag(struct thread_metrics *m, rd_kafka_t *rk,
+                 const rd_kafka_topic_partition_list_t *l, const int64_t *last_ts);
 
 /* ---- threads and the engine ---------------------------------------------- */
 

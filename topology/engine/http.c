@@ -10,8 +10,9 @@
  *    records in and out, dead letters, transactions committed and aborted,
  *    rebalances and retries; per sink the records and batches committed,
  *    dead letters, retries and whether its circuit is open; readiness and
- *    the build. Label values are processor and sink names only (no label
- *    grows with the data).
+ *    the build; and each group's lag per input partition, in records and
+ *    in seconds. Label values are processor, sink, group and topic names
+ *    and partition numbers (no label grows with the data).
  * The counters are the threads' relaxed atomics (engine_int.h); nothing here
  * takes a lock the record path takes.
  */
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A thread whose loop has not turned for this long is stuck. */
 #define HTTP_STUCK_MS 30000
@@ -146,6 +148,80 @@ static int readyz(const struct rill_engine *e, struct text *t)
     return ok;
 }
 
+/* ---- lag -------------------------------------------------------------------------- */
+
+void metrics_init(struct thread_metrics *m)
+{
+    m->lag.ready = pthread_mutex_init(&m->lag.lock, NULL) == 0;
+}
+
+void metrics_fini(struct thread_metrics *m)
+{
+    if (!m->lag.ready)
+        return;
+    pthread_mutex_destroy(&m->lag.lock);
+    free(m->lag.v);
+    m->lag.v = NULL;
+    m->lag.n = 0;
+    m->lag.ready = 0;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void metrics_lag(struct thread_metrics *m, rd_kafka_t *rk,
+                 const rd_kafka_topic_partition_list_t *l, const int64_t *last_ts)
+{
+    if (!m->lag.ready)
+        return;
+    struct lag_entry *v = calloc(l->cnt ? (size_t)l->cnt : 1, sizeof *v);
+    if (!v)
+        return; /* the last snapshot stays */
+    int64_t now = wall_ms();
+    size_t n = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(rk, l->elems[i].topic, l->elems[i].partition, &lo,
+                                           &hi) || hi < 0)
+            continue; /* not fetched yet: no watermark known */
+        int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo >= 0 ? lo : 0;
+        struct lag_entry *e = &v[n++];
+        snprintf(e->topic, sizeof e->topic, "%s", l->elems[i].topic);
+        e->partition = l->elems[i].partition;
+        e->records = hi > pos ? hi - pos : 0;
+        e->seconds = e->records && last_ts[i] > 0 && now > last_ts[i]
+                         ? (double)(now - last_ts[i]) / 1000.0 : 0.0;
+    }
+    pthread_mutex_lock(&m->lag.lock);
+    free(m->lag.v);
+    m->lag.v = v;
+    m->lag.n = n;
+    pthread_mutex_unlock(&m->lag.lock);
+}
+
+static void put_lag(struct text *t, const char *group, struct thread_metrics *m, int seconds)
+{
+    if (!m->lag.ready)
+        return;
+    pthread_mutex_lock(&m->lag.lock);
+    for (size_t i = 0; i < m->lag.n; i++) {
+        const struct lag_entry *e = &m->lag.v[i];
+        put(t, "rill_consumer_lag_%s{group=\"", seconds ? "seconds" : "records");
+        put_label(t, group);
+        put(t, "\",topic=\"");
+        put_label(t, e->topic);
+        if (seconds)
+            put(t, "\",partition=\"%d\"} %.3f\n", (int)e->partition, e->seconds);
+        else
+            put(t, "\",partition=\"%d\"} %lld\n", (int)e->partition, (long long)e->records);
+    }
+    pthread_mutex_unlock(&m->lag.lock);
+}
+
 /* ---- /metrics ------------------------------------------------------------------ */
 
 enum field { F_IN, F_OUT, F_DLQ, F_COMMITS, F_ABORTS, F_REBALANCES, F_RETRIES };
@@ -227,6 +303,17 @@ static void metrics(const struct rill_engine *e, struct text *t)
         per_processor(t, e, "rill_rebalances_total", F_REBALANCES, "");
         head(t, "rill_retries_total", "counter", "Records a processor asked to retry.");
         per_processor(t, e, "rill_retries_total", F_RETRIES, "");
+    }
+    for (int seconds = 0; seconds < 2; seconds++) {
+        head(t, seconds ? "rill_consumer_lag_seconds" : "rill_consumer_lag_records", "gauge",
+             seconds ? "How old the last record processed in a partition is, while it is "
+                       "behind (0 when caught up)."
+                     : "High watermark minus the consumer's position (stream threads) or the "
+                       "committed position (sinks), per group and partition.");
+        for (size_t i = 0; i < e->nthreads; i++)
+            put_lag(t, e->threads[i].group, (struct thread_metrics *)&e->threads[i].m, seconds);
+        for (size_t i = 0; i < e->nsinks; i++)
+            put_lag(t, e->sinks[i].group, (struct thread_metrics *)&e->sinks[i].m, seconds);
     }
     if (e->nsinks) {
         head(t, "rill_sink_records_total", "counter", "Records committed to PostgreSQL.");

@@ -249,6 +249,7 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     }
     METRIC_ADD(st->m.records_in, 1);
     tp->next = m->offset + 1;
+    tp->last_ts = rec.timestamp > 0 ? rec.timestamp : tp->last_ts;
     if (t->backoff_ms)
         task_retry_done(st, t);
     rd_kafka_message_destroy(m);
@@ -286,6 +287,29 @@ static void handle(struct sthread *st, rd_kafka_message_t *m)
         return;
     }
     process_record(st, t, m);
+}
+
+/* The lag of every input partition of st's tasks, for /metrics. */
+static void lag_publish(struct sthread *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->ntasks; i++)
+        n += st->tasks[i]->ntps;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)(n ? n : 1));
+    int64_t *ts = calloc(n ? n : 1, sizeof *ts);
+    for (size_t i = 0, k = 0; ts && i < st->ntasks; i++)
+        for (size_t j = 0; j < st->tasks[i]->ntps; j++, k++) {
+            rd_kafka_topic_partition_list_add(l, st->tasks[i]->tps[j].topic,
+                                              st->tasks[i]->partition);
+            ts[k] = st->tasks[i]->tps[j].last_ts;
+        }
+    if (ts) {
+        if (n)
+            rd_kafka_position(st->consumer, l); /* past markers */
+        metrics_lag(&st->m, st->consumer, l, ts);
+    }
+    free(ts);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 static void tick(struct sthread *st)
@@ -349,7 +373,8 @@ void *sthread_main(void *arg)
      * a record waits at most an interval plus one commit, not two commits
      * (the one in progress when it arrived, and its own). While a
      * transaction is open, the poll does not sleep past its due time. */
-    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, now = rill_now_ms();
+    int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, last_lag = 0,
+            now = rill_now_ms();
     st->last_commit = now;
     engine_beat_to(&st->m);
     while (!atomic_load(&st->e->stop)) {
@@ -378,6 +403,10 @@ void *sthread_main(void *arg)
         if (now - last_tick >= STHREAD_TICK_MS) {
             tick(st);
             last_tick = now;
+        }
+        if (now - last_lag >= LAG_INTERVAL_MS) {
+            lag_publish(st);
+            last_lag = now;
         }
         if ((st->state == STHREAD_IN_TXN || !st->e->eos) && now - st->last_commit >= interval) {
             rill_err_t rc = txn_commit(st);

@@ -133,6 +133,7 @@ struct sink_part {
     int64_t epoch;
     int64_t committed;      /* rill_offsets.next_offset as last committed */
     int64_t next;           /* after the last record of the batch; -1: none */
+    int64_t last_ts;        /* timestamp (ms) of the last record taken; 0 none */
 };
 
 struct sink_thread {
@@ -152,6 +153,7 @@ struct sink_thread {
     size_t nbatch, batch_cap;
     int64_t batch_since;    /* when the batch's first record came */
     int64_t last_flush;
+    int64_t last_lag;       /* when the lag was last published */
     int backoff_ms;         /* 0: the circuit is closed */
     int64_t retry_at;
     int64_t open_since;     /* when the circuit opened */

@@ -340,7 +340,7 @@ static void on_assign(struct sink_thread *st, rd_kafka_topic_partition_list_t *l
         parts_clear(st);
         for (size_t i = 0; i < n; i++) {
             parts[i] = (struct sink_part){ strdup(l->elems[i].topic), l->elems[i].partition,
-                                           epochs[i], nexts[i], -1 };
+                                           epochs[i], nexts[i], -1, 0 };
             l->elems[i].offset = nexts[i];
         }
         st->parts = parts;
@@ -429,6 +429,7 @@ rill_err_t sink_thread_init(struct sink_thread *st, struct rill_engine *e,
                             const struct rill_sink_conf *sc, char *errstr, size_t errsz)
 {
     memset(st, 0, sizeof *st);
+    metrics_init(&st->m);
     st->e = e;
     st->sc = sc;
     if (!(st->def = rill_sink_lookup(sc->type)))
@@ -463,6 +464,7 @@ rill_err_t sink_thread_init(struct sink_thread *st, struct rill_engine *e,
 
 void sink_thread_fini(struct sink_thread *st)
 {
+    metrics_fini(&st->m);
     if (!st->def)
         return;
     if (st->state && st->def->fini)
@@ -479,6 +481,23 @@ void sink_thread_fini(struct sink_thread *st)
     free(st->batch);
     st->batch = NULL;
     parts_clear(st);
+}
+
+/* The lag of each claimed partition from its position in PostgreSQL. */
+static void lag_publish(struct sink_thread *st)
+{
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new((int)(st->nparts ? st->nparts : 1));
+    int64_t *ts = calloc(st->nparts ? st->nparts : 1, sizeof *ts);
+    for (size_t i = 0; ts && i < st->nparts; i++) {
+        rd_kafka_topic_partition_list_add(l, st->parts[i].topic, st->parts[i].partition)->offset =
+            st->parts[i].committed;
+        ts[i] = st->parts[i].last_ts;
+    }
+    if (ts)
+        metrics_lag(&st->m, st->consumer, l, ts);
+    free(ts);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 static void handle(struct sink_thread *st, rd_kafka_message_t *m)
@@ -514,6 +533,9 @@ static void handle(struct sink_thread *st, rd_kafka_message_t *m)
         st->batch_since = rill_now_ms();
     st->batch[st->nbatch++] = m;
     p->next = m->offset + 1;
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (ts > 0)
+        p->last_ts = ts;
 }
 
 void *sink_thread_main(void *arg)
@@ -552,6 +574,10 @@ void *sink_thread_main(void *arg)
         if (due || st->backoff_ms || st->ambiguous ||
             (!m && !st->nbatch && now - st->last_flush >= SINK_MARKER_MS))
             flush(st);
+        if (now - st->last_lag >= LAG_INTERVAL_MS) {
+            lag_publish(st);
+            st->last_lag = now;
+        }
     }
     if (!st->failed)
         drain(st);
