@@ -33,6 +33,28 @@ static void on_signal(int sig)
         rill_engine_stop(running);
 }
 
+/* The topology's log.format, log.level (RILL_LOG_LEVEL still wins) and
+ * log.levels. */
+static rill_err_t log_setup(const struct rill_topology *t, char *err, size_t errsz)
+{
+    rill_log_set_format((rill_log_format_t)t->log_format);
+    rill_log_set_level((rill_log_level_t)t->log_level);
+    rill_log_init_from_env();
+    for (size_t i = 0; i < t->log_levels.n; i++) {
+        const struct rill_kv *kv = &t->log_levels.v[i];
+        rill_log_level_t l;
+        if (rill_log_level_parse(kv->value, &l) != 0)
+            return rill_errf(err, errsz, RILL_ERR_CONFIG,
+                             "%s:%d:%d: log.levels: '%s' is not debug, info, warn or error",
+                             t->path, kv->line, kv->col, kv->value);
+        if (rill_log_set_component_level(kv->key, l) != 0)
+            return rill_errf(err, errsz, RILL_ERR_CONFIG,
+                             "%s:%d:%d: log.levels: too many components, or '%s' too long",
+                             t->path, kv->line, kv->col, kv->key);
+    }
+    return RILL_OK;
+}
+
 int rill_cmd_run(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -47,7 +69,8 @@ int rill_cmd_run(int argc, char **argv)
     struct rill_topology *t = NULL;
     if (rill_topology_load(argv[1], &t, err, sizeof err) != RILL_OK ||
         rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err) !=
-            RILL_OK) {
+            RILL_OK ||
+        log_setup(t, err, sizeof err) != RILL_OK) {
         fprintf(stderr, "rill: %s\n", err);
         rill_topology_free(t);
         return 1;

@@ -110,6 +110,9 @@ struct rill_topology {
     char *state_dir;          /* default "/var/lib/rill" */
     int num_stream_threads;   /* default 1 */
     int64_t state_memory_bytes; /* RocksDB budget of the process, default 64 MiB (min 4 MiB) */
+    int log_format;           /* 0 logfmt (default), 1 json: rill_log_format_t */
+    int log_level;            /* 0 debug, 1 info (default), 2 warn, 3 error: rill_log_level_t */
+    struct rill_kvlist log_levels; /* component -> level, over log_level */
     char *http_address;       /* host:port of /healthz, /readyz, /metrics; NULL: the default
                                * (RILL_HTTP_DEFAULT_ADDRESS, a warning when taken); "off" */
     struct rill_kvlist kafka; /* passed as-is to librdkafka */

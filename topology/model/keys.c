@@ -23,6 +23,9 @@
 /* Indexed by rill_guarantee_t. */
 static const char *const guarantees[] = { "exactly_once_v2", "at_least_once", NULL };
 static const char *const store_types[] = { "rocksdb", "memory", NULL };
+/* Indexed by rill_log_format_t and rill_log_level_t (topology/base/log.h). */
+static const char *const log_formats[] = { "logfmt", "json", NULL };
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 
 const struct rill_key_def rill_keys[] = {
     /* ---- the top level ---- */
@@ -46,6 +49,16 @@ const struct rill_key_def rill_keys[] = {
     { .scope = RILL_SCOPE_TOP, .name = "state.memory.bytes", .type = RILL_KEY_INT,
       .def = "67108864", .min = 4 << 20, .max = INT64_MAX, .offset = TOP(state_memory_bytes),
       .doc = "the RocksDB memory budget of the process (block cache and write buffers)" },
+    { .scope = RILL_SCOPE_TOP, .name = "log.format", .type = RILL_KEY_ENUM, .def = "logfmt",
+      .values = log_formats, .offset = TOP(log_format),
+      .doc = "logfmt: key=value lines; json: one JSON object per line (on stderr)" },
+    { .scope = RILL_SCOPE_TOP, .name = "log.level", .type = RILL_KEY_ENUM, .def = "info",
+      .values = log_levels, .offset = TOP(log_level),
+      .doc = "the lowest level logged; the environment's RILL_LOG_LEVEL overrides it" },
+    { .scope = RILL_SCOPE_TOP, .name = "log.levels", .type = RILL_KEY_MAP,
+      .offset = TOP(log_levels),
+      .doc = "a level per component over log.level, e.g. { sink: debug, kafka: warn } "
+             "(components: engine, task, sink, http, kafka, processor, ...)" },
     { .scope = RILL_SCOPE_TOP, .name = "http.address", .type = RILL_KEY_STRING,
       .offset = TOP(http_address),
       .unset = RILL_HTTP_DEFAULT_ADDRESS ", and when that port is taken a warning and no HTTP",

@@ -78,6 +78,7 @@ void rill_topology_free(struct rill_topology *t)
     free(t->application_id);
     free(t->state_dir);
     free(t->http_address);
+    rill_kvlist_clear(&t->log_levels);
     rill_kvlist_clear(&t->kafka);
     for (size_t i = 0; i < t->ntopics; i++) {
         free(t->topics[i].name);
