@@ -746,23 +746,74 @@ static int copy_in(PGconn *c, const char *sql, const struct buf *b)
     return ok ? 0 : -1;
 }
 
-static int run_copy(struct result *r, struct schema *s, char *why, size_t whysz)
+/* What a client contender (COPY, INSERT) opens and measures around its run:
+ * its connection and serde, and the CPU windows of the server and broker. */
+struct client_run {
+    PGconn *c;
+    rill_serde_t *serde;
+    int pm0, backend;
+    double srv0, brk0, busy0, be0, cpu0, t0;
+};
+
+static int client_open(struct client_run *k, struct result *r, struct schema *s,
+                       const char *tag, char *why, size_t whysz)
 {
-    if (schema_new(s, "copy"))
+    memset(k, 0, sizeof *k);
+    if (schema_new(s, tag))
         return snprintf(why, whysz, "setup failed"), -1;
-    PGconn *c = connect_schema(s);
-    rill_serde_t *serde = NULL;
+    k->c = connect_schema(s);
     char err[RILL_ERRSTR_SIZE];
-    if (!c || rill_serde_new(&serde, err, sizeof err)) {
-        PQfinish(c);
+    if (!k->c || rill_serde_new(&k->serde, err, sizeof err)) {
+        PQfinish(k->c);
         return snprintf(why, whysz, "cannot connect"), -1;
     }
-    int pm0 = postmaster_of(c), backend = PQbackendPID(c), ok = 1;
-    double srv0, brk0, busy0, be0 = cpu_ms(backend);
-    window_start(r, pm0, &srv0, &brk0, &busy0, 0);
+    k->pm0 = postmaster_of(k->c);
+    k->backend = PQbackendPID(k->c);
+    k->be0 = cpu_ms(k->backend);
+    window_start(r, k->pm0, &k->srv0, &k->brk0, &k->busy0, 0);
+    k->cpu0 = thread_cpu_ms();
+    k->t0 = now_s();
+    return 0;
+}
+
+/* Ends the windows; ok is the run's verdict so far (why says what failed),
+ * then it must also have kept its server and written want rows. Returns
+ * the run's duration in *secs. */
+static int client_close(struct client_run *k, struct result *r, int ok, const char *what,
+                        long want, double *secs, char *why, size_t whysz)
+{
+    double t_done = now_s();
+    *secs = t_done - k->t0;
+    r->client_cpu_ms = thread_cpu_ms() - k->cpu0;
+    r->backend_cpu_ms = cpu_ms(k->backend) - k->be0;
+    window_end(r, k->pm0, k->srv0, k->brk0, k->busy0, 0);
+    rill_serde_destroy(k->serde);
+    if (!ok)
+        snprintf(why, whysz, "%s failed: %s", what, PQerrorMessage(k->c));
+    else if (postmaster_of(k->c) != k->pm0)
+        ok = 0, snprintf(why, whysz, "PostgreSQL restarted during the run");
+    if (ok) {
+        r->rows = rows_in(k->c);
+        if (r->rows != want)
+            ok = 0, snprintf(why, whysz, "%ld rows (want %ld)", r->rows, want);
+        r->secs = *secs;
+        r->rps = (double)r->rows / r->secs;
+    }
+    PQfinish(k->c);
+    return ok;
+}
+
+static int run_copy(struct result *r, struct schema *s, char *why, size_t whysz)
+{
+    struct client_run cr;
+    if (client_open(&cr, r, s, "copy", why, whysz))
+        return -1;
+    PGconn *c = cr.c;
+    rill_serde_t *serde = cr.serde;
+    int ok = 1;
     struct buf bo = { 0 }, bi = { 0 }, bh = { 0 };
     rill_event_t ev = { 0 };
-    double cpu0 = thread_cpu_ms(), t0 = now_s(), t_first = 0;
+    double t0 = cr.t0, t_first = 0;
     long rows = 0, rows_first = 0;
     for (long i = 0; i < nrecs && ok; i += BATCH) {
         bo.len = bi.len = bh.len = 0;
@@ -799,30 +850,18 @@ static int run_copy(struct result *r, struct schema *s, char *why, size_t whysz)
             rows_first = rows;
         }
     }
-    double t_done = now_s();
-    r->client_cpu_ms = thread_cpu_ms() - cpu0;
-    r->backend_cpu_ms = cpu_ms(backend) - be0;
-    window_end(r, pm0, srv0, brk0, busy0, 0);
     rill_event_clear(&ev);
-    rill_serde_destroy(serde);
     free(bo.p);
     free(bi.p);
     free(bh.p);
-    if (!ok)
-        snprintf(why, whysz, "COPY failed: %s", PQerrorMessage(c));
-    else if (postmaster_of(c) != pm0)
-        ok = 0, snprintf(why, whysz, "PostgreSQL restarted during the run");
+    double secs;
+    ok = client_close(&cr, r, ok, "COPY", rows_all, &secs, why, whysz);
     if (ok) {
-        r->rows = rows_in(c);
-        if (r->rows != rows_all)
-            ok = 0, snprintf(why, whysz, "%ld rows (want %ld)", r->rows, rows_all);
-        r->secs = t_done - t0;
-        r->rps = (double)r->rows / r->secs;
+        double t_done = t0 + secs;
         r->first_s = t_first - t0;
         if (t_done > t_first && r->rows > rows_first)
             r->steady_rps = (double)(r->rows - rows_first) / (t_done - t_first);
     }
-    PQfinish(c);
     return ok ? 0 : -1;
 }
 
@@ -840,20 +879,13 @@ static int insert1(PGconn *c, const char *sql, int n, const char *const *vals)
 
 static int run_insert(struct result *r, struct schema *s, char *why, size_t whysz)
 {
-    if (schema_new(s, "insert"))
-        return snprintf(why, whysz, "setup failed"), -1;
-    PGconn *c = connect_schema(s);
-    rill_serde_t *serde = NULL;
-    char err[RILL_ERRSTR_SIZE];
-    if (!c || rill_serde_new(&serde, err, sizeof err)) {
-        PQfinish(c);
-        return snprintf(why, whysz, "cannot connect"), -1;
-    }
-    int pm0 = postmaster_of(c), backend = PQbackendPID(c), ok = 1;
-    double srv0, brk0, busy0, be0 = cpu_ms(backend);
-    window_start(r, pm0, &srv0, &brk0, &busy0, 0);
+    struct client_run cr;
+    if (client_open(&cr, r, s, "insert", why, whysz))
+        return -1;
+    PGconn *c = cr.c;
+    rill_serde_t *serde = cr.serde;
+    int ok = 1;
     rill_event_t ev = { 0 };
-    double cpu0 = thread_cpu_ms(), t0 = now_s();
     for (long k = 0; k < ninsert && ok; k++) {
         struct order_rows o;
         ok = !order_rows(serde, &recs[k], &ev, &o) &&
@@ -872,26 +904,13 @@ static int run_insert(struct result *r, struct schema *s, char *why, size_t whys
                                "partition, kafka_offset) VALUES ($1, $2, $3, $4, $5, $6)",
                             6, o.hist);
     }
-    double t_done = now_s();
-    r->client_cpu_ms = thread_cpu_ms() - cpu0;
-    r->backend_cpu_ms = cpu_ms(backend) - be0;
-    window_end(r, pm0, srv0, brk0, busy0, 0);
     rill_event_clear(&ev);
-    rill_serde_destroy(serde);
-    if (!ok)
-        snprintf(why, whysz, "INSERT failed: %s", PQerrorMessage(c));
-    else if (postmaster_of(c) != pm0)
-        ok = 0, snprintf(why, whysz, "PostgreSQL restarted during the run");
+    double secs;
+    ok = client_close(&cr, r, ok, "INSERT", rows_insert, &secs, why, whysz);
     if (ok) {
-        r->rows = rows_in(c);
-        if (r->rows != rows_insert)
-            ok = 0, snprintf(why, whysz, "%ld rows (want %ld)", r->rows, rows_insert);
-        r->secs = t_done - t0;
-        r->rps = (double)r->rows / r->secs;
         r->steady_rps = r->rps;
         r->first_s = 0;
     }
-    PQfinish(c);
     return ok ? 0 : -1;
 }
 
