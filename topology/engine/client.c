@@ -80,6 +80,18 @@ rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_topology 
     return conf_set(cc, "group.instance.id", id, errstr, errsz);
 }
 
+rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, char *errstr,
+                                      size_t errsz)
+{
+    if (conf_set(cc, "group.id", group, errstr, errsz) ||
+        conf_set(cc, "enable.auto.commit", "false", errstr, errsz) ||
+        conf_set(cc, "enable.auto.offset.store", "false", errstr, errsz) ||
+        conf_set(cc, "auto.offset.reset", "earliest", errstr, errsz) ||
+        conf_set(cc, "isolation.level", "read_committed", errstr, errsz))
+        return RILL_ERR_CONFIG;
+    return RILL_OK;
+}
+
 /* The global kafka: map, then the processor's own, each key only for the
  * client kind it concerns (so librdkafka does not warn). */
 static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char *errstr,
@@ -216,11 +228,7 @@ static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz
         rd_kafka_conf_destroy(cc);
         return serr;
     }
-    if (conf_set(cc, "group.id", st->group, errstr, errsz) ||
-        conf_set(cc, "enable.auto.commit", "false", errstr, errsz) ||
-        conf_set(cc, "enable.auto.offset.store", "false", errstr, errsz) ||
-        conf_set(cc, "auto.offset.reset", "earliest", errstr, errsz) ||
-        conf_set(cc, "isolation.level", "read_committed", errstr, errsz)) {
+    if (engine_group_consumer_conf(cc, st->group, errstr, errsz) != RILL_OK) {
         rd_kafka_conf_destroy(cc);
         return RILL_ERR_CONFIG;
     }

@@ -291,6 +291,11 @@ void task_retry_cancel(struct sthread *st, struct task *t);
  * when a key is refused. */
 rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct rill_kvlist *own,
                                    int consumer, char *errstr, size_t errsz);
+/* What every group consumer of rill is, over the topology's settings: in
+ * group, no auto-commit (offsets go with the work they belong to), from the
+ * earliest offset without a committed one, read_committed. */
+rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, char *errstr,
+                                      size_t errsz);
 /* Sets group.instance.id to "<prefix>.<name>-<idx>" when own or the
  * topology's kafka: has a group.instance.id prefix (static membership). */
 rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_topology *t,

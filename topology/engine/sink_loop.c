@@ -404,18 +404,16 @@ static rill_err_t consumer_create(struct sink_thread *st, char *errstr, size_t e
     rd_kafka_conf_set_opaque(cc, st);
     rd_kafka_conf_set_rebalance_cb(cc, sink_rebalance_cb);
     rd_kafka_conf_set_error_cb(cc, sink_error_cb);
+    rill_err_t err = engine_static_member(cc, st->e->t, &st->sc->kafka, st->sc->name, 0, errstr,
+                                          errsz);
+    if (err == RILL_OK)
+        err = engine_group_consumer_conf(cc, st->group, errstr, errsz);
     /* range: partition p of every input to one member, so that all events
      * of an order (co-partitioned by location) meet in one instance, and
      * the eager protocol the rebalance callback speaks */
-    const char *keys[] = { "group.id", "enable.auto.commit", "enable.auto.offset.store",
-                           "auto.offset.reset", "isolation.level",
-                           "partition.assignment.strategy" };
-    const char *vals[] = { st->group, "false", "false", "earliest", "read_committed", "range" };
-    rill_err_t err = engine_static_member(cc, st->e->t, &st->sc->kafka, st->sc->name, 0, errstr,
-                                          errsz);
-    for (size_t i = 0; i < sizeof keys / sizeof *keys && err == RILL_OK; i++)
-        if (rd_kafka_conf_set(cc, keys[i], vals[i], errstr, errsz) != RD_KAFKA_CONF_OK)
-            err = RILL_ERR_CONFIG;
+    if (err == RILL_OK && rd_kafka_conf_set(cc, "partition.assignment.strategy", "range", errstr,
+                                            errsz) != RD_KAFKA_CONF_OK)
+        err = RILL_ERR_CONFIG;
     if (err == RILL_OK && !(st->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, errsz)))
         err = RILL_ERR_KAFKA;
     if (err != RILL_OK) {
