@@ -66,30 +66,6 @@ static unsigned seq;
 
 /* ---- /proc --------------------------------------------------------------------- */
 
-struct pstat {
-    int ppid;
-    long utime, stime, cutime, cstime; /* clock ticks */
-};
-
-static int read_pstat(int pid, struct pstat *ps)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *s = strrchr(buf, ')');
-    /* after the command: state, ppid, 9 more fields, then utime, stime,
-     * cutime, cstime */
-    if (!s || sscanf(s + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld %ld %ld",
-                     &ps->ppid, &ps->utime, &ps->stime, &ps->cutime, &ps->cstime) != 5)
-        return -1;
-    return 0;
-}
-
 static double ticks_ms(long t)
 {
     return (double)t * 1000.0 / (double)sysconf(_SC_CLK_TCK);
@@ -98,24 +74,24 @@ static double ticks_ms(long t)
 /* CPU ms of pid so far (its threads included); -1 when it is gone. */
 static double cpu_ms(int pid)
 {
-    struct pstat ps;
-    return pid > 0 && !read_pstat(pid, &ps) ? ticks_ms(ps.utime + ps.stime) : -1;
+    struct it_pstat ps;
+    return pid > 0 && !it_proc_stat(pid, &ps) ? ticks_ms(ps.utime + ps.stime) : -1;
 }
 
 /* CPU ms of the whole PostgreSQL server: the postmaster, the children it
  * reaped, and every live child. */
 static double server_cpu_ms(int postmaster)
 {
-    struct pstat ps;
-    if (postmaster <= 0 || read_pstat(postmaster, &ps))
+    struct it_pstat ps;
+    if (postmaster <= 0 || it_proc_stat(postmaster, &ps))
         return -1;
     long t = ps.utime + ps.stime + ps.cutime + ps.cstime;
     DIR *d = opendir("/proc");
     struct dirent *e;
     while (d && (e = readdir(d))) {
         int pid = atoi(e->d_name);
-        struct pstat c;
-        if (pid > 0 && !read_pstat(pid, &c) && c.ppid == postmaster)
+        struct it_pstat c;
+        if (pid > 0 && !it_proc_stat(pid, &c) && c.ppid == postmaster)
             t += c.utime + c.stime;
     }
     if (d)
@@ -140,8 +116,8 @@ static void bg_snapshot(int postmaster, struct bg *b)
     struct dirent *e;
     while (d && (e = readdir(d)) && b->n < MAXBG) {
         int pid = atoi(e->d_name);
-        struct pstat c;
-        if (pid <= 0 || read_pstat(pid, &c) || c.ppid != postmaster)
+        struct it_pstat c;
+        if (pid <= 0 || it_proc_stat(pid, &c) || c.ppid != postmaster)
             continue;
         char path[64], title[256] = "";
         snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
@@ -377,8 +353,8 @@ static PGconn *connect_schema(const struct schema *s)
 /* The postmaster: the parent of c's backend. */
 static int postmaster_of(PGconn *c)
 {
-    struct pstat ps;
-    return c && !read_pstat(PQbackendPID(c), &ps) ? ps.ppid : -1;
+    struct it_pstat ps;
+    return c && !it_proc_stat(PQbackendPID(c), &ps) ? ps.ppid : -1;
 }
 
 /* Rows in the three tables. */
@@ -949,19 +925,13 @@ struct series {
     int n;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The median of the field at offset off of s's results; lo and hi the spread. */
 static double med(const struct series *s, size_t off, double *lo, double *hi)
 {
     double v[MAXRUNS];
     for (int i = 0; i < s->n; i++)
         v[i] = *(const double *)((const char *)&s->r[i] + off);
-    qsort(v, (size_t)s->n, sizeof *v, cmp_double);
+    qsort(v, (size_t)s->n, sizeof *v, it_cmp_double);
     if (lo)
         *lo = s->n ? v[0] : 0;
     if (hi)
@@ -975,7 +945,7 @@ static double per_k(const struct series *s, size_t off)
     double v[MAXRUNS];
     for (int i = 0; i < s->n; i++)
         v[i] = *(const double *)((const char *)&s->r[i] + off) / (double)s->r[i].rows * 1000.0;
-    qsort(v, (size_t)s->n, sizeof *v, cmp_double);
+    qsort(v, (size_t)s->n, sizeof *v, it_cmp_double);
     return s->n ? (s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2) : 0;
 }
 

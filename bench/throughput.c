@@ -275,18 +275,12 @@ struct series {
     int n;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double med(const struct series *s, int what) /* 0 rps, 1 cpu, 2 rss */
 {
     double v[MAXRUNS];
     for (int i = 0; i < s->n; i++)
         v[i] = what == 0 ? s->r[i].rps : what == 1 ? s->r[i].cpu_per_m : (double)s->r[i].rss_kb;
-    qsort(v, (size_t)s->n, sizeof *v, cmp_double);
+    qsort(v, (size_t)s->n, sizeof *v, it_cmp_double);
     return s->n ? v[s->n / 2] : 0;
 }
 

@@ -430,19 +430,8 @@ const char *sk_pg_password(void)
 
 long sk_cpu_ms(int pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *p = fopen(path, "r");
-    if (!p)
+    struct it_pstat ps;
+    if (it_proc_stat(pid, &ps) != 0)
         return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, p);
-    fclose(p);
-    buf[n] = '\0';
-    const char *s = strrchr(buf, ')');
-    long utime = 0, stime = 0;
-    /* after the command: state and 10 more fields, then utime and stime */
-    if (!s || sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime,
-                     &stime) != 2)
-        return -1;
-    return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
+    return (ps.utime + ps.stime) * 1000 / sysconf(_SC_CLK_TCK);
 }

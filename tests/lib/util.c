@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 long it_getenv_long(const char *name, long def)
 {
@@ -46,4 +47,29 @@ char *it_read_file(const char *path, size_t *len)
     if (len)
         *len = (size_t)n;
     return buf;
+}
+
+int it_proc_stat(int pid, struct it_pstat *ps)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *s = strrchr(buf, ')');
+    /* after the command: state, ppid, 9 more fields, then utime, stime,
+     * cutime, cstime */
+    if (!s || sscanf(s + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld %ld %ld",
+                     &ps->ppid, &ps->utime, &ps->stime, &ps->cutime, &ps->cstime) != 5)
+        return -1;
+    return 0;
+}
+
+int it_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }

@@ -1,8 +1,9 @@
 /*
  * util.h - small helpers every test tier and the benchmarks share: numbers
  * from the environment (the knobs of the long tests and benches), fresh
- * scratch directories and files under /tmp, and a whole file read into
- * memory. Test-only code.
+ * scratch directories and files under /tmp, a whole file read into
+ * memory, a process's CPU figures from /proc, and a double comparison for
+ * medians. Test-only code.
  */
 #ifndef RILL_TEST_UTIL_H
 #define RILL_TEST_UTIL_H
@@ -23,5 +24,16 @@ int it_tmpfile(char *buf, size_t size, const char *name);
 /* The whole file at path, NUL-terminated, malloc'd (the caller frees), its
  * length in *len when len is not NULL; NULL when it cannot be read. */
 char *it_read_file(const char *path, size_t *len);
+
+/* A process's /proc/PID/stat figures: its parent and its CPU clock ticks
+ * (its own and its waited-for children's). 0, or -1 when it is gone. */
+struct it_pstat {
+    int ppid;
+    long utime, stime, cutime, cstime;
+};
+int it_proc_stat(int pid, struct it_pstat *ps);
+
+/* qsort's comparison of two doubles, ascending. */
+int it_cmp_double(const void *a, const void *b);
 
 #endif
