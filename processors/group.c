@@ -22,7 +22,7 @@ rill_proc_result_t rill_group_of(rill_ctx_t *ctx, const char *by, const rill_rec
 {
     if (!strcmp(by, "key")) {
         if (!rec->key) {
-            rill_ctx_reject(ctx, "cannot group by 'key': the record has no key");
+            rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot group by 'key': the record has no key");
             return RILL_PROC_REJECT;
         }
         *group = rec->key;
@@ -36,13 +36,13 @@ rill_proc_result_t rill_group_of(rill_ctx_t *ctx, const char *by, const rill_rec
         return RILL_PROC_OK;
     }
     if (err == RILL_ERR_NOTFOUND)
-        rill_ctx_reject(ctx, "cannot group by '%s': the %s has no such field", by,
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot group by '%s': the %s has no such field", by,
                         rec->value ? "record" : "tombstone");
     else if (err == RILL_ERR_NOFIT)
-        rill_ctx_reject(ctx, "cannot group by '%s': the value is longer than %d bytes", by,
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot group by '%s': the value is longer than %d bytes", by,
                         RILL_GROUP_MAX - 1);
     else
-        rill_ctx_reject(ctx, "cannot group by '%s': %s (not json, or not a scalar)", by,
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot group by '%s': %s (not json, or not a scalar)", by,
                         rill_err2str(err));
     return RILL_PROC_REJECT;
 }

@@ -44,7 +44,7 @@
  *
  *   call                               init  process  punctuate  close
  *   rill_ctx_forward                    -      yes      yes        -
- *   rill_ctx_reject                     -      yes       -         -
+ *   rill_ctx_reject, _reject_as         -      yes       -         -
  *   rill_ctx_store, rill_ctx_store_at  yes     yes      yes        -
  *   rill_ctx_schedule                  yes      -        -         -
  *   rill_ctx_conf, _name, _partition,  yes     yes      yes       yes
@@ -185,8 +185,28 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
                             size_t header_cnt);
 
 /* Marks the record in hand as rejected with a reason (printf-style); the
- * processor then returns RILL_PROC_REJECT. Legal in process only. */
+ * processor then returns RILL_PROC_REJECT. Legal in process only. The
+ * reason's class is RILL_REJECT_OTHER. */
 void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Why a record went to the DLQ, in a few classes an operator can alert on:
+ * the rill_dlq_records_total{reason} label and the DLQ record's
+ * rill.error.class header (rill_reject_class_name()). */
+typedef enum {
+    RILL_REJECT_OTHER = 0,  /* rill_ctx_reject(), or a reason of no other class */
+    RILL_REJECT_DECODE,     /* the key or value cannot be decoded (bad bytes, unknown schema) */
+    RILL_REJECT_INVALID,    /* decoded, but a field is missing, of the wrong type or out of range */
+    RILL_REJECT_UNROUTABLE, /* valid, but no output takes it */
+    RILL_REJECT_ENCODE,     /* an output cannot be encoded */
+    RILL_REJECT__COUNT
+} rill_reject_class_t;
+
+/* rill_ctx_reject() with a class (an unknown class counts as OTHER). */
+void rill_ctx_reject_as(rill_ctx_t *ctx, rill_reject_class_t cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "other", "decode", "invalid", "unroutable", "encode". */
+const char *rill_reject_class_name(rill_reject_class_t cls);
 
 /* The store the YAML grants this processor under name, or NULL when not
  * granted. Owned by the runtime. The store API is state/store.h. Legal in

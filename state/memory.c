@@ -113,6 +113,13 @@ static rill_err_t mem_wipe(const char *path, char *errstr, size_t errsz)
     return RILL_OK;
 }
 
+static void mem_estimate(void *db, uint64_t *keys, uint64_t *bytes)
+{
+    const struct mem_db *m = db;
+    *keys = m->data->count;
+    *bytes = m->data->bytes;
+}
+
 const struct rill_store_backend rill_store_memory = {
     .version = RILL_STORE_BACKEND_V1,
     .name = "memory",
@@ -125,4 +132,5 @@ const struct rill_store_backend rill_store_memory = {
     .iter_free = mem_iter_free,
     .close = mem_close,
     .wipe = mem_wipe,
+    .estimate = mem_estimate,
 };

@@ -41,11 +41,28 @@ static rill_err_t restore_wipe(const struct rill_store_opts *o, rill_store_t **s
     return err;
 }
 
+static void progress_beat(struct rill_restore_progress *pr)
+{
+    if (pr && pr->beat)
+        atomic_store_explicit(pr->beat, rill_now_ms(), memory_order_relaxed);
+}
+
+static void progress_set(struct rill_restore_progress *pr, int64_t from, int64_t at, int64_t to)
+{
+    if (!pr)
+        return;
+    atomic_store_explicit(&pr->from, from, memory_order_relaxed);
+    atomic_store_explicit(&pr->at, at, memory_order_relaxed);
+    atomic_store_explicit(&pr->to, to, memory_order_relaxed);
+    progress_beat(pr);
+}
+
 /* Consumes partition of changelog from next to its end into store; *next
  * gets the offset after the last record read, *replayed the count. */
 static rill_err_t replay(rd_kafka_t *rk, const char *changelog, int32_t p, int64_t hi,
-                         rill_store_t *store, const atomic_int *stop, int64_t *next,
-                         int64_t *replayed, char *errstr, size_t errsz)
+                         rill_store_t *store, const atomic_int *stop,
+                         struct rill_restore_progress *pr, int64_t *next, int64_t *replayed,
+                         char *errstr, size_t errsz)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, changelog, NULL);
     if (!rkt || rd_kafka_consume_start(rkt, p, *next) == -1) {
@@ -57,6 +74,7 @@ static rill_err_t replay(rd_kafka_t *rk, const char *changelog, int32_t p, int64
     }
     rill_err_t err = RILL_OK;
     for (int eof = 0; !eof && err == RILL_OK && !atomic_load(stop);) {
+        progress_beat(pr);
         rd_kafka_message_t *m = rd_kafka_consume(rkt, p, RESTORE_CONSUME_MS);
         if (!m)
             continue;
@@ -72,6 +90,8 @@ static rill_err_t replay(rd_kafka_t *rk, const char *changelog, int32_t p, int64
                 rill_errf(errstr, errsz, err, "cannot restore store '%s' from '%s' [%d]: %s",
                           rill_store_name(store), changelog, (int)p, rill_err2str(err));
             *next = m->offset + 1;
+            if (pr)
+                atomic_store_explicit(&pr->at, *next, memory_order_relaxed);
             if (++*replayed % RESTORE_PROGRESS_EVERY == 0)
                 rill_log(RILL_LOG_INFO, "state", "restoring|store=%s partition=%d replayed=%" PRId64
                          " at=%" PRId64 " end=%" PRId64, rill_store_name(store), (int)p,
@@ -90,9 +110,12 @@ static rill_err_t replay(rd_kafka_t *rk, const char *changelog, int32_t p, int64
 
 rill_err_t rill_store_restore_changelog(rd_kafka_t *rk, const char *changelog, int32_t p,
                                         const struct rill_store_opts *o, rill_store_t **store,
-                                        const atomic_int *stop, char *errstr, size_t errsz)
+                                        const atomic_int *stop,
+                                        struct rill_restore_progress *pr, char *errstr,
+                                        size_t errsz)
 {
     int64_t lo = 0, hi = 0, from = rill_store_offset(*store);
+    progress_set(pr, from, from, -1);
     rd_kafka_resp_err_t qerr =
         rd_kafka_query_watermark_offsets(rk, changelog, p, &lo, &hi, RESTORE_QUERY_TIMEOUT_MS);
     if (qerr)
@@ -104,6 +127,7 @@ rill_err_t rill_store_restore_changelog(rd_kafka_t *rk, const char *changelog, i
      * answering. Wait for them before calling the store foreign. */
     for (int64_t until = rill_now_ms() + RESTORE_MARKER_WAIT_MS;
          from > hi && rill_now_ms() < until && !qerr && !atomic_load(stop);) {
+        progress_beat(pr);
         usleep(RESTORE_MARKER_POLL_MS * 1000);
         qerr = rd_kafka_query_watermark_offsets(rk, changelog, p, &lo, &hi,
                                                 RESTORE_QUERY_TIMEOUT_MS);
@@ -121,8 +145,9 @@ rill_err_t rill_store_restore_changelog(rd_kafka_t *rk, const char *changelog, i
         from = -1;
     }
     int64_t start = rill_now_ms(), next = from < 0 ? lo : from, replayed = 0;
+    progress_set(pr, next, next, hi);
     if (next < hi) {
-        rill_err_t err = replay(rk, changelog, p, hi, *store, stop, &next, &replayed, errstr,
+        rill_err_t err = replay(rk, changelog, p, hi, *store, stop, pr, &next, &replayed, errstr,
                                 errsz);
         if (err != RILL_OK)
             return err;

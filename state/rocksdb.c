@@ -269,6 +269,20 @@ static rill_err_t rdb_wipe(const char *path, char *errstr, size_t errsz)
     return RILL_OK;
 }
 
+static uint64_t rdb_property(rocksdb_t *db, const char *name)
+{
+    uint64_t v = 0;
+    return rocksdb_property_int(db, name, &v) == 0 ? v : 0;
+}
+
+static void rdb_estimate(void *db, uint64_t *keys, uint64_t *bytes)
+{
+    struct rdb *r = db;
+    *keys = rdb_property(r->db, "rocksdb.estimate-num-keys");
+    *bytes = rdb_property(r->db, "rocksdb.estimate-live-data-size") +
+             rdb_property(r->db, "rocksdb.cur-size-all-mem-tables");
+}
+
 const struct rill_store_backend rill_store_rocksdb = {
     .version = RILL_STORE_BACKEND_V1,
     .name = "rocksdb",
@@ -281,4 +295,5 @@ const struct rill_store_backend rill_store_rocksdb = {
     .iter_free = rdb_iter_free,
     .close = rdb_close,
     .wipe = rdb_wipe,
+    .estimate = rdb_estimate,
 };

@@ -56,6 +56,7 @@ void rill_sl_clear(struct rill_sl *sl)
     memset(sl->head->next, 0, RILL_SL_MAX_LEVEL * sizeof sl->head->next[0]);
     sl->level = 1;
     sl->count = 0;
+    sl->bytes = 0;
 }
 
 void rill_sl_free(struct rill_sl *sl)
@@ -114,6 +115,7 @@ rill_err_t rill_sl_put(struct rill_sl *sl, const void *k, size_t klen, const voi
         return RILL_ERR_NOMEM;
     if (n && !rill_key_cmp(n->key, n->klen, k, klen)) {
         free(n->val);
+        sl->bytes += (tomb ? 0 : vlen) - n->vlen;
         n->val = v;
         n->vlen = tomb ? 0 : vlen;
         n->tomb = tomb;
@@ -140,6 +142,7 @@ rill_err_t rill_sl_put(struct rill_sl *sl, const void *k, size_t klen, const voi
         update[i]->next[i] = n;
     }
     sl->count++;
+    sl->bytes += klen + n->vlen;
     return RILL_OK;
 }
 
@@ -152,6 +155,7 @@ int rill_sl_del(struct rill_sl *sl, const void *k, size_t klen)
     for (int i = 0; i < n->level; i++)
         if (update[i]->next[i] == n)
             update[i]->next[i] = n->next[i];
+    sl->bytes -= n->klen + n->vlen;
     node_free(n);
     sl->count--;
     return 1;

@@ -423,6 +423,13 @@ size_t rill_store_count(rill_store_t *s)
     return n;
 }
 
+void rill_store_estimate(rill_store_t *s, uint64_t *keys, uint64_t *bytes)
+{
+    *keys = *bytes = 0;
+    if (s && !s->closed)
+        s->be->estimate(s->db, keys, bytes);
+}
+
 void rill_store_close(rill_store_t *s)
 {
     if (!s || s->closed)

@@ -27,6 +27,7 @@ struct rill_sl {
     struct rill_sl_node *head;
     int level;
     size_t count;
+    size_t bytes;         /* of the keys and values held */
     uint64_t rng;
 };
 
@@ -65,6 +66,8 @@ struct rill_store_backend {
     void (*iter_free)(void *it);
     void (*close)(void *db);
     rill_err_t (*wipe)(const char *path, char *errstr, size_t errsz);
+    /* Cheap estimates of the committed keys and their bytes (no scan). */
+    void (*estimate)(void *db, uint64_t *keys, uint64_t *bytes);
 };
 
 extern const struct rill_store_backend rill_store_memory;

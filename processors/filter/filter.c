@@ -38,7 +38,7 @@ static rill_proc_result_t filter_process(rill_ctx_t *ctx, void *state, const ril
     else if (err == RILL_ERR_NOTFOUND || err == RILL_ERR_NOFIT)
         match = 0; /* a field longer than any sane comparison value cannot be equal */
     else {
-        rill_ctx_reject(ctx, "cannot read field '%s': %s", c->field, rill_err2str(err));
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot read field '%s': %s", c->field, rill_err2str(err));
         return RILL_PROC_REJECT;
     }
     if (err == RILL_ERR_NOFIT && !c->equals[0])

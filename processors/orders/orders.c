@@ -28,7 +28,7 @@ rill_proc_result_t rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, co
     rill_event_clear(&o->ev);
     if (rill_serde_decode(o->serde, rec->key, rec->key_len, rec->value, rec->value_len, &o->ev,
                           err, sizeof err) != RILL_OK) {
-        rill_ctx_reject(ctx, "%s", err);
+        rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "%s", err);
         return RILL_PROC_REJECT;
     }
     return RILL_PROC_OK;
@@ -39,7 +39,7 @@ rill_proc_result_t rill_orders_emit(rill_ctx_t *ctx, struct rill_orders *o, cons
 {
     char err[RILL_ERRSTR_SIZE];
     if (rill_serde_encode(o->serde, ev, &o->buf, err, sizeof err) != RILL_OK) {
-        rill_ctx_reject(ctx, "cannot encode %s: %s", rill_event_type_name(ev->type), err);
+        rill_ctx_reject_as(ctx, RILL_REJECT_ENCODE, "cannot encode %s: %s", rill_event_type_name(ev->type), err);
         return RILL_PROC_REJECT;
     }
     const char *loc = rill_event_location(ev);

@@ -33,7 +33,7 @@ static rill_proc_result_t route_process(rill_ctx_t *ctx, void *state, const rill
     (void)state;
     rill_err_t err = rill_record_field(rec, c->field, val, sizeof val);
     if (err == RILL_ERR_INVALID) {
-        rill_ctx_reject(ctx, "cannot read field '%s': %s", c->field, rill_err2str(err));
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot read field '%s': %s", c->field, rill_err2str(err));
         return RILL_PROC_REJECT;
     }
     const char *target = out;
@@ -48,7 +48,7 @@ static rill_proc_result_t route_process(rill_ctx_t *ctx, void *state, const rill
         err = rill_ctx_forward(ctx, c->fallback, rec->key, rec->key_len, rec->value,
                                rec->value_len, rec->headers, rec->header_cnt);
     if (err == RILL_ERR_NOTFOUND) {
-        rill_ctx_reject(ctx, "no output for field '%s' = '%s'", c->field, val);
+        rill_ctx_reject_as(ctx, RILL_REJECT_UNROUTABLE, "no output for field '%s' = '%s'", c->field, val);
         return RILL_PROC_REJECT;
     }
     return err == RILL_OK ? RILL_PROC_OK : RILL_PROC_RETRY;

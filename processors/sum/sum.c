@@ -111,16 +111,16 @@ static int sum_amount(rill_ctx_t *ctx, const struct sum_conf *c, const rill_reco
     int scale = (int)c->scale;
     rill_err_t err = rill_record_field(rec, c->field, num, sizeof num);
     if (err == RILL_ERR_NOTFOUND) {
-        rill_ctx_reject(ctx, "cannot sum field '%s': the record has no such field", c->field);
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot sum field '%s': the record has no such field", c->field);
         return -1;
     }
     if (err == RILL_ERR_NOMEM) {
-        rill_ctx_reject(ctx, "cannot sum field '%s': not a decimal number (longer than %d bytes)",
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot sum field '%s': not a decimal number (longer than %d bytes)",
                         c->field, SUM_NUMBER_MAX - 1);
         return -1;
     }
     if (err != RILL_OK) {
-        rill_ctx_reject(ctx, "cannot sum field '%s': %s (not json, or not a scalar)", c->field,
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot sum field '%s': %s (not json, or not a scalar)", c->field,
                         rill_err2str(err));
         return -1;
     }
@@ -128,15 +128,15 @@ static int sum_amount(rill_ctx_t *ctx, const struct sum_conf *c, const rill_reco
     case SUM_PARSED:
         return 0;
     case SUM_NOT_A_NUMBER:
-        rill_ctx_reject(ctx, "cannot sum field '%s': '%s' is not a decimal number", c->field,
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot sum field '%s': '%s' is not a decimal number", c->field,
                         num);
         break;
     case SUM_TOO_PRECISE:
-        rill_ctx_reject(ctx, "cannot sum field '%s': '%s' has more than %d fraction digits "
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot sum field '%s': '%s' has more than %d fraction digits "
                         "(scale %d)", c->field, num, scale, scale);
         break;
     case SUM_TOO_BIG:
-        rill_ctx_reject(ctx, "cannot sum field '%s': '%s' overflows a 64-bit integer at scale %d",
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot sum field '%s': '%s' overflows a 64-bit integer at scale %d",
                         c->field, num, scale);
         break;
     }
@@ -160,7 +160,7 @@ static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_r
     if (err != RILL_OK && err != RILL_ERR_NOTFOUND)
         return RILL_PROC_RETRY;
     if (__builtin_add_overflow(sum, v, &sum)) {
-        rill_ctx_reject(ctx, "cannot sum field '%s': the sum of its group overflows a 64-bit "
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot sum field '%s': the sum of its group overflows a 64-bit "
                         "integer at scale %d", c->field, (int)c->scale);
         return RILL_PROC_REJECT;
     }

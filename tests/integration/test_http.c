@@ -59,7 +59,9 @@ static long sum_of(const char *text, const char *name, int *n)
     return sum;
 }
 
-/* promtool check metrics on text: 0 when it passes. */
+/* promtool check metrics on text, and check_assets.py's check that it
+ * names exactly the metrics and labels the monitoring assets may use: 0
+ * when both pass. */
 static int promtool(const char *text)
 {
     char path[128];
@@ -69,28 +71,123 @@ static int promtool(const char *text)
     FILE *f = fdopen(fd, "w");
     fputs(text, f);
     fclose(f);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "promtool check metrics < %s", path);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "promtool check metrics < %s && python3 tests/monitoring/check_assets.py metrics %s",
+             path, path);
     int rc = system(cmd);
     unlink(path);
     return rc;
 }
 
+/* name{processor="P",label="value"} */
+static long labelled(const char *text, const char *name, const char *proc, const char *label,
+                     const char *value)
+{
+    char key[512];
+    snprintf(key, sizeof key, "%s{processor=\"%s\",%s=\"%s\"}", name, proc, label, value);
+    return sample(text, key);
+}
+
+static long of_proc(const char *text, const char *name, const char *proc)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s{processor=\"%s\"}", name, proc);
+    return sample(text, key);
+}
+
+/* The counters of body (a /metrics answer) are those of the run: RECORDS in
+ * and out of p per topic; RECORDS in of r, all of them dead letters of
+ * class unroutable; one processing and one end-to-end observation per
+ * record; commits timed; nothing restoring. */
+static void check_counters(const char *in, const char *out, const char *out2)
+{
+    CU_ASSERT_EQUAL(labelled(body, "rill_records_in_total", "p", "topic", in), RECORDS);
+    CU_ASSERT_EQUAL(labelled(body, "rill_records_out_total", "p", "topic", out), RECORDS);
+    CU_ASSERT_EQUAL(labelled(body, "rill_records_in_total", "r", "topic", in), RECORDS);
+    CU_ASSERT_EQUAL(labelled(body, "rill_records_out_total", "r", "topic", out2), 0);
+    static const char *const reasons[] = { "other", "decode", "invalid", "unroutable", "encode" };
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        CU_ASSERT_EQUAL(labelled(body, "rill_dlq_records_total", "p", "reason", reasons[i]), 0);
+        CU_ASSERT_EQUAL(labelled(body, "rill_dlq_records_total", "r", "reason", reasons[i]),
+                        strcmp(reasons[i], "unroutable") ? 0 : RECORDS);
+    }
+    const char *procs[] = { "p", "r" };
+    for (int i = 0; i < 2; i++) {
+        const char *pr = procs[i];
+        CU_ASSERT(labelled(body, "rill_transactions_total", pr, "result", "committed") > 0);
+        CU_ASSERT_EQUAL(labelled(body, "rill_transactions_total", pr, "result", "aborted"), 0);
+        CU_ASSERT(of_proc(body, "rill_rebalances_total", pr) >= 1);
+        CU_ASSERT_EQUAL(of_proc(body, "rill_processing_seconds_count", pr), RECORDS);
+        CU_ASSERT_EQUAL(labelled(body, "rill_processing_seconds_bucket", pr, "le", "+Inf"),
+                        RECORDS);
+        CU_ASSERT_EQUAL(of_proc(body, "rill_end_to_end_latency_seconds_count", pr), RECORDS);
+        /* every commit is timed: at least the committed transactions */
+        CU_ASSERT(of_proc(body, "rill_commit_duration_seconds_count", pr) >=
+                  labelled(body, "rill_transactions_total", pr, "result", "committed"));
+        CU_ASSERT_EQUAL(of_proc(body, "rill_restore_remaining_records", pr), 0);
+    }
+    CU_ASSERT_EQUAL(sample(body, "rill_ready"), 1);
+}
+
+/* librdkafka's statistics reach /metrics (every statistics.interval.ms):
+ * round-trip times to the brokers, queue depths, the producer's
+ * transaction state. */
+static void check_kafka_stats(int port)
+{
+    int nrtt = 0, nq = 0, ntxn = 0;
+    int64_t deadline = it_now_ms() + 30000;
+    do {
+        CU_ASSERT_EQUAL_FATAL(it_http_get(port, "/metrics", body, sizeof body), 200);
+        sum_of(body, "rill_kafka_broker_rtt_seconds", &nrtt);
+        sum_of(body, "rill_kafka_queue_messages", &nq);
+        sum_of(body, "rill_kafka_txn_state", &ntxn);
+    } while ((!nrtt || nq < 4 || ntxn < 2) && it_now_ms() < deadline);
+    CU_ASSERT(nrtt > 0);
+    CU_ASSERT(nq >= 4); /* a consumer and a producer for each of p and r */
+    CU_ASSERT(ntxn >= 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "rill_kafka_txn_state{processor=\"p\",thread=\"0\","
+                                        "client=\"producer\",state=\""));
+}
+
+/* The DLQ records say their reason class. */
+static void check_dlq_class(const char *dlq)
+{
+    struct it_rec *recs = NULL;
+    long n = it_read_topic(dlq, 1, 60000, &recs);
+    CU_ASSERT_EQUAL(n, RECORDS);
+    long classed = 0;
+    for (long i = 0; i < n; i++)
+        classed += strstr(recs[i].headers, "rill.error.class=unroutable") != NULL;
+    CU_ASSERT_EQUAL(classed, n);
+    if (n > 0)
+        it_recs_free(recs, n);
+}
+
 static void test_http_endpoints(void)
 {
-    char dir[64], yaml[128], yaml2[128], log[128], log2[128], in[128], out[128], tail[1024];
+    char dir[64], yaml[128], yaml2[128], log[128], log2[128], in[128], out[128], out2[128],
+        dlq[140], tail[2048];
     CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "http"));
     snprintf(in, sizeof in, "%s", it_topic("httpin"));
     snprintf(out, sizeof out, "%s", it_topic("httpout"));
+    snprintf(out2, sizeof out2, "%s", it_topic("httpout2"));
+    snprintf(dlq, sizeof dlq, "%s.dlq", in);
     CU_ASSERT_EQUAL_FATAL(it_create_topic(in, 3), 0);
     CU_ASSERT_EQUAL_FATAL(it_create_topic(out, 3), 0);
+    CU_ASSERT_EQUAL_FATAL(it_create_topic(out2, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(it_create_topic(dlq, 1), 0);
     snprintf(yaml, sizeof yaml, "%s/t.yaml", dir);
     snprintf(log, sizeof log, "%s/rill.log", dir);
     snprintf(tail, sizeof tail,
              "application.id: %s\nstate.dir: %s/state\nhttp.address: 127.0.0.1:0\n"
              "topics:\n  %s: { partitions: 3 }\n  %s: { partitions: 3 }\n"
-             "processors:\n  p:\n    type: passthrough\n    inputs: [%s]\n    outputs: [%s]\n",
-             it_topic("httpapp"), dir, in, out, in, out);
+             "  %s: { partitions: 1 }\n"
+             "processors:\n  p:\n    type: passthrough\n    inputs: [%s]\n    outputs: [%s]\n"
+             /* every record's key names no output: all go to the DLQ as unroutable */
+             "  r:\n    type: route\n    inputs: [%s]\n    outputs: [%s]\n"
+             "    config: { field: key }\n",
+             it_topic("httpapp"), dir, in, out, out2, in, out, in, out2);
     CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, tail), 0);
     live = it_rill_start(yaml, log);
     int port = it_http_port(log, 60000);
@@ -116,16 +213,10 @@ static void test_http_endpoints(void)
     deadline = it_now_ms() + 30000;
     do {
         CU_ASSERT_EQUAL_FATAL(it_http_get(port, "/metrics", body, sizeof body), 200);
-    } while (sample(body, "rill_records_out_total{processor=\"p\"}") < RECORDS &&
-           it_now_ms() < deadline);
-    CU_ASSERT_EQUAL(sample(body, "rill_records_in_total{processor=\"p\"}"), RECORDS);
-    CU_ASSERT_EQUAL(sample(body, "rill_records_out_total{processor=\"p\"}"), RECORDS);
-    CU_ASSERT_EQUAL(sample(body, "rill_dlq_records_total{processor=\"p\"}"), 0);
-    CU_ASSERT(sample(body, "rill_transactions_total{processor=\"p\",result=\"committed\"}") > 0);
-    CU_ASSERT_EQUAL(sample(body, "rill_transactions_total{processor=\"p\",result=\"aborted\"}"),
-                    0);
-    CU_ASSERT(sample(body, "rill_rebalances_total{processor=\"p\"}") >= 1);
-    CU_ASSERT_EQUAL(sample(body, "rill_ready"), 1);
+    } while ((labelled(body, "rill_records_out_total", "p", "topic", out) < RECORDS ||
+              labelled(body, "rill_dlq_records_total", "r", "reason", "unroutable") < RECORDS) &&
+             it_now_ms() < deadline);
+    check_counters(in, out, out2);
     /* caught up: every input partition's lag reaches 0 (transaction
      * markers included), in records and in seconds */
     int nlag = 0, nsec = 0;
@@ -135,19 +226,22 @@ static void test_http_endpoints(void)
         CU_ASSERT_EQUAL_FATAL(it_http_get(port, "/metrics", body, sizeof body), 200);
         lag = sum_of(body, "rill_consumer_lag_records", &nlag);
         secs = sum_of(body, "rill_consumer_lag_seconds", &nsec);
-    } while ((lag != 0 || nlag != 3) && it_now_ms() < deadline);
-    CU_ASSERT_EQUAL(nlag, 3);
+    } while ((lag != 0 || nlag != 6) && it_now_ms() < deadline);
+    CU_ASSERT_EQUAL(nlag, 6); /* 3 partitions for each of p and r */
     CU_ASSERT_EQUAL(lag, 0);
-    CU_ASSERT_EQUAL(nsec, 3);
+    CU_ASSERT_EQUAL(nsec, 6);
     CU_ASSERT_EQUAL(secs, 0);
     CU_ASSERT_EQUAL(promtool(body), 0);
+    check_kafka_stats(port);
+    CU_ASSERT_EQUAL(promtool(body), 0);
+    check_dlq_class(dlq);
     CU_ASSERT_EQUAL(it_http_get(port, "/nope", body, sizeof body), 404);
 
     /* the same address, set and taken: a second instance refuses to start */
     snprintf(yaml2, sizeof yaml2, "%s/t2.yaml", dir);
     snprintf(log2, sizeof log2, "%s/rill2.log", dir);
     char *again = strstr(tail, "127.0.0.1:0");
-    char busy[1100];
+    char busy[2100];
     snprintf(busy, sizeof busy, "%.*s127.0.0.1:%d%s", (int)(again - tail), tail, port,
              again + strlen("127.0.0.1:0"));
     char *st2 = strstr(busy, "/state");

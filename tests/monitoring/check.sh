@@ -88,7 +88,11 @@ mutate "$r" "$tmp/r1.yml" '0,/^        for: /{/^        for: /d}'
 refuses "an alert without for:" "RillDown: no .for:." "$PY" "$checker" rules "$tmp/r1.yml"
 mutate "$r" "$tmp/r2.yml" 's/max by (job, group) (rill_consumer_lag_seconds)/max by (job, group, offset) (rill_consumer_lag_seconds)/'
 refuses "a rule grouping by a label that grows with the data" "groups by .offset." "$PY" "$checker" rules "$tmp/r2.yml"
-echo "check-monitoring: the checks refuse a broken dashboard (5 ways) and broken rules (2 ways)"
+printf '# TYPE rill_ready gauge\nrill_ready 1\nrill_records_in_total{processor="p"} 3\n' >"$tmp/m1.txt"
+refuses "a /metrics answer missing a label" "rill_records_in_total has labels" "$PY" "$checker" metrics "$tmp/m1.txt"
+printf '# TYPE rill_ready gauge\nrill_ready 1\nrill_records_per_key{key="k1"} 3\n' >"$tmp/m2.txt"
+refuses "a /metrics answer with an unknown metric" "unknown metric rill_records_per_key" "$PY" "$checker" metrics "$tmp/m2.txt"
+echo "check-monitoring: the checks refuse a broken dashboard (5 ways), broken rules (2 ways) and broken /metrics answers (2 ways)"
 
 # The unit tests catch a rule with its guard or threshold undone.
 cp "$mon/rill.rules.test.yml" "$tmp/"

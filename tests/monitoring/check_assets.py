@@ -9,6 +9,10 @@
 #       known PromQL functions and bounded labels; with EXPRS.yml, writes the
 #       targets' expressions (Grafana's variables replaced) as a rules file
 #       for `promtool check rules` to parse.
+#   check_assets.py metrics FILE
+#       a live /metrics answer names only the metrics below, each with
+#       exactly its labels, and all of them appear (the sinks' when there
+#       are sinks); tests/integration/test_http.c runs it.
 #   check_assets.py rules FILE.yml
 #       the alert rules name only those metrics and labels (or recording
 #       rules of the file), each alert has `for:`, a severity label and
@@ -23,29 +27,40 @@ import json
 import re
 import sys
 
-# What /metrics exposes (and will: the lag, latency and restore metrics come
-# later), by name, with its labels. Histograms also expose _bucket (le),
+# What /metrics exposes (topology/engine/metrics.c), by name, with its
+# labels; tests/integration/test_http.c checks a live /metrics against it. Histograms also expose _bucket (le),
 # _sum and _count.
 METRICS = {
     "rill_build_info": {"version"},
     "rill_ready": set(),
-    "rill_records_in_total": {"processor"},
-    "rill_records_out_total": {"processor"},
-    "rill_dlq_records_total": {"processor"},
+    "rill_start_time_seconds": set(),
+    "rill_records_in_total": {"processor", "topic"},
+    "rill_records_out_total": {"processor", "topic"},
+    "rill_dlq_records_total": {"processor", "reason"},
     "rill_transactions_total": {"processor", "result"},
     "rill_rebalances_total": {"processor"},
+    "rill_retries_total": {"processor"},
     "rill_sink_records_total": {"sink"},
     "rill_sink_batches_total": {"sink"},
     "rill_sink_retries_total": {"sink"},
+    "rill_sink_rebalances_total": {"sink"},
     "rill_sink_dead_letters_total": {"sink"},
     "rill_sink_circuit_open": {"sink"},
     "rill_consumer_lag_records": {"group", "topic", "partition"},
     "rill_consumer_lag_seconds": {"group", "topic", "partition"},
     "rill_restore_progress_ratio": {"processor", "store"},
+    "rill_restore_remaining_records": {"processor"},
+    "rill_restore_records_total": {"processor"},
+    "rill_store_estimated_keys": {"processor", "store"},
+    "rill_store_estimated_bytes": {"processor", "store"},
+    "rill_kafka_broker_rtt_seconds": {"processor", "thread", "client", "broker"},
+    "rill_kafka_queue_messages": {"processor", "thread", "client"},
+    "rill_kafka_txn_state": {"processor", "thread", "client", "state"},
     "up": set(),
 }
 HISTOGRAMS = {"rill_commit_duration_seconds": {"processor"},
-              "rill_end_to_end_latency_seconds": {"processor"}}
+              "rill_end_to_end_latency_seconds": {"processor"},
+              "rill_processing_seconds": {"processor"}}
 for h, labels in HISTOGRAMS.items():
     METRICS[h + "_bucket"] = labels | {"le"}
     METRICS[h + "_sum"] = labels
@@ -252,11 +267,47 @@ def check_rules(path):
         problem(path, "no alert rule")
 
 
+SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def check_metrics(path):
+    """A live /metrics answer names only the metrics of METRICS, each with
+    exactly its labels, and every metric of METRICS but `up` appears
+    (HELP/TYPE at least)."""
+    seen = set()
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if line.startswith("# TYPE "):
+                seen.add(line.split()[2])
+                continue
+            if not line or line.startswith("#"):
+                continue
+            m = SAMPLE.match(line)
+            if not m:
+                problem(f"{path}:{n}", f"not a sample line: {line!r}")
+                continue
+            name, labels = m.group(1), {k for k, _ in LABEL.findall(m.group(2) or "")}
+            if name not in METRICS:
+                problem(f"{path}:{n}", f"unknown metric {name}")
+            elif labels != METRICS[name]:
+                problem(f"{path}:{n}", f"{name} has labels {sorted(labels)}, "
+                        f"want {sorted(METRICS[name])}")
+    for name in METRICS:
+        stripped = re.sub(r"_(bucket|sum|count)$", "", name)
+        base = stripped if stripped in HISTOGRAMS else name
+        if name != "up" and base not in seen and not name.startswith("rill_sink_"):
+            problem(path, f"{base} is not exposed")
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == "dashboard":
         check_dashboard(argv[2], argv[3] if len(argv) > 3 else None)
     elif len(argv) == 3 and argv[1] == "rules":
         check_rules(argv[2])
+    elif len(argv) == 3 and argv[1] == "metrics":
+        check_metrics(argv[2])
     else:
         print(__doc__ or "usage: check_assets.py dashboard FILE.json [EXPRS.yml] | rules FILE.yml",
               file=sys.stderr)

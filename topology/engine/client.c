@@ -25,6 +25,9 @@
  * return, and without a short wait each such partition would cost the
  * broker's full fetch.wait.max.ms before its end is seen. */
 #define RESTORER_FETCH_WAIT_MS "10"
+/* statistics.interval.ms unless the topology sets it: /metrics' librdkafka
+ * figures are at most this old. */
+#define STATS_INTERVAL_MS "5000"
 
 static rill_err_t conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *errstr,
                            size_t errsz)
@@ -92,12 +95,45 @@ rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, ch
     return RILL_OK;
 }
 
-/* The global kafka: map, then the processor's own, each key only for the
- * client kind it concerns (so librdkafka does not warn). */
-static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, char *errstr,
-                                    size_t errsz)
+static const char *own_or_global(const struct sthread *st, const char *key)
 {
-    return engine_kafka_conf(st->e->t, &st->pc->kafka, consumer, errstr, errsz);
+    const char *v = rill_kvlist_get(&st->pc->kafka, key);
+    return v ? v : rill_kvlist_get(&st->e->t->kafka, key);
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    struct sthread *st = opaque;
+    metrics_kafka_stats(&st->m, rd_kafka_type(rk) == RD_KAFKA_PRODUCER ? STATS_PRODUCER
+                                                                       : STATS_CONSUMER,
+                        json, len);
+    return 0; /* librdkafka frees json */
+}
+
+/* The global kafka: map, then the processor's own, each key only for the
+ * client kind it concerns (so librdkafka does not warn). Unless the
+ * topology sets them: a client.id that names the application, processor,
+ * thread and role (what Control Center and broker logs show), and
+ * librdkafka statistics every STATS_INTERVAL_MS for /metrics (role NULL:
+ * neither, for the restorer, whose statistics nobody would serve). */
+static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, const char *role,
+                                    char *errstr, size_t errsz)
+{
+    rd_kafka_conf_t *c = engine_kafka_conf(st->e->t, &st->pc->kafka, consumer, errstr, errsz);
+    if (!c)
+        return NULL;
+    char id[ENGINE_ID_SIZE];
+    snprintf(id, sizeof id, "%s.%s-%d-%s", st->e->t->application_id, st->pc->name, st->idx,
+             role ? role : "restorer");
+    if ((!own_or_global(st, "client.id") && conf_set(c, "client.id", id, errstr, errsz)) ||
+        (role && !own_or_global(st, "statistics.interval.ms") &&
+         conf_set(c, "statistics.interval.ms", STATS_INTERVAL_MS, errstr, errsz))) {
+        rd_kafka_conf_destroy(c);
+        return NULL;
+    }
+    if (role)
+        rd_kafka_conf_set_stats_cb(c, stats_cb);
+    return c;
 }
 
 /* ---- callbacks ------------------------------------------------------------- */
@@ -180,7 +216,7 @@ static int has_changelog(const struct sthread *st)
 
 static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz)
 {
-    rd_kafka_conf_t *pc = client_conf(st, 0, errstr, errsz);
+    rd_kafka_conf_t *pc = client_conf(st, 0, "producer", errstr, errsz);
     if (!pc)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(pc, st);
@@ -216,7 +252,7 @@ static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz
 
 static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz)
 {
-    rd_kafka_conf_t *cc = client_conf(st, 1, errstr, errsz);
+    rd_kafka_conf_t *cc = client_conf(st, 1, "consumer", errstr, errsz);
     if (!cc)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(cc, st);
@@ -243,7 +279,7 @@ static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz
 /* Changelogs are read partition by partition, outside the group. */
 static rill_err_t restorer_create(struct sthread *st, char *errstr, size_t errsz)
 {
-    rd_kafka_conf_t *rc = client_conf(st, 1, errstr, errsz);
+    rd_kafka_conf_t *rc = client_conf(st, 1, NULL, errstr, errsz);
     if (!rc)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(rc, st);
@@ -361,7 +397,7 @@ static const struct engine_retry probe_retry = {
 rill_err_t clients_probe(struct sthread *st, char *errstr, size_t errsz)
 {
     struct probe pr = { .st = st };
-    rd_kafka_conf_t *c = client_conf(st, 0, errstr, errsz);
+    rd_kafka_conf_t *c = engine_kafka_conf(st->e->t, &st->pc->kafka, 0, errstr, errsz);
     if (!c)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(c, &pr);

@@ -44,8 +44,18 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
         free(e);
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < e->nthreads; i++)
-        metrics_init(&e->threads[i].m);
+    for (size_t i = 0; i < e->nthreads; i++) {
+        const struct rill_proc_conf *pc = &t->procs[i / (size_t)t->num_stream_threads];
+        if (metrics_init(&e->threads[i].m, pc->inputs.n, pc->outputs.n) != RILL_OK) {
+            while (i--)
+                metrics_fini(&e->threads[i].m);
+            rill_store_cache_free(e->cache);
+            free(e->threads);
+            free(e->sinks);
+            free(e);
+            return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+        }
+    }
     *out = e;
     return RILL_OK;
 }

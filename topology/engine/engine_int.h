@@ -17,6 +17,7 @@
 #include "topology/engine/engine.h"
 #include "topology/engine/node_int.h"
 #include "topology/base/log.h"
+#include "state/restore.h"
 #include "state/store_rt.h"
 #include "state/taskdir.h"
 
@@ -125,9 +126,64 @@ struct lag_snapshot {
 
 #define LAG_INTERVAL_MS 1000
 
+/* A latency histogram with fixed bucket bounds (HIST_BOUNDS_US, the same
+ * for every histogram, so that instances aggregate): per bucket the count
+ * of observations at or below its bound and above the previous one (the
+ * last bucket: above every bound), and their sum. Cumulated when rendered. */
+#define HIST_BUCKETS 20
+struct histogram {
+    _Atomic uint64_t bucket[HIST_BUCKETS + 1];
+    _Atomic uint64_t sum_us;
+};
+extern const int64_t hist_bounds_us[HIST_BUCKETS];
+void hist_observe_us(struct histogram *h, int64_t us);
+
+/* The store of a task being restored, and how far along: written by the
+ * restoring thread (state/restore.h fills the offsets), read by /readyz. */
+struct restore_metrics {
+    struct rill_restore_progress at; /* the current store's from, position, end */
+    _Atomic int32_t partition;       /* its task; -1: none restoring */
+    _Atomic int store;               /* its index in the processor's stores */
+    _Atomic int parts_left;          /* partitions of this assignment not yet taken */
+    _Atomic uint64_t records;        /* changelog records replayed, ever */
+};
+
+/* The librdkafka statistics that matter, per client of a thread, from its
+ * stats callback every statistics.interval.ms (under the lock: not the
+ * record path). */
+#define STATS_MAX_BROKERS 16
+enum stats_client { STATS_CONSUMER, STATS_PRODUCER, STATS_RESTORER, STATS__COUNT };
+struct client_stats {
+    int seen;                   /* a statistics document arrived */
+    int64_t queue;              /* messages waiting: producer queue, or consumer fetch queues */
+    char txn_state[32];         /* the producer's eos.txn_state; "" none */
+    size_t nbrokers;
+    struct { int32_t id; double rtt_s; } brokers[STATS_MAX_BROKERS];
+};
+struct kafka_stats {
+    pthread_mutex_t lock;
+    struct client_stats c[STATS__COUNT];
+};
+
+/* A store's size as its backend estimates it, sampled with the lags. */
+struct store_size {
+    int32_t partition;
+    int store;                  /* index in the processor's stores */
+    uint64_t keys, bytes;
+};
+
 struct thread_metrics {
     _Atomic uint64_t records_in, records_out, dlq, commits, aborts, rebalances, retries;
-    struct lag_snapshot lag;
+    _Atomic uint64_t *in_by_input;   /* records in per input topic (processor's order); may be NULL */
+    _Atomic uint64_t *out_by_output; /* records out per output topic; may be NULL */
+    size_t ninputs, noutputs;
+    _Atomic uint64_t dlq_by_class[RILL_REJECT__COUNT];
+    struct histogram process, e2e, commit;
+    struct restore_metrics restore;
+    struct kafka_stats kstats;
+    struct lag_snapshot lag;    /* lags, and the store sizes sampled with them */
+    struct store_size *sizes;
+    size_t nsizes;
     _Atomic int64_t heartbeat;  /* rill_now_ms() of the thread's last loop turn or wait */
     _Atomic int assigned;       /* holds an assignment it has finished taking */
     _Atomic int restoring;      /* inside an assignment: restoring or claiming */
@@ -139,8 +195,19 @@ struct thread_metrics {
 void engine_beat_to(struct thread_metrics *m);
 void engine_beat(void);
 
-void metrics_init(struct thread_metrics *m);
+/* metrics_init sets m up for a thread with ninputs input and noutputs
+ * output topics (0, 0: a sink's); RILL_ERR_NOMEM. metrics_fini frees it. */
+rill_err_t metrics_init(struct thread_metrics *m, size_t ninputs, size_t noutputs);
 void metrics_fini(struct thread_metrics *m);
+/* Replaces m's store sizes (under the lag lock). Takes v. */
+void metrics_sizes(struct thread_metrics *m, struct store_size *v, size_t n);
+/* A librdkafka stats_cb for a client whose opaque is m's thread: parses the
+ * document into m->kstats.c[which]. */
+void metrics_kafka_stats(struct thread_metrics *m, enum stats_client which, const char *json,
+                         size_t len);
+/* Microseconds of the monotonic clock, and wall-clock milliseconds. */
+int64_t metrics_now_us(void);
+int64_t metrics_wall_ms(void);
 /* Replaces m's lags with what the n partitions of l say (topic, partition;
  * their offset: the next to process, or committed in a database), asking
  * rk for the cached high watermarks (no request). last_ts[i] is the
@@ -168,6 +235,7 @@ struct sthread {
     int rebuild_streak;         /* rebuilds in a row, each soon after the last */
     int64_t rebuilt_at;         /* when the clients were last (re)created */
     atomic_int produce_failed;  /* a delivery failed in this interval */
+    int64_t wall_offset_us;     /* wall clock minus monotonic clock, at the last poll */
     rill_header_t *hdrs;        /* the headers of the record in hand, grown */
     size_t hdrs_cap;
     struct thread_metrics m;
@@ -197,6 +265,25 @@ struct rill_engine {
  * one, taken, only a warning. */
 rill_err_t http_start(struct rill_engine *e, char *errstr, size_t errsz);
 void http_stop(struct rill_engine *e);
+
+/* A growing text an answer is written into; oom set once memory ran out
+ * (then the answer is a 500). */
+struct text {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+void text_put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v escaped for a JSON string or a Prometheus label value (", \, newline). */
+void text_label(struct text *t, const char *v);
+/* What /readyz says: every stream thread holds its assignment, restored,
+ * and every sink its partitions. */
+int engine_ready(const struct rill_engine *e);
+
+/* ---- metrics.c --------------------------------------------------------------- */
+
+/* The /metrics answer, Prometheus text format 0.0.4. */
+void metrics_render(const struct rill_engine *e, struct text *t);
 
 /* ---- loop.c: the thread, its state, sleeping and retrying ---------------- */
 

@@ -144,6 +144,24 @@ rill_err_t engine_retry(struct rill_engine *e, const struct engine_retry *p, con
 
 /* ---- producing ------------------------------------------------------------ */
 
+/* Counts a record produced to topic under its output's index: the node
+ * hands over the output name the topology holds, so a pointer compare
+ * finds it, with a string compare behind it. */
+static void count_output(struct sthread *st, const char *topic)
+{
+    const struct rill_strlist *l = &st->pc->outputs;
+    for (size_t i = 0; i < l->n && i < st->m.noutputs; i++)
+        if (l->v[i] == topic) {
+            METRIC_ADD(st->m.out_by_output[i], 1);
+            return;
+        }
+    for (size_t i = 0; i < l->n && i < st->m.noutputs; i++)
+        if (!strcmp(l->v[i], topic)) {
+            METRIC_ADD(st->m.out_by_output[i], 1);
+            return;
+        }
+}
+
 rill_err_t engine_emit(void *opaque, const struct rill_out *o)
 {
     struct sthread *st = opaque;
@@ -165,10 +183,14 @@ rill_err_t engine_emit(void *opaque, const struct rill_out *o)
             RD_KAFKA_V_TIMESTAMP(o->timestamp > 0 ? o->timestamp : 0),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (!err) {
-            if (o->dlq)
+            if (o->dlq) {
                 METRIC_ADD(st->m.dlq, 1);
-            else if (!o->changelog)
+                METRIC_ADD(st->m.dlq_by_class[o->dlq_class < RILL_REJECT__COUNT ? o->dlq_class
+                                                                                : 0], 1);
+            } else if (!o->changelog) {
                 METRIC_ADD(st->m.records_out, 1);
+                count_output(st, o->topic);
+            }
             return RILL_OK;
         }
         if (h)
@@ -237,6 +259,7 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
         .headers = nh ? st->hdrs : NULL, .header_cnt = nh,
     };
     rill_proc_result_t res;
+    int64_t t0 = metrics_now_us();
     if (rill_node_process(t->node, &rec, &res) != RILL_OK) {
         rd_kafka_message_destroy(m);
         txn_fail(st, "produce failed");
@@ -247,7 +270,14 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
         task_retry_later(st, t, m);
         return;
     }
+    int64_t t1 = metrics_now_us();
+    hist_observe_us(&st->m.process, t1 - t0);
+    if (rec.timestamp > 0)
+        hist_observe_us(&st->m.e2e, (st->wall_offset_us + t1) - rec.timestamp * 1000);
     METRIC_ADD(st->m.records_in, 1);
+    size_t in = (size_t)(tp - t->tps);
+    if (in < st->m.ninputs)
+        METRIC_ADD(st->m.in_by_input[in], 1);
     tp->next = m->offset + 1;
     tp->last_ts = rec.timestamp > 0 ? rec.timestamp : tp->last_ts;
     if (t->backoff_ms)
@@ -287,6 +317,26 @@ static void handle(struct sthread *st, rd_kafka_message_t *m)
         return;
     }
     process_record(st, t, m);
+}
+
+/* The size estimates of st's stores, for /metrics. */
+static void sizes_publish(struct sthread *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->ntasks; i++)
+        n += st->tasks[i]->nstores;
+    struct store_size *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return; /* the last sample stays */
+    size_t k = 0;
+    for (size_t i = 0; i < st->ntasks; i++)
+        for (size_t j = 0; j < st->tasks[i]->nstores; j++) {
+            v[k].partition = st->tasks[i]->partition;
+            v[k].store = (int)j;
+            rill_store_estimate(st->tasks[i]->stores[j].store, &v[k].keys, &v[k].bytes);
+            k++;
+        }
+    metrics_sizes(&st->m, v, k);
 }
 
 /* The lag of every input partition of st's tasks, for /metrics. */
@@ -376,6 +426,7 @@ void *sthread_main(void *arg)
     int64_t interval = st->e->t->commit_interval_ms, last_tick = 0, last_lag = 0,
             now = rill_now_ms();
     st->last_commit = now;
+    st->wall_offset_us = metrics_wall_ms() * 1000 - metrics_now_us();
     engine_beat_to(&st->m);
     while (!atomic_load(&st->e->stop)) {
         engine_beat();
@@ -401,11 +452,15 @@ void *sthread_main(void *arg)
         if (st->state == STHREAD_FATAL)
             continue;
         if (now - last_tick >= STHREAD_TICK_MS) {
+            /* wall clock = monotonic + this offset, so that end-to-end
+             * latency costs no second clock read per record */
+            st->wall_offset_us = metrics_wall_ms() * 1000 - metrics_now_us();
             tick(st);
             last_tick = now;
         }
         if (now - last_lag >= LAG_INTERVAL_MS) {
             lag_publish(st);
+            sizes_publish(st);
             last_lag = now;
         }
         if ((st->state == STHREAD_IN_TXN || !st->e->eos) && now - st->last_commit >= interval) {

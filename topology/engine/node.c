@@ -26,11 +26,11 @@
 /* The dead-letter topic for records of input topic from the node of spec. */
 static const char *dlq_topic(const struct rill_node_spec *spec, const char *input, char *buf,
                              size_t bufsz);
-/* DLQ headers: rill.error.topic, .partition, .offset, .processor, .message.
- * Fills hdrs[0..DLQ_HEADER_CNT) pointing into buf; returns the count. */
-#define DLQ_HEADER_CNT 5
+/* DLQ headers: rill.error.topic, .partition, .offset, .processor, .message,
+ * .class. Fills hdrs[0..DLQ_HEADER_CNT) pointing into buf; returns the count. */
+#define DLQ_HEADER_CNT 6
 static size_t dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
-                          rill_header_t *hdrs, char *buf, size_t bufsz);
+                          rill_reject_class_t cls, rill_header_t *hdrs, char *buf, size_t bufsz);
 
 struct rill_loaded {
     void *dl;
@@ -314,8 +314,8 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
     char topic[512], hbuf[1024];
     rill_header_t h[DLQ_HEADER_CNT];
     const char *input = rec && rec->topic ? rec->topic : "";
-    size_t nh = dlq_headers(rec, n->spec.name, n->reject[0] ? n->reject : "rejected", h,
-                                 hbuf, sizeof hbuf);
+    size_t nh = dlq_headers(rec, n->spec.name, n->reject[0] ? n->reject : "rejected",
+                            n->reject_class, h, hbuf, sizeof hbuf);
     struct rill_out out = {
         .topic = dlq_topic(&n->spec, input, topic, sizeof topic),
         .partition = -1,
@@ -327,6 +327,7 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
         .header_cnt = nh,
         .timestamp = rec ? rec->timestamp : 0,
         .dlq = 1,
+        .dlq_class = n->reject_class,
     };
     return n->emit(n->emit_opaque, &out);
 }
@@ -348,6 +349,7 @@ static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
             n->sched[i].next += n->sched[i].interval;
         n->cur = NULL;
         n->reject[0] = '\0';
+        n->reject_class = RILL_REJECT_OTHER;
         stores_mark(n);
         n->phase = RILL_PHASE_PUNCTUATE;
         *res = n->def->punctuate(n, n->state, type, now);
@@ -363,6 +365,7 @@ rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc
 {
     n->cur = rec;
     n->reject[0] = '\0';
+    n->reject_class = RILL_REJECT_OTHER;
     stores_mark(n);
     n->phase = RILL_PHASE_PROCESS;
     *res = n->def->process(n, n->state, rec);
@@ -395,7 +398,7 @@ static const char *dlq_topic(const struct rill_node_spec *spec, const char *inpu
 }
 
 static size_t dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
-                          rill_header_t *h, char *buf, size_t bufsz)
+                          rill_reject_class_t cls, rill_header_t *h, char *buf, size_t bufsz)
 {
     /* partition and offset as decimal text, like Kafka Connect's DLQ headers */
     int a = snprintf(buf, bufsz, "%" PRId32, rec ? rec->partition : -1);
@@ -406,6 +409,8 @@ static size_t dlq_headers(const rill_record_t *rec, const char *processor, const
     h[2] = (rill_header_t){ "rill.error.offset", buf + a + 1, (size_t)b };
     h[3] = (rill_header_t){ "rill.error.processor", processor, strlen(processor) };
     h[4] = (rill_header_t){ "rill.error.message", error, strlen(error) };
+    const char *cname = rill_reject_class_name(cls);
+    h[5] = (rill_header_t){ "rill.error.class", cname, strlen(cname) };
     return DLQ_HEADER_CNT;
 }
 
@@ -554,6 +559,28 @@ void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ctx->reject, sizeof ctx->reject, fmt, ap);
     va_end(ap);
+    ctx->reject_class = RILL_REJECT_OTHER;
+}
+
+void rill_ctx_reject_as(rill_ctx_t *ctx, rill_reject_class_t cls, const char *fmt, ...)
+{
+    if (!legal(ctx, IN_PROCESS, "rill_ctx_reject_as"))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->reject, sizeof ctx->reject, fmt, ap);
+    va_end(ap);
+    ctx->reject_class = cls > RILL_REJECT_OTHER && cls < RILL_REJECT__COUNT ? cls : RILL_REJECT_OTHER;
+}
+
+const char *rill_reject_class_name(rill_reject_class_t cls)
+{
+    static const char *const names[RILL_REJECT__COUNT] = {
+        [RILL_REJECT_OTHER] = "other",           [RILL_REJECT_DECODE] = "decode",
+        [RILL_REJECT_INVALID] = "invalid",       [RILL_REJECT_UNROUTABLE] = "unroutable",
+        [RILL_REJECT_ENCODE] = "encode",
+    };
+    return cls >= 0 && cls < RILL_REJECT__COUNT ? names[cls] : "other";
 }
 
 rill_store_t *rill_ctx_store(rill_ctx_t *ctx, const char *name)

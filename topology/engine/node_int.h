@@ -26,6 +26,7 @@ struct rill_out {
     size_t header_cnt;
     int64_t timestamp;
     int dlq;                  /* a dead-letter record (counted apart) */
+    rill_reject_class_t dlq_class; /* a dead letter's reason class */
     int changelog;            /* a store's changelog record (not an output) */
 };
 
@@ -74,6 +75,7 @@ struct rill_ctx {
     int32_t partition;
     const rill_record_t *cur;  /* the record in hand */
     char reject[256];
+    rill_reject_class_t reject_class;
     rill_emit_fn emit;
     void *emit_opaque;
     struct {

@@ -106,6 +106,7 @@ static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t 
     for (int i = 0; i < parts->cnt; i++) {
         int32_t p = parts->elems[i].partition;
         struct task *t = task_find(st, p);
+        METRIC_SET(st->m.restore.parts_left, parts->cnt - i);
         if (!t) {
             t = task_new(st, p);
             struct task **arr = t ? realloc(st->tasks, (st->ntasks + 1) * sizeof *arr) : NULL;
@@ -117,6 +118,7 @@ static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t 
             st->tasks = arr;
             st->tasks[st->ntasks++] = t;
         }
+        METRIC_SET(st->m.restore.parts_left, parts->cnt - i - 1);
         /* No committed offset: start from the beginning (auto.offset.reset
          * earliest), which librdkafka resolves; committed stays unknown
          * until the first record shows where that is. */

@@ -408,6 +408,13 @@ static rill_err_t consumer_create(struct sink_thread *st, char *errstr, size_t e
                                           errsz);
     if (err == RILL_OK)
         err = engine_group_consumer_conf(cc, st->group, errstr, errsz);
+    /* a client.id that names the sink, unless the topology sets one */
+    char id[ENGINE_ID_SIZE];
+    snprintf(id, sizeof id, "%s.%s-sink", st->e->t->application_id, st->sc->name);
+    if (err == RILL_OK && !rill_kvlist_get(&st->sc->kafka, "client.id") &&
+        !rill_kvlist_get(&st->e->t->kafka, "client.id") &&
+        rd_kafka_conf_set(cc, "client.id", id, errstr, errsz) != RD_KAFKA_CONF_OK)
+        err = RILL_ERR_CONFIG;
     /* range: partition p of every input to one member, so that all events
      * of an order (co-partitioned by location) meet in one instance, and
      * the eager protocol the rebalance callback speaks */
@@ -427,7 +434,8 @@ rill_err_t sink_thread_init(struct sink_thread *st, struct rill_engine *e,
                             const struct rill_sink_conf *sc, char *errstr, size_t errsz)
 {
     memset(st, 0, sizeof *st);
-    metrics_init(&st->m);
+    if (metrics_init(&st->m, 0, 0) != RILL_OK)
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     st->e = e;
     st->sc = sc;
     if (!(st->def = rill_sink_lookup(sc->type)))

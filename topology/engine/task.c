@@ -107,8 +107,14 @@ static rill_err_t task_store_open(struct sthread *st, struct task *t, struct tst
     }
     if (e != RILL_OK || !ts->changelog[0])
         return e;
+    struct restore_metrics *rm = &st->m.restore;
+    METRIC_SET(rm->partition, t->partition);
+    METRIC_SET(rm->store, (int)(ts - t->stores));
     e = rill_store_restore_changelog(st->restorer, ts->changelog, t->partition, &o, &ts->store,
-                                     &st->e->stop, err, errsz);
+                                     &st->e->stop, &rm->at, err, errsz);
+    int64_t from = METRIC_GET(rm->at.from), at = METRIC_GET(rm->at.at);
+    METRIC_ADD(rm->records, at > from && from >= 0 ? at - from : 0);
+    METRIC_SET(rm->partition, -1);
     if (e == RILL_OK)
         rill_store_set_log(ts->store, changelog_write, ts);
     return e;

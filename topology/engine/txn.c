@@ -249,7 +249,20 @@ static rill_err_t commit_at_least_once(struct sthread *st)
     return rc;
 }
 
+static rill_err_t txn_commit_timed(struct sthread *st);
+
+/* A commit, timed into the commit histogram when there was one to make. */
 rill_err_t txn_commit(struct sthread *st)
+{
+    int open = st->state == STHREAD_IN_TXN || (!st->e->eos && st->state == STHREAD_READY);
+    int64_t t0 = open ? metrics_now_us() : 0;
+    rill_err_t err = txn_commit_timed(st);
+    if (open)
+        hist_observe_us(&st->m.commit, metrics_now_us() - t0);
+    return err;
+}
+
+static rill_err_t txn_commit_timed(struct sthread *st)
 {
     if (st->state == STHREAD_FATAL)
         return RILL_ERR_FATAL;

@@ -115,6 +115,7 @@ struct rill_topology {
     struct rill_kvlist log_levels; /* component -> level, over log_level */
     char *http_address;       /* host:port of /healthz, /readyz, /metrics; NULL: the default
                                * (RILL_HTTP_DEFAULT_ADDRESS, a warning when taken); "off" */
+    int64_t health_stuck_ms;  /* /healthz: a thread silent this long is stuck; default 30000 */
     struct rill_kvlist kafka; /* passed as-is to librdkafka */
     struct rill_topic_conf *topics;
     size_t ntopics;

@@ -64,6 +64,10 @@ const struct rill_key_def rill_keys[] = {
       .unset = RILL_HTTP_DEFAULT_ADDRESS ", and when that port is taken a warning and no HTTP",
       .doc = "host:port of /healthz, /readyz and /metrics (port 0: any free port, logged); "
              "off: none. Set, it must bind or rill run exits 1" },
+    { .scope = RILL_SCOPE_TOP, .name = "health.stuck.ms", .type = RILL_KEY_INT, .def = "30000",
+      .min = 100, .max = 86400000, .offset = TOP(health_stuck_ms),
+      .doc = "/healthz fails when a stream or sink thread has not turned its loop (or been "
+             "waiting on purpose, restoring included) for this long" },
     { .scope = RILL_SCOPE_TOP, .name = "kafka", .type = RILL_KEY_MAP, .offset = TOP(kafka),
       .doc = "librdkafka properties for every client, passed as-is (consumer-only and "
              "producer-only keys go to their kind of client only)" },

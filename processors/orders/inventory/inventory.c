@@ -257,7 +257,7 @@ static rill_proc_result_t inventory_process(rill_ctx_t *ctx, void *state,
     const rill_event_t *ev = &inv->o.ev;
     const char *loc = rill_event_location(ev);
     if (strchr(loc, '/')) {
-        rill_ctx_reject(ctx, "location_id '%s' contains '/'", loc);
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "location_id '%s' contains '/'", loc);
         return RILL_PROC_REJECT;
     }
     switch (ev->type) {
@@ -266,7 +266,7 @@ static rill_proc_result_t inventory_process(rill_ctx_t *ctx, void *state,
     case RILL_EVENT_STOCK_RELEASE:
         return release(inv, c, &ev->u.release);
     default:
-        rill_ctx_reject(ctx, "inventory expects order_placed or stock_release, got %s",
+        rill_ctx_reject_as(ctx, RILL_REJECT_UNROUTABLE, "inventory expects order_placed or stock_release, got %s",
                         rill_event_type_name(ev->type));
         return RILL_PROC_REJECT;
     }

@@ -68,7 +68,7 @@ static rill_proc_result_t notify(rill_ctx_t *ctx, struct notification *n, const 
     char id[RILL_SERDE_MAX_STRING + 32], msg[RILL_SERDE_MAX_STRING + 128];
     size_t ol = strlen(order_id), kl = strlen(kind);
     if (ol + 1 + kl > RILL_SERDE_MAX_STRING) {
-        rill_ctx_reject(ctx, "order id of %zu bytes is too long for a notification id "
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "order id of %zu bytes is too long for a notification id "
                         "(order id, ':', kind: at most %d bytes)", ol, RILL_SERDE_MAX_STRING);
         return RILL_PROC_REJECT;
     }
@@ -136,7 +136,7 @@ static rill_proc_result_t notification_process(rill_ctx_t *ctx, void *state,
                       s->new_status, s->event_time, s->correlation_id);
     }
     default:
-        rill_ctx_reject(ctx, "notification does not handle %s", rill_event_type_name(ev->type));
+        rill_ctx_reject_as(ctx, RILL_REJECT_UNROUTABLE, "notification does not handle %s", rill_event_type_name(ev->type));
         return RILL_PROC_REJECT;
     }
 }

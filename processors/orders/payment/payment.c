@@ -68,7 +68,7 @@ static rill_proc_result_t payment_process(rill_ctx_t *ctx, void *state, const ri
     if (rill_orders_decode(ctx, &p->o, rec) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
     if (p->o.ev.type != RILL_EVENT_ORDER_PLACED) {
-        rill_ctx_reject(ctx, "payment expects order_placed, got %s",
+        rill_ctx_reject_as(ctx, RILL_REJECT_UNROUTABLE, "payment expects order_placed, got %s",
                         rill_event_type_name(p->o.ev.type));
         return RILL_PROC_REJECT;
     }

@@ -173,7 +173,7 @@ static rill_proc_result_t shipping_process(rill_ctx_t *ctx, void *state, const r
     else if (ev->type == RILL_EVENT_INVENTORY_RESULT)
         order_id = ev->u.inventory.order_id;
     else {
-        rill_ctx_reject(ctx, "shipping expects payment_result or inventory_result, got %s",
+        rill_ctx_reject_as(ctx, RILL_REJECT_UNROUTABLE, "shipping expects payment_result or inventory_result, got %s",
                         rill_event_type_name(ev->type));
         return RILL_PROC_REJECT;
     }
@@ -192,11 +192,11 @@ static rill_proc_result_t shipping_process(rill_ctx_t *ctx, void *state, const r
     err = rill_serde_decode(s->o.serde, NULL, 0, waiting, wlen, &s->other, msg, sizeof msg);
     free(waiting);
     if (err != RILL_OK) {
-        rill_ctx_reject(ctx, "waiting result of order '%s' does not decode: %s", order_id, msg);
+        rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "waiting result of order '%s' does not decode: %s", order_id, msg);
         return RILL_PROC_REJECT;
     }
     if (s->other.type == ev->type) {
-        rill_ctx_reject(ctx, "duplicate %s for order '%s'", rill_event_type_name(ev->type),
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "duplicate %s for order '%s'", rill_event_type_name(ev->type),
                         order_id);
         return RILL_PROC_REJECT;
     }
