@@ -72,8 +72,10 @@ rill_err_t rill_store_restore_done(rill_store_t *s, int64_t next_offset, char *e
 /* Number of committed keys (a full scan; for tests and `rill state`). */
 size_t rill_store_count(rill_store_t *s);
 /* The backend's cheap estimates of the committed keys and bytes, for
- * metrics: exact for memory stores; RocksDB's estimate-num-keys and its live
- * data plus memtables. 0, 0 for a closed store. */
+ * metrics: exact for memory stores (keys and values); RocksDB's
+ * estimate-num-keys, and its live SST data plus the memory its memtables
+ * hold (arena blocks: about 1 MiB even for a few keys). 0, 0 for a closed
+ * store. */
 void rill_store_estimate(rill_store_t *s, uint64_t *keys, uint64_t *bytes);
 
 /* Closes the backend and drops pending writes; idempotent. Every later call

@@ -217,7 +217,60 @@ static void test_task_binds_every_store(void)
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* Observations land in the first bucket whose bound holds them, the last
+ * (+Inf) past every bound; the sum is kept in microseconds. */
+static void test_histogram_buckets(void)
+{
+    struct histogram h;
+    memset(&h, 0, sizeof h);
+    hist_observe_us(&h, -5);                        /* a clock step back: 0 */
+    hist_observe_us(&h, 10);                        /* on the first bound */
+    hist_observe_us(&h, 11);                        /* just above it */
+    hist_observe_us(&h, hist_bounds_us[HIST_BUCKETS - 1] + 1);
+    CU_ASSERT_EQUAL(METRIC_GET(h.bucket[0]), 2);
+    CU_ASSERT_EQUAL(METRIC_GET(h.bucket[1]), 1);
+    CU_ASSERT_EQUAL(METRIC_GET(h.bucket[HIST_BUCKETS]), 1);
+    CU_ASSERT_EQUAL(METRIC_GET(h.sum_us), 21 + (uint64_t)hist_bounds_us[HIST_BUCKETS - 1] + 1);
+    for (size_t i = 1; i < HIST_BUCKETS; i++)
+        CU_ASSERT(hist_bounds_us[i] > hist_bounds_us[i - 1]);
+}
+
+/* librdkafka statistics documents (the shape of its STATISTICS.md): the
+ * brokers' average rtt (bootstrap entries skipped), the producer's queue
+ * and transaction state, the consumer's fetch queues (the internal -1
+ * partition skipped); a malformed document changes nothing. */
+static void test_kafka_stats(void)
+{
+    struct thread_metrics m;
+    memset(&m, 0, sizeof m);
+    CU_ASSERT_EQUAL_FATAL(metrics_init(&m, 1, 1), RILL_OK);
+    const char *producer =
+        "{\"name\":\"a#producer-1\",\"type\":\"producer\",\"msg_cnt\":42,"
+        "\"brokers\":{\"127.0.0.1:29092/bootstrap\":{\"nodeid\":-1,\"rtt\":{\"avg\":0}},"
+        "\"127.0.0.1:29092/1\":{\"nodeid\":1,\"rtt\":{\"min\":10,\"avg\":2500,\"max\":9000}}},"
+        "\"eos\":{\"idemp_state\":\"Assigned\",\"txn_state\":\"InTransaction\"}}";
+    metrics_kafka_stats(&m, STATS_PRODUCER, producer, strlen(producer));
+    const struct client_stats *p = &m.kstats.c[STATS_PRODUCER];
+    CU_ASSERT(p->seen);
+    CU_ASSERT_EQUAL(p->queue, 42);
+    CU_ASSERT_STRING_EQUAL(p->txn_state, "InTransaction");
+    CU_ASSERT_EQUAL_FATAL(p->nbrokers, 1);
+    CU_ASSERT_EQUAL(p->brokers[0].id, 1);
+    CU_ASSERT(p->brokers[0].rtt_s > 0.0024999 && p->brokers[0].rtt_s < 0.0025001);
+    const char *consumer =
+        "{\"type\":\"consumer\",\"brokers\":{},\"topics\":{\"in\":{\"partitions\":{"
+        "\"0\":{\"fetchq_cnt\":7},\"1\":{\"fetchq_cnt\":5},\"-1\":{\"fetchq_cnt\":100}}}}}";
+    metrics_kafka_stats(&m, STATS_CONSUMER, consumer, strlen(consumer));
+    CU_ASSERT_EQUAL(m.kstats.c[STATS_CONSUMER].queue, 12);
+    CU_ASSERT_STRING_EQUAL(m.kstats.c[STATS_CONSUMER].txn_state, "");
+    metrics_kafka_stats(&m, STATS_PRODUCER, "{\"type\":", 9);
+    CU_ASSERT_EQUAL(m.kstats.c[STATS_PRODUCER].queue, 42);
+    metrics_fini(&m);
+}
+
 static CU_TestInfo tests[] = {
+    { "histogram: bucket bounds, +Inf, the sum", test_histogram_buckets },
+    { "librdkafka statistics: rtt, queues, transaction state", test_kafka_stats },
     { "thread state: legal transitions pass, illegal ones are refused", test_state_transitions },
     { "a transaction begins from READY only", test_txn_begin_needs_ready },
     { "retry helper: attempts, deadline, non-retriable, stop", test_retry_helper },

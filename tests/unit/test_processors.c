@@ -222,6 +222,7 @@ static void test_filter_malformed_goes_to_dlq(void)
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.offset", buf, sizeof buf), "-1");
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.processor", buf, sizeof buf), "f");
     CU_ASSERT_PTR_NOT_NULL(strstr(header(c, "rill.error.message", buf, sizeof buf), "payment.status"));
+    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.class", buf, sizeof buf), "invalid");
     rill_driver_free(d);
     rill_topology_free(t);
 }
@@ -303,6 +304,8 @@ static void test_route_without_default_rejects(void)
     CU_ASSERT_PTR_NOT_NULL(
         strstr(header(rill_driver_get(d, "in.dlq", 0), "rill.error.message", buf, sizeof buf),
                "'y'"));
+    CU_ASSERT_STRING_EQUAL(header(rill_driver_get(d, "in.dlq", 0), "rill.error.class", buf,
+                                  sizeof buf), "unroutable");
     rill_driver_free(d);
     rill_topology_free(t);
 }

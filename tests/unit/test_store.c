@@ -390,7 +390,51 @@ static void test_shared_cache(void)
     rill_store_cache_free(NULL);
 }
 
+/* The size estimates: exact for a memory store (keys, and the bytes of
+ * keys and values, through overwrites and deletes), RocksDB's near the key
+ * count, its bytes the live data plus the memtables' memory; pending
+ * writes are not counted. */
+static void contract_estimate(const char *type, int exact)
+{
+    rill_store_t *s = open_store(type, "estimate");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    uint64_t keys = 1, bytes = 1;
+    rill_store_estimate(s, &keys, &bytes);
+    CU_ASSERT_EQUAL(keys, 0);
+    char k[32], v[64];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(k, sizeof k, "key-%04d", i); /* 8 bytes */
+        snprintf(v, sizeof v, "value-%04d-%s", i, "012345678901234567890"); /* 32 bytes */
+        CU_ASSERT_EQUAL_FATAL(strlen(k) * 10 + strlen(v), 112);
+        put(s, k, v);
+    }
+    rill_store_estimate(s, &keys, &bytes);
+    CU_ASSERT_EQUAL(keys, 0); /* pending */
+    commit(s, 1);
+    put(s, "key-0000", "short"); /* 32 -> 5 bytes */
+    CU_ASSERT_EQUAL(rill_store_delete(s, "key-0001", 8), RILL_OK);
+    commit(s, 2);
+    rill_store_estimate(s, &keys, &bytes);
+    if (exact) {
+        CU_ASSERT_EQUAL(keys, 999);
+        CU_ASSERT_EQUAL(bytes, 999 * 8 + 998 * 32 + 5);
+    } else {
+        CU_ASSERT(keys >= 900 && keys <= 1100);
+        /* the memtables count what they hold in memory: their arena blocks */
+        CU_ASSERT(bytes >= 999 * 8 && bytes <= 8 << 20);
+    }
+    rill_store_free(s);
+    rill_store_estimate(NULL, &keys, &bytes);
+    CU_ASSERT_EQUAL(keys, 0);
+    CU_ASSERT_EQUAL(bytes, 0);
+}
+
+static void test_memory_estimate(void) { contract_estimate("memory", 1); }
+static void test_rocksdb_estimate(void) { contract_estimate("rocksdb", 0); }
+
 static CU_TestInfo tests[] = {
+    { "memory: size estimates are exact", test_memory_estimate },
+    { "rocksdb: size estimates are near the truth", test_rocksdb_estimate },
     { "memory: put/get/delete, commit, abort, close twice", test_memory_basics },
     { "rocksdb: put/get/delete, commit, abort, close twice", test_rocksdb_basics },
     { "memory: ordered range and prefix iteration over pending writes", test_memory_iteration },
