@@ -1,12 +1,21 @@
 /*
- * test_http.c - rill run's HTTP endpoints on the real stack: a passthrough
- * over 3 partitions with http.address on any free port. /healthz answers 200
- * from the start; /readyz 503 until the group assigned the partitions, then
- * 200; after 2,000 records, /metrics counts exactly 2,000 records in and
- * out for the processor, committed transactions and no aborted one, the lag
- * of its 3 input partitions at 0, passes `promtool check metrics`, and an
- * unknown path is a 404. An http.address
- * that is set and taken makes rill run exit 1 with one clear line.
+ * test_http.c - rill run's HTTP endpoints on the real stack:
+ *  - a passthrough p and a route r (whose every record is unroutable) over
+ *    3 partitions, http.address on any free port: /healthz 200 from the
+ *    start; /readyz 503 until the group assigned the partitions, then 200;
+ *    after 2,000 records /metrics counts exactly them, per processor and
+ *    topic, r's as dead letters of class unroutable (the DLQ records say
+ *    so too), one processing and one end-to-end latency observation each,
+ *    timed commits, no aborted transaction, every lag at 0, librdkafka's
+ *    statistics (rtt, queues, transaction state); it passes `promtool check
+ *    metrics` and names only the metrics and labels the monitoring assets
+ *    may use; an unknown path is a 404; an http.address that is set and
+ *    taken makes rill run exit 1 with one clear line;
+ *  - /healthz fails while a thread is stuck inside its processor (the
+ *    probe blocked on a FIFO), and recovers when it runs again;
+ *  - /readyz is 503 with the store, partition and progress during the full
+ *    restore of a 200,000-key store, then 200; the restored records and
+ *    the store's estimated keys reach /metrics.
  */
 #include "tests/lib/http.h"
 #include "tests/lib/proc.h"
@@ -14,11 +23,14 @@
 #include "tests/lib/suite.h"
 #include "tests/lib/util.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define RECORDS 2000
 
@@ -257,7 +269,135 @@ static void test_http_endpoints(void)
     live = 0;
 }
 
+/* /healthz fails while a stream thread is stuck inside its processor, and
+ * recovers once it runs again: the probe processor blocks on a FIFO for a
+ * record "block" until the test opens and closes the FIFO's other end. */
+static void test_healthz_stuck_thread(void)
+{
+    const char *so = getenv("RILL_PROBE_SO");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(so);
+    char dir[64], yaml[128], log[128], fifo[128], in[128], out[128], tail[1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "stuck"));
+    snprintf(in, sizeof in, "%s", it_topic("stuckin"));
+    snprintf(out, sizeof out, "%s", it_topic("stuckout"));
+    CU_ASSERT_EQUAL_FATAL(it_create_topic(in, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(it_create_topic(out, 1), 0);
+    snprintf(fifo, sizeof fifo, "%s/block.fifo", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    snprintf(yaml, sizeof yaml, "%s/t.yaml", dir);
+    snprintf(log, sizeof log, "%s/rill.log", dir);
+    snprintf(tail, sizeof tail,
+             "application.id: %s\nstate.dir: %s/state\nhttp.address: 127.0.0.1:0\n"
+             "health.stuck.ms: 1000\n"
+             "topics:\n  %s: { partitions: 1 }\n  %s: { partitions: 1 }\n"
+             "processors:\n  b:\n    type: probe\n    library: %s\n    inputs: [%s]\n    outputs: [%s]\n"
+             "    config: { block_fifo: %s }\n",
+             it_topic("stuckapp"), dir, in, out, so, in, out, fifo);
+    CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, tail), 0);
+    live = it_rill_start(yaml, log);
+    int port = it_http_port(log, 60000);
+    CU_ASSERT_FATAL(port > 0);
+    int64_t deadline = it_now_ms() + 60000;
+    while (it_http_get(port, "/readyz", body, sizeof body) != 200 && it_now_ms() < deadline)
+        ;
+    CU_ASSERT_EQUAL(it_http_get(port, "/healthz", body, sizeof body), 200);
+
+    CU_ASSERT_EQUAL_FATAL(it_produce_value(in, "k", "block"), 0);
+    int st = 0;
+    deadline = it_now_ms() + 60000;
+    while ((st = it_http_get(port, "/healthz", body, sizeof body)) == 200 && it_now_ms() < deadline)
+        ;
+    CU_ASSERT_EQUAL(st, 503);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "{\"processor\":\"b\",\"thread\":0}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"healthy\":false"));
+
+    int fd = open(fifo, O_WRONLY); /* the processor holds the read end */
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    deadline = it_now_ms() + 60000;
+    while ((st = it_http_get(port, "/healthz", body, sizeof body)) != 200 && it_now_ms() < deadline)
+        ;
+    CU_ASSERT_EQUAL(st, 200);
+    CU_ASSERT_EQUAL(it_count_committed(out, 30000), 1); /* and the record went on */
+    CU_ASSERT(it_rill_stop(live, SIGTERM, 30000) != -1);
+    live = 0;
+}
+
+#define RESTORE_RECORDS 200000
+
+/* /readyz answers 503 while a large store restores, saying which store of
+ * which partition and how far along, then 200; /metrics then counts the
+ * replayed records and estimates the store's keys. The changelog is filled
+ * directly (200,000 distinct keys), so the task starts with a full restore. */
+static void test_readyz_during_restore(void)
+{
+    char dir[64], yaml[128], log[128], in[128], out[128], cl[300], app[128], tail[1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "restore"));
+    snprintf(in, sizeof in, "%s", it_topic("rstin"));
+    snprintf(out, sizeof out, "%s", it_topic("rstout"));
+    snprintf(app, sizeof app, "%s", it_topic("rstapp"));
+    snprintf(cl, sizeof cl, "%s-counts-changelog", app);
+    CU_ASSERT_EQUAL_FATAL(it_create_topic(in, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(it_create_topic(out, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(it_create_topic(cl, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(it_produce_padded(cl, RESTORE_RECORDS, 0), 0);
+    snprintf(yaml, sizeof yaml, "%s/t.yaml", dir);
+    snprintf(log, sizeof log, "%s/rill.log", dir);
+    snprintf(tail, sizeof tail,
+             "application.id: %s\nstate.dir: %s/state\nhttp.address: 127.0.0.1:0\n"
+             "topics:\n  %s: { partitions: 1 }\n  %s: { partitions: 1 }\n"
+             "processors:\n  c:\n    type: count\n    inputs: [%s]\n    outputs: [%s]\n"
+             "    stores: [counts]\n",
+             app, dir, in, out, in, out);
+    CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, tail), 0);
+    live = it_rill_start(yaml, log);
+    int port = it_http_port(log, 60000);
+    CU_ASSERT_FATAL(port > 0);
+    int st = 0, replaying = 0, moved = 0;
+    double first = -1;
+    int64_t deadline = it_now_ms() + 120000;
+    while ((st = it_http_get(port, "/readyz", body, sizeof body)) != 200 && it_now_ms() < deadline) {
+        CU_ASSERT_EQUAL(st, 503);
+        const char *r = strstr(body, "\"restore\":{\"partition\":0,\"store\":\"counts\","
+                                     "\"phase\":\"replaying\"");
+        const char *pr = r ? strstr(r, "\"progress\":") : NULL;
+        if (!pr)
+            continue;
+        CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"restoring\":true"));
+        double q = atof(pr + strlen("\"progress\":"));
+        CU_ASSERT(q >= 0 && q <= 1);
+        if (!replaying++)
+            first = q;
+        else if (q > first)
+            moved = 1;
+    }
+    CU_ASSERT_EQUAL(st, 200);
+    CU_ASSERT(replaying > 0); /* seen restoring, with its progress */
+    CU_ASSERT(moved);         /* and the progress moved */
+    CU_ASSERT_EQUAL(it_file_count(log, "msg=\"store restored\" store=counts partition=0 "
+                                       "replayed=200000"), 1);
+    deadline = it_now_ms() + 30000;
+    int nkeys = 0;
+    long keys = 0;
+    do {
+        CU_ASSERT_EQUAL_FATAL(it_http_get(port, "/metrics", body, sizeof body), 200);
+        keys = sum_of(body, "rill_store_estimated_keys", &nkeys);
+    } while (keys < RESTORE_RECORDS * 9 / 10 && it_now_ms() < deadline);
+    CU_ASSERT_EQUAL(of_proc(body, "rill_restore_records_total", "c"), RESTORE_RECORDS);
+    CU_ASSERT_EQUAL(of_proc(body, "rill_restore_remaining_records", "c"), 0);
+    CU_ASSERT_EQUAL(nkeys, 1);
+    CU_ASSERT(keys >= RESTORE_RECORDS * 9 / 10 && keys <= RESTORE_RECORDS * 11 / 10);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "rill_restore_progress_ratio{processor=\"c\","
+                                        "store=\"counts\"} 1.0000"));
+    CU_ASSERT(it_rill_stop(live, SIGTERM, 30000) != -1);
+    live = 0;
+}
+
 static CU_TestInfo tests[] = {
+    { "readyz 503 with the restore's progress during a large restore, 200 after",
+      test_readyz_during_restore },
+    { "healthz fails while a thread is stuck in its processor, and recovers",
+      test_healthz_stuck_thread },
     { "healthz, readyz, metrics equal to the run's records, promtool-clean; a taken address "
       "refused",
       test_http_endpoints },

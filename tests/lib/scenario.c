@@ -279,13 +279,38 @@ void it_scenario_done(struct it_scenario *s, int keep)
     pthread_cond_destroy(&s->cv);
 }
 
-int it_produce_padded(const char *topic, long n, long key_space)
+/* A plain producer as admin, keys placed as Java's client would. */
+static rd_kafka_t *admin_producer(void)
 {
     char err[256];
     rd_kafka_conf_t *c = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
     it_kconf_set(c, "partitioner", "murmur2_random");
     it_kconf_set(c, "linger.ms", "20");
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    if (!rk)
+        rd_kafka_conf_destroy(c);
+    return rk;
+}
+
+int it_produce_value(const char *topic, const char *key, const char *value)
+{
+    rd_kafka_t *rk = admin_producer();
+    if (!rk)
+        return -1;
+    int rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                               RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+                               RD_KAFKA_V_VALUE((void *)value, strlen(value)),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)
+                 ? -1 : 0;
+    if (rd_kafka_flush(rk, 60000))
+        rc = -1;
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+int it_produce_padded(const char *topic, long n, long key_space)
+{
+    rd_kafka_t *rk = admin_producer();
     if (!rk)
         return -1;
     for (long i = 0; i < n; i++) {

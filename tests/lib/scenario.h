@@ -67,6 +67,8 @@ int it_scenario_markers_readable(struct it_scenario *s);
  * broker takes them, keys "key-<i mod key_space>" (key_space 0: all
  * distinct), murmur2-partitioned. For the benchmarks. Returns 0 or -1. */
 int it_produce_padded(const char *topic, long n, long key_space);
+/* One record (key may be NULL), flushed; 0 when delivered. */
+int it_produce_value(const char *topic, const char *key, const char *value);
 
 /* Removes the scratch folder unless keep (then its path is printed). */
 void it_scenario_done(struct it_scenario *s, int keep);

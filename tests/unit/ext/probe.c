@@ -5,16 +5,21 @@
  * times before it is forwarded), and punctuation on stream time and on the
  * wall clock (each firing forwards "stream@T" or "wall@T"). With a store
  * granted, every call to process adds 1 to the counter "calls" first, so a
- * test can see that the writes of a refused call are undone. Built again with
+ * test can see that the writes of a refused call are undone. With block_fifo
+ * set, a record whose value is "block" makes process() wait on that FIFO
+ * (opened for reading, read to its end) before it goes on: a stuck thread,
+ * released when the test opens and closes the FIFO. Built again with
  * -DPROBE_ABI_VERSION=N as a library that claims a processor ABI this rill
  * does not run, which the loader must refuse.
  */
 #include "processors/processor.h"
 #include "state/store.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef PROBE_ABI_VERSION
 #define PROBE_ABI_VERSION RILL_PROCESSOR_VERSION
@@ -25,6 +30,7 @@ struct probe_conf {
     int64_t retry_every;
     int64_t stream_ms;
     int64_t wall_ms;
+    char *block_fifo;
 };
 
 static const struct rill_conf_def probe_conf_def[] = {
@@ -36,6 +42,8 @@ static const struct rill_conf_def probe_conf_def[] = {
       "stream-time punctuation interval; 0: none", NULL, NULL },
     { "wall_ms", RILL_CONF_INT, "0", offsetof(struct probe_conf, wall_ms),
       "wall-clock punctuation interval; 0: none", NULL, NULL },
+    { "block_fifo", RILL_CONF_STR, "", offsetof(struct probe_conf, block_fifo),
+      "a FIFO a record \"block\" waits on (read to its end); empty: none", NULL, NULL },
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
@@ -62,6 +70,15 @@ static rill_proc_result_t probe_process(rill_ctx_t *ctx, void *state, const rill
     rill_store_t *st = rill_ctx_store_at(ctx, 0);
     if (st && rill_store_add_i64(st, "calls", 5, 1, NULL) != RILL_OK)
         return RILL_PROC_RETRY;
+    if (c->block_fifo && *c->block_fifo && rec->value_len == 5 &&
+        !memcmp(rec->value, "block", 5)) {
+        int fd = open(c->block_fifo, O_RDONLY); /* waits for a writer */
+        char buf[64];
+        while (fd >= 0 && read(fd, buf, sizeof buf) > 0)
+            ;
+        if (fd >= 0)
+            close(fd);
+    }
     /* forward first, then refuse: the runtime must drop what was held */
     rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len, NULL, 0);
     if (p->accepted % (c->retry_every > 0 ? c->retry_every : 1) == 0 && p->attempts < c->retries) {
