@@ -67,6 +67,10 @@ PROBE_SO := $(B)/tests/probe.so
 # a runtime function the binary does not export).
 TEST_SOS := $(PROBE_SO) $(B)/tests/probe_v1.so $(B)/tests/probe_abi99.so $(B)/tests/probe_abi0.so \
 	$(B)/tests/phases.so $(B)/tests/internal.so
+# A librdkafka plugin (plugin.library.paths) that records the client ids of
+# the clients it sees: the integration tier's proof that the property
+# reaches librdkafka.
+KPLUGIN_SO := $(B)/tests/kplugin.so
 # The example external processors, one folder and one .c each, built as .so
 # the way a third party builds one (processors/examples/README.md).
 EXAMPLE_SOS := $(patsubst %.c,$(B)/%.so,$(wildcard processors/examples/*/*.c))
@@ -219,8 +223,8 @@ check-links: $(RILL) $(UNIT)
 	  if [ -n "$$u" ]; then echo "check-links: $$b links libraries it does not use:$$u"; exit 1; fi; \
 	done; echo "check-links: $(RILL) and $(UNIT) link only libraries they use"
 
-test-integration: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
-	RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT)
+test-integration: check-deps $(IT) $(RILL) $(PROBE_SO) $(KPLUGIN_SO) stack-up
+	RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) RILL_KPLUGIN_SO=$(CURDIR)/$(KPLUGIN_SO) $(IT)
 
 # Benchmarks (not part of `make test`): restore after a crash and after
 # losing the state directory, against a raw changelog consume.
@@ -299,7 +303,7 @@ docs: $(RILL)
 	$(Q)mkdir -p docs && $(RILL) validate --describe-all --markdown > docs/CONFIGURATION.md.tmp && \
 	  mv docs/CONFIGURATION.md.tmp docs/CONFIGURATION.md
 
-test: check-deps check-layers rill $(UNIT) $(IT)
+test: check-deps check-layers rill $(UNIT) $(IT) $(KPLUGIN_SO)
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
 

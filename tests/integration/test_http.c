@@ -191,7 +191,16 @@ static void test_http_endpoints(void)
     CU_ASSERT_EQUAL_FATAL(it_create_topic(dlq, 1), 0);
     snprintf(yaml, sizeof yaml, "%s/t.yaml", dir);
     snprintf(log, sizeof log, "%s/rill.log", dir);
+    /* Confluent's interceptors load through plugin.library.paths: the test
+     * plugin records each client's id */
+    const char *kplugin = getenv("RILL_KPLUGIN_SO");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(kplugin);
+    char ids[128], app[128];
+    snprintf(ids, sizeof ids, "%s/client.ids", dir);
+    setenv("RILL_TEST_KPLUGIN_OUT", ids, 1);
+    snprintf(app, sizeof app, "%s", it_topic("httpapp"));
     snprintf(tail, sizeof tail,
+             "  plugin.library.paths: %s\n" /* into it_write_yaml's kafka: map */
              "application.id: %s\nstate.dir: %s/state\nhttp.address: 127.0.0.1:0\n"
              "topics:\n  %s: { partitions: 3 }\n  %s: { partitions: 3 }\n"
              "  %s: { partitions: 1 }\n"
@@ -199,7 +208,7 @@ static void test_http_endpoints(void)
              /* every record's key names no output: all go to the DLQ as unroutable */
              "  r:\n    type: route\n    inputs: [%s]\n    outputs: [%s]\n"
              "    config: { field: key }\n",
-             it_topic("httpapp"), dir, in, out, out2, in, out, in, out2);
+             kplugin, app, dir, in, out, out2, in, out, in, out2);
     CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, tail), 0);
     live = it_rill_start(yaml, log);
     int port = it_http_port(log, 60000);
@@ -247,6 +256,16 @@ static void test_http_endpoints(void)
     check_kafka_stats(port);
     CU_ASSERT_EQUAL(promtool(body), 0);
     check_dlq_class(dlq);
+    /* every client carries an id naming application, processor, thread and
+     * role (what Control Center and the broker's logs show) */
+    const char *roles[] = { "p-0-consumer", "p-0-producer", "p-0-probe", "r-0-consumer",
+                            "r-0-producer", "r-0-probe" };
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        char want[300];
+        snprintf(want, sizeof want, "%s.%s\n", app, roles[i]);
+        CU_ASSERT_EQUAL(it_file_count(ids, want), 1);
+    }
+    unsetenv("RILL_TEST_KPLUGIN_OUT");
     CU_ASSERT_EQUAL(it_http_get(port, "/nope", body, sizeof body), 404);
 
     /* the same address, set and taken: a second instance refuses to start */

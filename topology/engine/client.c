@@ -113,25 +113,26 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 /* The global kafka: map, then the processor's own, each key only for the
  * client kind it concerns (so librdkafka does not warn). Unless the
  * topology sets them: a client.id that names the application, processor,
- * thread and role (what Control Center and broker logs show), and
- * librdkafka statistics every STATS_INTERVAL_MS for /metrics (role NULL:
- * neither, for the restorer, whose statistics nobody would serve). */
+ * thread and role (consumer, producer, restorer, probe: what Control
+ * Center and the brokers' logs show), and, with stats, librdkafka
+ * statistics every STATS_INTERVAL_MS for /metrics (not for the restorer
+ * and the probe, whose statistics nobody would serve). */
 static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, const char *role,
-                                    char *errstr, size_t errsz)
+                                    int stats, char *errstr, size_t errsz)
 {
     rd_kafka_conf_t *c = engine_kafka_conf(st->e->t, &st->pc->kafka, consumer, errstr, errsz);
     if (!c)
         return NULL;
     char id[ENGINE_ID_SIZE];
     snprintf(id, sizeof id, "%s.%s-%d-%s", st->e->t->application_id, st->pc->name, st->idx,
-             role ? role : "restorer");
+             role);
     if ((!own_or_global(st, "client.id") && conf_set(c, "client.id", id, errstr, errsz)) ||
-        (role && !own_or_global(st, "statistics.interval.ms") &&
+        (stats && !own_or_global(st, "statistics.interval.ms") &&
          conf_set(c, "statistics.interval.ms", STATS_INTERVAL_MS, errstr, errsz))) {
         rd_kafka_conf_destroy(c);
         return NULL;
     }
-    if (role)
+    if (stats)
         rd_kafka_conf_set_stats_cb(c, stats_cb);
     return c;
 }
@@ -216,7 +217,7 @@ static int has_changelog(const struct sthread *st)
 
 static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz)
 {
-    rd_kafka_conf_t *pc = client_conf(st, 0, "producer", errstr, errsz);
+    rd_kafka_conf_t *pc = client_conf(st, 0, "producer", 1, errstr, errsz);
     if (!pc)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(pc, st);
@@ -252,7 +253,7 @@ static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz
 
 static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz)
 {
-    rd_kafka_conf_t *cc = client_conf(st, 1, "consumer", errstr, errsz);
+    rd_kafka_conf_t *cc = client_conf(st, 1, "consumer", 1, errstr, errsz);
     if (!cc)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(cc, st);
@@ -279,7 +280,7 @@ static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz
 /* Changelogs are read partition by partition, outside the group. */
 static rill_err_t restorer_create(struct sthread *st, char *errstr, size_t errsz)
 {
-    rd_kafka_conf_t *rc = client_conf(st, 1, NULL, errstr, errsz);
+    rd_kafka_conf_t *rc = client_conf(st, 1, "restorer", 0, errstr, errsz);
     if (!rc)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(rc, st);
@@ -397,7 +398,7 @@ static const struct engine_retry probe_retry = {
 rill_err_t clients_probe(struct sthread *st, char *errstr, size_t errsz)
 {
     struct probe pr = { .st = st };
-    rd_kafka_conf_t *c = engine_kafka_conf(st->e->t, &st->pc->kafka, 0, errstr, errsz);
+    rd_kafka_conf_t *c = client_conf(st, 0, "probe", 0, errstr, errsz);
     if (!c)
         return RILL_ERR_CONFIG;
     rd_kafka_conf_set_opaque(c, &pr);
