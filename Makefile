@@ -17,9 +17,10 @@ B := build/$(FLAVOR)
 
 # What the binaries link: each of these is used (`make check-links` fails
 # when the linker would record one that is not). libmicrohttpd serves
-# rill run's HTTP endpoints; -lpthread and -ldl left the link: glibc 2.34+
+# rill run's HTTP endpoints, libcurl is the schema registry's client;
+# -lpthread and -ldl left the link: glibc 2.34+
 # has pthreads and dlopen in libc.
-PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libssl libcrypto libmicrohttpd
+PKGS := rdkafka rocksdb avro-c libpq yaml-0.1 libssl libcrypto libmicrohttpd libcurl
 TEST_PKGS := cunit
 
 CC ?= cc

@@ -1,41 +1,53 @@
 /*
  * registry.c - the schema registry client of registry.h: the URL and
- * credential checks, one HTTP/1.1 exchange per request over a non-blocking
- * socket with poll()ed deadlines, the answer read to its end (Content-Length,
- * chunked, or the close) within RILL_REGISTRY_MAX_ANSWER bytes, and the
- * registry's JSON ({"id": N}, or {"error_code": .., "message": ..}) read with
- * the bounded reader of json.h. Knows nothing of the serde or its schemas.
+ * credential checks, one libcurl easy handle per registry (its connections
+ * kept alive between requests) with the timeouts, the CA file, basic auth,
+ * no redirects and an answer bounded to RILL_REGISTRY_MAX_ANSWER bytes, and
+ * the registry's JSON ({"id": N}, {"schema": ".."}, or {"error_code": ..,
+ * "message": ..}) read with the bounded reader of json.h. Knows nothing of
+ * the serde or its schemas; speaks no HTTP itself.
  */
 #include "schemas/registry.h"
 
 #include "topology/base/json.h"
 
+#include <curl/curl.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
 #define MAX_SHOWN 200 /* bytes of the registry's message quoted in an error */
-#define POLL_SLICE_MS 60000 /* one poll() never waits longer (its timeout is an int) */
 
 struct rill_registry {
-    char *url;       /* "http://" authority base-path: for messages */
-    const char *authority; /* into url: host[:port] as given, the Host header */
-    size_t authority_len;
-    const char *path;      /* into url: the base path, "" or "/..." */
-    char *host;            /* the authority's host, IPv6 without brackets */
-    char port[6];
-    char *auth;            /* "Basic " base64(user:password), or NULL */
+    char *url;      /* scheme "://" authority base-path, the scheme lower case */
+    char *user;     /* NULL: no auth */
+    char *password; /* wiped on destroy */
+    char *ca_file;  /* NULL: the system's CAs */
+    int https;
     int connect_timeout_ms, timeout_ms;
+    CURL *curl;                /* made by the first request, reused */
+    struct curl_slist *headers;
+    char curl_err[CURL_ERROR_SIZE];
 };
 
+/* ---- libcurl's global state, once per process ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+/* curl_global_init() is not thread-safe before curl 7.84 (and never with
+ * every TLS backend), so it runs once, here, whichever thread makes the
+ * first registry. Its curl_global_cleanup() is left to the process's exit:
+ * other threads may still hold registries. */
+static void curl_init_once(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static const char *env(const char *key)
 {
@@ -50,20 +62,30 @@ void rill_registry_conf_env(struct rill_registry_conf *conf)
     conf->user = env("RILL_SCHEMA_REGISTRY_USER");
     conf->password = env("RILL_SCHEMA_REGISTRY_PASSWORD");
     conf->password_file = env("RILL_SCHEMA_REGISTRY_PASSWORD_FILE");
+    conf->ca_file = env("RILL_SCHEMA_REGISTRY_CA_FILE");
 }
 
 /* ---- configuration ---- */
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
 
 void rill_registry_destroy(rill_registry_t *r)
 {
     if (!r)
         return;
-    if (r->auth) {
-        explicit_bzero(r->auth, strlen(r->auth));
-        free(r->auth);
-    }
+    if (r->curl)
+        curl_easy_cleanup(r->curl);
+    curl_slist_free_all(r->headers);
+    wipe_free(r->user);
+    wipe_free(r->password);
+    free(r->ca_file);
     free(r->url);
-    free(r->host);
     free(r);
 }
 
@@ -81,25 +103,29 @@ static int host_char(char c, int ipv6)
     return (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') || c == '-' || c == '_';
 }
 
-/* Splits url into r's fields. Messages never quote the URL: whatever it
- * holds, it may be a mistyped secret. */
+/* Checks url and sets r->url (the scheme lower case, no trailing slash) and
+ * r->https. Messages never quote the URL: whatever it holds, it may be a
+ * mistyped secret. */
 static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, size_t errsz)
 {
     const rill_err_t E = RILL_ERR_CONFIG;
     if (!url || !*url)
         return rill_errf(errstr, errsz, E, "no schema registry url");
+    size_t slen;
     if (!strncasecmp(url, "https://", 8))
+        r->https = 1, slen = 8;
+    else if (!strncasecmp(url, "http://", 7))
+        slen = 7;
+    else
         return rill_errf(errstr, errsz, E,
-                    "schema registry url: https is not supported, only http:// (no tls)");
-    if (strncasecmp(url, "http://", 7))
-        return rill_errf(errstr, errsz, E, "schema registry url must start with http://");
+                         "schema registry url must start with http:// or https://");
     if (strchr(url, '@'))
         return rill_errf(errstr, errsz, E,
                     "schema registry url must not hold credentials; configure a user and "
                     "password instead");
     if (strchr(url, ','))
         return rill_errf(errstr, errsz, E, "schema registry url: give one url, not a list");
-    const char *a = url + 7;
+    const char *a = url + slen;
     size_t alen = strcspn(a, "/?#");
     const char *path = a + alen;
     if (path[strcspn(path, "?#")])
@@ -132,11 +158,10 @@ static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, s
     for (const char *p = h; p < hend; p++)
         if (!host_char(*p, ipv6))
             return rill_errf(errstr, errsz, E, "schema registry url: bad character in the host");
-    long pnum = 80;
     if (port) {
         size_t plen = (size_t)(a + alen - port);
         int ok = plen >= 1 && plen <= 5;
-        pnum = 0;
+        long pnum = 0;
         for (size_t i = 0; ok && i < plen; i++) {
             ok = port[i] >= '0' && port[i] <= '9';
             pnum = pnum * 10 + (port[i] - '0');
@@ -144,22 +169,15 @@ static rill_err_t parse_url(rill_registry_t *r, const char *url, char *errstr, s
         if (!ok || pnum < 1 || pnum > 65535)
             return rill_errf(errstr, errsz, E, "schema registry url: the port must be 1..65535");
     }
-    snprintf(r->port, sizeof r->port, "%ld", pnum);
-
     size_t plen = strlen(path);
     while (plen && path[plen - 1] == '/')
         plen--;
-    r->host = strndup(h, (size_t)(hend - h));
-    r->url = malloc(7 + alen + plen + 1);
-    if (!r->host || !r->url)
+    if (!(r->url = malloc(slen + alen + plen + 1)))
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
-    memcpy(r->url, "http://", 7);
-    memcpy(r->url + 7, a, alen);
-    memcpy(r->url + 7 + alen, path, plen);
-    r->url[7 + alen + plen] = '\0';
-    r->authority = r->url + 7;
-    r->authority_len = alen;
-    r->path = r->url + 7 + alen;
+    memcpy(r->url, r->https ? "https://" : "http://", slen);
+    memcpy(r->url + slen, a, alen);
+    memcpy(r->url + slen + alen, path, plen);
+    r->url[slen + alen + plen] = '\0';
     return RILL_OK;
 }
 
@@ -192,33 +210,8 @@ static rill_err_t read_password(const char *file, char *buf, char *errstr, size_
     return RILL_OK;
 }
 
-static void base64(const unsigned char *in, size_t n, char *out)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i = 0;
-    for (; i + 2 < n; i += 3) {
-        *out++ = tab[in[i] >> 2];
-        *out++ = tab[(in[i] & 3) << 4 | in[i + 1] >> 4];
-        *out++ = tab[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-        *out++ = tab[in[i + 2] & 63];
-    }
-    if (i < n) {
-        *out++ = tab[in[i] >> 2];
-        if (i + 1 < n) {
-            *out++ = tab[(in[i] & 3) << 4 | in[i + 1] >> 4];
-            *out++ = tab[(in[i + 1] & 15) << 2];
-        } else {
-            *out++ = tab[(in[i] & 3) << 4];
-            *out++ = '=';
-        }
-        *out++ = '=';
-    }
-    *out = '\0';
-}
-
-/* Sets r->auth from user and the password (or its file). Messages name
- * neither the user nor the password. */
+/* Sets r->user and r->password from the user and the password (or its
+ * file). Messages name neither the user nor the password. */
 static rill_err_t set_auth(rill_registry_t *r, const struct rill_registry_conf *c, char *errstr,
                            size_t errsz)
 {
@@ -244,33 +237,34 @@ static rill_err_t set_auth(rill_registry_t *r, const struct rill_registry_conf *
         }
         pw = file_pw;
     }
-    size_t ulen = strlen(c->user), plen = strlen(pw), n = ulen + 1 + plen;
-    unsigned char *cred = malloc(n);
-    if (cred) {
-        memcpy(cred, c->user, ulen);
-        cred[ulen] = ':';
-        memcpy(cred + ulen + 1, pw, plen);
-        if ((r->auth = malloc(6 + (n + 2) / 3 * 4 + 1))) {
-            memcpy(r->auth, "Basic ", 6);
-            base64(cred, n, r->auth + 6);
-        }
-        explicit_bzero(cred, n);
-        free(cred);
-    }
+    r->user = strdup(c->user);
+    r->password = strdup(pw);
     explicit_bzero(file_pw, sizeof file_pw);
-    return r->auth ? RILL_OK : rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    return r->user && r->password ? RILL_OK
+                                  : rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
 }
 
 rill_err_t rill_registry_new(rill_registry_t **out, const struct rill_registry_conf *conf,
                              char *errstr, size_t errsz)
 {
     *out = NULL;
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK)
+        return rill_errf(errstr, errsz, RILL_ERR_IO, "cannot set up libcurl: %s",
+                         curl_easy_strerror(curl_init_rc));
     rill_registry_t *r = calloc(1, sizeof *r);
     if (!r)
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     rill_err_t err = parse_url(r, conf->url, errstr, errsz);
     if (!err)
         err = set_auth(r, conf, errstr, errsz);
+    if (!err && conf->ca_file && *conf->ca_file) {
+        if (!r->https)
+            err = rill_errf(errstr, errsz, RILL_ERR_CONFIG,
+                            "a schema registry ca file needs an https:// url");
+        else if (!(r->ca_file = strdup(conf->ca_file)))
+            err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    }
     if (err) {
         rill_registry_destroy(r);
         return err;
@@ -336,27 +330,23 @@ rill_err_t rill_registry_subject(const char *schema, char *out, size_t outsz, ch
     return RILL_OK;
 }
 
-/* ---- one HTTP exchange ---- */
-
-/* Waits for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, int64_t deadline)
+rill_err_t rill_registry_topic_subject(const char *topic, char *out, size_t outsz,
+                                       char *errstr, size_t errsz)
 {
-    for (;;) {
-        int64_t left = deadline - rill_now_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd p = { fd, events, 0 };
-        int rc = poll(&p, 1, (int)(left > POLL_SLICE_MS ? POLL_SLICE_MS : left));
-        if (rc > 0)
-            return 1;
-        if (rc < 0 && errno != EINTR)
-            return -1;
-    }
+    if (!topic || !*topic)
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "no topic for a topic subject");
+    int n = snprintf(out, outsz, "%s-value", topic);
+    if (n < 0 || (size_t)n >= outsz)
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "the subject of topic '%s' is too long",
+                         topic);
+    return RILL_OK;
 }
+
+/* ---- one request ---- */
 
 /* What a request is called in messages: "schema registry POST http://h:p/x". */
 struct xchg {
-    const rill_registry_t *r;
+    rill_registry_t *r;
     const char *what;
     char *errstr;
     size_t errsz;
@@ -367,7 +357,7 @@ static rill_err_t xfail(struct xchg *x, rill_err_t err, const char *fmt, ...)
 
 static rill_err_t xfail(struct xchg *x, rill_err_t err, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[384];
     va_list ap;
     va_start(ap, fmt);
     rill_verrf(msg, sizeof msg, err, fmt, ap);
@@ -375,278 +365,299 @@ static rill_err_t xfail(struct xchg *x, rill_err_t err, const char *fmt, ...)
     return rill_errf(x->errstr, x->errsz, err, "%s: %s", x->what, msg);
 }
 
-static rill_err_t connect_to(struct xchg *x, int *out)
-{
-    const rill_registry_t *r = x->r;
-    struct addrinfo hints = { 0 }, *ai;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(r->host, r->port, &hints, &ai);
-    if (rc)
-        return xfail(x, RILL_ERR_IO, "cannot resolve '%s': %s", r->host, gai_strerror(rc));
-    int64_t deadline = rill_now_ms() + r->connect_timeout_ms;
-    int fd = -1, last = 0;
-    for (struct addrinfo *p = ai; p && fd < 0; p = p->ai_next) {
-        fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, p->ai_protocol);
-        if (fd < 0) {
-            last = errno;
-            continue;
-        }
-        if (connect(fd, p->ai_addr, p->ai_addrlen) == 0)
-            break;
-        last = errno;
-        if (last == EINPROGRESS) {
-            int w = wait_fd(fd, POLLOUT, deadline);
-            socklen_t sl = sizeof last;
-            if (w == 0)
-                last = ETIMEDOUT;
-            else if (w < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &last, &sl))
-                last = errno;
-            if (!last)
-                break;
-        }
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    if (fd < 0 && last == ETIMEDOUT)
-        return xfail(x, RILL_ERR_IO, "no connection within %d ms", r->connect_timeout_ms);
-    if (fd < 0)
-        return xfail(x, RILL_ERR_IO, "cannot connect: %s", strerror(last));
-    *out = fd;
-    return RILL_OK;
-}
-
-static rill_err_t send_all(struct xchg *x, int fd, const char *p, size_t n, int64_t deadline)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return xfail(x, RILL_ERR_IO, "cannot send the request: %s", strerror(errno));
-        int rc = wait_fd(fd, POLLOUT, deadline);
-        if (rc == 0)
-            return xfail(x, RILL_ERR_IO, "request not sent within %d ms", x->r->timeout_ms);
-        if (rc < 0)
-            return xfail(x, RILL_ERR_IO, "cannot send the request: %s", strerror(errno));
-    }
-    return RILL_OK;
-}
-
-/* An answer's head: status, Content-Length (-1: none), chunked. */
-struct head {
-    int status;
-    long long clen;
-    int chunked;
-};
-
-/* Parses the head p[0..n) (the status line and header lines, each ending in
- * CRLF, without the empty line). Returns NULL, or what is wrong with it. */
-static const char *parse_head(const char *p, size_t n, struct head *h)
-{
-    const char *end = p + n;
-    h->clen = -1;
-    h->chunked = 0;
-    if (n < 12 || memcmp(p, "HTTP/1.", 7) || p[8] != ' ' || p[9] < '1' || p[9] > '5' ||
-        p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
-        (n > 12 && p[12] != ' ' && p[12] != '\r'))
-        return "not an http answer";
-    h->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-    const char *line = (const char *)memmem(p, n, "\r\n", 2) + 2;
-    while (line < end) {
-        const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
-        const char *colon = memchr(line, ':', (size_t)(eol - line));
-        if (!colon || colon == line)
-            return "malformed header line";
-        const char *v = colon + 1, *vend = eol;
-        while (v < vend && (*v == ' ' || *v == '\t'))
-            v++;
-        while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
-            vend--;
-        size_t nlen = (size_t)(colon - line), vlen = (size_t)(vend - v);
-        if (nlen == 14 && !strncasecmp(line, "content-length", 14)) {
-            long long cl = 0;
-            if (!vlen || vlen > 12)
-                return "bad content-length";
-            for (size_t i = 0; i < vlen; i++) {
-                if (v[i] < '0' || v[i] > '9')
-                    return "bad content-length";
-                cl = cl * 10 + (v[i] - '0');
-            }
-            if (h->clen >= 0 && h->clen != cl)
-                return "two different content-lengths";
-            h->clen = cl;
-        } else if (nlen == 17 && !strncasecmp(line, "transfer-encoding", 17)) {
-            if (vlen != 7 || strncasecmp(v, "chunked", 7))
-                return "unsupported transfer-encoding (only chunked is read)";
-            h->chunked = 1;
-        }
-        line = eol + 2;
-    }
-    return NULL;
-}
-
-/* Decodes the chunked body p[0..n); with write, moves the data to the front
- * of p (it only moves backwards). Returns 1 when the body is complete
- * (*outlen its data length), 0 when more bytes are needed, -1 when it is
- * malformed. */
-static int dechunk(char *p, size_t n, int write, size_t *outlen)
-{
-    size_t i = 0, o = 0;
-    for (;;) {
-        size_t size = 0, digits = 0;
-        for (; i < n && rill_json_hexval(p[i]) >= 0; i++) {
-            if (++digits > 7) /* more than any answer we accept */
-                return -1;
-            size = size * 16 + (size_t)rill_json_hexval(p[i]);
-        }
-        if (i == n)
-            return 0;
-        if (!digits || (p[i] != '\r' && p[i] != ';' && p[i] != ' ' && p[i] != '\t'))
-            return -1;
-        const char *eol = memmem(p + i, n - i, "\r\n", 2); /* extensions are skipped */
-        if (!eol)
-            return 0;
-        i = (size_t)(eol - p) + 2;
-        if (!size) { /* the last chunk, then trailer lines up to an empty one */
-            for (;;) {
-                eol = memmem(p + i, n - i, "\r\n", 2);
-                if (!eol)
-                    return 0;
-                size_t len = (size_t)(eol - (p + i));
-                i += len + 2;
-                if (!len) {
-                    *outlen = o;
-                    return 1;
-                }
-            }
-        }
-        if (n - i < size + 2)
-            return 0;
-        if (p[i + size] != '\r' || p[i + size + 1] != '\n')
-            return -1;
-        if (write)
-            memmove(p + o, p + i, size);
-        o += size;
-        i += size + 2;
-    }
-}
-
-/* The answer: buf[0..len) as read; the body at buf + body, body_len bytes. */
+/* The answer's body, at most RILL_REGISTRY_MAX_ANSWER bytes. */
 struct answer {
+    long status;
     char *buf;
-    size_t len, body, body_len;
-    struct head h;
+    size_t len;
+    int too_large; /* the write callback refused more */
 };
 
-/* Reads the whole answer from fd within deadline. */
-static rill_err_t read_answer(struct xchg *x, int fd, int64_t deadline, struct answer *a)
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
-    const size_t max = RILL_REGISTRY_MAX_ANSWER;
-    int have_head = 0;
-    if (!(a->buf = malloc(max + 1)))
-        return xfail(x, RILL_ERR_NOMEM, "out of memory");
-    for (;;) {
-        if (!have_head) {
-            const char *e = memmem(a->buf, a->len, "\r\n\r\n", 4);
-            if (e) {
-                const char *why = parse_head(a->buf, (size_t)(e - a->buf) + 2, &a->h);
-                if (why)
-                    return xfail(x, RILL_ERR_INVALID, "%s", why);
-                a->body = (size_t)(e - a->buf) + 4;
-                have_head = 1;
-                if (!a->h.chunked && a->h.clen > (long long)(max - a->body))
-                    return xfail(x, RILL_ERR_INVALID, "answer of %lld bytes exceeds the limit of %zu",
-                                 a->h.clen, max);
-            }
-        }
-        if (have_head) {
-            size_t got = a->len - a->body;
-            if (a->h.chunked) {
-                int rc = dechunk(a->buf + a->body, got, 0, &a->body_len);
-                if (rc < 0)
-                    return xfail(x, RILL_ERR_INVALID, "malformed chunked answer");
-                if (rc > 0) {
-                    dechunk(a->buf + a->body, got, 1, &a->body_len);
-                    return RILL_OK;
-                }
-            } else if (a->h.clen >= 0 && got >= (size_t)a->h.clen) {
-                a->body_len = (size_t)a->h.clen;
-                return RILL_OK;
-            }
-        }
-        if (a->len == max)
-            return xfail(x, RILL_ERR_INVALID, "answer exceeds the limit of %zu bytes", max);
-        int w = wait_fd(fd, POLLIN, deadline);
-        if (w == 0)
-            return xfail(x, RILL_ERR_IO, "no complete answer within %d ms", x->r->timeout_ms);
-        ssize_t n = w < 0 ? -1 : recv(fd, a->buf + a->len, max - a->len, 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
-        if (n < 0)
-            return xfail(x, RILL_ERR_IO, "cannot read the answer: %s", strerror(errno));
-        if (n == 0) {
-            if (have_head && !a->h.chunked && a->h.clen < 0) { /* the close ends the body */
-                a->body_len = a->len - a->body;
-                return RILL_OK;
-            }
-            return xfail(x, RILL_ERR_IO, "connection closed %s",
-                         a->len ? "before the answer was complete" : "without an answer");
-        }
-        a->len += (size_t)n;
+    struct answer *a = arg;
+    size_t len = size * n;
+    if (len > RILL_REGISTRY_MAX_ANSWER - a->len) {
+        a->too_large = 1;
+        return 0; /* less than given: libcurl aborts the transfer */
     }
+    memcpy(a->buf + a->len, p, len);
+    a->len += len;
+    return len;
 }
 
-/* Writes the request head for path and a body of blen bytes into buf (sz
- * bytes, 0 to measure); returns its length. */
-static size_t request_head(const rill_registry_t *r, const char *path, size_t blen, char *buf,
-                           size_t sz)
+/* Makes r's easy handle and the options every request shares. */
+static rill_err_t handle(struct xchg *x)
 {
-    int n = snprintf(buf, sz,
-                     "POST %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: rill\r\n"
-                     "Accept: " CONTENT_TYPE ", application/json\r\n"
-                     "Content-Type: " CONTENT_TYPE "\r\nContent-Length: %zu\r\n"
-                     "%s%s%sConnection: close\r\n\r\n",
-                     path, (int)r->authority_len, r->authority, blen,
-                     r->auth ? "Authorization: " : "", r->auth ? r->auth : "",
-                     r->auth ? "\r\n" : "");
-    return n < 0 ? 0 : (size_t)n;
+    rill_registry_t *r = x->r;
+    if (r->curl)
+        return RILL_OK;
+    struct curl_slist *h = NULL, *t;
+    static const char *const lines[] = {
+        "Accept: " CONTENT_TYPE ", application/json",
+        "Content-Type: " CONTENT_TYPE,
+        "Expect:", /* no 100-continue round trip before a body */
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        if (!(t = curl_slist_append(h, lines[i]))) {
+            curl_slist_free_all(h);
+            return xfail(x, RILL_ERR_NOMEM, "out of memory");
+        }
+        h = t;
+    }
+    CURL *c = curl_easy_init();
+    if (!c) {
+        curl_slist_free_all(h);
+        return xfail(x, RILL_ERR_NOMEM, "cannot make a libcurl handle");
+    }
+    int bad = 0;
+#define SET(opt, val) bad |= curl_easy_setopt(c, opt, val) != CURLE_OK
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM around name resolution */
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RILL_REGISTRY_MAX_ANSWER);
+    SET(CURLOPT_HTTPHEADER, h);
+    SET(CURLOPT_USERAGENT, "rill/" RILL_VERSION);
+    SET(CURLOPT_ERRORBUFFER, r->curl_err);
+    SET(CURLOPT_WRITEFUNCTION, on_data);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (r->ca_file)
+        SET(CURLOPT_CAINFO, r->ca_file);
+    if (r->user) {
+        SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        SET(CURLOPT_USERNAME, r->user);
+        SET(CURLOPT_PASSWORD, r->password);
+    }
+#undef SET
+    if (bad) {
+        curl_easy_cleanup(c);
+        curl_slist_free_all(h);
+        return xfail(x, RILL_ERR_CONFIG, "libcurl refused an option (is it built with https?)");
+    }
+    r->curl = c;
+    r->headers = h;
+    return RILL_OK;
 }
 
-/* POSTs body (JSON) to path and reads the answer into a. */
-static rill_err_t exchange(struct xchg *x, const char *path, const char *body, size_t blen,
-                           struct answer *a)
+/* What a failed transfer says; libcurl's messages name the host and port,
+ * never the credentials. */
+static rill_err_t transfer_error(struct xchg *x, CURLcode rc, const struct answer *a)
 {
-    const rill_registry_t *r = x->r;
-    size_t hlen = request_head(r, path, blen, NULL, 0), total = hlen + blen;
-    char *req = malloc(total + 1);
-    if (!req)
+    rill_registry_t *r = x->r;
+    const char *why = r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        if (a->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+            return xfail(x, RILL_ERR_INVALID, "answer exceeds the limit of %d bytes",
+                         RILL_REGISTRY_MAX_ANSWER);
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        return xfail(x, RILL_ERR_IO, "no complete answer within %d ms (%s)", r->timeout_ms, why);
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return xfail(x, RILL_ERR_IO, "cannot resolve the host: %s", why);
+    case CURLE_COULDNT_CONNECT:
+        return xfail(x, RILL_ERR_IO, "cannot connect: %s", why);
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return xfail(x, RILL_ERR_IO,
+                     "tls: the server's certificate is not trusted%s: %s",
+                     r->ca_file ? " by the ca file" : " by the system's CAs", why);
+    case CURLE_SSL_CACERT_BADFILE:
+        return xfail(x, RILL_ERR_CONFIG, "tls: cannot use the ca file '%s': %s", r->ca_file,
+                     why);
+    case CURLE_SSL_CONNECT_ERROR:
+        return xfail(x, RILL_ERR_IO, "tls handshake failed: %s", why);
+    case CURLE_GOT_NOTHING:
+        return xfail(x, RILL_ERR_IO, "connection closed without an answer");
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+        return xfail(x, RILL_ERR_IO, "connection closed before the answer was complete (%s)",
+                     why);
+    case CURLE_OUT_OF_MEMORY:
         return xfail(x, RILL_ERR_NOMEM, "out of memory");
-    request_head(r, path, blen, req, hlen + 1);
-    memcpy(req + hlen, body, blen);
-
-    int fd = -1;
-    rill_err_t err = connect_to(x, &fd);
-    if (!err) {
-        int64_t deadline = rill_now_ms() + r->timeout_ms;
-        err = send_all(x, fd, req, total, deadline);
-        if (!err)
-            err = read_answer(x, fd, deadline, a);
-        close(fd);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WEIRD_SERVER_REPLY:
+        return xfail(x, RILL_ERR_INVALID, "not an http answer: %s", why);
+    default:
+        break;
     }
-    explicit_bzero(req, hlen); /* the Authorization header */
-    free(req);
+    return xfail(x, RILL_ERR_IO, "%s", why);
+}
+
+/* Sends a request (POST with body, or GET when body is NULL) to url and
+ * reads its status and body into a (a->buf is the caller's, max + 1 bytes;
+ * the body is NUL-terminated). */
+static rill_err_t exchange(struct xchg *x, const char *url, const char *body, struct answer *a)
+{
+    rill_err_t err = handle(x);
+    if (err)
+        return err;
+    rill_registry_t *r = x->r;
+    CURL *c = r->curl;
+    r->curl_err[0] = '\0';
+    int bad = curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+              curl_easy_setopt(c, CURLOPT_WRITEDATA, a) != CURLE_OK;
+    if (body)
+        bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+               curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body)) !=
+                   CURLE_OK;
+    else
+        bad |= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) != CURLE_OK;
+    if (bad)
+        return xfail(x, RILL_ERR_NOMEM, "libcurl refused the request's options");
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        return transfer_error(x, rc, a);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+    a->buf[a->len] = '\0';
+    return RILL_OK;
+}
+
+/* ---- the registry's answers ---- */
+
+/* The meaning of the registry's error codes that rill maps (Confluent's
+ * API reference), and the rill error each is. */
+static const struct {
+    long code;
+    rill_err_t err;
+    const char *meaning;
+} codes[] = {
+    { 40401, RILL_ERR_NOTFOUND, "subject not found" },
+    { 40402, RILL_ERR_NOTFOUND, "version not found" },
+    { 40403, RILL_ERR_NOTFOUND, "schema not found" },
+    { 42201, RILL_ERR_INVALID, "invalid schema" },
+    { 42202, RILL_ERR_INVALID, "invalid version" },
+    { 409, RILL_ERR_CONFIG, "incompatible with an earlier version of the subject" },
+    { 40901, RILL_ERR_CONFIG, "incompatible with an earlier version of the subject" },
+};
+
+/* The registry's error in a failed answer: "http 409: <message> (error_code
+ * 409: <meaning>)", the message cut at MAX_SHOWN bytes, control bytes
+ * replaced. */
+static rill_err_t status_error(struct xchg *x, const struct answer *a)
+{
+    long st = a->status;
+    rill_err_t err = st == 401 || st == 403 ? RILL_ERR_AUTH
+                     : st >= 500            ? RILL_ERR_IO
+                                            : RILL_ERR_CONFIG;
+    rill_json_val_t root, key, val;
+    char k[16], code[24] = "";
+    char *msg = malloc(a->len + 1);
+    size_t pos = 0, mlen = 0;
+    if (msg && rill_json_parse(a->buf, a->len, &root, NULL) == RILL_JSON_FOUND) {
+        while (rill_json_next(&root, &pos, &key, &val)) {
+            if (rill_json_string(&key, k, sizeof k, NULL) != RILL_JSON_FOUND)
+                continue;
+            if (!strcmp(k, "error_code") && val.type == RILL_JSON_NUMBER && val.len < sizeof code)
+                snprintf(code, sizeof code, "%.*s", (int)val.len, val.p);
+            else if (!strcmp(k, "message") &&
+                     rill_json_string(&val, msg, a->len + 1, &mlen) != RILL_JSON_FOUND)
+                mlen = 0;
+        }
+    }
+    if (mlen > MAX_SHOWN) {
+        memcpy(msg + MAX_SHOWN - 3, "...", 3);
+        mlen = MAX_SHOWN;
+    }
+    for (size_t i = 0; i < mlen; i++)
+        if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+            msg[i] = '?';
+    const char *meaning = NULL;
+    long c = *code ? strtol(code, NULL, 10) : 0;
+    if (st != 401 && st != 403 && st < 500)
+        for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+            if (codes[i].code == c || (!*code && codes[i].code == st)) {
+                err = codes[i].err;
+                meaning = codes[i].meaning;
+            }
+    if (st >= 300 && st < 400)
+        err = xfail(x, err, "http %ld: redirects are not followed", st);
+    else if (mlen || *code)
+        err = xfail(x, err, "http %ld: %.*s%s(error_code %s%s%s)", st, (int)mlen,
+                    mlen ? msg : "", mlen ? " " : "", *code ? code : "none",
+                    meaning ? ": " : "", meaning ? meaning : "");
+    else
+        err = xfail(x, err, "http %ld without a registry error in the answer", st);
+    free(msg);
     return err;
 }
 
-/* ---- register ---- */
+/* The answer parsed as a JSON object. */
+static rill_err_t answer_object(struct xchg *x, const struct answer *a, rill_json_val_t *root)
+{
+    if (rill_json_parse(a->buf, a->len, root, NULL) != RILL_JSON_FOUND ||
+        root->type != RILL_JSON_OBJECT)
+        return xfail(x, RILL_ERR_INVALID, "http %ld but the answer is not a json object",
+                     a->status);
+    return RILL_OK;
+}
 
-/* The JSON body {"schema": "<schema, escaped>"}; *len its length. */
-static char *schema_body(const char *schema, size_t *len)
+/* The id of a 2xx answer {"id": N, ...}. */
+static rill_err_t answer_id(struct xchg *x, const struct answer *a, int32_t *id)
+{
+    rill_json_val_t root, key, val;
+    char k[8];
+    size_t pos = 0;
+    rill_err_t err = answer_object(x, a, &root);
+    if (err)
+        return err;
+    while (rill_json_next(&root, &pos, &key, &val)) {
+        if (rill_json_string(&key, k, sizeof k, NULL) != RILL_JSON_FOUND || strcmp(k, "id"))
+            continue;
+        long long v = 0;
+        size_t i = 0;
+        for (; i < val.len && i < 11 && val.p[i] >= '0' && val.p[i] <= '9'; i++)
+            v = v * 10 + (val.p[i] - '0');
+        if (val.type != RILL_JSON_NUMBER || i != val.len || v < 1 || v > INT32_MAX)
+            return xfail(x, RILL_ERR_INVALID, "the answer's id is not a schema id 1..%d",
+                         INT32_MAX);
+        *id = (int32_t)v;
+        return RILL_OK;
+    }
+    return xfail(x, RILL_ERR_INVALID, "the answer has no id");
+}
+
+/* The schema of a 2xx answer {"schema": "...", "schemaType"?: "AVRO"}. */
+static rill_err_t answer_schema(struct xchg *x, const struct answer *a, char **schema)
+{
+    rill_json_val_t root, key, val, text = { 0 };
+    char k[16], type[16] = "AVRO";
+    size_t pos = 0;
+    rill_err_t err = answer_object(x, a, &root);
+    if (err)
+        return err;
+    while (rill_json_next(&root, &pos, &key, &val)) {
+        if (rill_json_string(&key, k, sizeof k, NULL) != RILL_JSON_FOUND)
+            continue;
+        if (!strcmp(k, "schema"))
+            text = val;
+        else if (!strcmp(k, "schemaType") &&
+                 rill_json_string(&val, type, sizeof type, NULL) != RILL_JSON_FOUND)
+            return xfail(x, RILL_ERR_INVALID, "the answer's schemaType is not a short string");
+    }
+    if (strcmp(type, "AVRO"))
+        return xfail(x, RILL_ERR_INVALID, "the schema is of type %s, not AVRO", type);
+    if (!text.p || text.type != RILL_JSON_STRING)
+        return xfail(x, RILL_ERR_INVALID, "the answer has no schema string");
+    size_t n = 0;
+    char *s = malloc(text.len + 1);
+    if (!s)
+        return xfail(x, RILL_ERR_NOMEM, "out of memory");
+    if (rill_json_string(&text, s, text.len + 1, &n) != RILL_JSON_FOUND || strlen(s) != n) {
+        free(s);
+        return xfail(x, RILL_ERR_INVALID, "the answer's schema holds a nul byte");
+    }
+    *schema = s;
+    return RILL_OK;
+}
+
+/* ---- requests ---- */
+
+/* The JSON body {"schema": "<schema, escaped>"}. */
+static char *schema_body(const char *schema)
 {
     size_t n = strlen(schema);
     char *b = malloc(n * 6 + 16), *o = b;
@@ -665,8 +676,7 @@ static char *schema_body(const char *schema, size_t *len)
             *o++ = (char)*s;
         }
     }
-    o += sprintf(o, "\"}");
-    *len = (size_t)(o - b);
+    sprintf(o, "\"}");
     return b;
 }
 
@@ -684,99 +694,70 @@ static void path_segment(const char *s, char *out)
     *out = '\0';
 }
 
-/* The registry's error in a failed answer: "http 409: <message> (error_code
- * 409)", the message cut at MAX_SHOWN bytes, control bytes replaced. */
-static rill_err_t status_error(struct xchg *x, const struct answer *a)
+/* Runs one request on r: method POST (body) or GET (body NULL) on the URL
+ * r->url + path; on a 2xx answer calls take, else maps the error. */
+static rill_err_t request(rill_registry_t *r, const char *path, const char *body,
+                          rill_err_t (*take)(struct xchg *, const struct answer *, void *),
+                          void *arg, char *errstr, size_t errsz)
 {
-    int st = a->h.status;
-    rill_err_t err = st == 401 || st == 403 ? RILL_ERR_AUTH
-                     : st >= 500            ? RILL_ERR_IO
-                                            : RILL_ERR_CONFIG;
-    const char *body = a->buf + a->body;
-    rill_json_val_t root, key, val;
-    char k[16], code[24] = "";
-    char *msg = malloc(a->body_len + 1);
-    size_t pos = 0, mlen = 0;
-    if (msg && rill_json_parse(body, a->body_len, &root, NULL) == RILL_JSON_FOUND) {
-        while (rill_json_next(&root, &pos, &key, &val)) {
-            if (rill_json_string(&key, k, sizeof k, NULL) != RILL_JSON_FOUND)
-                continue;
-            if (!strcmp(k, "error_code") && val.type == RILL_JSON_NUMBER && val.len < sizeof code)
-                snprintf(code, sizeof code, "%.*s", (int)val.len, val.p);
-            else if (!strcmp(k, "message") &&
-                     rill_json_string(&val, msg, a->body_len + 1, &mlen) != RILL_JSON_FOUND)
-                mlen = 0;
-        }
+    size_t ulen = strlen(r->url) + strlen(path) + 1;
+    char *url = malloc(ulen), *what = malloc(ulen + 32);
+    struct answer a = { .buf = malloc(RILL_REGISTRY_MAX_ANSWER + 1) };
+    rill_err_t err;
+    if (!url || !what || !a.buf) {
+        err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory for a registry request");
+        goto out;
     }
-    if (mlen > MAX_SHOWN) {
-        memcpy(msg + MAX_SHOWN - 3, "...", 3);
-        mlen = MAX_SHOWN;
-    }
-    for (size_t i = 0; i < mlen; i++)
-        if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-            msg[i] = '?';
-    if (st >= 300 && st < 400)
-        err = xfail(x, err, "http %d: redirects are not followed", st);
-    else if (mlen || *code)
-        err = xfail(x, err, "http %d: %.*s%s(error_code %s)", st, (int)mlen, mlen ? msg : "",
-                    mlen ? " " : "", *code ? code : "none");
-    else
-        err = xfail(x, err, "http %d without a registry error in the answer", st);
-    free(msg);
+    snprintf(url, ulen, "%s%s", r->url, path);
+    snprintf(what, ulen + 32, "schema registry %s %s", body ? "POST" : "GET", url);
+    struct xchg x = { r, what, errstr, errsz };
+    err = exchange(&x, url, body, &a);
+    if (!err)
+        err = a.status >= 200 && a.status < 300 ? take(&x, &a, arg) : status_error(&x, &a);
+out:
+    free(a.buf);
+    free(what);
+    free(url);
     return err;
 }
 
-/* The id of a 2xx answer {"id": N, ...}. */
-static rill_err_t answer_id(struct xchg *x, const struct answer *a, int32_t *id)
+static rill_err_t take_id(struct xchg *x, const struct answer *a, void *arg)
 {
-    rill_json_val_t root, key, val;
-    char k[8];
-    size_t pos = 0;
-    if (rill_json_parse(a->buf + a->body, a->body_len, &root, NULL) != RILL_JSON_FOUND ||
-        root.type != RILL_JSON_OBJECT)
-        return xfail(x, RILL_ERR_INVALID, "http %d but the answer is not a json object",
-                     a->h.status);
-    while (rill_json_next(&root, &pos, &key, &val)) {
-        if (rill_json_string(&key, k, sizeof k, NULL) != RILL_JSON_FOUND || strcmp(k, "id"))
-            continue;
-        long long v = 0;
-        size_t i = 0;
-        for (; i < val.len && i < 11 && val.p[i] >= '0' && val.p[i] <= '9'; i++)
-            v = v * 10 + (val.p[i] - '0');
-        if (val.type != RILL_JSON_NUMBER || i != val.len || v < 1 || v > INT32_MAX)
-            return xfail(x, RILL_ERR_INVALID, "the answer's id is not a schema id 1..%d",
-                         INT32_MAX);
-        *id = (int32_t)v;
-        return RILL_OK;
-    }
-    return xfail(x, RILL_ERR_INVALID, "the answer has no id");
+    return answer_id(x, a, arg);
+}
+
+static rill_err_t take_schema(struct xchg *x, const struct answer *a, void *arg)
+{
+    return answer_schema(x, a, arg);
 }
 
 rill_err_t rill_registry_register(rill_registry_t *r, const char *subject, const char *schema,
                                   int32_t *id, char *errstr, size_t errsz)
 {
-    size_t slen = strlen(subject), blen = 0;
-    size_t psz = strlen(r->path) + 3 * slen + 32;
-    char *path = malloc(psz), *what = malloc(strlen(r->url) + 3 * slen + 64);
-    char *body = schema_body(schema, &blen);
-    struct answer a = { 0 };
-    rill_err_t err = RILL_ERR_NOMEM;
-    if (!path || !what || !body) {
-        rill_errf(errstr, errsz, err, "out of memory registering schema '%s'", subject);
-        goto out;
+    char *path = malloc(3 * strlen(subject) + 32), *body = schema_body(schema);
+    rill_err_t err;
+    if (!path || !body) {
+        err = rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory registering schema '%s'",
+                        subject);
+    } else {
+        strcpy(path, "/subjects/");
+        path_segment(subject, path + strlen(path));
+        strcat(path, "/versions");
+        err = request(r, path, body, take_id, id, errstr, errsz);
     }
-    int n = snprintf(path, psz, "%s/subjects/", r->path);
-    path_segment(subject, path + n);
-    strcat(path, "/versions");
-    sprintf(what, "schema registry POST %s%s", r->url, path + strlen(r->path));
-    struct xchg x = { r, what, errstr, errsz };
-    err = exchange(&x, path, body, blen, &a);
-    if (!err)
-        err = a.h.status >= 200 && a.h.status < 300 ? answer_id(&x, &a, id) : status_error(&x, &a);
-out:
-    free(a.buf);
     free(body);
-    free(what);
     free(path);
     return err;
+}
+
+rill_err_t rill_registry_schema(rill_registry_t *r, int32_t id, char **schema, char *errstr,
+                                size_t errsz)
+{
+    char path[40];
+    *schema = NULL;
+    if (id < 1)
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "schema id %d is not 1..%d", (int)id,
+                         INT32_MAX);
+    snprintf(path, sizeof path, "/schemas/ids/%d", (int)id);
+    return request(r, path, NULL, take_schema, schema, errstr, errsz);
 }

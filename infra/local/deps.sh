@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the Debian packages rill needs to build, test and run
 # its local stack: compilers, the C libraries (librdkafka, RocksDB, avro-c,
-# libpq, OpenSSL, CUnit, libyaml, libmicrohttpd), kcat, PostgreSQL, a JDK and Maven,
+# libpq, OpenSSL, CUnit, libyaml, libmicrohttpd, libcurl; jansson for the JSON
+# bench only), kcat, PostgreSQL, a JDK and Maven,
 # and promtool (from Debian's prometheus) with python3-yaml for the checks of
 # infra/monitoring/.
 # Only what is missing is installed; sudo is used when not root. Nothing is
@@ -11,7 +12,7 @@ set -euo pipefail
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind openssl
 librdkafka-dev librocksdb-dev libavro-dev libpq-dev libssl-dev libcunit1-dev libyaml-dev
-libmicrohttpd-dev kcat postgresql postgresql-client default-jdk-headless maven
+libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev kcat postgresql postgresql-client default-jdk-headless maven
 prometheus python3-yaml"
 
 missing=()
