@@ -33,45 +33,11 @@ struct rill_serde {
     avro_schema_t schema[RILL_EVENT__COUNT];
     avro_value_iface_t *iface[RILL_EVENT__COUNT];
     avro_value_t value[RILL_EVENT__COUNT]; /* valid where iface is set */
-    int32_t id[RILL_EVENT__COUNT];
+    int32_t id[RILL_EVENT__COUNT]; /* what encode writes; 0: no id (a registry's strategy) */
+    struct rill_serde_reg *reg;    /* the registry, for ids it does not know; NULL: the id map */
     avro_reader_t reader;
     avro_writer_t writer;
 };
-
-int rill_serde_utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2, cp = c & 0x1F, min = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF)
-            len = 3, cp = c & 0x0F, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            len = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
 
 rill_err_t rill_serde_buf_reserve(rill_buf_t *b, size_t n)
 {
@@ -271,6 +237,7 @@ void rill_serde_destroy(rill_serde_t *s)
         avro_reader_free(s->reader);
     if (s->writer)
         avro_writer_free(s->writer);
+    rill_serde_reg_close(s->reg);
     free(s);
 }
 
@@ -281,7 +248,7 @@ static rill_err_t serde_init(rill_serde_t *s, const struct rill_registry_conf *c
 {
     static const char none[1];
     if (conf) {
-        rill_err_t err = rill_serde_registry_ids(conf, s->id, errstr, errsz);
+        rill_err_t err = rill_serde_reg_open(conf, s->id, &s->reg, errstr, errsz);
         if (err)
             return err;
     } else if (parse_ids(s->id, errstr, errsz)) {
@@ -757,10 +724,14 @@ static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
                            (uint32_t)p[4]);
     int type = -1;
     for (int t = 0; t < RILL_EVENT__COUNT; t++)
-        if (s->id[t] == id)
+        if (s->id[t] == id && id)
             type = t;
-    if (type < 0)
+    if (type < 0 && !s->reg)
         return rill_errf(errstr, errsz, RILL_ERR_INVALID, "unknown schema id %d", (int)id);
+    rill_err_t rc = type < 0 ? rill_serde_reg_type_of(s->reg, s->schema, id, &type, errstr, errsz)
+                             : RILL_OK;
+    if (rc)
+        return rc;
     const unsigned char *payload = p + RILL_SERDE_HEADER;
     size_t plen = n - RILL_SERDE_HEADER;
     struct rill_serde_tally tally;
@@ -828,6 +799,10 @@ rill_err_t rill_serde_encode(rill_serde_t *s, const rill_event_t *ev, rill_buf_t
     rill_err_t err = rill_serde_check(ev, errstr, errsz);
     if (err)
         return err;
+    if (!s->id[ev->type]) /* checked: the type is valid */
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG,
+                         "no schema id for %s: no topic of the registry's topic subject "
+                         "strategy carries it", type_names[ev->type]);
     avro_value_t *v = &s->value[ev->type];
     struct io io = { NULL, 0, errstr, errsz, 0 };
     avro_value_reset(v);

@@ -14,10 +14,13 @@
  * is wrong; callers send it to the DLQ. Nothing here aborts or exits.
  *
  * Schema ids come from a Confluent Schema Registry when one is configured
- * (RILL_SCHEMA_REGISTRY_URL, registry.h): the seven schemas are registered
- * under their record's full name and the serde writes and reads the ids the
- * registry gave, and only those. Otherwise they come from the id map checked
- * in as schemas/avro/ids.map and compiled into the binary.
+ * (RILL_SCHEMA_REGISTRY_URL, registry.h): the schemas are registered under
+ * the subjects of the process's subject strategy (their record's full name,
+ * or "<topic>-value" of the topics that carry them) and the serde writes the
+ * ids the registry gave; it reads those and any other id whose schema, as
+ * the registry gives it, equals one of the seven. Otherwise the ids come
+ * from the id map checked in as schemas/avro/ids.map and compiled into the
+ * binary, and only those are read.
  *
  * Threading: a rill_serde_t is used by one thread at a time (avro-c values are
  * not shared); create one per processor instance. Events are plain data.
@@ -176,6 +179,37 @@ void rill_buf_free(rill_buf_t *b);
 typedef struct rill_serde rill_serde_t;
 struct rill_registry_conf; /* registry.h */
 
+/* The subjects a serde with a registry registers the schemas under. */
+typedef enum {
+    RILL_SUBJECT_RECORD = 0, /* RecordNameStrategy: the record's full name, all seven */
+    RILL_SUBJECT_TOPIC,      /* TopicNameStrategy: "<topic>-value" of each given topic */
+} rill_subject_strategy_t;
+
+/* A topic and the event type its values carry. */
+struct rill_serde_topic {
+    const char *topic;
+    rill_event_type_t type;
+};
+
+/* Sets the subject strategy of the serdes made after it in this process
+ * (default RILL_SUBJECT_RECORD); with RILL_SUBJECT_TOPIC each topics[i]'s
+ * schema is registered under "<topic>-value", and a type that no topic
+ * carries gets no id (encoding it is an error; decoding still looks ids up).
+ * Copies topics. `rill run` and `rill inspect` call it from the topology
+ * (schema.registry.subject.strategy), `rill generate` from its flag, before
+ * they make serdes. RILL_ERR_INVALID for an empty topic or a bad type.
+ * Thread-safe. */
+rill_err_t rill_serde_set_subjects(rill_subject_strategy_t strategy,
+                                   const struct rill_serde_topic *topics, size_t n,
+                                   char *errstr, size_t errsz);
+
+/* The event type a topic carries by its name: the type whose name
+ * (rill_event_type_name()) the topic is, or ends in after a '.' (a prefix):
+ * "order_placed" and "prod.order_placed" carry order_placed. -1 for any
+ * other name. The rule behind the topic strategy of a topology, and the
+ * order pipeline's default outputs (processors/orders/orders.h). */
+int rill_event_type_of_topic(const char *topic);
+
 /* Parses the compiled-in schemas and takes the schema ids from the schema
  * registry that the environment configures (rill_registry_conf_env(); see
  * rill_serde_new_registry()) or, when RILL_SCHEMA_REGISTRY_URL is unset or
@@ -185,12 +219,13 @@ struct rill_registry_conf; /* registry.h */
 rill_err_t rill_serde_new(rill_serde_t **out, char *errstr, size_t errsz);
 
 /* Like rill_serde_new(), with the ids of the registry that conf (not NULL)
- * describes, whatever the environment says: the seven schemas are registered
- * (rill_serde_schema_text(), under their record's full name, e.g.
- * io.rill.orders.OrderPlaced) once per process per URL and user; later
- * serdes of the same registry reuse the ids without a request. The serde
- * encodes with these ids and decodes only records that carry them. Errors
- * are rill_registry_new()'s and rill_registry_register()'s (errstr names the
+ * describes, whatever the environment says: the schemas are registered
+ * (rill_serde_schema_text(), under the subjects of rill_serde_set_subjects(),
+ * by default their record's full name, e.g. io.rill.orders.OrderPlaced) once
+ * per process per URL, user and subjects; later serdes of the same registry
+ * reuse the ids without a request. The serde encodes with these ids; it
+ * decodes them and looks up any other id (rill_serde_decode()). Errors are
+ * rill_registry_new()'s and rill_registry_register()'s (errstr names the
  * request, never a credential), or RILL_ERR_INVALID when the registry gives
  * two schemas one id. Blocks for the requests (registry.h); thread-safe. */
 rill_err_t rill_serde_new_registry(rill_serde_t **out, const struct rill_registry_conf *conf,
@@ -203,14 +238,18 @@ void rill_serde_destroy(rill_serde_t *s);
  *     `locationId` may be absent, then key[0..key_len) is the location.
  * Returns RILL_OK, or RILL_ERR_INVALID with errstr saying what is wrong (bad
  * magic byte, unknown schema id, truncated, oversize length, missing or
- * out-of-range field, trailing bytes, malformed JSON). ev holds nothing to
+ * out-of-range field, trailing bytes, malformed JSON). With a registry, an
+ * id the serde does not know is looked up once per process (its schema must
+ * equal one of the seven); RILL_ERR_IO when the registry cannot be asked,
+ * which is not the record's fault: try it again later. ev holds nothing to
  * free after a failure. */
 rill_err_t rill_serde_decode(rill_serde_t *s, const void *key, size_t key_len, const void *value,
                              size_t value_len, rill_event_t *ev, char *errstr, size_t errsz);
 
 /* Encodes ev as Confluent-framed Avro into out (out->len is the value size).
  * The event is validated as a decode would; RILL_ERR_INVALID names the
- * field. */
+ * field. RILL_ERR_CONFIG when the serde has no id for the type (the topic
+ * strategy, no topic carrying it). */
 rill_err_t rill_serde_encode(rill_serde_t *s, const rill_event_t *ev, rill_buf_t *out,
                              char *errstr, size_t errsz);
 

@@ -80,12 +80,34 @@ rill_err_t rill_serde_decode_json(const void *key, size_t key_len, const char *v
                                   size_t value_len, rill_event_t *ev, char *errstr,
                                   size_t errsz);
 
-/* The ids a schema registry gives the seven schemas, registering them under
- * their record's full name once per process per registry URL and user (a
- * mutex-guarded cache; failures are not cached). Thread-safe. Returns RILL_OK
- * or an error of rill_registry_new() / rill_registry_register() with errstr,
- * or RILL_ERR_INVALID when the registry gives two schemas one id. */
-rill_err_t rill_serde_registry_ids(const struct rill_registry_conf *conf,
-                                   int32_t id[RILL_EVENT__COUNT], char *errstr, size_t errsz);
+/* Ids of a registry's schemas that the serdes looked up, per registry URL
+ * and user, at most (beyond it an unknown id is an error). */
+#define RILL_SERDE_MAX_LOOKED_UP 1024
+
+/* A serde's registry (serde_registry.c): its client and the key of its
+ * caches. Belongs to one serde. */
+struct rill_serde_reg;
+
+/* Sets id[] to the ids the registry of conf gives the schemas under the
+ * process's subject strategy (rill_serde_set_subjects()), registering them
+ * once per process per registry URL, user and subjects (a mutex-guarded
+ * cache; failures are not cached); id[t] is 0 for a type no subject of the
+ * strategy carries. *out is kept for rill_serde_reg_type_of(). Returns
+ * RILL_OK or an error of rill_registry_new() / rill_registry_register()
+ * with errstr, or RILL_ERR_INVALID when the registry gives two schemas one
+ * id. Thread-safe. */
+rill_err_t rill_serde_reg_open(const struct rill_registry_conf *conf,
+                               int32_t id[RILL_EVENT__COUNT], struct rill_serde_reg **out,
+                               char *errstr, size_t errsz);
+/* The type of a schema id the serde does not know: the registry's schema of
+ * that id (GET /schemas/ids/{id}, asked once per process per registry and
+ * kept) compared with schema[] by avro_schema_equal(). RILL_ERR_INVALID when
+ * it is none of them or the registry has no such id (the record is bad),
+ * RILL_ERR_IO when the registry cannot be asked (try the record again
+ * later). Thread-safe; g belongs to the calling serde's thread. */
+rill_err_t rill_serde_reg_type_of(struct rill_serde_reg *g,
+                                  const avro_schema_t schema[RILL_EVENT__COUNT], int32_t id,
+                                  int *type, char *errstr, size_t errsz);
+void rill_serde_reg_close(struct rill_serde_reg *g);
 
 #endif

@@ -26,8 +26,13 @@ rill_proc_result_t rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, co
 {
     char err[RILL_ERRSTR_SIZE];
     rill_event_clear(&o->ev);
-    if (rill_serde_decode(o->serde, rec->key, rec->key_len, rec->value, rec->value_len, &o->ev,
-                          err, sizeof err) != RILL_OK) {
+    rill_err_t e = rill_serde_decode(o->serde, rec->key, rec->key_len, rec->value, rec->value_len,
+                                     &o->ev, err, sizeof err);
+    if (e == RILL_ERR_IO || e == RILL_ERR_NOMEM) { /* not the record's fault: try it again */
+        rill_ctx_log(ctx, RILL_CTX_LOG_WARN, "cannot decode, will retry|error=\"%s\"", err);
+        return RILL_PROC_RETRY;
+    }
+    if (e != RILL_OK) {
         rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "%s", err);
         return RILL_PROC_REJECT;
     }

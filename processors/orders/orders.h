@@ -27,8 +27,10 @@ rill_err_t rill_orders_init(struct rill_orders *o, char *errstr, size_t errsz);
 void rill_orders_fini(struct rill_orders *o);
 
 /* Decodes rec's value into o->ev (clearing the previous one). Returns
- * RILL_PROC_OK, or RILL_PROC_REJECT after rill_ctx_reject_as() (class decode) with the serde's
- * reason, which the caller returns. */
+ * RILL_PROC_OK, RILL_PROC_REJECT after rill_ctx_reject_as() (class decode)
+ * with the serde's reason, or RILL_PROC_RETRY (logged) when the serde could
+ * not decide (a schema registry that cannot be asked about an id, no
+ * memory); the caller returns it. */
 rill_proc_result_t rill_orders_decode(rill_ctx_t *ctx, struct rill_orders *o, const rill_record_t *rec);
 
 /* Encodes ev and forwards it to output, keyed by its location_id. Returns

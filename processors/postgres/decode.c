@@ -19,8 +19,9 @@ int pg_decode(rill_serde_t *s, rill_sink_tx_t *tx, const struct rill_sink_rec *r
     if (e == RILL_OK)
         return 1;
     rill_event_clear(ev);
-    if (e == RILL_ERR_NOMEM)
-        return -1; /* not the record's fault: the batch is retried */
+    if (e == RILL_ERR_NOMEM || e == RILL_ERR_IO)
+        return -1; /* not the record's fault (memory, a registry that cannot be asked): the
+                    * batch is retried */
     return rill_sink_reject(tx, rec, err) == RILL_OK ? 0 : -1;
 }
 

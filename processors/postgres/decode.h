@@ -14,7 +14,8 @@
 
 /* Decodes rec into *ev (cleared first). Returns 1 when decoded, 0 when the
  * record was rejected into the dead-letter table (ev is then empty), -1 when
- * even that failed (out of memory). */
+ * even that failed or the serde could not decide (out of memory, a schema
+ * registry that cannot be asked about an id): the batch is retried. */
 int pg_decode(rill_serde_t *s, rill_sink_tx_t *tx, const struct rill_sink_rec *rec,
               rill_event_t *ev);
 

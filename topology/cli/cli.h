@@ -7,6 +7,8 @@
 #ifndef RILL_CLI_H
 #define RILL_CLI_H
 
+#include <stddef.h>
+
 struct rill_cli_cmd {
     const char *name;
     int (*fn)(int argc, char **argv);   /* returns the process exit status */
@@ -21,5 +23,11 @@ int rill_cmd_state(int argc, char **argv);
 int rill_cmd_generate(int argc, char **argv);
 int rill_cmd_inspect(int argc, char **argv);
 int rill_cmd_migrate(int argc, char **argv);
+
+struct rill_topology;
+/* Hands the topology's schema.registry.subject.strategy (and, for the topic
+ * strategy, its topics that carry an event type by name) to the serdes made
+ * after it (rill_serde_set_subjects()); subjects.c. 0, or -1 with err. */
+int rill_cli_serde_subjects(const struct rill_topology *t, char *err, size_t errsz);
 
 #endif

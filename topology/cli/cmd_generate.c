@@ -7,7 +7,9 @@
  * fast as the broker takes them. Client settings come from -F FILE
  * (properties, e.g. the order_generator user's) and -X key=value; schema ids
  * from the schema registry of --schema-registry or the environment
- * (schemas/registry.h), else the id map. Nothing secret is printed. Exits 0
+ * (schemas/registry.h), registered under the record's name or, with
+ * --subject-strategy topic, under "<topic>-value" of the topic written; else
+ * the id map. Nothing secret is printed. Exits 0
  * when every order was delivered, 1 otherwise.
  */
 #include "topology/cli/cli.h"
@@ -61,8 +63,11 @@ static int usage(FILE *out, int rc)
             "  -r, --rate R          orders per second (default 0: as fast as possible)\n"
             "  -s, --seed S          seed of the orders and catalogue (default 1)\n"
             "  --format avro|json    value encoding (default avro, Confluent framing)\n"
-            "  --schema-registry URL register the schemas there and write its ids (http://\n"
-            "                        only; default $RILL_SCHEMA_REGISTRY_URL, else ids.map)\n"
+            "  --schema-registry URL register the schemas there and write its ids (http:// or\n"
+            "                        https://; default $RILL_SCHEMA_REGISTRY_URL, else ids.map)\n"
+            "  --subject-strategy record|topic  the registry subject: the record's full name\n"
+            "                        or <topic>-value (default $RILL_SCHEMA_REGISTRY_SUBJECT_STRATEGY,\n"
+            "                        else record)\n"
             "  --locations N --customers N --products N --max-lines N --max-quantity N\n"
             "  --start-ms MS --days D  event times spread over D days from MS (UTC)\n");
     return rc;
@@ -105,12 +110,13 @@ static int produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *key, const
 
 int rill_cmd_generate(int argc, char **argv)
 {
-    enum { O_FORMAT = 256, O_REGISTRY, O_LOC, O_CUST, O_PROD, O_LINES, O_QTY, O_START, O_DAYS };
+    enum { O_FORMAT = 256, O_REGISTRY, O_STRATEGY, O_LOC, O_CUST, O_PROD, O_LINES, O_QTY, O_START, O_DAYS };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'F' }, { "topic", required_argument, NULL, 't' },
         { "orders", required_argument, NULL, 'n' }, { "rate", required_argument, NULL, 'r' },
         { "seed", required_argument, NULL, 's' }, { "format", required_argument, NULL, O_FORMAT },
         { "schema-registry", required_argument, NULL, O_REGISTRY },
+        { "subject-strategy", required_argument, NULL, O_STRATEGY },
         { "locations", required_argument, NULL, O_LOC },
         { "customers", required_argument, NULL, O_CUST },
         { "products", required_argument, NULL, O_PROD },
@@ -125,6 +131,7 @@ int rill_cmd_generate(int argc, char **argv)
     const char *topic = "order_placed";
     struct rill_registry_conf reg;
     rill_registry_conf_env(&reg);
+    const char *strategy = getenv("RILL_SCHEMA_REGISTRY_SUBJECT_STRATEGY");
     int64_t orders = 10000, rate = 0, v;
     int json = 0, opt, rc = 1;
     if (rill_kprops_args_init(&ka, argc) != RILL_OK) {
@@ -155,6 +162,7 @@ int rill_cmd_generate(int argc, char **argv)
             }
             break;
         case O_REGISTRY: reg.url = optarg; break;
+        case O_STRATEGY: strategy = optarg; break;
         case O_LOC: bad = num_arg("--locations", optarg, 1, 999999, &v) ? 2 : 0; go.locations = (int)v; break;
         case O_CUST: bad = num_arg("--customers", optarg, 1, 9999999, &v) ? 2 : 0; go.customers = (int)v; break;
         case O_PROD: bad = num_arg("--products", optarg, 1, 999999, &v) ? 2 : 0; go.products = (int)v; break;
@@ -179,6 +187,20 @@ int rill_cmd_generate(int argc, char **argv)
     }
     if (optind != argc) {
         rc = usage(stderr, 2);
+        goto out_args;
+    }
+    if (strategy && *strategy && strcmp(strategy, "record") && strcmp(strategy, "topic")) {
+        fprintf(stderr, "rill generate: the subject strategy is record or topic, not '%s'\n",
+                strategy);
+        rc = 2;
+        goto out_args;
+    }
+    /* The topic strategy's one topic: the generator writes order_placed events only. */
+    struct rill_serde_topic st = { topic, RILL_EVENT_ORDER_PLACED };
+    int by_topic = strategy && !strcmp(strategy, "topic");
+    if (rill_serde_set_subjects(by_topic ? RILL_SUBJECT_TOPIC : RILL_SUBJECT_RECORD, &st,
+                                by_topic, err, sizeof err)) {
+        fprintf(stderr, "rill generate: %s\n", err);
         goto out_args;
     }
     struct rill_kvlist props = { 0 };

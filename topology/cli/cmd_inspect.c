@@ -335,7 +335,8 @@ int rill_cmd_inspect(int argc, char **argv)
         rc = usage(stderr, 2);
         goto out;
     }
-    if (rill_topology_load(argv[optind], &t, err, sizeof err) != RILL_OK) {
+    if (rill_topology_load(argv[optind], &t, err, sizeof err) != RILL_OK ||
+        rill_cli_serde_subjects(t, err, sizeof err)) {
         fprintf(stderr, "rill inspect: %s\n", err);
         goto out;
     }

@@ -70,7 +70,7 @@ int rill_cmd_run(int argc, char **argv)
     if (rill_topology_load(argv[1], &t, err, sizeof err) != RILL_OK ||
         rill_topology_check(t, rill_proc_builtins, rill_sink_builtins, err, sizeof err) !=
             RILL_OK ||
-        log_setup(t, err, sizeof err) != RILL_OK) {
+        log_setup(t, err, sizeof err) != RILL_OK || rill_cli_serde_subjects(t, err, sizeof err)) {
         fprintf(stderr, "rill: %s\n", err);
         rill_topology_free(t);
         return 1;

@@ -113,6 +113,8 @@ struct rill_topology {
     int log_format;           /* 0 logfmt (default), 1 json: rill_log_format_t */
     int log_level;            /* 0 debug, 1 info (default), 2 warn, 3 error: rill_log_level_t */
     struct rill_kvlist log_levels; /* component -> level, over log_level */
+    int subject_strategy;     /* schema.registry.subject.strategy: 0 record (default), 1 topic:
+                               * rill_subject_strategy_t of schemas/serde.h */
     char *http_address;       /* host:port of /healthz, /readyz, /metrics; NULL: the default
                                * (RILL_HTTP_DEFAULT_ADDRESS, a warning when taken); "off" */
     int64_t health_stuck_ms;  /* /healthz: a thread silent this long is stuck; default 30000 */

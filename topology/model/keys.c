@@ -26,6 +26,8 @@ static const char *const store_types[] = { "rocksdb", "memory", NULL };
 /* Indexed by rill_log_format_t and rill_log_level_t (topology/base/log.h). */
 static const char *const log_formats[] = { "logfmt", "json", NULL };
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+/* Indexed by rill_subject_strategy_t (schemas/serde.h). */
+static const char *const subject_strategies[] = { "record", "topic", NULL };
 
 const struct rill_key_def rill_keys[] = {
     /* ---- the top level ---- */
@@ -59,6 +61,12 @@ const struct rill_key_def rill_keys[] = {
       .offset = TOP(log_levels),
       .doc = "a level per component over log.level, e.g. { sink: debug, kafka: warn } "
              "(components: engine, task, sink, http, kafka, processor, ...)" },
+    { .scope = RILL_SCOPE_TOP, .name = "schema.registry.subject.strategy", .type = RILL_KEY_ENUM,
+      .def = "record", .values = subject_strategies, .offset = TOP(subject_strategy),
+      .doc = "with a schema registry (RILL_SCHEMA_REGISTRY_URL), the subjects the event schemas "
+             "are registered under: record, the record's full name "
+             "(io.rill.orders.OrderPlaced); topic, <topic>-value of each topic that carries an "
+             "event type, by its name (order_placed or <prefix>.order_placed)" },
     { .scope = RILL_SCOPE_TOP, .name = "http.address", .type = RILL_KEY_STRING,
       .offset = TOP(http_address),
       .unset = RILL_HTTP_DEFAULT_ADDRESS ", and when that port is taken a warning and no HTTP",
