@@ -1,7 +1,7 @@
 /*
  * registry.c - the schema registry client of registry.h: the URL and
- * credential checks, one libcurl easy handle per registry (its connections
- * kept alive between requests) with the timeouts, the CA file, basic auth,
+ * credential checks, one libcurl easy handle per registry (a connection per
+ * request) with the timeouts, the CA file, basic auth,
  * no redirects and an answer bounded to RILL_REGISTRY_MAX_ANSWER bytes, and
  * the registry's JSON ({"id": N}, {"schema": ".."}, or {"error_code": ..,
  * "message": ..}) read with the bounded reader of json.h. Knows nothing of
@@ -414,6 +414,12 @@ static rill_err_t handle(struct xchg *x)
 #define SET(opt, val) bad |= curl_easy_setopt(c, opt, val) != CURLE_OK
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 0L);
+    /* One connection per request: curl 7.88 counts the retries of requests
+     * sent on a kept-alive connection the server had closed over the whole
+     * life of a handle and gives up after 5 (the registry tests saw it with a
+     * server that closes after each answer without saying so). A serde makes
+     * a handful of requests, so keep-alive saves nothing worth that. */
+    SET(CURLOPT_FORBID_REUSE, 1L);
     SET(CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM around name resolution */
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
     SET(CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);

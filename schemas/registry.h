@@ -12,9 +12,9 @@
  * whole request (name resolution included), answers bounded to
  * RILL_REGISTRY_MAX_ANSWER bytes (the transfer is aborted when one grows
  * past it), proxies as libcurl takes them from the environment (http_proxy,
- * https_proxy, no_proxy), keep-alive connections reused by one
- * rill_registry_t. The registry's errors are mapped by its error_code
- * (rill_registry_register(), rill_registry_schema()).
+ * https_proxy, no_proxy); one connection per request. The registry's
+ * errors are mapped by its error_code (rill_registry_register(),
+ * rill_registry_schema()).
  *
  * Not supported: mTLS (client certificates), bearer or OAuth tokens, several
  * URLs (failover), credentials inside the URL, redirects (a 3xx is an error:
