@@ -87,7 +87,7 @@ obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers docs \
 	check-exports check-links check-monitoring examples \
-	test-integration test-chaos bench bench-restore bench-sink bench-profile clean check-deps demo
+	test-integration test-chaos bench bench-restore bench-sink bench-json bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
 all: check-deps rill examples
@@ -272,6 +272,21 @@ $(BENCH_SINK): $(call obj,bench/sink.c $(TESTLIB_SRCS)) $(LIB)
 bench-sink: check-deps $(BENCH_SINK) $(RILL) stack-up
 	@mkdir -p bench/results
 	RILL_BIN=$(CURDIR)/$(RILL) $(BENCH_SINK)
+
+# `make bench-json`: rill's bounded JSON reader vs jansson on the record-field
+# paths (bench/json.c); jansson (libjansson-dev) is linked into this bench
+# only. No broker needed.
+BENCH_JSON := $(B)/bench/json
+$(BENCH_JSON): $(call obj,bench/json.c tests/lib/util.c) $(LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs jansson)
+$(B)/bench/json.o: CFLAGS += $(shell pkg-config --cflags jansson)
+
+bench-json: check-deps
+	@pkg-config --exists jansson || infra/local/deps.sh
+	$(Q)$(MAKE) --no-print-directory $(BENCH_JSON)
+	@mkdir -p bench/results
+	$(BENCH_JSON)
 
 # Instructions per record under callgrind: rill passthrough vs the raw loop,
 # an A/B that holds on a busy machine; RILL_BIN_B=/path/to/rill adds a second
