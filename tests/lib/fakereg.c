@@ -705,6 +705,23 @@ void fakereg_set_compat(struct fakereg *f, const char *subject, const char *leve
     pthread_mutex_unlock(&f->lock);
 }
 
+int fakereg_subject_id(struct fakereg *f, const char *subject)
+{
+    pthread_mutex_lock(&f->lock);
+    struct subject *s = find_subject(f, subject, 0);
+    int id = s && s->nversions ? s->versions[s->nversions - 1] : -1;
+    pthread_mutex_unlock(&f->lock);
+    return id;
+}
+
+int fakereg_subjects(struct fakereg *f)
+{
+    pthread_mutex_lock(&f->lock);
+    int n = f->nsubjects;
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
 int fakereg_requests(struct fakereg *f)
 {
     pthread_mutex_lock(&f->lock);

@@ -75,6 +75,11 @@ int fakereg_add(struct fakereg *f, const char *subject, const char *schema);
 /* Sets the compatibility level of subject (NULL: the global one). */
 void fakereg_set_compat(struct fakereg *f, const char *subject, const char *level);
 
+/* The id of subject's latest version, or -1 when it has none. */
+int fakereg_subject_id(struct fakereg *f, const char *subject);
+/* How many subjects it holds. */
+int fakereg_subjects(struct fakereg *f);
+
 /* The requests it got so far, and a copy of the i-th (0 when there is none). */
 int fakereg_requests(struct fakereg *f);
 int fakereg_request(struct fakereg *f, int i, struct fakereg_req *out);
