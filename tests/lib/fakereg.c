@@ -62,6 +62,7 @@ struct fakereg {
     struct fakereg_req reqs[MAX_REQS];
     int nreqs;
     char problem[512];
+    char problem_copy[512]; /* what fakereg_problem() hands out */
 };
 
 struct conn {
@@ -752,7 +753,10 @@ int fakereg_count(struct fakereg *f, const char *method, const char *path)
 
 const char *fakereg_problem(struct fakereg *f)
 {
-    return f->problem;
+    pthread_mutex_lock(&f->lock);
+    memcpy(f->problem_copy, f->problem, sizeof f->problem);
+    pthread_mutex_unlock(&f->lock);
+    return f->problem_copy;
 }
 
 int fakereg_has(const char *msg, const char *want)

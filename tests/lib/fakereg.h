@@ -86,8 +86,8 @@ int fakereg_request(struct fakereg *f, int i, struct fakereg_req *out);
 /* How many requests had method and path (without the base path). */
 int fakereg_count(struct fakereg *f, const char *method, const char *path);
 /* The first thing a request did wrong (no or another content type on a
- * POST, a Host header that is not the URL's, an unknown path), or "". Valid
- * until fakereg_stop(). */
+ * POST, a Host header that is not the URL's, an unknown path), or "": a copy,
+ * valid until the next call or fakereg_stop(). */
 const char *fakereg_problem(struct fakereg *f);
 
 /* The credentials the tests use, and their basic auth header. */
