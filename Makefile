@@ -55,9 +55,14 @@ SERDE_EMBED := build/gen/serde_embed.c
 # too, so that adding or removing a file regenerates it.
 MIGRATIONS := $(sort $(wildcard schemas/sql/*.sql))
 SQL_EMBED := build/gen/sql_embed.c
+# The web view's static files (topology/engine/web/), compiled in the same
+# way (topology/engine/web/embed.sh) and served by `rill run` at /.
+WEB_FILES := $(sort $(wildcard $(addprefix topology/engine/web/*.,html css js svg)))
+WEB_EMBED := build/gen/web_embed.c
 
 # The library: everything but the CLI entry point.
-LIB_SRCS := $(filter-out topology/cli/main.c,$(shell find topology state schemas processors -name '*.c' -not -path 'processors/examples/*' | sort)) $(SERDE_EMBED) $(SQL_EMBED)
+LIB_SRCS := $(filter-out topology/cli/main.c,$(shell find topology state schemas processors -name '*.c' -not -path 'processors/examples/*' | sort)) $(SERDE_EMBED) $(SQL_EMBED) \
+	$(WEB_EMBED)
 CLI_SRCS := topology/cli/main.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROBE_SO := $(B)/tests/probe.so
@@ -114,6 +119,11 @@ $(SQL_EMBED): schemas/embed_sql.sh schemas/embed_lib.sh schemas/sql $(MIGRATIONS
 	@mkdir -p $(dir $@)
 	$(quiet) EMBED $@
 	$(Q)schemas/embed_sql.sh $@ $(MIGRATIONS)
+
+$(WEB_EMBED): topology/engine/web/embed.sh schemas/embed_lib.sh topology/engine/web $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	$(quiet) EMBED $@
+	$(Q)topology/engine/web/embed.sh $@ $(WEB_FILES)
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	$(quiet) AR $@
@@ -177,7 +187,7 @@ release:
 check-deps:
 	@pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v kcat >/dev/null && \
 	  command -v mvn >/dev/null && command -v java >/dev/null && \
-	  command -v promtool >/dev/null && /usr/bin/python3 -c 'import yaml' 2>/dev/null && \
+	  command -v promtool >/dev/null && command -v chromium >/dev/null && /usr/bin/python3 -c 'import yaml' 2>/dev/null && \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || infra/local/deps.sh
 
 deps:

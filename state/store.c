@@ -120,6 +120,14 @@ rill_err_t rill_store_get(rill_store_t *s, const void *key, size_t klen, void **
     return s->be->get(s->db, key, klen, value, vlen);
 }
 
+rill_err_t rill_store_get_committed(rill_store_t *s, const void *key, size_t klen, void **value,
+                                    size_t *vlen)
+{
+    if (s->closed)
+        return RILL_ERR_STATE;
+    return s->be->get(s->db, key, klen, value, vlen);
+}
+
 static void undo_clear(rill_store_t *s)
 {
     for (size_t i = 0; i < s->nundo; i++) {

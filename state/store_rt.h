@@ -43,6 +43,13 @@ void rill_store_set_log(rill_store_t *s, rill_store_log_fn fn, void *opaque);
 /* The changelog offset the committed data reflects: the next changelog
  * offset to replay. -1 when the store has never committed one. */
 int64_t rill_store_offset(const rill_store_t *s);
+/* The committed value of key, as rill_store_get() but without the pending
+ * overlay: what a restart would find (the HTTP lookup serves this, so that
+ * it never shows a write of a transaction that may still abort). *value is
+ * a malloc'd copy; RILL_ERR_NOTFOUND when absent. Same thread rule as
+ * every other call: the store's own thread only. */
+rill_err_t rill_store_get_committed(rill_store_t *s, const void *key, size_t klen, void **value,
+                                    size_t *vlen);
 /* Number of pending (uncommitted) writes. */
 size_t rill_store_pending(const rill_store_t *s);
 

@@ -2,9 +2,9 @@
 # Installs, idempotently, the Debian packages rill needs to build, test and run
 # its local stack: compilers, the C libraries (librdkafka, RocksDB, avro-c,
 # libpq, OpenSSL, CUnit, libyaml, libmicrohttpd, libcurl; jansson for the JSON
-# bench only), kcat, PostgreSQL, a JDK and Maven,
-# and promtool (from Debian's prometheus) with python3-yaml for the checks of
-# infra/monitoring/.
+# bench only), kcat, PostgreSQL, a JDK and Maven, promtool (from Debian's
+# prometheus) with python3-yaml for the checks of infra/monitoring/, and
+# Debian's chromium, which the web view's test drives headless.
 # Only what is missing is installed; sudo is used when not root. Nothing is
 # installed by hand: the Kafka broker jars come later, from Maven Central,
 # through infra/local/kafka.sh.
@@ -13,7 +13,7 @@ set -euo pipefail
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind openssl
 librdkafka-dev librocksdb-dev libavro-dev libpq-dev libssl-dev libcunit1-dev libyaml-dev
 libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev kcat postgresql postgresql-client default-jdk-headless maven
-prometheus python3-yaml"
+prometheus python3-yaml chromium"
 
 missing=()
 for p in $PKGS; do

@@ -10,11 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 int it_http_get(int port, const char *path, char *body, size_t size)
+{
+    return it_http_get_head(port, path, NULL, 0, body, size);
+}
+
+int it_http_get_head(int port, const char *path, char *head, size_t headsz, char *body,
+                     size_t size)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -23,12 +30,16 @@ int it_http_get(int port, const char *path, char *body, size_t size)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    char req[512];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, req, (size_t)n) != n) {
+    size_t rsz = strlen(path) + 64;
+    char *req = malloc(rsz);
+    int n = req ? snprintf(req, rsz, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path) : 0;
+    if (!req || connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        write(fd, req, (size_t)n) != n) {
+        free(req);
         close(fd);
         return -1;
     }
+    free(req);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     ssize_t r;
@@ -51,8 +62,26 @@ int it_http_get(int port, const char *path, char *body, size_t size)
         status = -1;
     const char *b = strstr(buf, "\r\n\r\n");
     snprintf(body, size, "%s", b ? b + 4 : "");
+    if (head)
+        snprintf(head, headsz, "%.*s", b ? (int)(b + 2 - buf) : 0, buf);
     free(buf);
     return status;
+}
+
+int it_http_header(const char *head, const char *name, char *out, size_t size)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
+        const char *line = p + 2;
+        if (!strncasecmp(line, name, n) && line[n] == ':') {
+            const char *v = line + n + 1, *end = strstr(v, "\r\n");
+            while (*v == ' ')
+                v++;
+            snprintf(out, size, "%.*s", end ? (int)(end - v) : (int)strlen(v), v);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 int it_http_port(const char *log, int timeout_ms)

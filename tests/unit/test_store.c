@@ -271,6 +271,39 @@ static void test_rocksdb_reopen_sees_committed_only(void)
     rill_store_free(s);
 }
 
+/* A committed read skips the open transaction's writes: a pending
+ * overwrite and a pending delete leave the committed value visible. */
+static void contract_committed_read(const char *type)
+{
+    rill_store_t *s = open_store(type, "committed");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    put(s, "a", "1");
+    put(s, "b", "2");
+    commit(s, 7);
+    put(s, "a", "one");
+    put(s, "c", "3");
+    CU_ASSERT_EQUAL(rill_store_delete(s, "b", 1), RILL_OK);
+    CU_ASSERT(has(s, "a", "one"));
+    CU_ASSERT(has(s, "b", NULL));
+    void *v = NULL;
+    size_t vl = 0;
+    CU_ASSERT_EQUAL_FATAL(rill_store_get_committed(s, "a", 1, &v, &vl), RILL_OK);
+    CU_ASSERT(vl == 1 && !memcmp(v, "1", 1));
+    free(v);
+    CU_ASSERT_EQUAL_FATAL(rill_store_get_committed(s, "b", 1, &v, &vl), RILL_OK);
+    CU_ASSERT(vl == 1 && !memcmp(v, "2", 1));
+    free(v);
+    CU_ASSERT_EQUAL(rill_store_get_committed(s, "c", 1, &v, &vl), RILL_ERR_NOTFOUND);
+    commit(s, 8);
+    CU_ASSERT_EQUAL(rill_store_get_committed(s, "b", 1, &v, &vl), RILL_ERR_NOTFOUND);
+    rill_store_close(s);
+    CU_ASSERT_EQUAL(rill_store_get_committed(s, "a", 1, &v, &vl), RILL_ERR_STATE);
+    rill_store_free(s);
+}
+
+static void test_memory_committed_read(void) { contract_committed_read("memory"); }
+static void test_rocksdb_committed_read(void) { contract_committed_read("rocksdb"); }
+
 static void test_unknown_type(void)
 {
     struct rill_store_opts o = { .type = "leveldb", .path = "/nonexistent" };
@@ -444,6 +477,8 @@ static CU_TestInfo tests[] = {
     { "memory: random operations match a model", test_memory_random },
     { "rocksdb: random operations match a model", test_rocksdb_random },
     { "rocksdb: reopen sees committed data only; wipe empties", test_rocksdb_reopen_sees_committed_only },
+    { "memory: a committed read skips pending writes", test_memory_committed_read },
+    { "rocksdb: a committed read skips pending writes", test_rocksdb_committed_read },
     { "unknown store type is a clear error", test_unknown_type },
     { "task directory: created with its parents, locked once, too long refused", test_taskdir_lock },
     { "instance id: kept across a restart, its directory locked", test_instance_identity },

@@ -385,6 +385,7 @@ static rill_err_t probe_topics(void *arg, char *errstr, size_t errsz)
                                 "not describe it (run 'rill apply')",
                                 st->pc->name, kinds[l], name, pr->user ? pr->user : "(none)");
         }
+    view_topics_note(st->e, md); /* the partitions the YAML does not give, for /topology */
     rd_kafka_metadata_destroy(md);
     return ret;
 }

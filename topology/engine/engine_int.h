@@ -16,6 +16,7 @@
 
 #include "topology/engine/engine.h"
 #include "topology/engine/node_int.h"
+#include "topology/engine/view_int.h"
 #include "topology/base/log.h"
 #include "state/restore.h"
 #include "state/store_rt.h"
@@ -239,6 +240,8 @@ struct sthread {
     rill_header_t *hdrs;        /* the headers of the record in hand, grown */
     size_t hdrs_cap;
     struct thread_metrics m;
+    struct view view;           /* its tasks, for /topology and /state (view_int.h) */
+    struct lookup_box box;      /* /state lookups it answers once per loop turn */
 };
 
 struct rill_engine {
@@ -253,9 +256,11 @@ struct rill_engine {
     size_t write_buffer;        /* memtable size per store */
     struct sink_thread *sinks;  /* one thread per sink of the topology */
     size_t nsinks;
-    struct MHD_Daemon *http;    /* /healthz, /readyz, /metrics; NULL: none */
+    struct MHD_Daemon *http;    /* the HTTP endpoints (http.c); NULL: none */
     int64_t started_at;         /* rill_now_ms() at the start (monotonic) */
     int64_t started_wall;       /* Unix time at the start */
+    struct view_topic *topics;  /* every topic of the topology, with its partitions */
+    size_t ntopics;
 };
 
 /* ---- http.c ------------------------------------------------------------------ */
@@ -284,6 +289,22 @@ int engine_ready(const struct rill_engine *e);
 
 /* The /metrics answer, Prometheus text format 0.0.4. */
 void metrics_render(const struct rill_engine *e, struct text *t);
+
+/* ---- view.c: what the HTTP thread may see and ask (view_int.h) ------------ */
+
+/* The table of every topic the topology names (declared topics, inputs,
+ * outputs, DLQs, changelogs, sink inputs) with the partition counts the
+ * YAML gives; before any thread starts. */
+rill_err_t view_topics_build(struct rill_engine *e);
+/* Fills the partition counts the YAML left open from md (a startup probe's
+ * metadata, before the threads and the HTTP server start). */
+void view_topics_note(struct rill_engine *e, const struct rd_kafka_metadata *md);
+const struct view_topic *view_topic_find(const struct rill_engine *e, const char *name);
+/* st takes parts: its view lists their tasks, each restoring. */
+void view_assigned(struct sthread *st, const rd_kafka_topic_partition_list_t *parts);
+/* st answers the lookups posted to its box (its own thread, between
+ * records). */
+void lookup_serve(struct sthread *st);
 
 /* ---- loop.c: the thread, its state, sleeping and retrying ---------------- */
 

@@ -1,6 +1,7 @@
 /*
  * http.c - the HTTP endpoints of `rill run` (DESIGN.md section 11), served by
- * libmicrohttpd on its own thread at the topology's http.address:
+ * libmicrohttpd on a small pool of its own threads at the topology's
+ * http.address:
  *  - /healthz: 200 while every stream and sink thread turned its loop (or
  *    waited on purpose, restoring included) within health.stuck.ms; 503
  *    naming the stuck ones;
@@ -8,12 +9,15 @@
  *    tasks restored and every sink holds its claimed partitions; 503 with a
  *    JSON body saying which are not yet, and for a restore which store of
  *    which partition and how far along;
- *  - /metrics: Prometheus text format, rendered by metrics.c.
+ *  - /metrics: Prometheus text format, rendered by metrics.c;
+ *  - and routes /topology (http_topology.c), /state/STORE/KEY
+ *    (http_state.c) and the web view's files (http_web.c); every reply
+ *    goes through http_text.c's, which adds the CSP.
  * What the threads say comes from their relaxed atomics (engine_int.h);
  * nothing here takes a lock the record path takes. Also the growing text
  * every answer is written into (text_put).
  */
-#include "topology/engine/engine_int.h"
+#include "topology/engine/http_int.h"
 #include "topology/engine/sink_int.h"
 
 #include <arpa/inet.h>
@@ -27,6 +31,8 @@
 
 #define HTTP_MAX_CONNECTIONS 32
 #define HTTP_CONNECTION_TIMEOUT_S 10
+/* Threads serving requests. */
+#define HTTP_THREADS 4
 
 void text_put(struct text *t, const char *fmt, ...)
 {
@@ -166,24 +172,7 @@ static int readyz(const struct rill_engine *e, struct text *t)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              struct text *t)
 {
-    if (t->oom) {
-        free(t->p);
-        t->p = NULL;
-        t->len = 0;
-        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(t->len, t->p ? t->p : (void *)"", t->p ? MHD_RESPMEM_MUST_FREE
-                                                                          : MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        free(t->p);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    return http_reply(c, status, type, t, NULL, NULL);
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
@@ -212,8 +201,25 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         metrics_render(e, &t);
         return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &t);
     }
-    text_put(&t, "not found: try /healthz, /readyz or /metrics\n");
+    if (!strcmp(url, "/topology"))
+        return http_topology(e, c);
+    if (!strncmp(url, "/state/", 7))
+        return http_state(e, c, url + 7);
+    enum MHD_Result ret;
+    if (http_web(c, url, &ret))
+        return ret;
+    text_put(&t, "not found: try /, /healthz, /readyz, /metrics, /topology or /state/STORE/KEY\n");
     return reply(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", &t);
+}
+
+/* URLs reach answer() as sent, percent-escapes and all: /state decodes its
+ * key itself, binary-safe (libmicrohttpd's decoding would cut it at a
+ * %00). */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
 }
 
 /* host:port into an IPv4 or IPv6 socket address. */
@@ -255,13 +261,16 @@ rill_err_t http_start(struct rill_engine *e, char *errstr, size_t errsz)
     rill_err_t err = parse_address(addr, &ss, errstr, errsz);
     if (err != RILL_OK)
         return err;
+    /* a pool, so that a /state lookup waiting for its stream thread holds
+     * up one thread, not /healthz */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     e->http = MHD_start_daemon(flags, 0, NULL, NULL, answer, e, MHD_OPTION_SOCK_ADDR, &ss,
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
-                               MHD_OPTION_END);
+                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+                               MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
     if (!e->http) {
         if (given)
             return rill_errf(errstr, errsz, RILL_ERR_CONFIG,
@@ -276,7 +285,8 @@ rill_err_t http_start(struct rill_engine *e, char *errstr, size_t errsz)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
     else
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
-    rill_log(RILL_LOG_INFO, "http", "listening|address=%s:%u endpoints=/healthz,/readyz,/metrics",
+    rill_log(RILL_LOG_INFO, "http", "listening|address=%s:%u "
+             "endpoints=/,/healthz,/readyz,/metrics,/topology,/state",
              host, info ? (unsigned)info->port : 0u);
     return RILL_OK;
 }

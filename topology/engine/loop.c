@@ -444,6 +444,7 @@ void *sthread_main(void *arg)
         if (m)
             handle(st, m);
         rd_kafka_poll(st->producer, 0);
+        lookup_serve(st); /* /state lookups, between records */
         now = rill_now_ms();
         if (st->state != STHREAD_FATAL && st->npending)
             retry_due(st, now);
@@ -475,6 +476,7 @@ void *sthread_main(void *arg)
     if (st->state == STHREAD_READY || st->state == STHREAD_IN_TXN)
         txn_commit(st);
     clients_destroy(st);
+    lookup_serve(st); /* no task any more: whoever still waits hears so */
     sthread_set_state(st, STHREAD_DEAD, "stopped");
     free(st->hdrs);
     st->hdrs = NULL;

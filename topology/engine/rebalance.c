@@ -90,6 +90,7 @@ static void on_assign(struct sthread *st, rd_kafka_topic_partition_list_t *parts
 {
     METRIC_SET(st->m.restoring, 1);
     METRIC_ADD(st->m.rebalances, 1);
+    view_assigned(st, parts);
     on_assign_tasks(st, parts);
     METRIC_SET(st->m.restoring, 0);
     METRIC_SET(st->m.assigned, 1);
@@ -119,6 +120,7 @@ static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t 
             st->tasks[st->ntasks++] = t;
         }
         METRIC_SET(st->m.restore.parts_left, parts->cnt - i - 1);
+        view_task_update(&st->view, NULL, p, 0); /* restored: it runs */
         /* No committed offset: start from the beginning (auto.offset.reset
          * earliest), which librdkafka resolves; committed stays unknown
          * until the first record shows where that is. */

@@ -165,6 +165,7 @@ struct sink_thread {
      * retries; rebalances; assigned: holds its claimed partitions */
     struct thread_metrics m;
     _Atomic int circuit_open;
+    struct view view;       /* its claimed partitions, for /topology (view_int.h) */
 };
 
 /* Prepares st for sink sc of the engine (config filled, instance made);

@@ -310,10 +310,27 @@ static void drain(struct sink_thread *st)
 
 /* ---- rebalances --------------------------------------------------------------------- */
 
+/* The view of l's partitions, each claiming (restoring) or not; topics
+ * named by the topology's strings, which outlive the thread. */
+static void view_publish(struct sink_thread *st, const rd_kafka_topic_partition_list_t *l,
+                         int claiming)
+{
+    struct view_task *v = calloc(l && l->cnt ? (size_t)l->cnt : 1, sizeof *v);
+    size_t n = 0;
+    for (int i = 0; v && l && i < l->cnt; i++)
+        for (size_t k = 0; k < st->sc->inputs.n; k++)
+            if (!strcmp(st->sc->inputs.v[k], l->elems[i].topic))
+                v[n++] = (struct view_task){ st->sc->inputs.v[k], l->elems[i].partition,
+                                             claiming };
+    view_set(&st->view, v, n);
+    free(v);
+}
+
 static void on_assign(struct sink_thread *st, rd_kafka_topic_partition_list_t *l)
 {
     METRIC_ADD(st->m.rebalances, 1);
     METRIC_SET(st->m.restoring, 1);
+    view_publish(st, l, 1);
     size_t n = (size_t)l->cnt;
     int64_t *epochs = calloc(n ? n : 1, sizeof *epochs), *nexts = calloc(n ? n : 1, sizeof *nexts);
     struct sink_part *parts = calloc(n ? n : 1, sizeof *parts);
@@ -358,6 +375,7 @@ static void on_assign(struct sink_thread *st, rd_kafka_topic_partition_list_t *l
     }
     free(epochs);
     free(nexts);
+    view_publish(st, rc == RILL_OK ? l : NULL, 0);
     METRIC_SET(st->m.restoring, 0);
     METRIC_SET(st->m.assigned, rc == RILL_OK);
 }
@@ -380,6 +398,7 @@ static void sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     st->ambiguous = 0;
     circuit_close(st);
     parts_clear(st);
+    view_publish(st, NULL, 0);
     rd_kafka_assign(rk, NULL);
     rill_log(RILL_LOG_INFO, "sink", "revoked|sink=%s lost=%d", st->sc->name,
              err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk));
@@ -436,6 +455,7 @@ rill_err_t sink_thread_init(struct sink_thread *st, struct rill_engine *e,
     memset(st, 0, sizeof *st);
     if (metrics_init(&st->m, 0, 0) != RILL_OK)
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    view_init(&st->view);
     st->e = e;
     st->sc = sc;
     if (!(st->def = rill_sink_lookup(sc->type)))
@@ -471,6 +491,7 @@ rill_err_t sink_thread_init(struct sink_thread *st, struct rill_engine *e,
 void sink_thread_fini(struct sink_thread *st)
 {
     metrics_fini(&st->m);
+    view_fini(&st->view);
     if (!st->def)
         return;
     if (st->state && st->def->fini)

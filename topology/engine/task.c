@@ -243,6 +243,7 @@ void tasks_drop_all(struct sthread *st)
     st->tasks = NULL;
     st->ntasks = 0;
     st->npending = 0;
+    view_set(&st->view, NULL, 0);
 }
 
 /* ---- a record's retry ------------------------------------------------------ */
