@@ -143,7 +143,9 @@ step "rill generate: $ORDERS orders at $RATE/s, seed $seed, as order_generator"
 step "waiting for the pipeline to finish, then its summary (rill inspect)"
 ./rill inspect "$YAML" -F "$ADMIN" --wait-pipeline 180
 
-step "the pipeline's /readyz and /metrics (http://127.0.0.1:9464; the sinks' on 9465)"
+step "the pipeline's web view, /readyz and /metrics (http://127.0.0.1:9464; the sinks' on 9465)"
+echo "web view: http://127.0.0.1:9464/ answers $(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+    http://127.0.0.1:9464/ || true)"
 curl -s --max-time 5 http://127.0.0.1:9464/readyz | head -c 300 && echo || echo "(not serving)"
 curl -s --max-time 5 http://127.0.0.1:9464/metrics | grep -E '^rill_(records_(in|out)_total|transactions_total)' || true
 
@@ -218,3 +220,8 @@ pg -c "SELECT * FROM v_sales_by_category LIMIT 10"
 
 step "v_top_customers: the top 5"
 pg -c "SELECT * FROM v_top_customers LIMIT 5"
+
+step "watching a running pipeline"
+echo "while rill run serves (here it was stopped): the web view at http://127.0.0.1:9464/"
+echo "(the sinks' at http://127.0.0.1:9465/), Prometheus text at /metrics, the graph and"
+echo "tasks at /topology, a store lookup at /state/STORE/KEY, readiness at /readyz."

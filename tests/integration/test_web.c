@@ -185,6 +185,19 @@ static int lag_reported(int port, const char *topic, int p)
     return it_http_get(port, "/metrics", body, sizeof body) == 200 && strstr(body, want);
 }
 
+/* Removes a test's scratch folder, unless something failed (then its
+ * logs stay, and its path is printed). */
+static void scratch_done(const char *dir)
+{
+    char cmd[128];
+    if (CU_get_number_of_failures() > 0) {
+        fprintf(stderr, "\n    kept %s", dir);
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
 /* `rill apply` of yaml as the admin: 0, or the command's status. */
 static int apply(const char *yaml)
 {
@@ -376,6 +389,7 @@ static void test_topology_and_state(void)
         live[i] = 0;
         CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
+    scratch_done(dir);
 }
 
 /* ---- the web view in chromium --------------------------------------------------- */
@@ -567,6 +581,7 @@ static void test_web_view_in_chromium(void)
     st = it_rill_stop(live[0], SIGTERM, 60000);
     live[0] = 0;
     CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    scratch_done(dir);
 }
 
 static CU_TestInfo tests[] = {
