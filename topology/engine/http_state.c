@@ -202,7 +202,7 @@ enum MHD_Result http_state(const struct rill_engine *e, struct MHD_Connection *c
                        sizeof store - 1);
     store[sl > 0 ? sl : 0] = '\0';
     if (sl < 0)
-        return fail(c, &a, MHD_HTTP_BAD_REQUEST, "", "malformed store name in the path");
+        return fail(c, &a, MHD_HTTP_BAD_REQUEST, "", "malformed or too long store name");
     if (!slash || !slash[1] || !sl)
         return fail(c, &a, MHD_HTTP_BAD_REQUEST, "", "want /state/STORE/KEY");
     long kl = unescape(slash + 1, strlen(slash + 1), key, sizeof key);
@@ -234,8 +234,7 @@ enum MHD_Result http_state(const struct rill_engine *e, struct MHD_Connection *c
             continue;
         if (vt.restoring)
             return fail(c, &a, MHD_HTTP_SERVICE_UNAVAILABLE, ",\"owned\":true",
-                        "the task %s-%d is restoring",
-                        pc->name, (int)a.partition);
+                        "the task %s-%d is restoring", pc->name, (int)a.partition);
         struct lookup l = { .store = store, .key = key, .klen = a.klen,
                             .partition = a.partition };
         if (lookup_ask(&st->box, &l, LOOKUP_TIMEOUT_MS) != RILL_OK)
@@ -253,8 +252,8 @@ enum MHD_Result http_state(const struct rill_engine *e, struct MHD_Connection *c
             ret = fail(c, &a, MHD_HTTP_NOT_FOUND, ",\"owned\":true,\"found\":false",
                        "no such key in store '%s'", store);
         else if (l.status == LOOKUP_FAILED)
-            ret = fail(c, &a, MHD_HTTP_INTERNAL_SERVER_ERROR, ",\"owned\":true", "store '%s': %s", store,
-                       rill_err2str(l.err));
+            ret = fail(c, &a, MHD_HTTP_INTERNAL_SERVER_ERROR, ",\"owned\":true",
+                       "store '%s': %s", store, rill_err2str(l.err));
         else
             ret = not_owned(c, &a);
         free(l.value);

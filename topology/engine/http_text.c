@@ -106,9 +106,8 @@ enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status, const char
         t->len = 0;
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(t->len, t->p ? t->p : (void *)"", t->p ? MHD_RESPMEM_MUST_FREE
-                                                                          : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        t->len, t->p ? t->p : (void *)"", t->p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r)
         free(t->p);
     return queue(c, status, type, r, header, value);

@@ -195,7 +195,8 @@ enum MHD_Result http_topology(const struct rill_engine *e, struct MHD_Connection
     text_json(&t, e->t->application_id);
     text_put(&t, ",\"instance\":");
     text_json(&t, e->instance_id);
-    text_put(&t, ",\"guarantee\":\"%s\",\"version\":", e->eos ? "exactly_once_v2" : "at_least_once");
+    text_put(&t, ",\"guarantee\":\"%s\",\"version\":",
+             e->eos ? "exactly_once_v2" : "at_least_once");
     text_json(&t, RILL_VERSION);
     text_put(&t, ",\"nodes\":[");
     int first = 1;
