@@ -188,6 +188,7 @@ struct thread_metrics {
     _Atomic int64_t heartbeat;  /* rill_now_ms() of the thread's last loop turn or wait */
     _Atomic int assigned;       /* holds an assignment it has finished taking */
     _Atomic int restoring;      /* inside an assignment: restoring or claiming */
+    _Atomic int state;          /* a stream thread's enum sthread_state, for other threads */
 };
 
 /* The calling thread's heartbeat goes to m (NULL: none); engine_beat()

@@ -76,7 +76,7 @@ static int stuck(const struct rill_engine *e, const struct thread_metrics *m, in
 static int stream_ready(const struct sthread *st)
 {
     return METRIC_GET(st->m.assigned) && !METRIC_GET(st->m.restoring) &&
-           st->state != STHREAD_DEAD;
+           METRIC_GET(st->m.state) != STHREAD_DEAD;
 }
 
 static int sink_ready(const struct sink_thread *s)
@@ -150,7 +150,7 @@ static int readyz(const struct rill_engine *e, struct text *t)
         text_label(t, st->pc->name);
         text_put(t, "\",\"thread\":%d,\"ready\":%s,\"restoring\":%s,\"state\":\"%s\"", st->idx,
             stream_ready(st) ? "true" : "false", METRIC_GET(st->m.restoring) ? "true" : "false",
-            sthread_state_name(st->state));
+            sthread_state_name((enum sthread_state)METRIC_GET(st->m.state)));
         restore_progress(t, st);
         text_put(t, "}");
     }

@@ -80,6 +80,7 @@ rill_err_t sthread_set_state(struct sthread *st, enum sthread_state to, const ch
         return RILL_ERR_STATE;
     }
     st->state = to;
+    METRIC_SET(st->m.state, (int)to); /* what /readyz and /topology read */
     rill_log(RILL_LOG_DEBUG, "engine", "thread state|processor=%s thread=%d from=%s to=%s "
              "reason=\"%s\"", st->pc->name, st->idx, sthread_state_name(from),
              sthread_state_name(to), why);
