@@ -159,7 +159,7 @@ struct sink_thread {
     int64_t open_since;     /* when the circuit opened */
     int paused;
     int ambiguous;          /* the last COMMIT's fate is unknown: read back first */
-    int failed;             /* stopped for good: err says why */
+    atomic_int failed;      /* stopped for good: err says why (read by the HTTP thread) */
     char err[1024];
     /* records_in: records committed; commits: batches; dlq: dead letters;
      * retries; rebalances; assigned: holds its claimed partitions */
