@@ -11,6 +11,7 @@
  */
 #include "schemas/registry.h"
 #include "schemas/serde_int.h"
+#include "topology/base/jsonw.h"
 
 #include <stdarg.h>
 #include <stdalign.h>
@@ -29,48 +30,9 @@ static const char *const type_names[RILL_EVENT__COUNT] = {
     [RILL_EVENT_NOTIFICATION] = "notifications",
 };
 
-struct rill_serde {
-    avro_schema_t schema[RILL_EVENT__COUNT];
-    avro_value_iface_t *iface[RILL_EVENT__COUNT];
-    avro_value_t value[RILL_EVENT__COUNT]; /* valid where iface is set */
-    int32_t id[RILL_EVENT__COUNT];
-    avro_reader_t reader;
-    avro_writer_t writer;
-};
-
 int rill_serde_utf8_ok(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2, cp = c & 0x1F, min = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF)
-            len = 3, cp = c & 0x0F, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            len = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
+    return rill_utf8_valid(s, n, 0);
 }
 
 rill_err_t rill_serde_buf_reserve(rill_buf_t *b, size_t n)
@@ -746,8 +708,8 @@ static void write_notification(struct io *io, avro_value_t *v, const rill_notifi
 
 /* ---- decode and encode ---- */
 
-static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
-                              rill_event_t *ev, char *errstr, size_t errsz)
+rill_err_t rill_serde_read_avro(rill_serde_t *s, const unsigned char *p, size_t n, int *type,
+                               struct rill_serde_tally *tally, char *errstr, size_t errsz)
 {
     if (n < RILL_SERDE_HEADER)
         return rill_errf(errstr, errsz, RILL_ERR_INVALID,
@@ -755,25 +717,34 @@ static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
                                RILL_SERDE_HEADER, n);
     int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
                            (uint32_t)p[4]);
-    int type = -1;
+    *type = -1;
     for (int t = 0; t < RILL_EVENT__COUNT; t++)
         if (s->id[t] == id)
-            type = t;
-    if (type < 0)
+            *type = t;
+    if (*type < 0)
         return rill_errf(errstr, errsz, RILL_ERR_INVALID, "unknown schema id %d", (int)id);
     const unsigned char *payload = p + RILL_SERDE_HEADER;
     size_t plen = n - RILL_SERDE_HEADER;
-    struct rill_serde_tally tally;
-    if (rill_serde_walk(s->schema[type], payload, plen, &tally, errstr, errsz))
+    if (rill_serde_walk(s->schema[*type], payload, plen, tally, errstr, errsz))
         return RILL_ERR_INVALID;
-
-    avro_value_t *v = &s->value[type];
+    avro_value_t *v = &s->value[*type];
     avro_value_reset(v);
     avro_reader_memory_set_source(s->reader, (const char *)payload, (int64_t)plen);
     if (avro_value_read(s->reader, v))
-        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "avro-c cannot read %s: %s", type_names[type],
-                               avro_strerror());
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "avro-c cannot read %s: %s",
+                         type_names[*type], avro_strerror());
+    return RILL_OK;
+}
 
+static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
+                              rill_event_t *ev, char *errstr, size_t errsz)
+{
+    int type;
+    struct rill_serde_tally tally;
+    rill_err_t rerr = rill_serde_read_avro(s, p, n, &type, &tally, errstr, errsz);
+    if (rerr)
+        return rerr;
+    avro_value_t *v = &s->value[type];
     struct rill_serde_arena a;
     rill_err_t err = rill_serde_arena_new(&a, tally.items * serde_item_size(type),
                                           tally.str_bytes, errstr, errsz);
