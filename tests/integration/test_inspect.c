@@ -135,7 +135,7 @@ static long json_lines(char *text, rill_json_val_t *v, long max)
 
 static long unbase64(const char *b64, size_t n, unsigned char *o)
 {
-    if (n % 4)
+    if (!b64 || n % 4)
         return -1;
     int len = EVP_DecodeBlock(o, (const unsigned char *)b64, (int)n);
     for (size_t i = n; len >= 0 && i > 0 && b64[i - 1] == '='; i--)
@@ -149,7 +149,7 @@ static int group_of(const rill_json_val_t *root, const char *id, rill_json_val_t
     char path[64];
     for (long i = 0; i < it_json_count(root, "groups"); i++) {
         snprintf(path, sizeof path, "groups.%ld.group", i);
-        const char *gid = it_json_str(root, path, NULL);
+        const char *gid = it_json_text(root, path);
         if (gid && !strcmp(gid, id)) {
             snprintf(path, sizeof path, "groups.%ld", i);
             return it_json_at(root, path, g);
@@ -179,12 +179,12 @@ static int groups_caught_up(const char *yaml, const char *const *ids, size_t n, 
             return 0;
         long lag = (long)it_json_num(&g, "lag", -1);
         *total = lag < 0 || *total < 0 ? -1 : *total + lag;
-        const char *state = it_json_str(&g, "state", NULL);
+        const char *state = it_json_text(&g, "state");
         ok &= lag == 0 && state && !strcmp(state, "Stable") && it_json_count(&g, "members") >= 1;
         for (long k = 0; want_pg && k < it_json_count(&g, "partitions"); k++) {
             char path[64];
             snprintf(path, sizeof path, "partitions.%ld.position_source", k);
-            const char *src = it_json_str(&g, path, NULL);
+            const char *src = it_json_text(&g, path);
             ok &= src && !strcmp(src, "postgres");
         }
     }
@@ -206,17 +206,17 @@ static void check_groups_before(struct sinkfx *f, long produced)
         char id[160];
         snprintf(id, sizeof id, "%s.%s", f->app, readers[i]);
         CU_ASSERT_FATAL(group_of(&root, id, &g));
-        CU_ASSERT_STRING_EQUAL(it_json_str(&g, "role", NULL), "processor");
+        CU_ASSERT_STRING_EQUAL(it_json_text(&g, "role"), "processor");
         /* nothing committed yet: behind by every record produced */
         long placed = 0;
         for (long k = 0; k < it_json_count(&g, "partitions"); k++) {
             char p[64], t[64];
             snprintf(t, sizeof t, "partitions.%ld.topic", k);
             snprintf(p, sizeof p, "partitions.%ld.lag", k);
-            if (!strcmp(it_json_str(&g, t, NULL), f->topic[SK_PLACED]))
+            if (!strcmp(it_json_text(&g, t), f->topic[SK_PLACED]))
                 placed += (long)it_json_num(&g, p, -1000000);
             snprintf(p, sizeof p, "partitions.%ld.position_source", k);
-            CU_ASSERT_STRING_EQUAL(it_json_str(&g, p, NULL), "none");
+            CU_ASSERT_STRING_EQUAL(it_json_text(&g, p), "none");
         }
         CU_ASSERT_EQUAL(placed, produced);
     }
@@ -236,11 +236,11 @@ static void check_topics(struct sinkfx *f, long produced)
         snprintf(path, sizeof path, "topics.%ld", i);
         CU_ASSERT_FATAL(it_json_at(&root, path, &t));
         char name[160], role[16];
-        CU_ASSERT_PTR_NOT_NULL_FATAL(it_json_str(&t, "topic", NULL));
-        CU_ASSERT_PTR_NOT_NULL_FATAL(it_json_str(&t, "role", NULL));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(it_json_text(&t, "topic"));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(it_json_text(&t, "role"));
         /* copies: the lookups below reuse the strings' slots */
-        snprintf(name, sizeof name, "%s", it_json_str(&t, "topic", NULL));
-        snprintf(role, sizeof role, "%s", it_json_str(&t, "role", NULL));
+        snprintf(name, sizeof name, "%s", it_json_text(&t, "topic"));
+        snprintf(role, sizeof role, "%s", it_json_text(&t, "role"));
         CU_ASSERT_TRUE(it_json_at(&t, "exists", &t) && t.type == RILL_JSON_TRUE);
         CU_ASSERT_FATAL(it_json_at(&root, path, &t));
         CU_ASSERT_EQUAL(it_json_num(&t, "partition_count", -1), 6);
@@ -269,12 +269,12 @@ static void check_topics(struct sinkfx *f, long produced)
         for (long c = 0; c < it_json_count(&t, "configs"); c++) {
             char k[64];
             snprintf(k, sizeof k, "configs.%ld.name", c);
-            if (strcmp(it_json_str(&t, k, NULL), want))
+            if (strcmp(it_json_text(&t, k), want))
                 continue;
             snprintf(k, sizeof k, "configs.%ld.value", c);
-            found = !strcmp(it_json_str(&t, k, NULL), value);
+            found = !strcmp(it_json_text(&t, k), value);
             snprintf(k, sizeof k, "configs.%ld.source", c);
-            CU_ASSERT_STRING_EQUAL(it_json_str(&t, k, NULL), "DYNAMIC_TOPIC_CONFIG");
+            CU_ASSERT_STRING_EQUAL(it_json_text(&t, k), "DYNAMIC_TOPIC_CONFIG");
         }
         CU_ASSERT(found);
         if (!found)
@@ -351,14 +351,14 @@ static void check_read_orders(struct sinkfx *f, rill_serde_t *s)
                               sizeof err) != RILL_OK)
             continue; /* a pill: not an order */
         const rill_order_placed_t *x = &ev.u.order;
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "value_format", NULL), "avro");
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "schema", NULL), "order_placed");
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "key", NULL), x->location_id);
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "value.order_id", NULL), x->order_id);
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "value.customer_id", NULL), x->customer_id);
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "value.location_id", NULL), x->location_id);
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "value.currency", NULL), x->currency);
-        CU_ASSERT_STRING_EQUAL(it_json_str(l, "value.correlation_id", NULL), x->correlation_id);
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "value_format"), "avro");
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "schema"), "order_placed");
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "key"), x->location_id);
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "value.order_id"), x->order_id);
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "value.customer_id"), x->customer_id);
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "value.location_id"), x->location_id);
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "value.currency"), x->currency);
+        CU_ASSERT_STRING_EQUAL(it_json_text(l, "value.correlation_id"), x->correlation_id);
         CU_ASSERT_EQUAL(it_json_num(l, "value.total_e4", -1), x->total_e4);
         CU_ASSERT_EQUAL(it_json_num(l, "value.status", -1), x->status);
         CU_ASSERT_EQUAL(it_json_num(l, "value.event_time", -1), x->event_time);
@@ -366,7 +366,7 @@ static void check_read_orders(struct sinkfx *f, rill_serde_t *s)
         for (size_t k = 0; k < x->item_cnt; k++) {
             char path[64];
             snprintf(path, sizeof path, "value.items.%zu.product_id", k);
-            CU_ASSERT_STRING_EQUAL(it_json_str(l, path, NULL), x->items[k].product_id);
+            CU_ASSERT_STRING_EQUAL(it_json_text(l, path), x->items[k].product_id);
             snprintf(path, sizeof path, "value.items.%zu.quantity", k);
             CU_ASSERT_EQUAL(it_json_num(l, path, -1), x->items[k].quantity);
             snprintf(path, sizeof path, "value.items.%zu.unit_price_e4", k);
@@ -427,7 +427,7 @@ static void check_read_dlq(struct sinkfx *f)
             snprintf(pn, sizeof pn, "headers.%ld.name", h);
             snprintf(pv, sizeof pv, "headers.%ld.value", h);
             len += (size_t)snprintf(text + len, sizeof text - len, "%s=%s\n",
-                                    it_json_str(l, pn, NULL), it_json_str(l, pv, NULL));
+                                    it_json_text(l, pn), it_json_text(l, pv));
         }
         CU_ASSERT_STRING_EQUAL(text, r->headers);
         CU_ASSERT_PTR_NOT_NULL(strstr(text, "rill.error.processor="));
@@ -476,37 +476,40 @@ static void check_hostile(struct sinkfx *f, rill_serde_t *s)
         CU_ASSERT_EQUAL(it_json_num(&lines[i], "offset", -1), i);
     size_t len;
     /* 0: a bad magic byte and binary: its exact bytes, nothing claimed */
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[0], "value_format", NULL), "base64");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[0], "value_format"), "base64");
+    len = 0;
     const char *v = it_json_str(&lines[0], "value", &len);
     CU_ASSERT_EQUAL(unbase64(v, len, back), (long)sizeof magic7);
     CU_ASSERT_EQUAL(memcmp(back, magic7, sizeof magic7), 0);
     CU_ASSERT_FALSE(it_json_at(&lines[0], "value_error", &lines[15]));
     /* 1: truncated Avro, 2: an unknown id: the bytes and the reason */
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[1], "value_format", NULL), "base64");
-    CU_ASSERT_PTR_NOT_NULL(strstr(it_json_str(&lines[1], "value_error", NULL), "truncated"));
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[1], "value_format"), "base64");
+    CU_ASSERT_PTR_NOT_NULL(strstr(it_json_text(&lines[1], "value_error"), "truncated"));
+    len = 0;
     v = it_json_str(&lines[1], "value", &len);
     CU_ASSERT_EQUAL(unbase64(v, len, back), (long)(b.len / 2));
     CU_ASSERT_EQUAL(memcmp(back, b.p, b.len / 2), 0);
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[2], "value_error", NULL), "unknown schema id 99");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[2], "value_error"), "unknown schema id 99");
     CU_ASSERT_EQUAL(it_json_num(&lines[2], "schema_id", -1), 99);
     /* 3: terminal escapes, in the value and a header: text, exact */
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[3], "value_format", NULL), "string");
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[3], "value", NULL), esc);
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[3], "headers.0.name", NULL), "h\x1b[2J");
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[3], "headers.0.value", NULL), esc);
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[3], "value_format"), "string");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[3], "value"), esc);
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[3], "headers.0.name"), "h\x1b[2J");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[3], "headers.0.value"), esc);
     /* 4: JSON as JSON, 5: a tombstone, 6: binary key and header, good value */
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[4], "value_format", NULL), "json");
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[4], "value.b", NULL), "x\ny");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[4], "value_format"), "json");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[4], "value.b"), "x\ny");
     CU_ASSERT_EQUAL(it_json_num(&lines[4], "value.a.1", -1), 2);
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[5], "value_format", NULL), "null");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[5], "value_format"), "null");
     CU_ASSERT_TRUE(it_json_is_null(&lines[5], "value"));
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[6], "key_format", NULL), "base64");
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[6], "key", NULL), "AP8=");
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[6], "headers.0.value_format", NULL), "base64");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[6], "key_format"), "base64");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[6], "key"), "AP8=");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[6], "headers.0.value_format"), "base64");
+    len = 0;
     v = it_json_str(&lines[6], "headers.0.value", &len);
     CU_ASSERT_EQUAL(unbase64(v, len, back), 3);
     CU_ASSERT_EQUAL(memcmp(back, binhdr, 3), 0);
-    CU_ASSERT_STRING_EQUAL(it_json_str(&lines[6], "value.order_id", NULL), "O-h");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&lines[6], "value.order_id"), "O-h");
     CU_ASSERT_EQUAL(it_json_num(&lines[6], "timestamp", -1), t0 + 6000);
 
     /* the table: never a raw control byte, whatever the records hold */
@@ -669,7 +672,7 @@ static void test_inspect_pipeline(void)
             snprintf(p, sizeof p, "partitions.%ld.offset_lag", k);
             markers += it_json_num(&g, p, 0) > 0;
             snprintf(p, sizeof p, "partitions.%ld.member", k);
-            CU_ASSERT_PTR_NOT_NULL(it_json_str(&g, p, NULL));
+            CU_ASSERT_PTR_NOT_NULL(it_json_text(&g, p));
         }
     }
     fprintf(stderr, "\n    %ld partitions sit behind their end by markers only", markers);
@@ -685,7 +688,7 @@ static void test_inspect_pipeline(void)
     CU_ASSERT_FATAL(done);
     CU_ASSERT_EQUAL_FATAL(it_json_parse(out, strlen(out), &root), 0);
     CU_ASSERT_FATAL(group_of(&root, sink, &g));
-    CU_ASSERT_STRING_EQUAL(it_json_str(&g, "role", NULL), "sink");
+    CU_ASSERT_STRING_EQUAL(it_json_text(&g, "role"), "sink");
     CU_ASSERT_TRUE(it_json_is_null(&g, "postgres_error"));
     long pos = 0;
     for (long k = 0; k < it_json_count(&g, "partitions"); k++) {

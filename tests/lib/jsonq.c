@@ -80,6 +80,12 @@ const char *it_json_str(const rill_json_val_t *v, const char *path, size_t *len)
     return b;
 }
 
+const char *it_json_text(const rill_json_val_t *v, const char *path)
+{
+    const char *s = it_json_str(v, path, NULL);
+    return s ? s : "(missing)";
+}
+
 int it_json_is_null(const rill_json_val_t *v, const char *path)
 {
     rill_json_val_t x;

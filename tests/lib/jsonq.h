@@ -20,6 +20,9 @@ long long it_json_num(const rill_json_val_t *v, const char *path, long long def)
 /* The unescaped string at path (NUL-terminated; *len its length, may be
  * NULL) in a ring of 8 static slots of 64 KiB, or NULL when there is none. */
 const char *it_json_str(const rill_json_val_t *v, const char *path, size_t *len);
+/* The same, "(missing)" when there is none: never NULL, so that a
+ * comparison fails instead of crashing. */
+const char *it_json_text(const rill_json_val_t *v, const char *path);
 /* 1 when the value at path is JSON null. */
 int it_json_is_null(const rill_json_val_t *v, const char *path);
 /* The number of members or elements at path; -1 when it is neither. */
