@@ -21,7 +21,7 @@
  *  - --from end-N, an offset with --to, a time; --follow tails until SIGTERM
  *    and exits 0, or stops by itself at --count;
  *  - an unknown topic, a user without ACLs and a refused group each give a
- *    clear error naming it and exit 1, quickly;
+ *    clear error naming it and exit 1, quickly; the same over TLS works;
  *  - the summary (`rill inspect FILE --wait-pipeline`) the demo uses.
  */
 #include "tests/lib/jsonq.h"
@@ -315,6 +315,16 @@ static void check_topics(struct sinkfx *f, long produced)
         CU_ASSERT_EQUAL(it_json_num(&t, k, -1), 0);
     }
     CU_ASSERT_EQUAL(high, produced);
+    /* the same over TLS (the stack's CA), settings given as -b and -X */
+    char ca[300];
+    snprintf(ca, sizeof ca, "ssl.ca.location=%s", it_env("KAFKA_CA"));
+    CU_ASSERT_EQUAL_FATAL(it_rill_exec3(out, OUT_SIZE, 60000, "inspect", "describe",
+                                        f->topic[SK_PLACED], "-F", admin(), "-b",
+                                        it_env("KAFKA_BOOTSTRAP_SSL"), "-X",
+                                        "security.protocol=SASL_SSL", "-X", ca, "--json", NULL),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(it_json_parse(out, strlen(out), &t), 0);
+    CU_ASSERT_EQUAL(it_json_num(&t, "end_offsets", -1), produced);
     CU_ASSERT_EQUAL(it_rill_exec3(out, OUT_SIZE, 60000, "inspect", "describe", f->topic[SK_PLACED],
                                   "-c", f->pipe_yaml, "-F", admin(), NULL),
                     0);
@@ -724,6 +734,10 @@ static void test_inspect_pipeline(void)
         CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     sk_done(&f);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f.dir);
+    if (system(cmd))
+        fprintf(stderr, "\n    cannot remove %s", f.dir);
     rill_serde_destroy(s);
 }
 
