@@ -40,6 +40,9 @@
 
 /* One request's bound: metadata, watermarks, an Admin API call, a probe. */
 #define RILL_INSPECT_TIMEOUT_MS 10000
+/* The records read ahead per partition, in KiB (librdkafka's
+ * queued.max.messages.kbytes): what bounds a read's memory. */
+#define RILL_INSPECT_PREFETCH_KB "16384"
 
 typedef struct rill_inspect rill_inspect_t;
 

@@ -36,38 +36,47 @@ static int num(const char *s, int64_t *out)
     return 0;
 }
 
-/* n digits of s as a number; -1 when they are not digits. */
+/* 1 when s starts with pat, where 'D' stands for any digit: read one
+ * character at a time, so never past the end of s. */
+static int match(const char *s, const char *pat)
+{
+    for (; *pat; s++, pat++)
+        if (*pat == 'D' ? !isdigit((unsigned char)*s) : *s != *pat)
+            return 0;
+    return 1;
+}
+
+/* The n digits at s (match() has seen them). */
 static int digits_n(const char *s, int n)
 {
     int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
+    for (int i = 0; i < n; i++)
         v = v * 10 + (s[i] - '0');
-    }
     return v;
 }
 
-/* "YYYY-MM-DD[THH:MM[:SS[.fff]]](Z|+HH:MM|+HHMM|-...)" (a date alone is UTC
+/* "YYYY-MM-DD[THH:MM[:SS[.fff]](Z|+HH:MM|+HHMM|-...)]" (a date alone is UTC
  * midnight) into ms since the epoch; -1 when it is not one. */
 static int iso_time(const char *s, int64_t *out)
 {
     struct tm tm = { 0 };
-    int y = digits_n(s, 4), mo = s[4] == '-' ? digits_n(s + 5, 2) : -1,
-        d = mo >= 0 && s[7] == '-' ? digits_n(s + 8, 2) : -1;
+    if (!match(s, "DDDD-DD-DD"))
+        return -1;
+    int y = digits_n(s, 4), mo = digits_n(s + 5, 2), d = digits_n(s + 8, 2);
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31)
         return -1;
     const char *p = s + 10;
     int h = 0, mi = 0, sec = 0, ms = 0, off = 0;
     if (*p == 'T' || *p == ' ') {
+        if (!match(p + 1, "DD:DD"))
+            return -1;
         h = digits_n(p + 1, 2);
-        mi = p[3] == ':' ? digits_n(p + 4, 2) : -1;
-        if (h < 0 || h > 23 || mi < 0 || mi > 59)
+        mi = digits_n(p + 4, 2);
+        if (h > 23 || mi > 59)
             return -1;
         p += 6;
         if (*p == ':') {
-            sec = digits_n(p + 1, 2);
-            if (sec < 0 || sec > 60)
+            if (!match(p + 1, "DD") || (sec = digits_n(p + 1, 2)) > 60)
                 return -1;
             p += 3;
             if (*p == '.') {
@@ -83,12 +92,13 @@ static int iso_time(const char *s, int64_t *out)
         }
         if (*p == 'Z') {
             p++;
-        } else if (*p == '+' || *p == '-') {
-            int oh = digits_n(p + 1, 2), om = p[3] == ':' ? digits_n(p + 4, 2) : digits_n(p + 3, 2);
-            if (oh < 0 || oh > 23 || om < 0 || om > 59)
+        } else if ((*p == '+' || *p == '-') && (match(p + 1, "DD:DD") || match(p + 1, "DDDD"))) {
+            int colon = p[3] == ':';
+            int oh = digits_n(p + 1, 2), om = digits_n(p + (colon ? 4 : 3), 2);
+            if (oh > 23 || om > 59)
                 return -1;
             off = (*p == '-' ? -1 : 1) * (oh * 60 + om);
-            p += p[3] == ':' ? 6 : 5;
+            p += colon ? 6 : 5;
         } else {
             return -1; /* a time says its zone */
         }
