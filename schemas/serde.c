@@ -11,6 +11,7 @@
  */
 #include "schemas/registry.h"
 #include "schemas/serde_int.h"
+#include "topology/base/jsonw.h"
 
 #include <stdarg.h>
 #include <stdalign.h>
@@ -29,15 +30,10 @@ static const char *const type_names[RILL_EVENT__COUNT] = {
     [RILL_EVENT_NOTIFICATION] = "notifications",
 };
 
-struct rill_serde {
-    avro_schema_t schema[RILL_EVENT__COUNT];
-    avro_value_iface_t *iface[RILL_EVENT__COUNT];
-    avro_value_t value[RILL_EVENT__COUNT]; /* valid where iface is set */
-    int32_t id[RILL_EVENT__COUNT]; /* what encode writes; 0: no id (a registry's strategy) */
-    struct rill_serde_reg *reg;    /* the registry, for ids it does not know; NULL: the id map */
-    avro_reader_t reader;
-    avro_writer_t writer;
-};
+int rill_serde_utf8_ok(const unsigned char *s, size_t n)
+{
+    return rill_utf8_valid(s, n, 0);
+}
 
 rill_err_t rill_serde_buf_reserve(rill_buf_t *b, size_t n)
 {
@@ -713,8 +709,8 @@ static void write_notification(struct io *io, avro_value_t *v, const rill_notifi
 
 /* ---- decode and encode ---- */
 
-static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
-                              rill_event_t *ev, char *errstr, size_t errsz)
+rill_err_t rill_serde_read_avro(rill_serde_t *s, const unsigned char *p, size_t n, int *type,
+                               struct rill_serde_tally *tally, char *errstr, size_t errsz)
 {
     if (n < RILL_SERDE_HEADER)
         return rill_errf(errstr, errsz, RILL_ERR_INVALID,
@@ -722,29 +718,38 @@ static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
                                RILL_SERDE_HEADER, n);
     int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
                            (uint32_t)p[4]);
-    int type = -1;
+    *type = -1;
     for (int t = 0; t < RILL_EVENT__COUNT; t++)
         if (s->id[t] == id && id)
-            type = t;
-    if (type < 0 && !s->reg)
+            *type = t;
+    if (*type < 0 && !s->reg)
         return rill_errf(errstr, errsz, RILL_ERR_INVALID, "unknown schema id %d", (int)id);
-    rill_err_t rc = type < 0 ? rill_serde_reg_type_of(s->reg, s->schema, id, &type, errstr, errsz)
-                             : RILL_OK;
+    rill_err_t rc = *type < 0 ? rill_serde_reg_type_of(s->reg, s->schema, id, type, errstr, errsz)
+                              : RILL_OK;
     if (rc)
         return rc;
     const unsigned char *payload = p + RILL_SERDE_HEADER;
     size_t plen = n - RILL_SERDE_HEADER;
-    struct rill_serde_tally tally;
-    if (rill_serde_walk(s->schema[type], payload, plen, &tally, errstr, errsz))
+    if (rill_serde_walk(s->schema[*type], payload, plen, tally, errstr, errsz))
         return RILL_ERR_INVALID;
-
-    avro_value_t *v = &s->value[type];
+    avro_value_t *v = &s->value[*type];
     avro_value_reset(v);
     avro_reader_memory_set_source(s->reader, (const char *)payload, (int64_t)plen);
     if (avro_value_read(s->reader, v))
-        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "avro-c cannot read %s: %s", type_names[type],
-                               avro_strerror());
+        return rill_errf(errstr, errsz, RILL_ERR_INVALID, "avro-c cannot read %s: %s",
+                         type_names[*type], avro_strerror());
+    return RILL_OK;
+}
 
+static rill_err_t decode_avro(rill_serde_t *s, const unsigned char *p, size_t n,
+                              rill_event_t *ev, char *errstr, size_t errsz)
+{
+    int type;
+    struct rill_serde_tally tally;
+    rill_err_t rerr = rill_serde_read_avro(s, p, n, &type, &tally, errstr, errsz);
+    if (rerr)
+        return rerr;
+    avro_value_t *v = &s->value[type];
     struct rill_serde_arena a;
     rill_err_t err = rill_serde_arena_new(&a, tally.items * serde_item_size(type),
                                           tally.str_bytes, errstr, errsz);

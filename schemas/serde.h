@@ -270,6 +270,37 @@ int rill_serde_type_of_id(int32_t id);
 const char *rill_event_type_name(rill_event_type_t type);
 const char *rill_serde_schema_text(rill_event_type_t type);
 
+/* ---- showing any value (serde_show.c) ---- */
+
+struct rill_jsonw; /* topology/base/jsonw.h */
+
+typedef enum {
+    RILL_SHOW_NULL = 0,        /* no value (a tombstone): null */
+    RILL_SHOW_AVRO,            /* framed Avro of one of the serde's ids, decoded */
+    RILL_SHOW_JSON,            /* a JSON text, re-emitted compactly */
+    RILL_SHOW_STRING,          /* other UTF-8 text (no NUL): a JSON string */
+    RILL_SHOW_BASE64,          /* anything else: a JSON string of its base64 */
+} rill_show_format_t;
+
+struct rill_serde_shown {
+    rill_show_format_t format;
+    int32_t schema_id;         /* the id of a Confluent header (magic 0, 5+ bytes), else -1 */
+    const char *schema;        /* RILL_SHOW_AVRO: the .avsc base name, e.g. "order_placed" */
+    char error[256];           /* why a framed value did not decode ("" when it did, or
+                                * when it is not framed): then it is shown as its bytes */
+};
+
+/* Writes value[0..len) (NULL: a tombstone) into w as one JSON value, the
+ * way serde_show.c's top says: Avro by the serde's schema ids (field names
+ * of the schema, a union as its branch's value), JSON re-emitted, text as a
+ * string, other bytes as base64; never fails on hostile bytes. *shown says
+ * which. Returns RILL_OK, or RILL_ERR_NOMEM when the writer ran out. Uses
+ * the serde's reader: one thread at a time, like a decode. */
+rill_err_t rill_serde_show(rill_serde_t *s, const void *value, size_t len, struct rill_jsonw *w,
+                           struct rill_serde_shown *shown);
+/* "null", "avro", "json", "string" or "base64". */
+const char *rill_serde_show_format_name(rill_show_format_t f);
+
 /* Frees what a decode allocated and zeroes ev. */
 void rill_event_clear(rill_event_t *ev);
 

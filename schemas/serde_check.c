@@ -5,9 +5,8 @@
  * RILL_SERDE_MAX_STRING bytes of UTF-8, ids non-empty; item counts; status
  * codes valid for the type; quantities > 0 and money >= 0; an order's total
  * equal to the exact sum of its lines (overflow checked); flags consistent
- * with statuses; and the UTF-8 check they use. Messages name the Avro
- * field. Not a syntax check: the walk (serde_walk.c) and the JSON decoder
- * (serde_json.c) come first.
+ * with statuses. Messages name the Avro field. Not a syntax check: the walk
+ * (serde_walk.c) and the JSON decoder (serde_json.c) come first.
  */
 #include "schemas/serde_int.h"
 
@@ -15,41 +14,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-int rill_serde_utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2, cp = c & 0x1F, min = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF)
-            len = 3, cp = c & 0x0F, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            len = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
 
 struct chk {
     char *err;

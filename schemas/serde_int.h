@@ -14,6 +14,18 @@
 
 #include "schemas/serde.h"
 
+/* The serde (serde.h): the parsed schemas, one reusable avro-c value per
+ * schema, the ids in use, and the memory reader and writer. */
+struct rill_serde {
+    avro_schema_t schema[RILL_EVENT__COUNT];
+    avro_value_iface_t *iface[RILL_EVENT__COUNT];
+    avro_value_t value[RILL_EVENT__COUNT]; /* valid where iface is set */
+    int32_t id[RILL_EVENT__COUNT]; /* what encode writes; 0: no id (a registry's strategy) */
+    struct rill_serde_reg *reg;    /* the registry, for ids it does not know; NULL: the id map */
+    avro_reader_t reader;
+    avro_writer_t writer;
+};
+
 /* Deepest nesting of Avro types the walk follows (the schemas nest 3 deep). */
 #define RILL_SERDE_MAX_DEPTH 16
 
@@ -65,6 +77,14 @@ struct rill_serde_tally {
  * RILL_OK or RILL_ERR_INVALID with errstr. */
 rill_err_t rill_serde_walk(avro_schema_t schema, const unsigned char *p, size_t n,
                            struct rill_serde_tally *t, char *errstr, size_t errsz);
+
+/* Reads the Confluent header of p[0..n) (magic byte checked by the caller),
+ * picks the type by the serde's ids, walks the payload (the tally in
+ * *tally) and lets avro-c read it into s->value[*type], which stays valid
+ * until the serde's next read. Returns RILL_OK or RILL_ERR_INVALID with
+ * errstr (truncated header, unknown schema id, the walk's reasons). */
+rill_err_t rill_serde_read_avro(rill_serde_t *s, const unsigned char *p, size_t n, int *type,
+                               struct rill_serde_tally *tally, char *errstr, size_t errsz);
 
 /* The checks of serde.h on an event: required strings present, within
  * RILL_SERDE_MAX_STRING and UTF-8, item counts, status codes, money ranges,

@@ -293,8 +293,9 @@ int it_file_wait(const char *path, const char *needle, int n, int timeout_ms)
     return got;
 }
 
-/* Runs argv to completion with the output on fd `which` captured into out;
- * returns the wait status, or -1 when it did not end within timeout_ms. */
+/* Runs argv to completion with the output on fd `which` (-1: stdout and
+ * stderr both) captured into out; returns the wait status, or -1 when it
+ * did not end within timeout_ms. */
 static int exec_capture(int which, char *out, size_t outsz, int timeout_ms,
                         const char *const argv[])
 {
@@ -304,7 +305,9 @@ static int exec_capture(int which, char *out, size_t outsz, int timeout_ms,
         return -1;
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(fd, which);
+        dup2(fd, which < 0 ? STDOUT_FILENO : which);
+        if (which < 0)
+            dup2(fd, STDERR_FILENO);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -331,20 +334,37 @@ int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, cons
     return exec_capture(STDERR_FILENO, err, errsz, timeout_ms, argv);
 }
 
-int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...)
+#define EXEC_MAX_ARGS 22
+
+static int exec_va(int which, char *out, size_t outsz, int timeout_ms, va_list ap)
 {
-    const char *argv[10];
+    const char *argv[EXEC_MAX_ARGS + 2];
     int n = 0;
     argv[n++] = rill_bin();
+    const char *a;
+    while (n <= EXEC_MAX_ARGS && (a = va_arg(ap, const char *)))
+        argv[n++] = a;
+    argv[n] = NULL;
+    int status = exec_capture(which, out, outsz, timeout_ms, argv);
+    return status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
+}
+
+int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...)
+{
     va_list ap;
     va_start(ap, timeout_ms);
-    const char *a;
-    while (n < 9 && (a = va_arg(ap, const char *)))
-        argv[n++] = a;
+    int rc = exec_va(STDOUT_FILENO, out, outsz, timeout_ms, ap);
     va_end(ap);
-    argv[n] = NULL;
-    int status = exec_capture(STDOUT_FILENO, out, outsz, timeout_ms, argv);
-    return status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
+    return rc;
+}
+
+int it_rill_exec_all(char *out, size_t outsz, int timeout_ms, ...)
+{
+    va_list ap;
+    va_start(ap, timeout_ms);
+    int rc = exec_va(-1, out, outsz, timeout_ms, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* ---- the order pipeline's topology ------------------------------------------- */

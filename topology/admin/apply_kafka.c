@@ -17,35 +17,22 @@
 #include <string.h>
 #include <time.h>
 
-#include "topology/model/kafka.h"
 #include "topology/base/grow_int.h"
+#include "topology/admin/kclient.h"
 #include "topology/admin/kwire.h"
 
 #define TIMEOUT_MS 30000
 #define SETTLE_MS 15000
 
 struct rill_apply_conn {
-    rd_kafka_t *rk;
+    struct rill_kclient kc;   /* the logged-in admin client */
     struct rill_kvlist conf;  /* a copy of the settings, for kwire */
     rill_kwire_t *wire;       /* opened on first need */
-    int auth_failed;
-    char reason[512];         /* the first error librdkafka reported */
 };
-
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-    struct rill_apply_conn *c = opaque;
-    (void)rk;
-    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
-        c->auth_failed = 1;
-    if (!c->reason[0] || err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
-        snprintf(c->reason, sizeof c->reason, "%s", reason);
-}
 
 rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t **out,
                               char *errstr, size_t errsz)
 {
-    char e[RILL_ERRSTR_SIZE];
     *out = NULL;
     rill_apply_conn_t *c = calloc(1, sizeof *c);
     if (!c || !(c->conf.v = calloc(conf->n ? conf->n : 1, sizeof *c->conf.v))) {
@@ -61,50 +48,11 @@ rill_err_t rill_apply_connect(const struct rill_kvlist *conf, rill_apply_conn_t 
             return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         }
     }
-    rd_kafka_conf_t *kc = rd_kafka_conf_new();
-    /* Quiet unless asked: failures come back as one line (error_cb). */
-    rd_kafka_conf_set(kc, "log_level", "0", e, sizeof e);
-    for (size_t i = 0; i < conf->n; i++) {
-        const char *k = conf->v[i].key;
-        if (rill_kafka_consumer_only(k))
-            continue;
-        if (rd_kafka_conf_set(kc, k, conf->v[i].value, e, sizeof e) != RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(kc);
-            rill_apply_disconnect(c);
-            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "kafka setting '%s': %s", k, e);
-        }
-    }
-    rd_kafka_conf_set_opaque(kc, c);
-    rd_kafka_conf_set_error_cb(kc, error_cb);
-    if (!(c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof e))) {
-        rd_kafka_conf_destroy(kc);
-        rill_apply_disconnect(c);
-        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "cannot create a kafka client: %s", e);
-    }
-    /* Short metadata rounds, so that refused credentials end the wait at
-     * once instead of after the whole 15 s an unreachable cluster gets. */
-    rd_kafka_resp_err_t err;
-    int64_t deadline = rill_now_ms() + 15000;
-    do {
-        const struct rd_kafka_metadata *md = NULL;
-        err = rd_kafka_metadata(c->rk, 0, NULL, &md, 500);
-        if (md)
-            rd_kafka_metadata_destroy(md);
-        rd_kafka_poll(c->rk, 0); /* serves error_cb */
-    } while (err && !c->auth_failed && rill_now_ms() < deadline);
-    const char *user = rill_kvlist_get(conf, "sasl.username");
-    const char *servers = rill_kvlist_get(conf, "bootstrap.servers");
-    if (c->auth_failed) {
-        rill_apply_disconnect(c);
-        return rill_errf(errstr, errsz, RILL_ERR_AUTH, "kafka authentication failed for user '%s'",
-                    user ? user : "(none)");
-    }
+    rill_err_t err = rill_kclient_open(&c->kc, conf, RD_KAFKA_PRODUCER, NULL,
+                                       RILL_KCLIENT_LOGIN_MS, errstr, errsz);
     if (err) {
-        rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot reach kafka at '%s': %s",
-             servers ? servers : "(no bootstrap.servers)",
-             c->reason[0] ? c->reason : rd_kafka_err2str(err));
         rill_apply_disconnect(c);
-        return RILL_ERR_KAFKA;
+        return err;
     }
     *out = c;
     return RILL_OK;
@@ -115,8 +63,7 @@ void rill_apply_disconnect(rill_apply_conn_t *c)
     if (!c)
         return;
     rill_kwire_close(c->wire);
-    if (c->rk)
-        rd_kafka_destroy(c->rk);
+    rill_kclient_close(&c->kc);
     rill_kvlist_clear(&c->conf);
     free(c);
 }
@@ -133,7 +80,7 @@ static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q)
 static rd_kafka_AdminOptions_t *admin_options(rill_apply_conn_t *c, rd_kafka_admin_op_t op)
 {
     char e[RILL_ERRSTR_SIZE];
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(c->rk, op);
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(c->kc.rk, op);
     rd_kafka_AdminOptions_set_request_timeout(o, TIMEOUT_MS + 10000, e, sizeof e);
     if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS ||
         op == RD_KAFKA_ADMIN_OP_ALTERCONFIGS)
@@ -181,65 +128,36 @@ static rill_err_t describe_configs(rill_apply_conn_t *c, struct hctx *x, char *e
     struct rill_apply_have *h = x->h;
     if (!h->ntopics)
         return RILL_OK;
-    rd_kafka_ConfigResource_t **res = calloc(h->ntopics, sizeof *res);
-    if (!res)
+    const char **names = calloc(h->ntopics, sizeof *names);
+    if (!names)
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < h->ntopics; i++)
-        res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, h->topics[i].name);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
-    rd_kafka_AdminOptions_t *o = admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_DescribeConfigs(c->rk, res, h->ntopics, o, q);
-    rd_kafka_event_t *ev = admin_wait(q);
-    rill_err_t err = RILL_OK;
-    if (!ev || rd_kafka_event_error(ev)) {
-        err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe topic configs: %s",
-                   ev ? rd_kafka_event_error_string(ev) : "timed out");
-    } else {
-        size_t n;
-        const rd_kafka_ConfigResource_t **r =
-            rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
-        for (size_t i = 0; i < n && !err; i++) {
-            const char *name = rd_kafka_ConfigResource_name(r[i]);
-            struct rill_have_topic *ht = NULL;
-            for (size_t j = 0; j < h->ntopics; j++)
-                if (!strcmp(h->topics[j].name, name))
-                    ht = &h->topics[j];
-            if (!ht)
-                continue;
-            if (rd_kafka_ConfigResource_error(r[i])) {
-                err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe the configs of topic "
-                           "'%s': %s", name, rd_kafka_ConfigResource_error_string(r[i]));
-                break;
-            }
-            size_t ne;
-            const rd_kafka_ConfigEntry_t **e = rd_kafka_ConfigResource_configs(r[i], &ne);
-            if (ne && !(ht->configs = calloc(ne, sizeof *ht->configs))) {
-                x->oom = 1;
-                break;
-            }
-            for (size_t j = 0; j < ne; j++) {
-                struct rill_have_config *hc = &ht->configs[ht->nconfigs];
-                const char *v = rd_kafka_ConfigEntry_value(e[j]);
-                hc->name = strdup(rd_kafka_ConfigEntry_name(e[j]));
-                hc->value = v && !rd_kafka_ConfigEntry_is_sensitive(e[j]) ? strdup(v) : NULL;
-                hc->dynamic = rd_kafka_ConfigEntry_source(e[j]) ==
-                              RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
-                if (!hc->name || (v && !rd_kafka_ConfigEntry_is_sensitive(e[j]) && !hc->value)) {
-                    free(hc->name);
-                    free(hc->value);
-                    x->oom = 1;
-                    break;
-                }
-                ht->nconfigs++;
-            }
+        names[i] = h->topics[i].name;
+    struct rill_topic_configs *tc = NULL;
+    rill_err_t err = rill_kclient_describe_configs(&c->kc, names, h->ntopics, TIMEOUT_MS + 10000,
+                                                   &tc, errstr, errsz);
+    free(names);
+    for (size_t i = 0; !err && i < h->ntopics; i++) {
+        struct rill_have_topic *ht = &h->topics[i];
+        if (tc[i].err) {
+            err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe the configs of topic "
+                            "'%s': %s", ht->name, tc[i].error);
+            break;
+        }
+        if (tc[i].n && !(ht->configs = calloc(tc[i].n, sizeof *ht->configs))) {
+            x->oom = 1;
+            break;
+        }
+        for (size_t j = 0; j < tc[i].n; j++) {
+            struct rill_have_config *hc = &ht->configs[ht->nconfigs++];
+            /* moved, not copied: tc's entries are left empty */
+            hc->name = tc[i].v[j].name;
+            hc->value = tc[i].v[j].value;
+            hc->dynamic = tc[i].v[j].source == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
+            tc[i].v[j].name = tc[i].v[j].value = NULL;
         }
     }
-    if (ev)
-        rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_ConfigResource_destroy_array(res, h->ntopics);
-    free(res);
+    rill_topic_configs_free(tc, h->ntopics);
     return err;
 }
 
@@ -252,9 +170,9 @@ static rill_err_t describe_acls(rill_apply_conn_t *c, struct hctx *x, rd_kafka_R
         RD_KAFKA_ACL_PERMISSION_TYPE_ANY, e, sizeof e);
     if (!f)
         return rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot describe acls: %s", e);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->kc.rk);
     rd_kafka_AdminOptions_t *o = admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBEACLS);
-    rd_kafka_DescribeAcls(c->rk, f, o, q);
+    rd_kafka_DescribeAcls(c->kc.rk, f, o, q);
     rd_kafka_event_t *ev = admin_wait(q);
     rill_err_t err = RILL_OK;
     if (!ev || rd_kafka_event_error(ev)) {
@@ -296,7 +214,7 @@ rill_err_t rill_apply_describe(rill_apply_conn_t *c, const struct rill_apply_wan
     if (!(x.h = calloc(1, sizeof *x.h)))
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t kerr = rd_kafka_metadata(c->rk, 1, NULL, &md, TIMEOUT_MS);
+    rd_kafka_resp_err_t kerr = rd_kafka_metadata(c->kc.rk, 1, NULL, &md, TIMEOUT_MS);
     rill_err_t err = RILL_OK;
     if (kerr)
         err = rill_errf(errstr, errsz, RILL_ERR_KAFKA, "cannot list topics: %s", rd_kafka_err2str(kerr));
@@ -428,9 +346,9 @@ static void create_topics(rill_apply_conn_t *c, struct rill_apply_plan *p)
         }
     }
     if (k) {
-        rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+        rd_kafka_queue_t *q = rd_kafka_queue_new(c->kc.rk);
         rd_kafka_AdminOptions_t *o = admin_options(c, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-        rd_kafka_CreateTopics(c->rk, nt, k, o, q);
+        rd_kafka_CreateTopics(c->kc.rk, nt, k, o, q);
         rd_kafka_event_t *ev = admin_wait(q);
         if (!ev || rd_kafka_event_error(ev)) {
             all_failed(p, RILL_ACT_CREATE_TOPIC, verb,
@@ -475,9 +393,9 @@ static void add_partitions(rill_apply_conn_t *c, struct rill_apply_plan *p)
         }
     }
     if (k) {
-        rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+        rd_kafka_queue_t *q = rd_kafka_queue_new(c->kc.rk);
         rd_kafka_AdminOptions_t *o = admin_options(c, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
-        rd_kafka_CreatePartitions(c->rk, np, k, o, q);
+        rd_kafka_CreatePartitions(c->kc.rk, np, k, o, q);
         rd_kafka_event_t *ev = admin_wait(q);
         if (!ev || rd_kafka_event_error(ev)) {
             all_failed(p, RILL_ACT_ADD_PARTITIONS, verb,
@@ -517,9 +435,9 @@ static void alter_configs(rill_apply_conn_t *c, struct rill_apply_plan *p)
             rd_kafka_ConfigResource_set_config(res[k], a->configs.v[j].key, a->configs.v[j].value);
         k++;
     }
-    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->kc.rk);
     rd_kafka_AdminOptions_t *o = admin_options(c, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
-    rd_kafka_AlterConfigs(c->rk, res, k, o, q);
+    rd_kafka_AlterConfigs(c->kc.rk, res, k, o, q);
     rd_kafka_event_t *ev = admin_wait(q);
     if (!ev || rd_kafka_event_error(ev)) {
         all_failed(p, RILL_ACT_ALTER_CONFIGS, verb,
@@ -592,9 +510,9 @@ static void create_acls(rill_apply_conn_t *c, struct rill_apply_plan *p)
             acl_failed(a, e);
     }
     if (k) {
-        rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+        rd_kafka_queue_t *q = rd_kafka_queue_new(c->kc.rk);
         rd_kafka_AdminOptions_t *o = admin_options(c, RD_KAFKA_ADMIN_OP_CREATEACLS);
-        rd_kafka_CreateAcls(c->rk, b, k, o, q);
+        rd_kafka_CreateAcls(c->kc.rk, b, k, o, q);
         rd_kafka_event_t *ev = admin_wait(q);
         size_t nr = 0;
         const rd_kafka_acl_result_t **r = NULL;

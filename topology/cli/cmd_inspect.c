@@ -1,39 +1,36 @@
 /*
- * cmd_inspect.c - `rill inspect FILE`: what a topology's topics hold, read
- * from the broker: per topic (declared ones, the processors' DLQs and the
- * stores' changelogs) the partitions, the end offsets and the committed
- * records; per consumer group of a processor or sink the committed lag; and
- * what the records are: counted by event type and status (pipeline events
- * are decoded with the serde; other values are counted as opaque). With
- * --wait-pipeline SECONDS it re-reads until every decodable order has its
- * payment and inventory results, its final event (shipped or cancelled) and
- * its notifications, and exits 1 if that does not happen in time: the demo
- * uses it to know the pipeline is done. Read-only; reads read_committed by
- * assigning partitions (it never joins a group), so it commits nothing and
- * disturbs no one.
+ * cmd_inspect.c - `rill inspect`: the command-line stand-in for Control
+ * Center's topic and consumer views. This file dispatches to the
+ * subcommands (topics and describe: cmd_inspect_topics.c; read:
+ * cmd_inspect_read.c; groups: cmd_inspect_groups.c) and holds the one that
+ * came first, the summary of a topology (`rill inspect FILE`, also `rill
+ * inspect summary FILE`): per topic (declared ones, the processors' DLQs and
+ * the stores' changelogs) the partitions, the end offsets and the committed
+ * records; per consumer group of a processor or sink its lag; and the order
+ * pipeline's events counted by outcome (processors/orders/counters.h; other
+ * values are counted as opaque). With --wait-pipeline SECONDS it re-reads
+ * until every decodable order has its payment and inventory results, its
+ * final event (shipped or cancelled) and its notifications, and exits 1 if
+ * that does not happen in time: the demo uses it to know the pipeline is
+ * done. Read-only, like every subcommand: it joins no group and commits
+ * nothing.
  */
 #include "topology/cli/cli.h"
-#include "topology/model/config.h"
-#include "topology/cli/kprops.h"
+#include "topology/cli/inspect_cli.h"
 #include "processors/orders/counters.h"
-#include "schemas/serde.h"
 
-#include <getopt.h>
 #include <inttypes.h>
-#include <librdkafka/rdkafka.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TIMEOUT_MS 10000
+/* How long one topic's read may go without a record or an end. */
+#define SUMMARY_IDLE_MS 30000
 
 struct itopic {
-    char *name;
-    const char *role;        /* "topic", "dlq", "changelog" */
-    int parts;               /* -1: missing */
-    int64_t end;             /* sum of high watermarks */
-    int64_t records;         /* committed records read */
-    int64_t opaque;          /* records that are not pipeline events */
+    const char *name, *role;  /* borrowed from the topic list */
+    int parts;                /* -1: missing */
+    int64_t end;              /* sum of the high watermarks */
+    int64_t records;          /* committed records read */
 };
 
 struct counts {
@@ -41,356 +38,268 @@ struct counts {
     int64_t dlq;                     /* records in the DLQs */
 };
 
-struct inspect {
-    const struct rill_topology *t;
-    rd_kafka_conf_t *base;   /* duplicated for every client */
-    rd_kafka_t *rk;          /* group-less consumer: metadata, watermarks, reads */
-    rill_serde_t *serde;
-    struct itopic *topics;
-    size_t n;
-};
-
-static int add_topic(struct inspect *in, const char *name, const char *role)
-{
-    for (size_t i = 0; i < in->n; i++)
-        if (!strcmp(in->topics[i].name, name))
-            return 0;
-    struct itopic *nt = realloc(in->topics, (in->n + 1) * sizeof *nt);
-    if (!nt)
-        return -1;
-    in->topics = nt;
-    in->topics[in->n] = (struct itopic){ .name = strdup(name), .role = role, .parts = -1 };
-    return in->topics[in->n++].name ? 0 : -1;
-}
-
-/* Declared topics, then DLQs and changelogs, in YAML order. */
-static int collect_topics(struct inspect *in)
-{
-    const struct rill_topology *t = in->t;
-    char buf[512];
-    for (size_t i = 0; i < t->ntopics; i++)
-        if (add_topic(in, t->topics[i].name, "topic"))
-            return -1;
-    for (size_t i = 0; i < t->nprocs; i++) {
-        const struct rill_proc_conf *p = &t->procs[i];
-        for (size_t k = 0; k < p->inputs.n; k++) {
-            snprintf(buf, sizeof buf, "%s.dlq", p->inputs.v[k]);
-            if (add_topic(in, p->dlq ? p->dlq : buf, "dlq"))
-                return -1;
-        }
-        for (size_t k = 0; k < p->stores.n; k++) {
-            const struct rill_store_conf *sc = rill_topology_store(t, p->stores.v[k]);
-            if (sc && !sc->changelog)
-                continue; /* `changelog: false`: no topic to show */
-            /* buf is longer than any topic name Kafka accepts: one that
-             * does not fit is reported as missing, by its truncated prefix. */
-            (void)rill_topology_changelog(t, p->stores.v[k], buf, sizeof buf);
-            if (add_topic(in, buf, "changelog"))
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static int partitions_of(struct inspect *in, const char *topic)
-{
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(in->rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    int n = -1;
-    if (rd_kafka_metadata(in->rk, 0, rkt, &md, TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1 && !md->topics[0].err)
-        n = md->topics[0].partition_cnt;
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    return n;
-}
-
-static void count_record(struct inspect *in, struct itopic *tp, const rd_kafka_message_t *m,
-                         struct counts *c)
+static void count_record(rill_serde_t *serde, const struct itopic *tp,
+                         const rd_kafka_message_t *m, struct counts *c)
 {
     rill_event_t ev = { 0 };
     char err[RILL_ERRSTR_SIZE];
-    tp->records++;
     if (!strcmp(tp->role, "dlq")) {
         c->dlq++;
         return;
     }
     if (!m->payload || strcmp(tp->role, "topic") ||
-        rill_serde_decode(in->serde, m->key, m->key_len, m->payload, m->len, &ev, err,
-                          sizeof err) != RILL_OK) {
-        tp->opaque++;
-        return;
-    }
+        rill_serde_decode(serde, m->key, m->key_len, m->payload, m->len, &ev, err,
+                          sizeof err) != RILL_OK)
+        return; /* not a pipeline event: counted as a record only */
     rill_order_counts_add(&c->orders, &ev);
     rill_event_clear(&ev);
 }
 
 /* Reads every partition of tp from its start to its end (read_committed). */
-static int read_topic(struct inspect *in, struct itopic *tp, struct counts *c)
+static int read_topic(struct rill_icli *ic, rill_serde_t *serde, struct itopic *tp,
+                      struct counts *c)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(tp->parts);
-    char *done = calloc((size_t)tp->parts, 1); /* a partition's end counts once */
-    int64_t want = 0;
-    if (!done) {
-        rd_kafka_topic_partition_list_destroy(l);
+    char err[RILL_ERRSTR_SIZE];
+    struct rill_insp_read_opts o = { .partition = -1, .from = { RILL_FROM_BEGINNING, 0 }, .to = -1 };
+    rill_insp_reader_t *r = NULL;
+    if (rill_insp_reader_open(ic->in, tp->name, &o, &r, err, sizeof err) != RILL_OK) {
+        rill_icli_error(ic, "%s", err);
         return -1;
     }
-    for (int p = 0; p < tp->parts; p++) {
-        int64_t lo, hi;
-        rd_kafka_resp_err_t e =
-            rd_kafka_query_watermark_offsets(in->rk, tp->name, p, &lo, &hi, TIMEOUT_MS);
-        if (e) {
-            fprintf(stderr, "rill inspect: cannot read the offsets of '%s' [%d]: %s\n", tp->name,
-                    p, rd_kafka_err2str(e));
-            rd_kafka_topic_partition_list_destroy(l);
-            free(done);
-            return -1;
-        }
-        tp->end += hi;
-        if (hi > lo) { /* empty partitions never signal EOF usefully: skip */
-            rd_kafka_topic_partition_list_add(l, tp->name, p)->offset = lo;
-            want++;
-        }
-    }
+    int64_t idle_since = rill_now_ms();
     int rc = 0;
-    rd_kafka_resp_err_t ae = want ? rd_kafka_assign(in->rk, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (ae) {
-        fprintf(stderr, "rill inspect: cannot read '%s': %s\n", tp->name, rd_kafka_err2str(ae));
-        rc = -1;
-        want = 0;
-    }
-    int64_t deadline = rill_now_ms() + 60000;
-    while (want > 0) {
-        if (rill_now_ms() > deadline) {
-            fprintf(stderr, "rill inspect: reading '%s' did not reach its end in 60 s\n",
-                    tp->name);
+    while (!rill_insp_reader_done(r)) {
+        rd_kafka_message_t *m = NULL;
+        if (rill_insp_reader_next(r, 500, &m, err, sizeof err) != RILL_OK) {
+            rill_icli_error(ic, "%s", err);
             rc = -1;
             break;
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, 500);
-        if (!m)
-            continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (m->partition >= 0 && m->partition < tp->parts && !done[m->partition]) {
-                done[m->partition] = 1;
-                want--;
+        if (!m) {
+            if (rill_now_ms() - idle_since > SUMMARY_IDLE_MS) {
+                rill_icli_error(ic, "reading '%s' did not reach its end: nothing came for %d s",
+                                tp->name, SUMMARY_IDLE_MS / 1000);
+                rc = -1;
+                break;
             }
+            continue;
         }
-        else if (!m->err)
-            count_record(in, tp, m, c);
-        else {
-            fprintf(stderr, "rill inspect: reading '%s': %s\n", tp->name,
-                    rd_kafka_message_errstr(m));
-            rc = -1;
-            want = 0;
-        }
+        idle_since = rill_now_ms();
+        tp->records++;
+        count_record(serde, tp, m, c);
         rd_kafka_message_destroy(m);
     }
-    rd_kafka_assign(in->rk, NULL);
-    rd_kafka_topic_partition_list_destroy(l);
-    free(done);
+    rill_insp_reader_close(r);
     return rc;
 }
 
-static int scan(struct inspect *in, struct counts *c)
+static int scan(struct rill_icli *ic, rill_serde_t *serde, struct itopic *tps, size_t n,
+                const char *const *names, struct counts *c)
 {
+    char err[RILL_ERRSTR_SIZE];
+    struct rill_insp_topics t;
     memset(c, 0, sizeof *c);
-    for (size_t i = 0; i < in->n; i++) {
-        struct itopic *tp = &in->topics[i];
-        tp->end = tp->records = tp->opaque = 0;
-        tp->parts = partitions_of(in, tp->name);
-        if (tp->parts > 0 && read_topic(in, tp, c))
-            return -1;
+    if (rill_inspect_topics(ic->in, names, n, RILL_INSP_WATERMARKS, &t, err, sizeof err)) {
+        rill_icli_error(ic, "%s", err);
+        return -1;
     }
-    return 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct itopic *tp = &tps[i];
+        const struct rill_insp_topic *ti = &t.v[i];
+        tp->parts = ti->err ? -1 : ti->nparts;
+        tp->end = ti->end;
+        tp->records = 0;
+        if (tp->parts > 0)
+            rc = read_topic(ic, serde, tp, c);
+    }
+    rill_insp_topics_free(&t);
+    return rc;
 }
 
-/* Lag of one group: end offset minus committed offset over the partitions
- * it committed, per topic it reads. */
-static void print_lag(struct inspect *in, const char *group)
+/* The lag line of every processor's and sink's group. */
+static void print_groups(struct rill_icli *ic)
 {
-    rd_kafka_t *adm = in->rk; /* the Admin API works on any client */
-    rd_kafka_queue_t *q = rd_kafka_queue_new(adm);
-    rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
-    rd_kafka_ListConsumerGroupOffsets(adm, &req, 1, NULL, q);
-    rd_kafka_ListConsumerGroupOffsets_destroy(req);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, TIMEOUT_MS);
-    const rd_kafka_ListConsumerGroupOffsets_result_t *res =
-        ev ? rd_kafka_event_ListConsumerGroupOffsets_result(ev) : NULL;
-    size_t ng = 0;
-    const rd_kafka_group_result_t **gr =
-        res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &ng) : NULL;
-    if (!ev || rd_kafka_event_error(ev) || ng != 1 || rd_kafka_group_result_error(gr[0])) {
-        printf("  %-36s cannot ask: %s\n", group,
-               !ev ? "timed out"
-               : rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev)
-               : ng == 1 && rd_kafka_group_result_error(gr[0])
-                   ? rd_kafka_error_string(rd_kafka_group_result_error(gr[0]))
-                   : "no answer");
-    } else {
-        const rd_kafka_topic_partition_list_t *pl = rd_kafka_group_result_partitions(gr[0]);
-        int64_t lag = 0, parts = 0;
-        for (int i = 0; pl && i < pl->cnt; i++) {
-            int64_t lo, hi;
-            if (pl->elems[i].offset < 0 ||
-                rd_kafka_query_watermark_offsets(in->rk, pl->elems[i].topic,
-                                                 pl->elems[i].partition, &lo, &hi, TIMEOUT_MS))
-                continue;
-            lag += hi - pl->elems[i].offset;
-            parts++;
-        }
-        if (parts)
-            printf("  %-36s lag %" PRId64 " over %" PRId64 " partitions\n", group, lag, parts);
+    const struct rill_topology *t = ic->t;
+    size_t n = t->nprocs + t->nsinks;
+    struct rill_insp_group_query *q = calloc(n ? n : 1, sizeof *q);
+    char (*ids)[512] = calloc(n ? n : 1, sizeof *ids);
+    char err[RILL_ERRSTR_SIZE];
+    struct rill_insp_groups g = { 0 };
+    if (!q || !ids) {
+        printf("  cannot ask: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < t->nprocs; i++) {
+        snprintf(ids[i], sizeof ids[i], "%s.%s", t->application_id, t->procs[i].name);
+        q[i] = (struct rill_insp_group_query){ ids[i], (const char *const *)t->procs[i].inputs.v,
+                                               t->procs[i].inputs.n, NULL, 0 };
+    }
+    for (size_t i = 0; i < t->nsinks; i++) {
+        const struct rill_sink_conf *s = &t->sinks[i];
+        if (!rill_sink_group(t, s, ids[t->nprocs + i], sizeof ids[0]))
+            snprintf(ids[t->nprocs + i], sizeof ids[0], "%s", s->name);
+        q[t->nprocs + i] = (struct rill_insp_group_query){
+            ids[t->nprocs + i], (const char *const *)s->inputs.v, s->inputs.n, NULL, 0
+        };
+    }
+    if (rill_inspect_groups(ic->in, q, n, &g, err, sizeof err) != RILL_OK) {
+        printf("  cannot ask: %s\n", err);
+        goto out;
+    }
+    for (size_t i = 0; i < g.n; i++) {
+        const struct rill_insp_group *x = &g.v[i];
+        int64_t off = 0;
+        for (size_t k = 0; k < x->noffsets; k++)
+            off += x->offsets[k].offset_lag > 0 ? x->offsets[k].offset_lag : 0;
+        if (x->err)
+            printf("  %-36s cannot ask: %s\n", x->id, x->error);
+        else if (x->lag < 0)
+            printf("  %-36s lag unknown over %zu partitions\n", x->id, x->noffsets);
         else
-            printf("  %-36s no committed offsets\n", group);
+            printf("  %-36s lag %" PRId64 " records over %zu partitions (%" PRId64
+                   " offsets behind the end)\n",
+                   x->id, x->lag, x->noffsets, off);
     }
-    if (ev)
-        rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(q);
+out:
+    rill_insp_groups_free(&g);
+    free(q);
+    free(ids);
 }
 
-static void report(struct inspect *in, const struct counts *c)
+static void report(struct rill_icli *ic, const struct itopic *tps, size_t n, const struct counts *c)
 {
-    const struct rill_topology *t = in->t;
     printf("%-40s %-9s %10s %12s %10s\n", "topic", "role", "partitions", "end offsets",
            "records");
-    for (size_t i = 0; i < in->n; i++) {
-        const struct itopic *tp = &in->topics[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct itopic *tp = &tps[i];
         if (tp->parts < 0)
             printf("%-40s %-9s %10s\n", tp->name, tp->role, "missing");
         else
             printf("%-40s %-9s %10d %12" PRId64 " %10" PRId64 "\n", tp->name, tp->role,
                    tp->parts, tp->end, tp->records);
     }
-    printf("\nconsumer groups (lag = end offset - committed offset; a transaction's\n"
-           "commit marker counts as one offset):\n");
-    char group[512];
-    for (size_t i = 0; i < t->nprocs; i++) {
-        snprintf(group, sizeof group, "%s.%s", t->application_id, t->procs[i].name);
-        print_lag(in, group);
-    }
-    for (size_t i = 0; i < t->nsinks; i++) {
-        const char *g = rill_sink_group(t, &t->sinks[i], group, sizeof group);
-        if (g)
-            print_lag(in, g);
-        else
-            printf("  sink %-31s cannot ask: its group name is too long\n", t->sinks[i].name);
-    }
+    printf("\nconsumer groups (lag: records still to read; transaction markers take an\n"
+           "offset each and are not counted):\n");
+    print_groups(ic);
     printf("\n");
     rill_order_counts_print(&c->orders, c->dlq, stdout);
 }
 
+static int summary_usage(FILE *out, int rc)
+{
+    fprintf(out, "usage: rill inspect [summary] FILE [-F client.conf] [-X key=value]... "
+                 "[--wait-pipeline SECONDS]\n");
+    return rc;
+}
+
+static int summary(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "wait-pipeline", required_argument, NULL, 'w' },
+        RILL_ICLI_LONGOPTS,
+        { NULL, 0, NULL, 0 },
+    };
+    struct rill_icli ic;
+    rill_serde_t *serde = NULL;
+    char **names = NULL;
+    const char **roles = NULL;
+    struct itopic *tps = NULL;
+    size_t n = 0;
+    long wait_s = -1;
+    int opt, rc = 1;
+    char err[RILL_ERRSTR_SIZE];
+    if (rill_icli_init(&ic, "summary", argc))
+        return 1;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, RILL_ICLI_SHORTOPTS, longopts, NULL)) != -1) {
+        if (rill_icli_option(&ic, opt, optarg))
+            continue;
+        if (opt == 'w') {
+            char *end;
+            wait_s = strtol(optarg, &end, 10);
+            if (*end || wait_s < 0) {
+                rc = summary_usage(stderr, 2);
+                goto out;
+            }
+        } else {
+            rc = summary_usage(opt == 'h' ? stdout : stderr, opt == 'h' ? 0 : 2);
+            goto out;
+        }
+    }
+    if (optind + 1 != argc || ic.file) {
+        rc = summary_usage(stderr, 2);
+        goto out;
+    }
+    ic.file = argv[optind];
+    if (rill_icli_connect(&ic, 1) || rill_icli_topology_topics(&ic, &names, &roles, &n))
+        goto out;
+    if (rill_serde_new(&serde, err, sizeof err) != RILL_OK) {
+        rill_icli_error(&ic, "%s", err);
+        goto out;
+    }
+    if (!(tps = calloc(n ? n : 1, sizeof *tps))) {
+        rill_icli_error(&ic, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        tps[i] = (struct itopic){ names[i], roles[i], -1, 0, 0 };
+    struct counts c;
+    int64_t deadline = rill_now_ms() + (wait_s > 0 ? wait_s : 0) * 1000;
+    for (;;) {
+        if (scan(&ic, serde, tps, n, (const char *const *)names, &c))
+            goto out;
+        if (wait_s < 0 || rill_order_counts_complete(&c.orders) || rill_now_ms() >= deadline)
+            break;
+    }
+    report(&ic, tps, n, &c);
+    rc = wait_s < 0 || rill_order_counts_complete(&c.orders) ? 0 : 1;
+    if (rc)
+        rill_icli_error(&ic, "the pipeline did not finish within %ld s", wait_s);
+out:
+    free(tps);
+    rill_icli_topics_free(names, roles, n);
+    rill_serde_destroy(serde);
+    rill_icli_done(&ic);
+    return rc;
+}
+
 static int usage(FILE *out, int rc)
 {
-    fprintf(out, "usage: rill inspect FILE [-F client.conf] [-X key=value]... "
-                 "[--wait-pipeline SECONDS]\n");
+    fprintf(out,
+            "usage: rill inspect topics [FILE] [options]     topics: partitions, replicas, ISR,\n"
+            "                                                leaders, end offsets, configs\n"
+            "       rill inspect describe TOPIC [options]    one topic, partition by partition\n"
+            "       rill inspect read TOPIC [options]        records, decoded (Avro, JSON)\n"
+            "       rill inspect groups [FILE] [options]     consumer groups: state, members,\n"
+            "                                                committed offsets, lag\n"
+            "       rill inspect [summary] FILE [--wait-pipeline SECONDS]\n"
+            "                                                a topology's topics, groups and\n"
+            "                                                order outcomes\n\n"
+            "A FILE given as the argument chooses what is shown (that topology's topics or\n"
+            "groups) and how to connect; -c FILE only how to connect. 'rill inspect\n"
+            "<subcommand> --help' lists a subcommand's options.\n\n"
+            "common options:\n%s",
+            rill_icli_common_help);
     return rc;
 }
 
 int rill_cmd_inspect(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "wait-pipeline", required_argument, NULL, 'w' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } subs[] = {
+        { "topics", rill_inspect_topics_cmd },   { "describe", rill_inspect_describe_cmd },
+        { "read", rill_inspect_read_cmd },       { "groups", rill_inspect_groups_cmd },
+        { "summary", summary },
     };
-    char err[RILL_ERRSTR_SIZE];
-    struct inspect in = { 0 };
-    struct rill_topology *t = NULL;
-    long wait_s = -1;
-    int opt, rc = 1;
-    /* settings from the command line win over the file's: collect first */
-    struct rill_kprops_args ka;
-    if (rill_kprops_args_init(&ka, argc) != RILL_OK) {
-        fprintf(stderr, "rill inspect: out of memory\n");
-        return 1;
-    }
-    in.base = rd_kafka_conf_new();
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "F:X:h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'F':
-        case 'X':
-            rill_kprops_args_add(&ka, opt, optarg);
-            break;
-        case 'w': {
-            char *end;
-            wait_s = strtol(optarg, &end, 10);
-            if (*end || wait_s < 0) {
-                rc = usage(stderr, 2);
-                goto out;
-            }
-            break;
-        }
-        case 'h':
-            rc = usage(stdout, 0);
-            goto out;
-        default:
-            rc = usage(stderr, 2);
-            goto out;
-        }
-    }
-    if (optind + 1 != argc) {
-        rc = usage(stderr, 2);
-        goto out;
-    }
-    if (rill_topology_load(argv[optind], &t, err, sizeof err) != RILL_OK ||
-        rill_cli_serde_subjects(t, err, sizeof err)) {
-        fprintf(stderr, "rill inspect: %s\n", err);
-        goto out;
-    }
-    in.t = t;
-    struct rill_kvlist props = { 0 };
-    rill_err_t perr = rill_kprops_collect(&t->kafka, ka.files, ka.nfiles, ka.sets, ka.nsets,
-                                          &props, err, sizeof err);
-    if (!perr)
-        perr = rill_kprops_conf(&props, in.base, err, sizeof err);
-    rill_kvlist_clear(&props);
-    if (perr) {
-        fprintf(stderr, "rill inspect: %s\n", err);
-        goto out;
-    }
-    rd_kafka_conf_t *cc = rd_kafka_conf_dup(in.base);
-    /* librdkafka 2.0.2 wants a group.id to assign partitions; it is never
-     * joined nor committed to */
-    if (rd_kafka_conf_set(cc, "group.id", "rill-inspect", err, sizeof err) ||
-        rd_kafka_conf_set(cc, "fetch.wait.max.ms", "10", err, sizeof err) ||
-        rd_kafka_conf_set(cc, "isolation.level", "read_committed", err, sizeof err) ||
-        rd_kafka_conf_set(cc, "enable.partition.eof", "true", err, sizeof err) ||
-        rd_kafka_conf_set(cc, "enable.auto.commit", "false", err, sizeof err) ||
-        !(in.rk = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err))) {
-        rd_kafka_conf_destroy(cc);
-        fprintf(stderr, "rill inspect: cannot create a consumer: %s\n", err);
-        goto out;
-    }
-    if (rill_serde_new(&in.serde, err, sizeof err) != RILL_OK || collect_topics(&in)) {
-        fprintf(stderr, "rill inspect: %s\n", in.serde ? "out of memory" : err);
-        goto out;
-    }
-    struct counts c;
-    int64_t deadline = rill_now_ms() + (wait_s > 0 ? wait_s : 0) * 1000;
-    for (;;) {
-        if (scan(&in, &c))
-            goto out;
-        if (wait_s < 0 || rill_order_counts_complete(&c.orders) || rill_now_ms() >= deadline)
-            break;
-    }
-    report(&in, &c);
-    rc = wait_s < 0 || rill_order_counts_complete(&c.orders) ? 0 : 1;
-    if (rc)
-        fprintf(stderr, "rill inspect: the pipeline did not finish within %ld s\n", wait_s);
-out:
-    for (size_t i = 0; i < in.n; i++)
-        free(in.topics[i].name);
-    free(in.topics);
-    rill_serde_destroy(in.serde);
-    if (in.rk) {
-        rd_kafka_consumer_close(in.rk);
-        rd_kafka_destroy(in.rk);
-    }
-    rd_kafka_conf_destroy(in.base);
-    rill_kprops_args_free(&ka);
-    rill_topology_free(t);
-    return rc;
+    if (argc < 2)
+        return usage(stderr, 2);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+        return usage(stdout, 0);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        if (!strcmp(argv[1], subs[i].name))
+            return subs[i].fn(argc - 1, argv + 1);
+    return summary(argc, argv); /* `rill inspect FILE`, as before the subcommands */
 }

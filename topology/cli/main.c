@@ -15,7 +15,7 @@ static const struct rill_cli_cmd commands[] = {
     { "apply", rill_cmd_apply, "create or update the topics and acls a topology needs" },
     { "run", rill_cmd_run, "run a topology until SIGTERM/SIGINT" },
     { "generate", rill_cmd_generate, "produce synthetic order_placed events to Kafka" },
-    { "inspect", rill_cmd_inspect, "topics, offsets, group lag and event counts of a topology" },
+    { "inspect", rill_cmd_inspect, "topics, consumer groups and lag, records decoded (Avro, JSON)" },
     { "migrate", rill_cmd_migrate, "apply the PostgreSQL migrations (schemas/sql/) to a database" },
     { "state", rill_cmd_state, "read a local state store: get STORE KEY, dump STORE" },
 };
