@@ -16,7 +16,10 @@
 # over runs (the sinks resume from rill_offsets; the migration is a no-op once
 # applied).
 # Knobs: DEMO_ORDERS (default 10000), DEMO_RATE orders/s (default 2000),
-# DEMO_SINK_WAIT seconds the sinks may take to catch up (default 300).
+# DEMO_SINK_WAIT seconds the sinks may take to catch up (default 300),
+# DEMO_KEEP=1 to leave the pipeline and the sinks running at the end (the web
+# view, /metrics and rill inspect then show them live; the pids in
+# $DEMO/pids).
 # The first run reserves about 80% of the orders; later runs draw on the
 # stock the earlier ones left.
 set -euo pipefail
@@ -27,6 +30,7 @@ STACK=${RILL_STACK_DIR:-$PWD/.stack}
 ORDERS=${DEMO_ORDERS:-10000}
 RATE=${DEMO_RATE:-2000}
 SINK_WAIT=${DEMO_SINK_WAIT:-300}
+KEEP=${DEMO_KEEP:-0}
 DEMO=$STACK/demo
 mkdir -p "$DEMO"
 # Two rill runs on one machine: each its own state dir (the instance lock).
@@ -149,12 +153,14 @@ echo "web view: http://127.0.0.1:9464/ answers $(curl -s --max-time 5 -o /dev/nu
 curl -s --max-time 5 http://127.0.0.1:9464/readyz | head -c 300 && echo || echo "(not serving)"
 curl -s --max-time 5 http://127.0.0.1:9464/metrics | grep -E '^rill_(records_(in|out)_total|transactions_total)' || true
 
-step "stopping the pipeline (SIGTERM: drain, commit, exit 0)"
-kill -TERM "$pid"
-wait "$pid"
-pid=
-echo "stopped; what each processor's thread did (from the structured log):"
-grep 'msg="thread stopped"' "$DEMO/rill.log" || true
+if [ "$KEEP" != 1 ]; then
+    step "stopping the pipeline (SIGTERM: drain, commit, exit 0)"
+    kill -TERM "$pid"
+    wait "$pid"
+    pid=
+    echo "stopped; what each processor's thread did (from the structured log):"
+    grep 'msg="thread stopped"' "$DEMO/rill.log" || true
+fi
 
 step "waiting for the sinks to catch up (their rill_offsets at the topics' end offsets)"
 deadline=$((SECONDS + SINK_WAIT))
@@ -185,13 +191,15 @@ echo "caught up: every record of their inputs is in PostgreSQL"
 
 curl -s --max-time 5 http://127.0.0.1:9465/metrics | grep -E '^rill_sink_(records|batches)_total' || true
 
-step "stopping the sinks (SIGTERM: write the batch in hand, exit 0)"
-kill -TERM "$sinks_pid"
-wait "$sinks_pid"
-sinks_pid=
+if [ "$KEEP" != 1 ]; then
+    step "stopping the sinks (SIGTERM: write the batch in hand, exit 0)"
+    kill -TERM "$sinks_pid"
+    wait "$sinks_pid"
+    sinks_pid=
+    echo "stopped; what each sink did (from the structured log):"
+    grep 'msg="stopped" sink=' "$DEMO/sinks.log" || true
+fi
 trap - EXIT
-echo "stopped; what each sink did (from the structured log):"
-grep 'msg="stopped" sink=' "$DEMO/sinks.log" || true
 
 step "PostgreSQL: rows per table"
 pg -c "
@@ -222,6 +230,18 @@ step "v_top_customers: the top 5"
 pg -c "SELECT * FROM v_top_customers LIMIT 5"
 
 step "watching a running pipeline"
-echo "while rill run serves (here it was stopped): the web view at http://127.0.0.1:9464/"
-echo "(the sinks' at http://127.0.0.1:9465/), Prometheus text at /metrics, the graph and"
-echo "tasks at /topology, a store lookup at /state/STORE/KEY, readiness at /readyz."
+if [ "$KEEP" = 1 ]; then
+    echo "the pipeline (pid $pid) and the sinks (pid $sinks_pid) keep running:"
+    echo "$pid $sinks_pid" >"$DEMO/pids"
+    echo "  web view       http://127.0.0.1:9464/   (the sinks': http://127.0.0.1:9465/)"
+    echo "  metrics        http://127.0.0.1:9464/metrics   (Prometheus: infra/monitoring/)"
+    echo "  graph, tasks   http://127.0.0.1:9464/topology   readiness: /readyz, health: /healthz"
+    echo "  topics, lag    ./rill inspect groups $YAML -F $ADMIN"
+    echo "stop them with: kill -TERM \$(cat $DEMO/pids)"
+else
+    echo "rill run served, while it ran (it is stopped now):"
+    echo "  web view       http://127.0.0.1:9464/   (the sinks': http://127.0.0.1:9465/)"
+    echo "  metrics        http://127.0.0.1:9464/metrics, the graph at /topology, a store lookup"
+    echo "                 at /state/STORE/KEY, readiness at /readyz"
+    echo "DEMO_KEEP=1 make demo leaves the pipeline and the sinks running to look at them."
+fi
