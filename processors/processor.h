@@ -176,7 +176,12 @@ struct rill_processor_def {
 /* ---- the context ----------------------------------------------------------- */
 
 /* Forwards a record to the output topic named output, or to every output when
- * output is NULL. The runtime copies key, value and headers. The record keeps
+ * output is NULL. The runtime copies key, value and headers, and writes the
+ * trace context itself (README, "Correlation ids"): the record gets a
+ * `traceparent` header with the trace id of the record in hand (or of a new
+ * trace, in punctuate) and a new parent id for this call, after the headers
+ * given, in which a traceparent or tracestate is left out; the input's
+ * tracestate follows it. The record keeps
  * the input's timestamp (in punctuate: the stream time). Legal in process and
  * punctuate. Returns RILL_OK, RILL_ERR_NOTFOUND for an unknown output name,
  * RILL_ERR_NOMEM, or RILL_ERR_INVALID outside process and punctuate. */
@@ -240,7 +245,8 @@ typedef enum {
 
 /* Logs one line through rill's logger (stderr, its level filter
  * RILL_LOG_LEVEL): `... level=info comp=processor msg="<fmt's text>"
- * processor=<YAML name> partition=<task's partition>`. As in rill's own log,
+ * processor=<YAML name> partition=<task's partition>`, and in process
+ * ` trace_id=<the record in hand's>`. As in rill's own log,
  * text after a '|' in the message is key=value pairs, printed before
  * processor=: rill_ctx_log(ctx, RILL_CTX_LOG_WARN, "slow lookup|ms=%d", ms).
  * The message is cut at 768 bytes. Legal from init until close returns;

@@ -47,6 +47,10 @@ struct rill_sink_rec {
     size_t key_len;
     const void *value;   /* NULL for a tombstone */
     size_t value_len;
+    /* The runtime's own: the Kafka message the record is, for the record's
+     * trace id in the runtime's log lines; NULL in a record a test made. A
+     * sink leaves it alone. */
+    const void *origin;
 };
 
 /* ---- rows ------------------------------------------------------------------ */
@@ -115,7 +119,9 @@ rill_err_t rill_sink_query(rill_sink_tx_t *tx, const char *sql, const rill_sink_
                            rill_sink_row_fn fn, void *opaque);
 
 /* Sends rec to the dead-letter table with reason, in this transaction: for a
- * record the sink cannot turn into rows (it does not decode, ...). */
+ * record the sink cannot turn into rows (it does not decode, ...). Once the
+ * transaction commits, the runtime logs one line per dead letter, with the
+ * record's trace id. */
 rill_err_t rill_sink_reject(rill_sink_tx_t *tx, const struct rill_sink_rec *rec,
                             const char *reason);
 

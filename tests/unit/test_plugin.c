@@ -376,7 +376,7 @@ static void test_example_uppercase_from_yaml(void)
     CU_ASSERT(value_is(c, "HELLO, RILL 42!"));
     CU_ASSERT(c->rec.key_len == 2 && !memcmp(c->rec.key, "k1", 2));
     CU_ASSERT_EQUAL(c->rec.timestamp, 100);
-    CU_ASSERT_EQUAL(c->rec.header_cnt, 2);
+    CU_ASSERT_EQUAL(c->rec.header_cnt, 3); /* and the runtime's traceparent */
     CU_ASSERT_STRING_EQUAL(header_of(c, "trace", buf, sizeof buf), "t-1");
     CU_ASSERT_STRING_EQUAL(header_of(c, "uppercase.tag", buf, sizeof buf), "example");
     c = rill_driver_get(d, "shouted", 1);

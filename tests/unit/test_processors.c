@@ -78,12 +78,15 @@ static void test_passthrough_keeps_every_header(void)
     CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, "k", 1, "v", 1, h, NH, 1, NULL, 0), RILL_OK);
     CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 1);
     const struct rill_captured *c = rill_driver_get(d, "out", 0);
-    CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, NH);
+    /* the 100, then the traceparent the runtime writes on every output */
+    CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, NH + 1);
     for (int i = 0; i < NH; i++) {
         CU_ASSERT_STRING_EQUAL(c->rec.headers[i].name, names[i]);
         CU_ASSERT(c->rec.headers[i].len == strlen(values[i]) &&
                   !memcmp(c->rec.headers[i].value, values[i], c->rec.headers[i].len));
     }
+    CU_ASSERT_STRING_EQUAL(c->rec.headers[NH].name, "traceparent");
+    CU_ASSERT_EQUAL(c->rec.headers[NH].len, 55);
     rill_driver_free(d);
     rill_topology_free(t);
 }
@@ -118,10 +121,12 @@ static void test_held_forwards_keep_bytes_apart(void)
         CU_ASSERT_PTR_NOT_NULL(c->rec.key);
         CU_ASSERT_EQUAL(c->rec.key_len, 0);
         CU_ASSERT(value_is(c, "v"));
-        CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 2);
+        /* each with the traceparent the runtime adds last */
+        CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 3);
         CU_ASSERT_STRING_EQUAL(header(c, "a", buf, sizeof buf), "1");
         CU_ASSERT_STRING_EQUAL(c->rec.headers[1].name, "b");
         CU_ASSERT_PTR_NULL(c->rec.headers[1].value);
+        CU_ASSERT_STRING_EQUAL(c->rec.headers[2].name, "traceparent");
         c = rill_driver_get(d, out, 1);
         CU_ASSERT_PTR_NULL(c->rec.key);
         CU_ASSERT(c->rec.value_len == big && !memcmp(c->rec.value, v, big));
@@ -130,10 +135,10 @@ static void test_held_forwards_keep_bytes_apart(void)
         c = rill_driver_get(d, out, 2);
         CU_ASSERT(c->rec.key_len == 2 && !memcmp(c->rec.key, "k3", 2));
         CU_ASSERT_PTR_NULL(c->rec.value);
-        CU_ASSERT_EQUAL(c->rec.header_cnt, 0);
+        CU_ASSERT_EQUAL(c->rec.header_cnt, 1);
         c = rill_driver_get(d, out, 3);
         CU_ASSERT(value_is(c, "v4"));
-        CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 1);
+        CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 2);
         CU_ASSERT_STRING_EQUAL(header(c, "a", buf, sizeof buf), "1");
     }
     free(v);
@@ -219,7 +224,7 @@ static void test_filter_malformed_goes_to_dlq(void)
     CU_ASSERT(value_is(c, "{\"payment\": {"));
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.topic", buf, sizeof buf), "orders");
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.partition", buf, sizeof buf), "0");
-    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.offset", buf, sizeof buf), "-1");
+    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.offset", buf, sizeof buf), "0"); /* the first piped */
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.processor", buf, sizeof buf), "f");
     CU_ASSERT_PTR_NOT_NULL(strstr(header(c, "rill.error.message", buf, sizeof buf), "payment.status"));
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.class", buf, sizeof buf), "invalid");

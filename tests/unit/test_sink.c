@@ -107,14 +107,14 @@ static void add_event(struct batch *b, const rill_event_t *ev, const char *topic
     rill_buf_t *buf = &b->bufs[b->n];
     CU_ASSERT_EQUAL_FATAL(rill_serde_encode(b->serde, ev, buf, err, sizeof err), RILL_OK);
     b->recs[b->n] = (struct rill_sink_rec){ topic, 2, 100 + (int64_t)b->n, 0, "L1", 2, buf->p,
-                                            buf->len };
+                                            buf->len, NULL };
     b->n++;
 }
 
 static void add_raw(struct batch *b, const char *bytes, const char *topic)
 {
     b->recs[b->n] = (struct rill_sink_rec){ topic, 2, 100 + (int64_t)b->n, 0, "L1", 2, bytes,
-                                            strlen(bytes) };
+                                            strlen(bytes), NULL };
     b->n++;
 }
 

@@ -25,9 +25,24 @@ static struct {
     rill_log_level_t level;
 } comps[LOG_MAX_COMPONENTS];
 static int ncomps;
+/* The lowest level of min_level and every component's: below it, nothing
+ * is written whatever the component. */
+static rill_log_level_t floor_level = RILL_LOG_INFO;
 static const char *const names[] = { "debug", "info", "warn", "error" };
 
-void rill_log_set_level(rill_log_level_t level) { min_level = level; }
+static void floor_update(void)
+{
+    floor_level = min_level;
+    for (int i = 0; i < ncomps; i++)
+        if (comps[i].level < floor_level)
+            floor_level = comps[i].level;
+}
+
+void rill_log_set_level(rill_log_level_t level)
+{
+    min_level = level;
+    floor_update();
+}
 
 void rill_log_set_format(rill_log_format_t f) { format = f; }
 
@@ -46,12 +61,14 @@ int rill_log_set_component_level(const char *comp, rill_log_level_t level)
     for (int i = 0; i < ncomps; i++)
         if (!strcmp(comps[i].name, comp)) {
             comps[i].level = level;
+            floor_update();
             return 0;
         }
     if (ncomps == LOG_MAX_COMPONENTS || strlen(comp) >= sizeof comps[0].name)
         return -1;
     snprintf(comps[ncomps].name, sizeof comps[0].name, "%s", comp);
     comps[ncomps++].level = level;
+    floor_update();
     return 0;
 }
 
@@ -59,7 +76,7 @@ void rill_log_init_from_env(void)
 {
     rill_log_level_t l;
     if (rill_log_level_parse(getenv("RILL_LOG_LEVEL"), &l) == 0)
-        min_level = l;
+        rill_log_set_level(l);
 }
 
 static rill_log_level_t level_of(const char *comp)
@@ -68,6 +85,21 @@ static rill_log_level_t level_of(const char *comp)
         if (!strcmp(comps[i].name, comp))
             return comps[i].level;
     return min_level;
+}
+
+const char *rill_log_value(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (; s && s[n] && n + 1 < size; n++)
+        buf[n] = s[n] == '"' ? '\'' : s[n] == '\n' || s[n] == '\r' ? ' ' : s[n];
+    if (size)
+        buf[n] = '\0';
+    return buf;
+}
+
+int rill_log_enabled(rill_log_level_t level, const char *comp)
+{
+    return level >= floor_level && level >= level_of(comp);
 }
 
 /* s as the inside of a JSON string, into out[*n..size). */
@@ -176,7 +208,7 @@ size_t rill_log_render(char *out, size_t size, rill_log_format_t f, const char *
 
 void rill_log(rill_log_level_t level, const char *comp, const char *fmt, ...)
 {
-    if (level < level_of(comp))
+    if (!rill_log_enabled(level, comp))
         return;
     char body[1024], line[2800];
     va_list ap;

@@ -30,6 +30,17 @@ int rill_log_level_parse(const char *name, rill_log_level_t *out);
 size_t rill_log_render(char *out, size_t size, rill_log_format_t f, const char *when,
                        rill_log_level_t level, const char *comp, const char *body);
 
+/* 1 when a line of level from comp would be written, else 0. One
+ * comparison when level is below every level set, so that a per-record
+ * debug line costs nothing while debug is off: guard its arguments' work
+ * with it. */
+int rill_log_enabled(rill_log_level_t level, const char *comp);
+
+/* s made safe as a quoted key="value" of a line (a double quote becomes a
+ * single one, a newline a space), cut to fit, into buf; returns buf. For
+ * text from elsewhere: a database's or a decoder's message. */
+const char *rill_log_value(const char *s, char *buf, size_t size);
+
 /* comp: the subsystem ("engine", "task"); fmt: the message, then optional
  * " key=value" pairs are part of fmt's output after a '|' separator:
  * rill_log(RILL_LOG_INFO, "engine", "assigned|partitions=%d", n). */

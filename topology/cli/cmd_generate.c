@@ -9,14 +9,17 @@
  * from the schema registry of --schema-registry or the environment
  * (schemas/registry.h), registered under the record's name or, with
  * --subject-strategy topic, under "<topic>-value" of the topic written; else
- * the id map. Nothing secret is printed. Exits 0
- * when every order was delivered, 1 otherwise.
+ * the id map. Every order carries a traceparent header of its own new trace
+ * (README, "Correlation ids"): the orders are the same bytes for the same
+ * seed, their trace ids are new on every run. Nothing secret is printed.
+ * Exits 0 when every order was delivered, 1 otherwise.
  */
 #include "topology/cli/cli.h"
 #include "processors/orders/generate.h"
 #include "topology/cli/kprops.h"
 #include "schemas/registry.h"
 #include "schemas/serde.h"
+#include "topology/base/trace.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -94,16 +97,25 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Produces one value, waiting on a full queue (the broker sets the pace). */
-static int produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *key, const void *val,
-                   size_t len)
+/* Produces one value with a traceparent header of a new trace (random
+ * trace id and parent id: where an order enters, its trace starts), waiting
+ * on a full queue (the broker sets the pace). Returns the produce error
+ * (__QUEUE_FULL when stopped while waiting), or 0. */
+static rd_kafka_resp_err_t produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *key,
+                                   const void *val, size_t len)
 {
+    struct rill_trace t;
+    char tp[RILL_TRACEPARENT_LEN + 1];
+    rill_trace_new(&t);
+    rill_trace_format(&t, tp);
     for (;;) {
-        if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)val, len,
-                             key, strlen(key), NULL) == 0)
-            return 0;
-        if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop)
-            return -1;
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE((void *)val, len),
+            RD_KAFKA_V_KEY(key, strlen(key)),
+            RD_KAFKA_V_HEADER(RILL_TRACEPARENT, tp, RILL_TRACEPARENT_LEN), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop)
+            return err;
         rd_kafka_poll(rk, 100);
     }
 }
@@ -267,10 +279,11 @@ int rill_cmd_generate(int argc, char **argv)
             while (!stop && now_ns() < due)
                 rd_kafka_poll(rk, (int)((due - now_ns()) / 1000000) + 1);
         }
-        if (produce(rk, rkt, ev.u.order.location_id, buf.p, buf.len) < 0) {
+        rd_kafka_resp_err_t sent_err = produce(rk, rkt, ev.u.order.location_id, buf.p, buf.len);
+        if (sent_err) {
             if (!stop)
                 fprintf(stderr, "rill generate: cannot produce to '%s': %s\n", topic,
-                        rd_kafka_err2str(rd_kafka_last_error()));
+                        rd_kafka_err2str(sent_err));
             break;
         }
         rd_kafka_poll(rk, 0);

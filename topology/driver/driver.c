@@ -57,6 +57,7 @@ struct rill_driver {
     size_t ncap, capcap;
     int64_t wall_ms;
     size_t next;               /* first captured record not yet delivered */
+    int64_t piped;             /* the offset the next piped record gets */
     char err[RILL_ERRSTR_SIZE];
 };
 
@@ -243,7 +244,7 @@ rill_err_t rill_driver_pipe(rill_driver_t *d, const char *topic, int32_t partiti
                             char *errstr, size_t errsz)
 {
     rill_record_t rec = {
-        .topic = topic, .partition = partition, .offset = -1, .timestamp = ts, .key = key,
+        .topic = topic, .partition = partition, .offset = d->piped++, .timestamp = ts, .key = key,
         .key_len = key_len, .value = value, .value_len = value_len, .headers = headers,
         .header_cnt = header_cnt,
     };

@@ -229,6 +229,21 @@ static rill_err_t record_headers(struct sthread *st, rd_kafka_message_t *m, size
     return RILL_OK;
 }
 
+/* The line about a record to be retried: info the first time, then debug
+ * (it may be refused again and again), with its trace id. */
+static void log_retry(const struct sthread *st, const struct task *t, const rill_record_t *rec,
+                      int first)
+{
+    rill_log_level_t level = first ? RILL_LOG_INFO : RILL_LOG_DEBUG;
+    if (!rill_log_enabled(level, "record"))
+        return;
+    char id[RILL_TRACE_ID_HEX + 1];
+    rill_record_trace_id(rec, id);
+    rill_log(level, "record", "record to be retried|processor=%s partition=%" PRId32
+             " topic=%s offset=%" PRId64 " retry_in_ms=%d trace_id=%s", st->pc->name,
+             rec->partition, rec->topic, rec->offset, t->backoff_ms, id);
+}
+
 static void process_record(struct sthread *st, struct task *t, rd_kafka_message_t *m)
 {
     struct tp *tp = task_tp(t, rd_kafka_topic_name(m->rkt));
@@ -268,7 +283,9 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     }
     if (res == RILL_PROC_RETRY) {
         METRIC_ADD(st->m.retries, 1);
+        int first = !t->backoff_ms;
         task_retry_later(st, t, m);
+        log_retry(st, t, &rec, first);
         return;
     }
     int64_t t1 = metrics_now_us();

@@ -7,7 +7,10 @@
  * here for both the engine and the test driver. Also here: the loader of
  * external processors (any ABI from V1 to RILL_PROCESSOR_VERSION, read
  * through its version's layout), and the check of processor.h's table of
- * which context call is legal in which callback.
+ * which context call is legal in which callback. And the trace context of
+ * each call (node_int.h): what a call emits carries its traceparent, and
+ * the lines about the record in hand (its DLQ line, its debug line, the
+ * processor's own rill_ctx_log lines) carry its trace_id.
  */
 #include "topology/engine/node_int.h"
 #include "processors/processor_int.h"
@@ -27,8 +30,11 @@
 static const char *dlq_topic(const struct rill_node_spec *spec, const char *input, char *buf,
                              size_t bufsz);
 /* DLQ headers: rill.error.topic, .partition, .offset, .processor, .message,
- * .class. Fills hdrs[0..DLQ_HEADER_CNT) pointing into buf; returns the count. */
+ * .class. Fills hdrs[0..DLQ_HEADER_CNT) pointing into buf; returns the count.
+ * The trace headers (hop_headers) follow them. */
 #define DLQ_HEADER_CNT 6
+/* traceparent, and tracestate when the input had one */
+#define HOP_HEADER_MAX 2
 static size_t dlq_headers(const rill_record_t *rec, const char *processor, const char *error,
                           rill_reject_class_t cls, rill_header_t *hdrs, char *buf, size_t bufsz);
 
@@ -254,6 +260,50 @@ void rill_node_free(rill_node_t *n)
     free(n);
 }
 
+/* The hop's trace context, made on its first use in a call. */
+static void hop_make(rill_node_t *n)
+{
+    if (n->hop_ready)
+        return;
+    struct rill_trace t;
+    if (n->cur) {
+        rill_record_trace(n->cur, &t, &n->hop_state, &n->hop_state_len);
+    } else { /* a punctuation: its outputs start a trace of their own */
+        rill_trace_new(&t);
+        n->hop_state = NULL;
+        n->hop_state_len = 0;
+    }
+    rill_trace_span(t.parent_id);
+    rill_trace_format(&t, n->hop_tp);
+    rill_trace_id_hex(t.trace_id, n->hop_id);
+    n->hop_ready = 1;
+}
+
+/* A new call: its trace context is made when first needed. */
+static void hop_reset(rill_node_t *n)
+{
+    n->hop_ready = 0;
+    n->nfwd = 0;
+}
+
+/* The hop's trace headers into h (HOP_HEADER_MAX); returns their count. */
+static size_t hop_headers(rill_node_t *n, rill_header_t *h)
+{
+    hop_make(n);
+    h[0] = (rill_header_t){ RILL_TRACEPARENT, n->hop_tp, RILL_TRACEPARENT_LEN };
+    if (!n->hop_state)
+        return 1;
+    h[1] = (rill_header_t){ RILL_TRACESTATE, n->hop_state, n->hop_state_len };
+    return 2;
+}
+
+/* A header the runtime writes itself on what a node emits. */
+static int hop_header_name(const char *name, size_t len)
+{
+    return (len == sizeof RILL_TRACEPARENT - 1 && !memcmp(name, RILL_TRACEPARENT, len)) ||
+           (len == sizeof RILL_TRACESTATE - 1 && !memcmp(name, RILL_TRACESTATE, len));
+}
+
 static const void *held_ptr(const rill_node_t *n, size_t off)
 {
     return off == RILL_HELD_NULL ? NULL : n->bytes + off;
@@ -312,12 +362,20 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
     if (res != RILL_PROC_REJECT)
         return RILL_OK;
     char topic[512], hbuf[1024];
-    rill_header_t h[DLQ_HEADER_CNT];
+    rill_header_t h[DLQ_HEADER_CNT + HOP_HEADER_MAX];
     const char *input = rec && rec->topic ? rec->topic : "";
-    size_t nh = dlq_headers(rec, n->spec.name, n->reject[0] ? n->reject : "rejected",
-                            n->reject_class, h, hbuf, sizeof hbuf);
+    const char *reason = n->reject[0] ? n->reject : "rejected";
+    size_t nh = dlq_headers(rec, n->spec.name, reason, n->reject_class, h, hbuf, sizeof hbuf);
+    nh += hop_headers(n, h + nh);
+    const char *dlq = dlq_topic(&n->spec, input, topic, sizeof topic);
+    char why[sizeof n->reject];
+    rill_log(RILL_LOG_WARN, "record", "record rejected, to the DLQ|processor=%s partition=%" PRId32
+             " topic=%s offset=%" PRId64 " dlq=%s class=%s reason=\"%s\" trace_id=%s",
+             n->spec.name, n->partition, input, rec ? rec->offset : -1, dlq,
+             rill_reject_class_name(n->reject_class), rill_log_value(reason, why, sizeof why),
+             n->hop_id);
     struct rill_out out = {
-        .topic = dlq_topic(&n->spec, input, topic, sizeof topic),
+        .topic = dlq,
         .partition = -1,
         .key = rec ? rec->key : NULL,
         .key_len = rec ? rec->key_len : 0,
@@ -350,6 +408,7 @@ static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
         n->cur = NULL;
         n->reject[0] = '\0';
         n->reject_class = RILL_REJECT_OTHER;
+        hop_reset(n);
         stores_mark(n);
         n->phase = RILL_PHASE_PUNCTUATE;
         *res = n->def->punctuate(n, n->state, type, now);
@@ -361,16 +420,34 @@ static rill_err_t fire(rill_node_t *n, rill_punctuate_type_t type, int64_t now,
     return RILL_OK;
 }
 
+static const char *const result_names[] = {
+    [RILL_PROC_OK] = "ok", [RILL_PROC_RETRY] = "retry", [RILL_PROC_REJECT] = "reject",
+};
+
+/* The per-record debug line: what became of rec, with its trace id. */
+static void log_record(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t res)
+{
+    hop_make(n);
+    rill_log(RILL_LOG_DEBUG, "record", "record processed|processor=%s partition=%" PRId32
+             " topic=%s offset=%" PRId64 " result=%s outputs=%zu trace_id=%s", n->spec.name,
+             n->partition, rec->topic ? rec->topic : "", rec->offset,
+             (unsigned)res <= RILL_PROC_REJECT ? result_names[res] : "unknown",
+             res == RILL_PROC_OK ? n->nfwd : 0, n->hop_id);
+}
+
 rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res)
 {
     n->cur = rec;
     n->reject[0] = '\0';
     n->reject_class = RILL_REJECT_OTHER;
+    hop_reset(n);
     stores_mark(n);
     n->phase = RILL_PHASE_PROCESS;
     *res = n->def->process(n, n->state, rec);
     n->phase = RILL_PHASE_IDLE;
     rill_err_t err = settle(n, rec, *res);
+    if (rill_log_enabled(RILL_LOG_DEBUG, "record"))
+        log_record(n, rec, *res);
     n->cur = NULL;
     if (err != RILL_OK || *res != RILL_PROC_OK)
         return err;
@@ -483,23 +560,35 @@ static rill_err_t arena_reserve(rill_ctx_t *ctx, size_t need)
     return RILL_OK;
 }
 
+/* Holds one record. A forward (traced) carries the hop's trace headers
+ * after the processor's own, whose traceparent and tracestate, if any, are
+ * left out; a changelog record carries no headers. */
 static rill_err_t hold(rill_ctx_t *ctx, const char *topic, int32_t partition, const void *key,
                        size_t klen, const void *val, size_t vlen, const rill_header_t *hdrs,
-                       size_t nh)
+                       size_t nh, int traced)
 {
+    rill_header_t hop[HOP_HEADER_MAX];
+    size_t nhop = traced ? hop_headers(ctx, hop) : 0, total = nhop;
     size_t need = (key ? klen : 0) + (val ? vlen : 0);
-    for (size_t i = 0; i < nh; i++)
-        need += strlen(hdrs[i].name) + 1 + (hdrs[i].value ? hdrs[i].len : 0);
+    for (size_t i = 0; i < nh; i++) {
+        size_t l = strlen(hdrs[i].name);
+        if (traced && hop_header_name(hdrs[i].name, l))
+            continue;
+        need += l + 1 + (hdrs[i].value ? hdrs[i].len : 0);
+        total++;
+    }
+    for (size_t i = 0; i < nhop; i++)
+        need += strlen(hop[i].name) + 1 + hop[i].len;
     if (rill_grow(&ctx->held, ctx->nheld, &ctx->held_cap, sizeof *ctx->held, 4) != RILL_OK ||
         arena_reserve(ctx, need) != RILL_OK)
         return RILL_ERR_NOMEM;
-    if (nh) {
+    if (total) {
         /* Room for this record's header entries, and for their pointer form
          * when it is emitted, so that emitting cannot fail for memory. */
-        while (ctx->hdrs_cap < ctx->nhdrs + nh)
+        while (ctx->hdrs_cap < ctx->nhdrs + total)
             if (rill_grow(&ctx->hdrs, ctx->hdrs_cap, &ctx->hdrs_cap, sizeof *ctx->hdrs, 8))
                 return RILL_ERR_NOMEM;
-        while (ctx->hv_cap < nh)
+        while (ctx->hv_cap < total)
             if (rill_grow(&ctx->hv, ctx->hv_cap, &ctx->hv_cap, sizeof *ctx->hv, 8))
                 return RILL_ERR_NOMEM;
     }
@@ -511,13 +600,18 @@ static rill_err_t hold(rill_ctx_t *ctx, const char *topic, int32_t partition, co
     h->value = arena_put(ctx, val, vlen);
     h->value_len = val ? vlen : 0;
     h->hdr = ctx->nhdrs;
-    h->hdr_cnt = nh;
-    for (size_t i = 0; i < nh; i++) {
+    h->hdr_cnt = total;
+    for (size_t i = 0; i < nh + nhop; i++) {
+        const rill_header_t *src = i < nh ? &hdrs[i] : &hop[i - nh];
+        size_t l = strlen(src->name);
+        if (i < nh && traced && hop_header_name(src->name, l))
+            continue;
         struct rill_held_hdr *hh = &ctx->hdrs[ctx->nhdrs++];
-        hh->name = arena_put(ctx, hdrs[i].name, strlen(hdrs[i].name) + 1);
-        hh->value = arena_put(ctx, hdrs[i].value, hdrs[i].len);
-        hh->len = hdrs[i].value ? hdrs[i].len : 0;
+        hh->name = arena_put(ctx, src->name, l + 1);
+        hh->value = arena_put(ctx, src->value, src->len);
+        hh->len = src->value ? src->len : 0;
     }
+    ctx->nfwd += traced;
     h->timestamp = ctx->cur ? ctx->cur->timestamp
                             : (ctx->stream_time == INT64_MIN ? 0 : ctx->stream_time);
     ctx->nheld++;
@@ -534,11 +628,11 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
         const char *name = output_name(ctx, output);
         if (!name)
             return RILL_ERR_NOTFOUND;
-        return hold(ctx, name, -1, key, key_len, value, value_len, headers, header_cnt);
+        return hold(ctx, name, -1, key, key_len, value, value_len, headers, header_cnt, 1);
     }
     for (size_t i = 0; i < ctx->spec.noutputs; i++) {
         rill_err_t err = hold(ctx, ctx->spec.outputs[i], -1, key, key_len, value, value_len,
-                              headers, header_cnt);
+                              headers, header_cnt, 1);
         if (err != RILL_OK)
             return err;
     }
@@ -548,7 +642,7 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
 rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partition,
                               const void *key, size_t klen, const void *value, size_t vlen)
 {
-    return hold(n, topic, partition, key, klen, value, vlen, NULL, 0);
+    return hold(n, topic, partition, key, klen, value, vlen, NULL, 0, 0);
 }
 
 void rill_ctx_reject(rill_ctx_t *ctx, const char *fmt, ...)
@@ -636,12 +730,19 @@ void rill_ctx_log(const rill_ctx_t *ctx, rill_ctx_log_level_t level, const char 
     case RILL_CTX_LOG_WARN: to = RILL_LOG_WARN; break;
     default: to = RILL_LOG_ERROR; break; /* RILL_CTX_LOG_ERROR, or a level unknown to us */
     }
+    if (!rill_log_enabled(to, "processor"))
+        return;
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* the plugin's own key=value pairs (after its '|') come first */
-    rill_log(to, "processor", "%s%sprocessor=%s partition=%" PRId32, msg,
-             strchr(msg, '|') ? " " : "|", ctx->spec.name, ctx->partition);
+    /* the plugin's own key=value pairs (after its '|') come first; in
+     * process, the line is about the record in hand: its trace id follows */
+    int about = ctx->phase == RILL_PHASE_PROCESS && ctx->cur;
+    if (about)
+        hop_make((rill_ctx_t *)ctx); /* the ctx is the runtime's, never const itself */
+    rill_log(to, "processor", "%s%sprocessor=%s partition=%" PRId32 "%s%s", msg,
+             strchr(msg, '|') ? " " : "|", ctx->spec.name, ctx->partition,
+             about ? " trace_id=" : "", about ? ctx->hop_id : "");
 }

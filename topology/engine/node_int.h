@@ -12,6 +12,7 @@
 #define RILL_NODE_INT_H
 
 #include "processors/processor.h"
+#include "topology/base/trace.h"
 
 /* A record leaving a node: to an output topic, or to the DLQ. Everything
  * points into memory owned by the caller of emit, valid during the call. */
@@ -110,6 +111,16 @@ struct rill_ctx {
         rill_store_t *store;
     } *stores;
     size_t nstores;
+    /* The trace context of this hop (one process or punctuate call), made
+     * on first need: an output, a DLQ record, a log line about the record.
+     * Its trace id is the input's (or a new one), its parent id a new span
+     * id; every record the call emits carries hop_tp. */
+    int hop_ready;
+    char hop_tp[RILL_TRACEPARENT_LEN + 1];  /* the outputs' traceparent */
+    char hop_id[RILL_TRACE_ID_HEX + 1];     /* its trace id, for log lines */
+    const void *hop_state;                  /* the input's tracestate, or NULL */
+    size_t hop_state_len;
+    size_t nfwd;                            /* records forwarded by this call */
 };
 
 typedef struct rill_ctx rill_node_t;
@@ -166,5 +177,23 @@ rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partiti
 rill_err_t rill_node_tick(rill_node_t *n, int64_t now_ms, rill_proc_result_t *res);
 
 void rill_node_free(rill_node_t *n);
+
+/* ---- trace context (record.c) ----------------------------------------------
+ * The rule every processor's records follow (README "Correlation ids"): a
+ * record's trace id is its valid traceparent header's, or, when it has
+ * none or an invalid one, the one derived from its topic, partition, offset
+ * and timestamp (topology/base/trace.h), so every reader agrees. What a
+ * node emits for it (forwards and its DLQ record, not changelog records)
+ * carries `traceparent: 00-<that trace id>-<a new span id per call>-<flags>`
+ * in place of any the processor forwarded, and the input's tracestate when
+ * its traceparent was valid. */
+
+/* rec's trace context into *t; when state is not NULL, *state and
+ * *state_len get its tracestate header (NULL when none or when the
+ * traceparent was not valid). Returns 1 when the traceparent was valid. */
+int rill_record_trace(const rill_record_t *rec, struct rill_trace *t, const void **state,
+                      size_t *state_len);
+/* rec's trace id as hex into out (RILL_TRACE_ID_HEX + 1 bytes). */
+void rill_record_trace_id(const rill_record_t *rec, char *out);
 
 #endif

@@ -49,6 +49,11 @@ struct rill_sink_tx {
     int oom;                /* an allocation failed since the last reset */
     const char *group;      /* for dead-letter rows */
     const char *sink;       /* the sink's YAML name */
+    /* The dead letters of the transaction being built, as the key=value
+     * text of their log lines (malloc'd, not in the arena: they outlive
+     * sink_tx_reset() until the transaction's fate is known). */
+    char **rejects;
+    size_t nrejects, rejects_cap;
 };
 
 void sink_tx_init(rill_sink_tx_t *tx, const char *group, const char *sink);
@@ -61,6 +66,21 @@ char *sink_tx_strdup(rill_sink_tx_t *tx, const char *s, size_t len);
 rill_err_t sink_tx_queue(rill_sink_tx_t *tx, const char *sql, int n, const char *const *values,
                          const int *lengths, const int *formats, rill_sink_row_fn fn,
                          void *opaque);
+
+/* The dead letters queued so far in this transaction, forgotten: all of
+ * them (clear), or those after the first n (truncate: a part rolled back to
+ * a savepoint). */
+void sink_rejects_clear(rill_sink_tx_t *tx);
+void sink_rejects_truncate(rill_sink_tx_t *tx, size_t n);
+/* The transaction committed: logs one line per dead letter it holds
+ * ("record to the dead-letter table", with its trace_id), forgets them and
+ * returns how many there were. */
+size_t sink_rejects_commit(rill_sink_tx_t *tx);
+
+/* The trace id of rec as hex into out (RILL_TRACE_ID_HEX + 1 bytes): its
+ * valid traceparent header's, else the one derived from its coordinates,
+ * as every processor that read it derived it. */
+void sink_rec_trace_id(const struct rill_sink_rec *rec, char *out);
 
 /* The PostgreSQL array literal of values[0..n) (NULL: SQL NULL), quoted and
  * escaped, into the arena; NULL when out of memory. */

@@ -239,6 +239,7 @@ static rill_err_t flush(struct sink_thread *st)
             .topic = rd_kafka_topic_name(m->rkt), .partition = m->partition,
             .offset = m->offset, .timestamp = rd_kafka_message_timestamp(m, NULL),
             .key = m->key, .key_len = m->key_len, .value = m->payload, .value_len = m->len,
+            .origin = m,
         };
     }
     char err[RILL_ERRSTR_SIZE] = "";
@@ -247,8 +248,10 @@ static rill_err_t flush(struct sink_thread *st)
     if (st->ambiguous) {
         /* the last COMMIT's fate first: the batch in hand is the one it carried */
         o = pg_read_back(&st->pg, adv, nadv, err, sizeof err);
-        if (o == PG_COMMITTED)
+        if (o == PG_COMMITTED) {
             rill_log(RILL_LOG_INFO, "sink", "the lost COMMIT had landed|sink=%s", st->sc->name);
+            rejected = sink_rejects_commit(&st->tx); /* its dead letters landed with it */
+        }
         else if (o == PG_TRANSIENT)
             o = pg_batch(&st->pg, &st->tx, st->def, st->state, recs, st->nbatch, adv, nadv,
                          &rejected, err, sizeof err);

@@ -479,6 +479,7 @@ static enum pg_outcome bisect(struct pg_session *s, rill_sink_tx_t *tx,
                               const struct rill_sink_rec *recs, size_t n, size_t *rejected,
                               char *errstr, size_t errsz)
 {
+    size_t noted = tx->nrejects; /* the dead letters of the parts before */
     enum pg_outcome o = write_part(tx, def, state, recs, n, errstr, errsz);
     if (o != PG_COMMITTED)
         return o;
@@ -493,6 +494,7 @@ static enum pg_outcome bisect(struct pg_session *s, rill_sink_tx_t *tx,
     struct roundtrip rb;
     simple(s, "ROLLBACK TO SAVEPOINT rill_part", &rb);
     sink_end(def, state, 0);
+    sink_rejects_truncate(tx, noted);
     if (rb.lost || rb.failed_at >= 0)
         return classify(s, &rb, errstr, errsz);
     if (n == 1) {
@@ -504,10 +506,7 @@ static enum pg_outcome bisect(struct pg_session *s, rill_sink_tx_t *tx,
         run_between(s, tx, NULL, NULL, &first, &rt);
         if (rt.lost || rt.failed_at >= 0)
             return classify(s, &rt, errstr, errsz);
-        (*rejected)++;
-        rill_log(RILL_LOG_WARN, "sink", "record refused, to the dead-letter table|sink=%s "
-                 "topic=%s partition=%d offset=%lld reason=\"%s\"", s->sink, recs[0].topic,
-                 (int)recs[0].partition, (long long)recs[0].offset, reason);
+        (*rejected)++; /* its line is logged with the others once committed */
         return PG_COMMITTED;
     }
     o = bisect(s, tx, def, state, recs, n / 2, rejected, errstr, errsz);
@@ -567,6 +566,7 @@ static enum pg_outcome batch_once(struct pg_session *s, rill_sink_tx_t *tx,
                                   char *errstr, size_t errsz)
 {
     *rejected = 0;
+    sink_rejects_clear(tx);
     if (pg_connect(s, errstr, errsz) != RILL_OK)
         return PG_TRANSIENT;
     enum pg_outcome o = write_part(tx, def, state, recs, n, errstr, errsz);
@@ -581,8 +581,11 @@ static enum pg_outcome batch_once(struct pg_session *s, rill_sink_tx_t *tx,
     run_between(s, tx, "BEGIN", "COMMIT", &first, &rt);
     size_t ncmds = tx->nstmts + 2;
     sink_tx_reset(tx);
-    if (commit_outcome(s, def, state, &rt, &o, errstr, errsz))
+    if (commit_outcome(s, def, state, &rt, &o, errstr, errsz)) {
+        if (o == PG_COMMITTED)
+            *rejected = sink_rejects_commit(tx);
         return o;
+    }
     int at_sink = rt.failed_at >= (int)first && rt.failed_at < (int)(ncmds - 2);
     if (!at_sink || !data_state(rt.sqlstate))
         return classify(s, &rt, errstr, errsz);
@@ -590,6 +593,7 @@ static enum pg_outcome batch_once(struct pg_session *s, rill_sink_tx_t *tx,
     rill_log(RILL_LOG_INFO, "sink", "batch refused for its data, bisecting|sink=%s records=%zu "
              "reason=\"%s (SQLSTATE %s)\"", s->sink, n, rt.msg, rt.sqlstate);
     /* the slow path: the same batch in savepoint-guarded parts */
+    sink_rejects_clear(tx);
     simple(s, "BEGIN", &rt);
     if (rt.lost || rt.failed_at >= 0)
         return classify(s, &rt, errstr, errsz);
@@ -606,8 +610,11 @@ static enum pg_outcome batch_once(struct pg_session *s, rill_sink_tx_t *tx,
     }
     run_between(s, tx, NULL, "COMMIT", &first, &rt);
     sink_tx_reset(tx);
-    if (commit_outcome(s, def, state, &rt, &o, errstr, errsz))
+    if (commit_outcome(s, def, state, &rt, &o, errstr, errsz)) {
+        if (o == PG_COMMITTED)
+            *rejected = sink_rejects_commit(tx);
         return o;
+    }
     *rejected = 0;
     return classify(s, &rt, errstr, errsz);
 }

@@ -3,10 +3,13 @@
  * batch lives in (freed at once when the batch ends), the column sets sinks
  * fill (processors/sink.h: rows, dedupe, append, project), the value
  * spellings, the array literals that carry a column as one parameter, and
- * queueing statements and dead-letter rows. Nothing is sent from here:
- * sink_pg.c sends what is queued.
+ * queueing statements and dead-letter rows (and their log lines, written
+ * once the transaction commits). Nothing is sent from here: sink_pg.c sends
+ * what is queued.
  */
 #include "topology/engine/sink_int.h"
+#include "topology/base/log.h"
+#include "topology/base/trace.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -55,6 +58,66 @@ void sink_tx_free(rill_sink_tx_t *tx)
     free(tx->stmts);
     tx->stmts = NULL;
     tx->cap = 0;
+    sink_rejects_clear(tx);
+    free(tx->rejects);
+    tx->rejects = NULL;
+    tx->rejects_cap = 0;
+}
+
+void sink_rejects_truncate(rill_sink_tx_t *tx, size_t n)
+{
+    while (tx->nrejects > n)
+        free(tx->rejects[--tx->nrejects]);
+}
+
+void sink_rejects_clear(rill_sink_tx_t *tx)
+{
+    sink_rejects_truncate(tx, 0);
+}
+
+size_t sink_rejects_commit(rill_sink_tx_t *tx)
+{
+    size_t n = tx->nrejects;
+    for (size_t i = 0; i < n; i++)
+        rill_log(RILL_LOG_WARN, "sink", "record to the dead-letter table|%s", tx->rejects[i]);
+    sink_rejects_clear(tx);
+    return n;
+}
+
+void sink_rec_trace_id(const struct rill_sink_rec *rec, char *out)
+{
+    const void *v = NULL;
+    size_t len = 0;
+    rd_kafka_headers_t *h;
+    if (rec->origin && !rd_kafka_message_headers(rec->origin, &h))
+        rd_kafka_header_get_last(h, RILL_TRACEPARENT, &v, &len);
+    struct rill_trace t;
+    rill_trace_of(v, len, rec->topic, rec->partition, rec->offset, rec->timestamp, &t);
+    rill_trace_id_hex(t.trace_id, out);
+}
+
+/* Queues the log line of rec's dead letter, for when the transaction
+ * commits. RILL_ERR_NOMEM when it cannot. */
+static rill_err_t reject_note(rill_sink_tx_t *tx, const struct rill_sink_rec *rec,
+                              const char *reason)
+{
+    char id[RILL_TRACE_ID_HEX + 1];
+    sink_rec_trace_id(rec, id);
+    if (tx->nrejects == tx->rejects_cap) {
+        size_t cap = tx->rejects_cap ? tx->rejects_cap * 2 : 8;
+        char **v = realloc(tx->rejects, cap * sizeof *v);
+        if (!v)
+            return RILL_ERR_NOMEM;
+        tx->rejects = v;
+        tx->rejects_cap = cap;
+    }
+    char *line = NULL, why[640];
+    if (asprintf(&line, "sink=%s topic=%s partition=%d offset=%lld reason=\"%s\" trace_id=%s",
+                 tx->sink, rec->topic, (int)rec->partition, (long long)rec->offset,
+                 rill_log_value(reason, why, sizeof why), id) < 0)
+        return RILL_ERR_NOMEM;
+    tx->rejects[tx->nrejects++] = line;
+    return RILL_OK;
 }
 
 void *rill_sink_tx_alloc(rill_sink_tx_t *tx, size_t size)
@@ -408,5 +471,6 @@ rill_err_t rill_sink_reject(rill_sink_tx_t *tx, const struct rill_sink_rec *rec,
     for (int i = 0; i < 6; i++)
         if (!(v[i] = sink_tx_strdup(tx, v[i], strlen(v[i]))))
             return RILL_ERR_NOMEM;
-    return sink_tx_queue(tx, SQL_DEAD_LETTER, 8, v, len, fmt, NULL, NULL);
+    rill_err_t err = sink_tx_queue(tx, SQL_DEAD_LETTER, 8, v, len, fmt, NULL, NULL);
+    return err == RILL_OK ? reject_note(tx, rec, v[5]) : err;
 }
