@@ -174,15 +174,7 @@ static struct tally tally(const char *topic, rill_serde_t *s, rill_event_type_t 
             continue;
         }
         const char *id = type == RILL_EVENT_NOTIFICATION ? ev.u.notification.notification_id
-                                                          : ev.u.payment.order_id;
-        if (type == RILL_EVENT_INVENTORY_RESULT)
-            id = ev.u.inventory.order_id;
-        else if (type == RILL_EVENT_ORDER_SHIPPED)
-            id = ev.u.shipped.order_id;
-        else if (type == RILL_EVENT_ORDER_STATUS)
-            id = ev.u.status.order_id;
-        else if (type == RILL_EVENT_STOCK_RELEASE)
-            id = ev.u.release.order_id;
+                                                          : it_event_order_id(&ev);
         ids[t.n++] = strdup(id);
         t.hits += pick ? pick(&ev) : 1;
         if (each)
