@@ -20,6 +20,7 @@
 #include "tests/lib/proc.h"
 #include "tests/lib/util.h"
 #include "schemas/serde.h"
+#include "topology/base/trace.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -251,6 +252,40 @@ static int produce_poison(struct sinkfx *f)
     return bad ? -1 : 0;
 }
 
+/* Each dead letter is logged once per sink, after its commit, with the
+ * trace id derived from the record's coordinates (the poison records came
+ * without a traceparent), as a processor reading it would derive it.
+ * Returns the number of lines missing or repeated. */
+static long dead_letter_lines(const struct sinkfx *f)
+{
+    struct it_rec *in = NULL;
+    long n = it_read_topic(f->topic[SK_PLACED], 1, 60000, &in), bad = n < 0;
+    int seen = 0;
+    for (long i = 0; i < n; i++) {
+        int garbage = in[i].value_len == 8,
+            refused = memmem(in[i].value, in[i].value_len, "poison", 6) != NULL;
+        if (!garbage && !refused)
+            continue;
+        seen++;
+        uint8_t id[16];
+        char hex[RILL_TRACE_ID_HEX + 1], needle[512];
+        rill_trace_derive(f->topic[SK_PLACED], in[i].partition, in[i].offset, in[i].timestamp,
+                          id);
+        rill_trace_id_hex(id, hex);
+        for (int k = 0; k < 2; k++) {
+            snprintf(needle, sizeof needle, "msg=\"record to the dead-letter table\" sink=%s "
+                     "topic=%s partition=%d offset=%lld reason=", k ? "olap" : "orders_db",
+                     f->topic[SK_PLACED], (int)in[i].partition, (long long)in[i].offset);
+            bad += it_file_count(f->sink_log[0], needle) != 1;
+        }
+        snprintf(needle, sizeof needle, " trace_id=%s", hex);
+        bad += it_file_count(f->sink_log[0], needle) != 2;
+    }
+    if (n > 0)
+        it_recs_free(in, n);
+    return bad + (seen != 2) + (it_file_count(f->sink_log[0], "dead-letter table") != 4);
+}
+
 static void test_sink_poison_to_dead_letters(void)
 {
     struct sinkfx f;
@@ -283,6 +318,7 @@ static void test_sink_poison_to_dead_letters(void)
                  "AND reason NOT LIKE '%%SQLSTATE%%' AND length(payload) = 8", g);
         CU_ASSERT_EQUAL(it_pg_qn(f.c, sql), 1);
     }
+    CU_ASSERT_EQUAL(dead_letter_lines(&f), 0);
     sk_done(&f);
 }
 

@@ -197,6 +197,7 @@ long it_read_topic(const char *topic, int committed, int timeout_ms, struct it_r
             }
             r[n].partition = m->partition;
             r[n].offset = m->offset;
+            r[n].timestamp = rd_kafka_message_timestamp(m, NULL);
             r[n].key = m->key ? dupn(m->key, m->key_len) : NULL;
             r[n].value = dupn(m->payload, m->len);
             r[n].key_len = m->key ? m->key_len : 0;

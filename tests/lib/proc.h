@@ -31,6 +31,7 @@ int it_write_yaml(const char *path, const char *body);
 struct it_rec {
     int32_t partition;
     int64_t offset;
+    int64_t timestamp;  /* ms since the epoch, -1 when the record has none */
     char *key;       /* NUL-terminated copies; binary values: use the lengths */
     char *value;
     size_t key_len, value_len;

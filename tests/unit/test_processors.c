@@ -406,6 +406,11 @@ static void test_external_punctuations(void)
     rill_driver_pipe_str(d, "in", 0, NULL, "c", 13500); /* one firing, not two */
     CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 4);
     CU_ASSERT(value_is(rill_driver_get(d, "out", 3), "stream@13500"));
+    /* a punctuation's output starts a trace of its own, not the record's */
+    char tp_c[64] = "", tp_p[64] = "";
+    CU_ASSERT_PTR_NOT_NULL(header(rill_driver_get(d, "out", 2), "traceparent", tp_c, sizeof tp_c));
+    CU_ASSERT_PTR_NOT_NULL(header(rill_driver_get(d, "out", 3), "traceparent", tp_p, sizeof tp_p));
+    CU_ASSERT(strlen(tp_c) == 55 && strlen(tp_p) == 55 && strncmp(tp_c, tp_p, 35) != 0);
     rill_driver_pipe_str(d, "in", 0, NULL, "d", 13000); /* late record: no firing */
     CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 5);
     /* the wall clock starts at the first tick */
