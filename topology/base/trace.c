@@ -3,7 +3,7 @@
  * the version-00 writer, random ids from getrandom(2) through a small
  * per-thread buffer (one system call per 32 span ids), and the trace id
  * derived from a record's coordinates. Not where headers are read or
- * written: topology/engine/trace_rt.c does that for records.
+ * written: topology/engine/ (record.c, node.c, sink_rows.c) does that.
  */
 #include "topology/base/trace.h"
 #include "topology/base/log.h"
@@ -60,13 +60,22 @@ int rill_trace_parse(const void *value, size_t len, struct rill_trace *t)
     return 1;
 }
 
+/* Every byte's two hex digits: a traceparent is written on every record a
+ * processor emits, so this is on the record path. */
+static const char pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 static void hex(const uint8_t *p, size_t n, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + 2 * i, pairs + 2 * p[i], 2);
 }
 
 void rill_trace_format(const struct rill_trace *t, char *out)
@@ -147,9 +156,7 @@ void rill_trace_random(void *out, size_t n)
         if (!pool.left)
             pool_fill();
         size_t k = n < pool.left ? n : pool.left;
-        memcpy(o, pool.b + POOL_BYTES - pool.left, k);
-        /* what was handed out is not handed out again */
-        memset(pool.b + POOL_BYTES - pool.left, 0, k);
+        memcpy(o, pool.b + POOL_BYTES - pool.left, k); /* each byte handed out once */
         pool.left -= k;
         o += k;
         n -= k;
@@ -174,29 +181,49 @@ void rill_trace_new(struct rill_trace *t)
 
 /* ---- derived ids ------------------------------------------------------------ */
 
+/* 8 bytes as a little-endian word, whatever the machine (every instance
+ * must derive the same id) */
+static uint64_t word_le(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w) >> (8 * (8 - n));
+#endif
+    return w;
+}
+
+/* murmur3's 64-bit finalizer */
+static uint64_t fmix(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    return k ^ (k >> 33);
+}
+
 void rill_trace_derive(const char *topic, int32_t partition, int64_t offset, int64_t timestamp,
                        uint8_t id[16])
 {
-    /* FNV-1a of the topic, then the numbers mixed in with two different
-     * seeds through splitmix64's finalizer: two 64-bit halves */
-    uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *p = (const unsigned char *)(topic ? topic : ""); *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    uint64_t a = h ^ 0x7261636574726163ULL, b = h ^ 0x6c6c697274726163ULL;
-    uint64_t words[3] = { (uint64_t)(uint32_t)partition, (uint64_t)offset, (uint64_t)timestamp };
-    for (int i = 0; i < 3; i++) {
-        a ^= words[i];
-        b ^= words[i] * 0xff51afd7ed558ccdULL;
-        a = splitmix(&a);
-        b = splitmix(&b);
-    }
+    /* the topic eight bytes at a time, then the numbers one after the
+     * other, each through the finalizer (on the record path: a record
+     * without a traceparent takes this) */
+    const char *t = topic ? topic : "";
+    size_t len = strlen(t), i = 0;
+    uint64_t h = 0x7261636574726163ULL ^ len;
+    for (; i + 8 <= len; i += 8)
+        h = fmix(h ^ word_le(t + i, 8));
+    h = fmix(h ^ word_le(t + i, len - i));
+    uint64_t a = fmix(h ^ (uint64_t)offset);
+    a = fmix(a ^ (uint64_t)timestamp);
+    a = fmix(a ^ (uint64_t)(uint32_t)partition);
+    uint64_t b = fmix(a ^ h ^ 0x6c6c697274726163ULL);
     if (!a && !b)
         a = 1;
-    for (int i = 0; i < 8; i++) {
-        id[i] = (uint8_t)(a >> (56 - 8 * i));
-        id[8 + i] = (uint8_t)(b >> (56 - 8 * i));
+    for (int k = 0; k < 8; k++) {
+        id[k] = (uint8_t)(a >> (56 - 8 * k));
+        id[8 + k] = (uint8_t)(b >> (56 - 8 * k));
     }
 }
 

@@ -60,7 +60,8 @@ void rill_trace_span(uint8_t out[8]);
 void rill_trace_new(struct rill_trace *t);
 
 /* The trace id of a record that came without a valid traceparent, derived
- * from where it is stored: a 128-bit hash (not cryptographic) of its topic,
+ * from where it is stored: a 128-bit hash (murmur3's finalizer over the
+ * topic's bytes and the numbers; not cryptographic) of its topic,
  * partition, offset and timestamp, never all zero. Every processor and sink
  * that reads the record, again after a retry or a replay, derives the same
  * id. */

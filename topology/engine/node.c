@@ -260,6 +260,9 @@ void rill_node_free(rill_node_t *n)
     free(n);
 }
 
+/* The hop's trace id as hex (32 bytes, not NUL-terminated), once made. */
+#define HOP_TRACE_ID(n) ((n)->hop_tp + 3)
+
 /* The hop's trace context, made on its first use in a call. */
 static void hop_make(rill_node_t *n)
 {
@@ -275,7 +278,6 @@ static void hop_make(rill_node_t *n)
     }
     rill_trace_span(t.parent_id);
     rill_trace_format(&t, n->hop_tp);
-    rill_trace_id_hex(t.trace_id, n->hop_id);
     n->hop_ready = 1;
 }
 
@@ -370,10 +372,10 @@ static rill_err_t settle(rill_node_t *n, const rill_record_t *rec, rill_proc_res
     const char *dlq = dlq_topic(&n->spec, input, topic, sizeof topic);
     char why[sizeof n->reject];
     rill_log(RILL_LOG_WARN, "record", "record rejected, to the DLQ|processor=%s partition=%" PRId32
-             " topic=%s offset=%" PRId64 " dlq=%s class=%s reason=\"%s\" trace_id=%s",
+             " topic=%s offset=%" PRId64 " dlq=%s class=%s reason=\"%s\" trace_id=%.32s",
              n->spec.name, n->partition, input, rec ? rec->offset : -1, dlq,
              rill_reject_class_name(n->reject_class), rill_log_value(reason, why, sizeof why),
-             n->hop_id);
+             HOP_TRACE_ID(n));
     struct rill_out out = {
         .topic = dlq,
         .partition = -1,
@@ -429,10 +431,10 @@ static void log_record(rill_node_t *n, const rill_record_t *rec, rill_proc_resul
 {
     hop_make(n);
     rill_log(RILL_LOG_DEBUG, "record", "record processed|processor=%s partition=%" PRId32
-             " topic=%s offset=%" PRId64 " result=%s outputs=%zu trace_id=%s", n->spec.name,
+             " topic=%s offset=%" PRId64 " result=%s outputs=%zu trace_id=%.32s", n->spec.name,
              n->partition, rec->topic ? rec->topic : "", rec->offset,
              (unsigned)res <= RILL_PROC_REJECT ? result_names[res] : "unknown",
-             res == RILL_PROC_OK ? n->nfwd : 0, n->hop_id);
+             res == RILL_PROC_OK ? n->nfwd : 0, HOP_TRACE_ID(n));
 }
 
 rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res)
@@ -742,7 +744,7 @@ void rill_ctx_log(const rill_ctx_t *ctx, rill_ctx_log_level_t level, const char 
     int about = ctx->phase == RILL_PHASE_PROCESS && ctx->cur;
     if (about)
         hop_make((rill_ctx_t *)ctx); /* the ctx is the runtime's, never const itself */
-    rill_log(to, "processor", "%s%sprocessor=%s partition=%" PRId32 "%s%s", msg,
+    rill_log(to, "processor", "%s%sprocessor=%s partition=%" PRId32 "%s%.32s", msg,
              strchr(msg, '|') ? " " : "|", ctx->spec.name, ctx->partition,
-             about ? " trace_id=" : "", about ? ctx->hop_id : "");
+             about ? " trace_id=" : "", about ? HOP_TRACE_ID(ctx) : "");
 }

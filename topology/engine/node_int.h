@@ -116,8 +116,8 @@ struct rill_ctx {
      * Its trace id is the input's (or a new one), its parent id a new span
      * id; every record the call emits carries hop_tp. */
     int hop_ready;
-    char hop_tp[RILL_TRACEPARENT_LEN + 1];  /* the outputs' traceparent */
-    char hop_id[RILL_TRACE_ID_HEX + 1];     /* its trace id, for log lines */
+    char hop_tp[RILL_TRACEPARENT_LEN + 1];  /* the outputs' traceparent; its
+                                             * trace id is the 32 bytes at +3 */
     const void *hop_state;                  /* the input's tracestate, or NULL */
     size_t hop_state_len;
     size_t nfwd;                            /* records forwarded by this call */
