@@ -5,7 +5,9 @@
  * from one seed. The same seed and options give the same orders, byte for
  * byte. Product popularity is skewed (a few products sell much more), so that
  * stock runs short where it would in a shop. It produces events; it does not
- * talk to Kafka (topology/cli/cmd_generate.c does).
+ * talk to Kafka (topology/cli/cmd_generate.c does, and puts on every order
+ * the traceparent header of a new, random trace: not drawn from the seed,
+ * so the same seed gives the same events but new trace ids).
  *
  * Threading: a generator belongs to one thread.
  */

@@ -413,6 +413,12 @@ static void test_log_lines_carry_the_trace_id(void)
                              "offset=3 result=reject outputs=0", id));
     CU_ASSERT(line_with(log, "msg=\"record rejected, to the DLQ\" processor=f", id));
     CU_ASSERT_EQUAL(rill_log_enabled(RILL_LOG_DEBUG, "record"), 0);
+    /* as JSON lines: a "trace_id" member */
+    rill_log_set_format(RILL_LOG_JSON);
+    CU_ASSERT_EQUAL(it_capture(pipe_two, log, sizeof log, 0, NULL), 0);
+    rill_log_set_format(RILL_LOG_LOGFMT);
+    CU_ASSERT(line_with(log, "\"msg\":\"record rejected, to the DLQ\",\"processor\":\"f\"",
+                        "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}"));
     rill_driver_free(log_driver);
     rill_topology_free(t);
 }
@@ -426,7 +432,7 @@ static CU_TestInfo tests[] = {
       test_propagation_rule },
     { "every record of the order pipeline carries its order's trace id",
       test_order_pipeline_carries_the_trace },
-    { "the DLQ line and the per-record debug lines carry the trace id",
+    { "the DLQ line and the per-record debug lines carry the trace id (logfmt and JSON)",
       test_log_lines_carry_the_trace_id },
     CU_TEST_INFO_NULL,
 };

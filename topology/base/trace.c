@@ -72,8 +72,10 @@ static const char pairs[513] =
     "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
     "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
-static void hex(const uint8_t *p, size_t n, char *out)
+/* n (a constant where it is inlined: the loop unrolls) bytes as hex */
+static inline void hex(const uint8_t *p, size_t n, char *out)
 {
+#pragma GCC unroll 16
     for (size_t i = 0; i < n; i++)
         memcpy(out + 2 * i, pairs + 2 * p[i], 2);
 }
@@ -221,10 +223,13 @@ void rill_trace_derive(const char *topic, int32_t partition, int64_t offset, int
     uint64_t b = fmix(a ^ h ^ 0x6c6c697274726163ULL);
     if (!a && !b)
         a = 1;
-    for (int k = 0; k < 8; k++) {
-        id[k] = (uint8_t)(a >> (56 - 8 * k));
-        id[8 + k] = (uint8_t)(b >> (56 - 8 * k));
-    }
+    /* a then b, most significant byte first */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    a = __builtin_bswap64(a);
+    b = __builtin_bswap64(b);
+#endif
+    memcpy(id, &a, 8);
+    memcpy(id + 8, &b, 8);
 }
 
 int rill_trace_of(const void *value, size_t len, const char *topic, int32_t partition,
