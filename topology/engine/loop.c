@@ -163,6 +163,18 @@ static void count_output(struct sthread *st, const char *topic)
         }
 }
 
+/* The trace id (32 hex digits at the returned address, not NUL-terminated)
+ * of the traceparent the runtime put on o, or NULL (a changelog record). */
+static const char *out_trace_id(const struct rill_out *o)
+{
+    for (size_t i = o->header_cnt; i-- > 0;)
+        if (!strcmp(o->headers[i].name, RILL_TRACEPARENT))
+            return o->headers[i].value && o->headers[i].len == RILL_TRACEPARENT_LEN
+                       ? (const char *)o->headers[i].value + 3
+                       : NULL;
+    return NULL;
+}
+
 rill_err_t engine_emit(void *opaque, const struct rill_out *o)
 {
     struct sthread *st = opaque;
@@ -197,8 +209,9 @@ rill_err_t engine_emit(void *opaque, const struct rill_out *o)
         if (h)
             rd_kafka_headers_destroy(h);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rill_log(RILL_LOG_WARN, "engine", "produce failed|processor=%s topic=%s error=\"%s\"",
-                     st->pc->name, o->topic, rd_kafka_err2str(err));
+            rill_log(RILL_LOG_WARN, "engine", "produce failed|processor=%s topic=%s "
+                     "error=\"%s\"%s%.32s", st->pc->name, o->topic, rd_kafka_err2str(err),
+                     out_trace_id(o) ? " trace_id=" : "", out_trace_id(o) ? out_trace_id(o) : "");
             if (err == RD_KAFKA_RESP_ERR__FATAL)
                 sthread_fatal(st, "fatal produce error");
             return RILL_ERR_KAFKA;
