@@ -224,7 +224,8 @@ static void test_filter_malformed_goes_to_dlq(void)
     CU_ASSERT(value_is(c, "{\"payment\": {"));
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.topic", buf, sizeof buf), "orders");
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.partition", buf, sizeof buf), "0");
-    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.offset", buf, sizeof buf), "0"); /* the first piped */
+    /* the first record piped */
+    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.offset", buf, sizeof buf), "0");
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.processor", buf, sizeof buf), "f");
     CU_ASSERT_PTR_NOT_NULL(strstr(header(c, "rill.error.message", buf, sizeof buf), "payment.status"));
     CU_ASSERT_STRING_EQUAL(header(c, "rill.error.class", buf, sizeof buf), "invalid");

@@ -41,8 +41,9 @@ rill_err_t rill_driver_preflight(rill_driver_t *d, char *errstr, size_t errsz);
  * what it causes, in emission order. Piped records get the offsets 0, 1,
  * 2, ... in the order piped (one count per driver), so that each has
  * coordinates of its own, as in a topic (its derived trace id among them);
- * a forwarded record's offset is its place in the capture list. Returns RILL_OK when every processor
- * took every record (a REJECT counts: the record is in the DLQ),
+ * a forwarded record's offset is its place in the capture list. Returns
+ * RILL_OK when every processor took every record (a REJECT counts: the
+ * record is in the DLQ),
  * RILL_ERR_RETRY when a processor asked for a retry (what that processor
  * forwarded for the refused record was not kept), or the error of a
  * processor that could not be created (errstr). A RETRY or an error stops
