@@ -229,7 +229,7 @@ static void test_aggregation_under_kills(void)
     char out[64], want[32];
     snprintf(want, sizeof want, "%ld\n", want_count[7]);
     CU_ASSERT_EQUAL(it_rill_exec3(out, sizeof out, 30000, "state", "get", "-c", a.yaml[0],
-                                  "counts", "k7", "--as", "i64"),
+                                  "counts", "k7", "--as", "i64", NULL),
                     0);
     CU_ASSERT_STRING_EQUAL(out, want);
 

@@ -65,11 +65,12 @@ int it_file_wait(const char *path, const char *needle, int n, int timeout_ms);
  * returns the exit status (-1 when it did not end within timeout_ms). */
 int it_rill_exec(char *err, size_t errsz, int timeout_ms, const char *arg1, const char *arg2);
 
-/* Runs `$RILL_BIN` with up to 22 arguments (NULL-terminated) to completion,
- * stdout captured into out; returns the exit code, or -1. */
-int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...);
+/* Runs `$RILL_BIN` with up to 22 arguments (NULL-terminated: the compiler
+ * checks the sentinel) to completion, stdout captured into out; returns the
+ * exit code, or -1. */
+int it_rill_exec3(char *out, size_t outsz, int timeout_ms, ...) __attribute__((sentinel));
 /* The same with stdout and stderr both captured into out. */
-int it_rill_exec_all(char *out, size_t outsz, int timeout_ms, ...);
+int it_rill_exec_all(char *out, size_t outsz, int timeout_ms, ...) __attribute__((sentinel));
 
 /* The order pipeline's topics (topology/examples/ecommerce.yaml), in the
  * order order_placed, payment_result, inventory_result, order_shipped,
