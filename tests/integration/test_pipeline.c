@@ -320,11 +320,7 @@ static pid_t live_run, live_gen;
 static int cleanup(void)
 {
     pid_t *pids[] = { &live_run, &live_gen };
-    for (size_t i = 0; i < 2; i++)
-        if (*pids[i] > 0) {
-            it_rill_stop(*pids[i], SIGKILL, 10000);
-            *pids[i] = 0;
-        }
+    it_rill_kill_all(pids, 2);
     return 0;
 }
 

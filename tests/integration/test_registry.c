@@ -45,27 +45,16 @@ static const char *const env_keys[] = { "RILL_SCHEMA_REGISTRY_URL", "RILL_SCHEMA
 
 static void test_registry_end_to_end(void)
 {
-    char dir[64], app[64], yaml[128], log[128], state[128], pw[128], topics[7][100];
+    char dir[64], app[64], yaml[128], log[128], pw[128], topics[7][128];
     const char *tp[7];
     CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "it-registry"));
     snprintf(app, sizeof app, "%s", it_topic("reg"));
-    for (int i = 0; i < 7; i++) {
-        snprintf(topics[i], sizeof topics[i], "%s.%s", app, it_pipeline_topics[i]);
-        tp[i] = topics[i];
-    }
+    it_pipeline_topic_names(app, topics, tp);
     snprintf(yaml, sizeof yaml, "%s/ecommerce.yaml", dir);
     snprintf(log, sizeof log, "%s/rill.log", dir);
-    snprintf(state, sizeof state, "%s/state", dir);
-    setenv("RILL_APP_ID", app, 1);
-    setenv("RILL_STATE_DIR", state, 1);
-    setenv("KAFKA_BOOTSTRAP", it_env("KAFKA_BOOTSTRAP"), 1);
-    setenv("RILL_INITIAL_STOCK", "1000000", 1);
-    setenv("RILL_STOCK_OVERRIDES", "", 1);
-    CU_ASSERT_EQUAL_FATAL(it_ecommerce_yaml(yaml, tp), 0);
-    FILE *y = fopen(yaml, "a");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
-    fputs("schema.registry.subject.strategy: topic\n", y);
-    CU_ASSERT_EQUAL_FATAL(fclose(y), 0);
+    CU_ASSERT_EQUAL_FATAL(it_pipeline_prepare(yaml, app, dir, "1000000", "", tp,
+                                              "schema.registry.subject.strategy: topic\n"),
+                          0);
 
     /* The registry, over TLS with a throw-away CA in the build folder. */
     char bin[512], certs[600], ca[700], cert[700], key[700];
@@ -100,7 +89,7 @@ static void test_registry_end_to_end(void)
                               "--subject-strategy", "topic", (char *)NULL);
     int st = it_rill_stop(gen, 0, 60000);
     CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    char subject[800];
+    char subject[1024];
     snprintf(subject, sizeof subject, "/subjects/%s-value/versions", topics[0]);
     CU_ASSERT_EQUAL(fakereg_requests(f), 1);
     CU_ASSERT_EQUAL(fakereg_count(f, "POST", subject), 1);

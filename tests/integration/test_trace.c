@@ -44,11 +44,7 @@ static pid_t live_run, live_gen;
 static int cleanup(void)
 {
     pid_t *pids[] = { &live_run, &live_gen };
-    for (size_t i = 0; i < 2; i++)
-        if (*pids[i] > 0) {
-            it_rill_stop(*pids[i], SIGKILL, 10000);
-            *pids[i] = 0;
-        }
+    it_rill_kill_all(pids, 2);
     return 0;
 }
 
@@ -65,20 +61,9 @@ static int run_init(struct run *r)
     snprintf(r->dlq, sizeof r->dlq, "%s.dlq", r->topic[T_PLACED]);
     snprintf(r->yaml, sizeof r->yaml, "%s/ecommerce.yaml", r->dir);
     snprintf(r->log, sizeof r->log, "%s/rill.log", r->dir);
-    char state[128];
-    snprintf(state, sizeof state, "%s/state", r->dir);
-    setenv("RILL_APP_ID", r->app, 1);
-    setenv("RILL_STATE_DIR", state, 1);
-    setenv("KAFKA_BOOTSTRAP", it_env("KAFKA_BOOTSTRAP"), 1);
-    setenv("RILL_INITIAL_STOCK", "1000000", 1);
-    setenv("RILL_STOCK_OVERRIDES", "P0001=0,P0006=0", 1); /* some out of stock */
-    if (it_ecommerce_yaml(r->yaml, topics) != 0)
-        return -1;
-    FILE *f = fopen(r->yaml, "a");
-    if (!f)
-        return -1;
-    fputs("log.levels: { record: debug }\n", f); /* the per-record lines */
-    return fclose(f);
+    /* some out of stock; the per-record lines at debug */
+    return it_pipeline_prepare(r->yaml, r->app, r->dir, "1000000", "P0001=0,P0006=0", topics,
+                               "log.levels: { record: debug }\n");
 }
 
 /* Two records that are not orders, as the order_generator user: the first

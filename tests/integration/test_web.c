@@ -449,24 +449,12 @@ static void test_web_view_in_chromium(void)
     const char *tp[7];
     CU_ASSERT_PTR_NOT_NULL_FATAL(it_tmpdir(dir, sizeof dir, "web-view"));
     snprintf(app, sizeof app, "%s", it_topic("weborders"));
-    for (int i = 0; i < 7; i++) {
-        snprintf(topics[i], sizeof topics[i], "%s.%s", app, it_pipeline_topics[i]);
-        tp[i] = topics[i];
-    }
+    it_pipeline_topic_names(app, topics, tp);
     snprintf(yaml, sizeof yaml, "%s/ecommerce.yaml", dir);
     snprintf(log, sizeof log, "%s/rill.log", dir);
-    char state[128];
-    snprintf(state, sizeof state, "%s/state", dir);
-    setenv("RILL_APP_ID", app, 1);
-    setenv("RILL_STATE_DIR", state, 1);
-    setenv("KAFKA_BOOTSTRAP", it_env("KAFKA_BOOTSTRAP"), 1);
-    setenv("RILL_INITIAL_STOCK", "1000000", 1);
-    setenv("RILL_STOCK_OVERRIDES", "", 1);
-    CU_ASSERT_EQUAL_FATAL(it_ecommerce_yaml(yaml, tp), 0);
-    FILE *f = fopen(yaml, "a");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("http.address: 127.0.0.1:0\n", f);
-    CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+    CU_ASSERT_EQUAL_FATAL(it_pipeline_prepare(yaml, app, dir, "1000000", "", tp,
+                                              "http.address: 127.0.0.1:0\n"),
+                          0);
     CU_ASSERT_EQUAL_FATAL(apply(yaml), 0);
 
     live[0] = it_rill_start(yaml, log);

@@ -49,3 +49,34 @@ int it_capture(int (*cmd)(int, char **), char *out, size_t size, int argc, char 
     fclose(tmp);
     return rc;
 }
+
+const char *it_header(const struct rill_captured *c, const char *name, char *buf, size_t sz)
+{
+    for (size_t i = 0; c && i < c->rec.header_cnt; i++)
+        if (!strcmp(c->rec.headers[i].name, name)) {
+            snprintf(buf, sz, "%.*s", (int)c->rec.headers[i].len,
+                     (const char *)c->rec.headers[i].value);
+            return buf;
+        }
+    return NULL;
+}
+
+const char *const it_chain_yaml =
+    "application.id: a\n"
+    "topics:\n"
+    "  order_placed: {partitions: 4}\n"
+    "  payment_result: {partitions: 4}\n"
+    "  inventory_result: {partitions: 4}\n"
+    "  order_shipped: {partitions: 4}\n"
+    "  order_status: {partitions: 4}\n"
+    "  stock_release: {partitions: 4, feedback: true}\n"
+    "  notifications: {partitions: 4}\n"
+    "processors:\n"
+    "  payment: {type: payment, inputs: [order_placed], outputs: [payment_result],\n"
+    "            config: {approve_rate: 0.75, seed: 5}}\n"
+    "  inventory: {type: inventory, inputs: [order_placed, stock_release],\n"
+    "              outputs: [inventory_result], stores: [stock], config: {initial_stock: 6}}\n"
+    "  shipping: {type: shipping, inputs: [payment_result, inventory_result],\n"
+    "             outputs: [order_shipped, order_status, stock_release], stores: [joins]}\n"
+    "  notification: {type: notification, outputs: [notifications],\n"
+    "                 inputs: [payment_result, inventory_result, order_shipped, order_status]}\n";

@@ -76,6 +76,15 @@ int it_rill_stop(pid_t pid, int sig, int timeout_ms)
     return ret;
 }
 
+void it_rill_kill_all(pid_t *const *pids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (*pids[i] > 0) {
+            it_rill_stop(*pids[i], SIGKILL, 10000);
+            *pids[i] = 0;
+        }
+}
+
 int it_write_yaml(const char *path, const char *body)
 {
     FILE *f = fopen(path, "w");
@@ -404,6 +413,35 @@ static int replace_all(char **text, const char *word, const char *repl, int whol
     free(*text);
     *text = out;
     return 0;
+}
+
+void it_pipeline_topic_names(const char *app, char (*topics)[128], const char **tp)
+{
+    for (int i = 0; i < 7; i++) {
+        snprintf(topics[i], 128, "%s.%s", app, it_pipeline_topics[i]);
+        tp[i] = topics[i];
+    }
+}
+
+int it_pipeline_prepare(const char *yaml, const char *app, const char *dir, const char *stock,
+                        const char *overrides, const char *const *topics, const char *extra)
+{
+    char state[300];
+    snprintf(state, sizeof state, "%s/state", dir);
+    setenv("RILL_APP_ID", app, 1);
+    setenv("RILL_STATE_DIR", state, 1);
+    setenv("KAFKA_BOOTSTRAP", it_env("KAFKA_BOOTSTRAP"), 1);
+    setenv("RILL_INITIAL_STOCK", stock, 1);
+    setenv("RILL_STOCK_OVERRIDES", overrides, 1);
+    if (it_ecommerce_yaml(yaml, topics) != 0)
+        return -1;
+    if (!extra)
+        return 0;
+    FILE *f = fopen(yaml, "a");
+    if (!f)
+        return -1;
+    fputs(extra, f);
+    return fclose(f);
 }
 
 int it_ecommerce_yaml(const char *path, const char *const *topics)

@@ -21,6 +21,9 @@ pid_t it_rill_spawn(const char *log, ...);
  * status, or -1 when the process did not exit within timeout_ms (it is then
  * SIGKILLed). */
 int it_rill_stop(pid_t pid, int sig, int timeout_ms);
+/* SIGKILLs every process of pids[0..n) still set (> 0) and clears it: a
+ * suite's cleanup after a fatal assertion left a test early. */
+void it_rill_kill_all(pid_t *const *pids, size_t n);
 
 /* Writes a YAML file for a single-processor topology over admin credentials.
  * extra is appended verbatim (more top-level keys, or processor keys when it
@@ -82,5 +85,14 @@ extern const char *const it_pipeline_topics[7];
  * The environment gives RILL_APP_ID, RILL_STATE_DIR, KAFKA_BOOTSTRAP and
  * the stock knobs. Returns 0 on success. */
 int it_ecommerce_yaml(const char *path, const char *const *topics);
+/* A pipeline run in dir: the environment it_ecommerce_yaml() reads (app as
+ * RILL_APP_ID, dir/state, the stack's bootstrap, the initial stock and its
+ * overrides), ecommerce.yaml written to yaml, then extra (top-level YAML
+ * lines; may be NULL) appended. Returns 0 on success. */
+/* topics[i] = "<app>.<it_pipeline_topics[i]>" for the 7 topics, and tp[i]
+ * pointing at each. */
+void it_pipeline_topic_names(const char *app, char (*topics)[128], const char **tp);
+int it_pipeline_prepare(const char *yaml, const char *app, const char *dir, const char *stock,
+                        const char *overrides, const char *const *topics, const char *extra);
 
 #endif

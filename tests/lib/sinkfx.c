@@ -114,7 +114,7 @@ int sk_init(struct sinkfx *f, const char *tag, const char *which, int nsinks, in
     snprintf(f->dsnfile, sizeof f->dsnfile, "%s/pg.dsn", f->dir);
     snprintf(f->pipe_yaml, sizeof f->pipe_yaml, "%s/pipeline.yaml", f->dir);
     snprintf(f->pipe_log, sizeof f->pipe_log, "%s/pipeline.log", f->dir);
-    char dsn[2048], state[128];
+    char dsn[2048];
     snprintf(dsn, sizeof dsn, "%s options='-csearch_path=%s'\n", base_dsn(), f->schema);
     PGconn *a = PQconnectdb(base_dsn());
     char sql[160];
@@ -133,16 +133,11 @@ int sk_init(struct sinkfx *f, const char *tag, const char *which, int nsinks, in
         fprintf(stderr, "\n    rill migrate: %s", out);
         return -1;
     }
-    snprintf(state, sizeof state, "%s/state", f->dir);
-    setenv("RILL_APP_ID", f->app, 1);
-    setenv("RILL_STATE_DIR", state, 1);
-    setenv("KAFKA_BOOTSTRAP", it_env("KAFKA_BOOTSTRAP"), 1);
-    setenv("RILL_INITIAL_STOCK", SK_INITIAL_STOCK, 1);
-    setenv("RILL_STOCK_OVERRIDES", SK_SOLD_OUT, 1);
     const char *t[SK_NTOPICS];
     for (int k = 0; k < SK_NTOPICS; k++)
         t[k] = f->topic[k];
-    if (it_ecommerce_yaml(f->pipe_yaml, t) != 0)
+    if (it_pipeline_prepare(f->pipe_yaml, f->app, f->dir, SK_INITIAL_STOCK, SK_SOLD_OUT, t,
+                            NULL) != 0)
         return -1;
     char dir[sizeof f->dir];
     memcpy(dir, f->dir, sizeof dir);

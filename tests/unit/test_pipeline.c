@@ -497,25 +497,6 @@ static void test_notification_kinds(void)
 
 /* ---- the whole chain ------------------------------------------------------ */
 
-static const char *chain_yaml =
-    "application.id: a\n"
-    "topics:\n"
-    "  order_placed: {partitions: 4}\n"
-    "  payment_result: {partitions: 4}\n"
-    "  inventory_result: {partitions: 4}\n"
-    "  order_shipped: {partitions: 4}\n"
-    "  order_status: {partitions: 4}\n"
-    "  stock_release: {partitions: 4, feedback: true}\n"
-    "  notifications: {partitions: 4}\n"
-    "processors:\n"
-    "  payment: {type: payment, inputs: [order_placed], outputs: [payment_result],\n"
-    "            config: {approve_rate: 0.75, seed: 5}}\n"
-    "  inventory: {type: inventory, inputs: [order_placed, stock_release],\n"
-    "              outputs: [inventory_result], stores: [stock], config: {initial_stock: 6}}\n"
-    "  shipping: {type: shipping, inputs: [payment_result, inventory_result],\n"
-    "             outputs: [order_shipped, order_status, stock_release], stores: [joins]}\n"
-    "  notification: {type: notification, outputs: [notifications],\n"
-    "                 inputs: [payment_result, inventory_result, order_shipped, order_status]}\n";
 
 #define CHAIN_ORDERS 3000
 #define CHAIN_LOCS 5
@@ -526,7 +507,7 @@ static const char *chain_yaml =
  * release included) before the next one, so this sequence is exact. */
 static void test_chain_against_reference(void)
 {
-    struct rill_topology *t = it_load(chain_yaml);
+    struct rill_topology *t = it_load(it_chain_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);

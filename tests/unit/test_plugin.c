@@ -327,17 +327,6 @@ static void test_ctx_log_levels(void)
 
 /* ---- the example processor, from YAML ----------------------------------------- */
 
-static const char *header_of(const struct rill_captured *c, const char *name, char *buf,
-                             size_t sz)
-{
-    for (size_t i = 0; c && i < c->rec.header_cnt; i++)
-        if (!strcmp(c->rec.headers[i].name, name)) {
-            snprintf(buf, sz, "%.*s", (int)c->rec.headers[i].len,
-                     (const char *)c->rec.headers[i].value);
-            return buf;
-        }
-    return NULL;
-}
 
 static void test_example_uppercase_from_yaml(void)
 {
@@ -377,14 +366,14 @@ static void test_example_uppercase_from_yaml(void)
     CU_ASSERT(c->rec.key_len == 2 && !memcmp(c->rec.key, "k1", 2));
     CU_ASSERT_EQUAL(c->rec.timestamp, 100);
     CU_ASSERT_EQUAL(c->rec.header_cnt, 3); /* and the runtime's traceparent */
-    CU_ASSERT_STRING_EQUAL(header_of(c, "trace", buf, sizeof buf), "t-1");
-    CU_ASSERT_STRING_EQUAL(header_of(c, "uppercase.tag", buf, sizeof buf), "example");
+    CU_ASSERT_STRING_EQUAL(it_header(c, "trace", buf, sizeof buf), "t-1");
+    CU_ASSERT_STRING_EQUAL(it_header(c, "uppercase.tag", buf, sizeof buf), "example");
     c = rill_driver_get(d, "shouted", 1);
     CU_ASSERT_PTR_NULL(c->rec.value); /* a tombstone stays one */
     CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "words.dlq"), 1);
     c = rill_driver_get(d, "words.dlq", 0);
     CU_ASSERT(value_is(c, "seventeen bytes!!"));
-    const char *why = header_of(c, "rill.error.message", buf, sizeof buf);
+    const char *why = it_header(c, "rill.error.message", buf, sizeof buf);
     CU_ASSERT(why && !strcmp(why, "value of 17 bytes is longer than max_bytes 16"));
     int64_t n = -1;
     CU_ASSERT_EQUAL(rill_store_get_i64(rill_driver_store(d, "shout", "shouted_count", 1),

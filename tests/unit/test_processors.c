@@ -17,16 +17,6 @@ static int value_is(const struct rill_captured *c, const char *v)
     return c && c->rec.value_len == strlen(v) && !memcmp(c->rec.value, v, c->rec.value_len);
 }
 
-static const char *header(const struct rill_captured *c, const char *name, char *buf, size_t sz)
-{
-    for (size_t i = 0; i < c->rec.header_cnt; i++)
-        if (!strcmp(c->rec.headers[i].name, name)) {
-            snprintf(buf, sz, "%.*s", (int)c->rec.headers[i].len,
-                     (const char *)c->rec.headers[i].value);
-            return buf;
-        }
-    return NULL;
-}
 
 static void test_passthrough_copies_everything(void)
 {
@@ -46,7 +36,7 @@ static void test_passthrough_copies_everything(void)
     CU_ASSERT(value_is(c, "v1"));
     CU_ASSERT_EQUAL(c->rec.key_len, 1);
     CU_ASSERT_EQUAL(c->rec.timestamp, 1000);
-    CU_ASSERT_PTR_NOT_NULL(header(c, "trace", buf, sizeof buf));
+    CU_ASSERT_PTR_NOT_NULL(it_header(c, "trace", buf, sizeof buf));
     CU_ASSERT_STRING_EQUAL(buf, "abc");
     /* keyed: murmur2 decides; unkeyed: the input partition is kept */
     CU_ASSERT_EQUAL(c->partition, rill_partition_murmur2("k", 1, 2));
@@ -123,14 +113,14 @@ static void test_held_forwards_keep_bytes_apart(void)
         CU_ASSERT(value_is(c, "v"));
         /* each with the traceparent the runtime adds last */
         CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 3);
-        CU_ASSERT_STRING_EQUAL(header(c, "a", buf, sizeof buf), "1");
+        CU_ASSERT_STRING_EQUAL(it_header(c, "a", buf, sizeof buf), "1");
         CU_ASSERT_STRING_EQUAL(c->rec.headers[1].name, "b");
         CU_ASSERT_PTR_NULL(c->rec.headers[1].value);
         CU_ASSERT_STRING_EQUAL(c->rec.headers[2].name, "traceparent");
         c = rill_driver_get(d, out, 1);
         CU_ASSERT_PTR_NULL(c->rec.key);
         CU_ASSERT(c->rec.value_len == big && !memcmp(c->rec.value, v, big));
-        CU_ASSERT_STRING_EQUAL(header(c, "c", buf, sizeof buf), "xyz");
+        CU_ASSERT_STRING_EQUAL(it_header(c, "c", buf, sizeof buf), "xyz");
         CU_ASSERT_EQUAL(c->rec.timestamp, 2);
         c = rill_driver_get(d, out, 2);
         CU_ASSERT(c->rec.key_len == 2 && !memcmp(c->rec.key, "k3", 2));
@@ -139,7 +129,7 @@ static void test_held_forwards_keep_bytes_apart(void)
         c = rill_driver_get(d, out, 3);
         CU_ASSERT(value_is(c, "v4"));
         CU_ASSERT_EQUAL_FATAL(c->rec.header_cnt, 2);
-        CU_ASSERT_STRING_EQUAL(header(c, "a", buf, sizeof buf), "1");
+        CU_ASSERT_STRING_EQUAL(it_header(c, "a", buf, sizeof buf), "1");
     }
     free(v);
     rill_driver_free(d);
@@ -222,13 +212,13 @@ static void test_filter_malformed_goes_to_dlq(void)
     const struct rill_captured *c = rill_driver_get(d, "orders.dlq", 0);
     char buf[256];
     CU_ASSERT(value_is(c, "{\"payment\": {"));
-    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.topic", buf, sizeof buf), "orders");
-    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.partition", buf, sizeof buf), "0");
+    CU_ASSERT_STRING_EQUAL(it_header(c, "rill.error.topic", buf, sizeof buf), "orders");
+    CU_ASSERT_STRING_EQUAL(it_header(c, "rill.error.partition", buf, sizeof buf), "0");
     /* the first record piped */
-    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.offset", buf, sizeof buf), "0");
-    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.processor", buf, sizeof buf), "f");
-    CU_ASSERT_PTR_NOT_NULL(strstr(header(c, "rill.error.message", buf, sizeof buf), "payment.status"));
-    CU_ASSERT_STRING_EQUAL(header(c, "rill.error.class", buf, sizeof buf), "invalid");
+    CU_ASSERT_STRING_EQUAL(it_header(c, "rill.error.offset", buf, sizeof buf), "0");
+    CU_ASSERT_STRING_EQUAL(it_header(c, "rill.error.processor", buf, sizeof buf), "f");
+    CU_ASSERT_PTR_NOT_NULL(strstr(it_header(c, "rill.error.message", buf, sizeof buf), "payment.status"));
+    CU_ASSERT_STRING_EQUAL(it_header(c, "rill.error.class", buf, sizeof buf), "invalid");
     rill_driver_free(d);
     rill_topology_free(t);
 }
@@ -308,9 +298,9 @@ static void test_route_without_default_rejects(void)
     CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "in.dlq"), 1);
     char buf[256];
     CU_ASSERT_PTR_NOT_NULL(
-        strstr(header(rill_driver_get(d, "in.dlq", 0), "rill.error.message", buf, sizeof buf),
+        strstr(it_header(rill_driver_get(d, "in.dlq", 0), "rill.error.message", buf, sizeof buf),
                "'y'"));
-    CU_ASSERT_STRING_EQUAL(header(rill_driver_get(d, "in.dlq", 0), "rill.error.class", buf,
+    CU_ASSERT_STRING_EQUAL(it_header(rill_driver_get(d, "in.dlq", 0), "rill.error.class", buf,
                                   sizeof buf), "unroutable");
     rill_driver_free(d);
     rill_topology_free(t);
@@ -409,8 +399,8 @@ static void test_external_punctuations(void)
     CU_ASSERT(value_is(rill_driver_get(d, "out", 3), "stream@13500"));
     /* a punctuation's output starts a trace of its own, not the record's */
     char tp_c[64] = "", tp_p[64] = "";
-    CU_ASSERT_PTR_NOT_NULL(header(rill_driver_get(d, "out", 2), "traceparent", tp_c, sizeof tp_c));
-    CU_ASSERT_PTR_NOT_NULL(header(rill_driver_get(d, "out", 3), "traceparent", tp_p, sizeof tp_p));
+    CU_ASSERT_PTR_NOT_NULL(it_header(rill_driver_get(d, "out", 2), "traceparent", tp_c, sizeof tp_c));
+    CU_ASSERT_PTR_NOT_NULL(it_header(rill_driver_get(d, "out", 3), "traceparent", tp_p, sizeof tp_p));
     CU_ASSERT(strlen(tp_c) == 55 && strlen(tp_p) == 55 && strncmp(tp_c, tp_p, 35) != 0);
     rill_driver_pipe_str(d, "in", 0, NULL, "d", 13000); /* late record: no firing */
     CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 5);

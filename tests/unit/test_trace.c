@@ -160,13 +160,8 @@ static int traced(const struct rill_captured *c, struct rill_trace *t)
 static const char *header_value(const struct rill_captured *c, const char *name, char *buf,
                                 size_t sz)
 {
-    for (size_t i = 0; c && i < c->rec.header_cnt; i++)
-        if (!strcmp(c->rec.headers[i].name, name)) {
-            snprintf(buf, sz, "%.*s", (int)c->rec.headers[i].len,
-                     (const char *)c->rec.headers[i].value);
-            return buf;
-        }
-    return "(none)";
+    const char *v = it_header(c, name, buf, sz);
+    return v ? v : "(none)";
 }
 
 /* Two branches read `in`: a chain p1 -> mid -> p2 -> out, and a filter
@@ -249,25 +244,6 @@ static void test_propagation_rule(void)
 
 /* ---- the order pipeline ----------------------------------------------------- */
 
-static const char *chain_yaml =
-    "application.id: a\n"
-    "topics:\n"
-    "  order_placed: {partitions: 4}\n"
-    "  payment_result: {partitions: 4}\n"
-    "  inventory_result: {partitions: 4}\n"
-    "  order_shipped: {partitions: 4}\n"
-    "  order_status: {partitions: 4}\n"
-    "  stock_release: {partitions: 4, feedback: true}\n"
-    "  notifications: {partitions: 4}\n"
-    "processors:\n"
-    "  payment: {type: payment, inputs: [order_placed], outputs: [payment_result],\n"
-    "            config: {approve_rate: 0.75, seed: 5}}\n"
-    "  inventory: {type: inventory, inputs: [order_placed, stock_release],\n"
-    "              outputs: [inventory_result], stores: [stock], config: {initial_stock: 6}}\n"
-    "  shipping: {type: shipping, inputs: [payment_result, inventory_result],\n"
-    "             outputs: [order_shipped, order_status, stock_release], stores: [joins]}\n"
-    "  notification: {type: notification, outputs: [notifications],\n"
-    "                 inputs: [payment_result, inventory_result, order_shipped, order_status]}\n";
 
 #define ORDERS 600
 
@@ -289,7 +265,7 @@ static void test_order_pipeline_carries_the_trace(void)
 {
     static const char *const topics[] = { "payment_result", "inventory_result", "order_shipped",
                                           "order_status", "stock_release", "notifications" };
-    struct rill_topology *t = it_load(chain_yaml);
+    struct rill_topology *t = it_load(it_chain_yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     rill_driver_t *d = it_driver(t);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);

@@ -37,32 +37,23 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
     e->threads = calloc(e->nthreads ? e->nthreads : 1, sizeof *e->threads);
     e->nsinks = t->nsinks;
     e->sinks = calloc(e->nsinks ? e->nsinks : 1, sizeof *e->sinks);
+    size_t nthreads = e->nthreads;
+    e->nthreads = e->nsinks = 0; /* what rill_engine_free() finishes: none set up yet */
     if (!e->cache || !e->threads || !e->sinks || view_topics_build(e) != RILL_OK) {
-        rill_store_cache_free(e->cache);
-        free(e->threads);
-        free(e->sinks);
-        free(e->topics);
-        free(e);
+        rill_engine_free(e);
         return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < e->nthreads; i++) {
+    for (size_t i = 0; i < nthreads; i++) {
         const struct rill_proc_conf *pc = &t->procs[i / (size_t)t->num_stream_threads];
         if (metrics_init(&e->threads[i].m, pc->inputs.n, pc->outputs.n) != RILL_OK) {
-            while (i--) {
-                metrics_fini(&e->threads[i].m);
-                view_fini(&e->threads[i].view);
-                lookup_box_fini(&e->threads[i].box);
-            }
-            rill_store_cache_free(e->cache);
-            free(e->threads);
-            free(e->sinks);
-            free(e->topics);
-            free(e);
+            rill_engine_free(e);
             return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
         }
         view_init(&e->threads[i].view);
         lookup_box_init(&e->threads[i].box);
+        e->nthreads = i + 1;
     }
+    e->nsinks = t->nsinks;
     *out = e;
     return RILL_OK;
 }
