@@ -70,7 +70,8 @@
 
 #define RILL_PROCESSOR_V1 1 /* the first ABI */
 #define RILL_PROCESSOR_V2 2 /* struct rill_conf_def gains min and max */
-#define RILL_PROCESSOR_VERSION RILL_PROCESSOR_V2 /* what this header describes */
+#define RILL_PROCESSOR_V3 3 /* struct rill_processor_def gains check */
+#define RILL_PROCESSOR_VERSION RILL_PROCESSOR_V3 /* what this header describes */
 /* The symbol an external processor .so exports: a const struct
  * rill_processor_def whose version is the RILL_PROCESSOR_VERSION it was built
  * against. */
@@ -171,6 +172,13 @@ struct rill_processor_def {
                                     int64_t now_ms);
     /* Optional: frees state; the last call on the instance. */
     void (*close)(void *state);
+    /* Since RILL_PROCESSOR_V3, optional: checks the filled config struct as a
+     * whole, for what one row's type and range cannot say (one key against
+     * another, a STR that must be one of a few words). Returns RILL_OK, or an
+     * error with errstr and *key set to the config key to blame (NULL: the
+     * processor as a whole). `rill validate` (and every load that checks the
+     * topology) reports it at that key's file:line:col. Must not keep conf. */
+    rill_err_t (*check)(const void *conf, const char **key, char *errstr, size_t errsz);
 };
 
 /* ---- the context ----------------------------------------------------------- */
@@ -203,14 +211,15 @@ typedef enum {
     RILL_REJECT_INVALID,    /* decoded, but a field is missing, of the wrong type or out of range */
     RILL_REJECT_UNROUTABLE, /* valid, but no output takes it */
     RILL_REJECT_ENCODE,     /* an output cannot be encoded */
-    RILL_REJECT__COUNT
+    RILL_REJECT_LATE,       /* since V3: past its window's grace (windowed aggregations) */
+    RILL_REJECT__COUNT      /* not a class: how many there are (grows by appending) */
 } rill_reject_class_t;
 
 /* rill_ctx_reject() with a class (an unknown class counts as OTHER). */
 void rill_ctx_reject_as(rill_ctx_t *ctx, rill_reject_class_t cls, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "other", "decode", "invalid", "unroutable", "encode". */
+/* "other", "decode", "invalid", "unroutable", "encode", "late". */
 const char *rill_reject_class_name(rill_reject_class_t cls);
 
 /* The store the YAML grants this processor under name, or NULL when not

@@ -23,7 +23,8 @@ struct rill_conf_def_v1 {
 };
 
 /* The def of RILL_PROCESSOR_V1. V2 changed only the rows conf points to, so
- * a V2 def has this layout too (asserted below). */
+ * a V2 def has this layout too; V3 appends check after close (asserted
+ * below). */
 struct rill_processor_def_v1 {
     int version;
     const char *name;
@@ -40,10 +41,11 @@ struct rill_processor_def_v1 {
 /* What V1 promised stays where V1 put it. */
 _Static_assert(offsetof(struct rill_conf_def, doc) == offsetof(struct rill_conf_def_v1, doc),
                "rill_conf_def: V1 fields moved");
-_Static_assert(sizeof(struct rill_processor_def) == sizeof(struct rill_processor_def_v1) &&
-                   offsetof(struct rill_processor_def, close) ==
-                       offsetof(struct rill_processor_def_v1, close),
-               "rill_processor_def: V2 must keep the V1 layout");
+_Static_assert(offsetof(struct rill_processor_def, close) ==
+                       offsetof(struct rill_processor_def_v1, close) &&
+                   offsetof(struct rill_processor_def, check) ==
+                       sizeof(struct rill_processor_def_v1),
+               "rill_processor_def: V2 must keep the V1 layout, V3 append to it");
 /* The numbers V1 plugins were built with (topology/rill.h appends codes). */
 _Static_assert(RILL_ERR_INVALID == 1 && RILL_ERR_NOMEM == 2 && RILL_ERR_NOTFOUND == 5 &&
                    RILL_ERR_STATE == 9 && RILL_ERR_RETRY == 10 && RILL_ERR_FATAL == 11,

@@ -13,6 +13,11 @@ extern const struct rill_processor_def rill_proc_route;
 extern const struct rill_processor_def rill_proc_count;
 extern const struct rill_processor_def rill_proc_sum;
 extern const struct rill_processor_def rill_proc_latest;
+extern const struct rill_processor_def rill_proc_windowed_count;
+extern const struct rill_processor_def rill_proc_windowed_sum;
+extern const struct rill_processor_def rill_proc_windowed_min;
+extern const struct rill_processor_def rill_proc_windowed_max;
+extern const struct rill_processor_def rill_proc_windowed_avg;
 extern const struct rill_processor_def rill_proc_payment;
 extern const struct rill_processor_def rill_proc_inventory;
 extern const struct rill_processor_def rill_proc_shipping;
@@ -25,6 +30,11 @@ const struct rill_processor_def *const rill_proc_builtins[] = {
     &rill_proc_count,
     &rill_proc_sum,
     &rill_proc_latest,
+    &rill_proc_windowed_count,
+    &rill_proc_windowed_sum,
+    &rill_proc_windowed_min,
+    &rill_proc_windowed_max,
+    &rill_proc_windowed_avg,
     &rill_proc_payment,
     &rill_proc_inventory,
     &rill_proc_shipping,

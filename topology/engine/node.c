@@ -85,7 +85,7 @@ static rill_err_t conf_rows_check(const char *library, const struct rill_process
 }
 
 /* Reads the def at sym through the layout of its version (V1 and V2 share
- * the def's layout; V1's config rows are the shorter struct rill_conf_def_v1). */
+ * the def's layout, V3 appends check; V1's config rows are the shorter struct rill_conf_def_v1). */
 static rill_err_t loaded_read(struct rill_loaded *lib, const char *library, const void *sym,
                               char *errstr, size_t errsz)
 {
@@ -99,6 +99,8 @@ static rill_err_t loaded_read(struct rill_loaded *lib, const char *library, cons
         .version = version, .name = d1->name, .doc = d1->doc, .conf = NULL,
         .conf_size = d1->conf_size, .init = d1->init, .process = d1->process,
         .punctuate = d1->punctuate, .close = d1->close,
+        .check = version >= RILL_PROCESSOR_V3 ? ((const struct rill_processor_def *)sym)->check
+                                              : NULL,
     };
     if (version == RILL_PROCESSOR_V1 && d1->conf) {
         size_t n = 0;
@@ -674,7 +676,7 @@ const char *rill_reject_class_name(rill_reject_class_t cls)
     static const char *const names[RILL_REJECT__COUNT] = {
         [RILL_REJECT_OTHER] = "other",           [RILL_REJECT_DECODE] = "decode",
         [RILL_REJECT_INVALID] = "invalid",       [RILL_REJECT_UNROUTABLE] = "unroutable",
-        [RILL_REJECT_ENCODE] = "encode",
+        [RILL_REJECT_ENCODE] = "encode",         [RILL_REJECT_LATE] = "late",
     };
     return cls >= 0 && cls < RILL_REJECT__COUNT ? names[cls] : "other";
 }

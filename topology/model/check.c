@@ -16,7 +16,9 @@
  *     parse as the declared type (INT decimal int64, DOUBLE finite number,
  *     BOOL true/false, STR anything) and lie in the row's min..max (INT and
  *     DOUBLE), and required keys (STR, NULL default) are present; then the
- *     config fills (rill_conf_fill()), as the runtime will fill it;
+ *     config fills (rill_conf_fill()), as the runtime will fill it, and the
+ *     def's check (ABI V3), if any, accepts the filled config as a whole
+ *     (reported at the key it blames);
  *  5. a sink's `type:` is one of the sink table it is given, and its
  *     `config:` passes rule 4 against that def's table (none: no keys);
  *  6. every processor output is declared under `topics:` (so its partition
@@ -381,7 +383,8 @@ static void add_name(char *buf, size_t size, size_t *off, const char *name)
  * table bug found here, not at start). */
 static rill_err_t check_conf(struct checker *C, const struct rill_conf_def *defs,
                              size_t conf_size, const struct rill_kvlist *config, const char *kind,
-                             const char *name, const char *type, int line, int col)
+                             const char *name, const char *type, int line, int col,
+                             rill_err_t (*whole)(const void *, const char **, char *, size_t))
 {
     char msg[RILL_ERRSTR_SIZE];
     const struct rill_kv *at;
@@ -411,6 +414,15 @@ static rill_err_t check_conf(struct checker *C, const struct rill_conf_def *defs
         return rill_errf(C->errstr, C->errsz, RILL_ERR_NOMEM, "%s:%d:%d: out of memory",
                          C->t->path ? C->t->path : "<topology>", line, col);
     rill_err_t err = rill_conf_fill(defs, config, scratch, msg, sizeof msg);
+    const char *blame = NULL;
+    if (err == RILL_OK && whole && whole(scratch, &blame, msg, sizeof msg) != RILL_OK) {
+        err = RILL_ERR_CONFIG;
+        for (size_t i = 0; blame && i < config->n; i++)
+            if (!strcmp(config->v[i].key, blame)) {
+                line = config->v[i].line;
+                col = config->v[i].col;
+            }
+    }
     rill_conf_release(defs, scratch);
     free(scratch);
     if (err == RILL_ERR_NOMEM)
@@ -440,7 +452,7 @@ static rill_err_t check_type(struct checker *C, const struct rill_proc_conf *p)
                     p->type, p->name, types);
     }
     return check_conf(C, def->conf, def->conf_size, &p->config, "processor", p->name, p->type,
-                      p->line, p->col);
+                      p->line, p->col, def->check);
 }
 
 static rill_err_t check_sink_type(struct checker *C, const struct rill_sink_conf *s)
@@ -463,7 +475,7 @@ static rill_err_t check_sink_type(struct checker *C, const struct rill_sink_conf
                     s->name, types);
     }
     return check_conf(C, def->conf, def->conf_size, &s->config, "sink", s->name, s->type,
-                      s->line, s->col);
+                      s->line, s->col, NULL);
 }
 
 static rill_err_t check_unique(struct checker *C, const struct rill_strlist *l, const char *what,

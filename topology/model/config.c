@@ -395,8 +395,10 @@ static rill_err_t get_list(struct loader *L, const struct ynode *k, const struct
     return RILL_OK;
 }
 
+/* Adds k: v to l (room for cap entries); a non-NULL prefix makes the key
+ * "prefix.k" (an entry of a nested map). */
 static rill_err_t kv_add(struct loader *L, struct rill_kvlist *l, size_t cap,
-                         const struct ynode *k, const struct ynode *v)
+                         const struct ynode *k, const struct ynode *v, const struct ynode *prefix)
 {
     if (!l->v) {
         l->v = calloc(cap, sizeof *l->v);
@@ -404,11 +406,18 @@ static rill_err_t kv_add(struct loader *L, struct rill_kvlist *l, size_t cap,
             return rill_loader_nomem(L, k->line, k->col);
     }
     struct rill_kv *kv = &l->v[l->n];
-    kv->key = strdup(k->s);
+    if (prefix) {
+        size_t n = strlen(prefix->s) + 1 + strlen(k->s) + 1;
+        kv->key = malloc(n);
+        if (kv->key)
+            snprintf(kv->key, n, "%s.%s", prefix->s, k->s);
+    } else {
+        kv->key = strdup(k->s);
+    }
     kv->value = strdup(v->s);
     kv->line = k->line;
     kv->col = k->col;
-    kv->unresolved = k->unresolved || v->unresolved;
+    kv->unresolved = k->unresolved || v->unresolved || (prefix && prefix->unresolved);
     l->n++;
     if (!kv->key || !kv->value)
         return rill_loader_nomem(L, k->line, k->col);
@@ -424,7 +433,9 @@ static rill_err_t want_value(struct loader *L, const struct ynode *k, const stru
     return want_kind(L, v, Y_SCALAR, what, where);
 }
 
-/* A map of scalars, e.g. kafka: or config:; nothing (null) is empty. */
+/* A map of scalars, e.g. kafka: or config:; nothing (null) is empty. One
+ * level of nesting is flattened with dotted keys, so `window: {size.ms: 5}`
+ * is the entry `window.size.ms: 5` (a processor's grouped keys). */
 static rill_err_t get_kvmap(struct loader *L, const struct ynode *k, const struct ynode *v,
                             const char *where, struct rill_kvlist *out)
 {
@@ -435,12 +446,26 @@ static rill_err_t get_kvmap(struct loader *L, const struct ynode *k, const struc
     rill_err_t err = want_kind(L, v, Y_MAP, what, where);
     if (err)
         return err;
+    size_t cap = 0;
+    for (size_t i = 0; i < v->n; i += 2)
+        cap += v->kids[i + 1]->kind == Y_MAP ? v->kids[i + 1]->n / 2 : 1;
     char inner[200];
     snprintf(inner, sizeof inner, " in '%s'%s", rill_loader_txt(k), where);
     for (size_t i = 0; i < v->n; i += 2) {
-        if ((err = want_value(L, v->kids[i], v->kids[i + 1], inner)) != RILL_OK ||
-            (err = kv_add(L, out, v->n / 2, v->kids[i], v->kids[i + 1])) != RILL_OK)
-            return err;
+        const struct ynode *ik = v->kids[i], *iv = v->kids[i + 1];
+        if (iv->kind != Y_MAP) {
+            if ((err = want_value(L, ik, iv, inner)) != RILL_OK ||
+                (err = kv_add(L, out, cap, ik, iv, NULL)) != RILL_OK)
+                return err;
+            continue;
+        }
+        char nested[200];
+        snprintf(nested, sizeof nested, " in '%s.%s'%s", rill_loader_txt(k), rill_loader_txt(ik),
+                 where);
+        for (size_t j = 0; j < iv->n; j += 2)
+            if ((err = want_value(L, iv->kids[j], iv->kids[j + 1], nested)) != RILL_OK ||
+                (err = kv_add(L, out, cap, iv->kids[j], iv->kids[j + 1], ik)) != RILL_OK)
+                return err;
     }
     return RILL_OK;
 }
@@ -628,7 +653,7 @@ static rill_err_t load_key(struct loader *L, struct rill_topology *t, struct wal
     case RILL_KEY_OTHER:
         if ((err = want_value(L, k, v, W->where)) != RILL_OK)
             return err;
-        return kv_add(L, field(W->base, row), m_pairs, k, v);
+        return kv_add(L, field(W->base, row), m_pairs, k, v, NULL);
     }
     return RILL_OK;
 }
