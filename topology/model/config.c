@@ -433,11 +433,12 @@ static rill_err_t want_value(struct loader *L, const struct ynode *k, const stru
     return want_kind(L, v, Y_SCALAR, what, where);
 }
 
-/* A map of scalars, e.g. kafka: or config:; nothing (null) is empty. One
- * level of nesting is flattened with dotted keys, so `window: {size.ms: 5}`
- * is the entry `window.size.ms: 5` (a processor's grouped keys). */
+/* A map of scalars, e.g. kafka: or config:; nothing (null) is empty. With
+ * nested, one level of nesting is flattened with dotted keys, so
+ * `window: {size.ms: 5}` is the entry `window.size.ms: 5` (config:'s grouped
+ * keys); elsewhere a nested map is an error. */
 static rill_err_t get_kvmap(struct loader *L, const struct ynode *k, const struct ynode *v,
-                            const char *where, struct rill_kvlist *out)
+                            const char *where, int nested_ok, struct rill_kvlist *out)
 {
     if (v->kind == Y_SCALAR && v->null)
         return RILL_OK;
@@ -448,12 +449,12 @@ static rill_err_t get_kvmap(struct loader *L, const struct ynode *k, const struc
         return err;
     size_t cap = 0;
     for (size_t i = 0; i < v->n; i += 2)
-        cap += v->kids[i + 1]->kind == Y_MAP ? v->kids[i + 1]->n / 2 : 1;
+        cap += nested_ok && v->kids[i + 1]->kind == Y_MAP ? v->kids[i + 1]->n / 2 : 1;
     char inner[200];
     snprintf(inner, sizeof inner, " in '%s'%s", rill_loader_txt(k), where);
     for (size_t i = 0; i < v->n; i += 2) {
         const struct ynode *ik = v->kids[i], *iv = v->kids[i + 1];
-        if (iv->kind != Y_MAP) {
+        if (!nested_ok || iv->kind != Y_MAP) {
             if ((err = want_value(L, ik, iv, inner)) != RILL_OK ||
                 (err = kv_add(L, out, cap, ik, iv, NULL)) != RILL_OK)
                 return err;
@@ -647,7 +648,8 @@ static rill_err_t load_key(struct loader *L, struct rill_topology *t, struct wal
     case RILL_KEY_LIST:
         return get_list(L, k, v, W->where, field(W->base, row));
     case RILL_KEY_MAP:
-        return get_kvmap(L, k, v, W->where, field(W->base, row));
+        return get_kvmap(L, k, v, W->where, !strcmp(row->name, "config"),
+                         field(W->base, row));
     case RILL_KEY_SECTION:
         return load_section(L, t, row, k, v);
     case RILL_KEY_OTHER:
