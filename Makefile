@@ -314,6 +314,7 @@ bench-profile: check-deps $(BENCH_PROFILE) $(RAWLOOP) $(RILL) stack-up
 test-chaos: check-deps $(IT) $(RILL) $(PROBE_SO) stack-up
 	EOS_RECORDS=100000 RILL_BIN=$(RILL) RILL_PROBE_SO=$(CURDIR)/$(PROBE_SO) $(IT) eos
 	EOS_RECORDS=100000 RILL_BIN=$(RILL) $(IT) state
+	WIN_RECORDS=100000 WIN_KILLS=8 RILL_BIN=$(RILL) $(IT) windows
 
 # The layers of DESIGN.md section 1: no include points up (state/, schemas/
 # and processors/ never include the engine, the CLI or admin; base includes
