@@ -12,7 +12,9 @@
  * recomputes from the input for that key and window, in order, one per input
  * record; every wcount result is a window that closed (its end <= the
  * largest seq of its input partition), with the recomputed count, and every
- * such window appears exactly once. WIN_RECORDS (default 6000) and WIN_KILLS
+ * such window appears exactly once. Retention: wcount's changelog holds one
+ * committed tombstone per closed window and one window write per record.
+ * WIN_RECORDS (default 6000) and WIN_KILLS
  * (default 5) size it; `make test-chaos` runs it longer.
  */
 #include "tests/lib/scenario.h"
@@ -218,6 +220,20 @@ static void test_windows_under_kills(void)
                     "%ld discrepancies\n", total, kills, closed, bad);
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT(closed >= KEYS); /* the on_close side had real work */
+    /* retention: one committed changelog tombstone per closed window ('w'
+     * keys hold 40-byte windows; a tombstone has no value) */
+    struct it_rec *cl = NULL;
+    long ncl = it_read_topic(w.cl_counts, 1, 60000, &cl), tombs = 0, puts = 0;
+    for (long i = 0; i < ncl; i++) {
+        if (!cl[i].key || cl[i].key_len < 13 || cl[i].key[0] != 'w')
+            continue;
+        tombs += cl[i].value_len == 0;
+        puts += cl[i].value_len == 40;
+    }
+    it_recs_free(cl, ncl);
+    fprintf(stderr, "    wcount changelog: %ld window writes, %ld tombstones\n", puts, tombs);
+    CU_ASSERT_EQUAL(tombs, closed);
+    CU_ASSERT_EQUAL(puts, total); /* one write per record: no aborted one shows */
     it_scenario_done(&s, CU_get_number_of_failures() > 0);
 }
 
