@@ -131,7 +131,10 @@ static struct result run_rill(const char *in, int parts, const char *guarantee, 
     snprintf(out, sizeof out, "%s.out", app);
     snprintf(cl, sizeof cl, "%s-s-changelog", app);
     it_create_topic(out, parts);
-    int stateful = !strcmp(type, "count");
+    int stateful = strcmp(type, "passthrough") != 0;
+    /* the windowed count: tumbling one-hour windows on the record timestamp,
+     * every update emitted (one output per input, as the count's) */
+    int windowed = !strcmp(type, "windowed_count");
     if (stateful)
         it_create_topic(cl, parts);
     snprintf(yaml, sizeof yaml, "%s/%s.yaml", dir, app);
@@ -139,9 +142,10 @@ static struct result run_rill(const char *in, int parts, const char *guarantee, 
              "application.id: %s\nprocessing.guarantee: %s\ncommit.interval.ms: %d\n"
              "state.dir: %s/state\nstate.memory.bytes: 268435456\n"
              "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
-             "processors:\n  p: {type: %s, inputs: [%s], outputs: [%s]%s}\n",
+             "processors:\n  p: {type: %s, inputs: [%s], outputs: [%s]%s%s}\n",
              app, guarantee, commit_ms, dir, in, parts, out, parts, type, in, out,
-             stateful ? ", stores: [s]" : "");
+             stateful ? ", stores: [s]" : "",
+             windowed ? ", config: {window: {type: tumbling, size.ms: 3600000}}" : "");
     it_write_yaml(yaml, body);
     char *argv[] = { "taskset", "-c", "1", (char *)rill_bin, "run", yaml, NULL };
     return measure(argv, out, parts);
@@ -275,6 +279,16 @@ struct series {
     int n;
 };
 
+/* BENCH_ONLY: run just the series whose name contains it (a partial run,
+ * written to bench/results/only.md; the other rows read 0, no latency, no
+ * large count). */
+static const char *only;
+#define RUN(i, call)                                                                             \
+    do {                                                                                         \
+        if (!only || strstr(s[i].name, only))                                                    \
+            s[i].r[s[i].n++] = (call);                                                           \
+    } while (0)
+
 static double med(const struct series *s, int what) /* 0 rps, 1 cpu, 2 rss */
 {
     double v[MAXRUNS];
@@ -291,6 +305,7 @@ int main(void)
 {
     records = it_getenv_long("BENCH_RECORDS", 1000000);
     runs = it_getenv_long("BENCH_RUNS", 3);
+    only = getenv("BENCH_ONLY") && *getenv("BENCH_ONLY") ? getenv("BENCH_ONLY") : NULL;
     if (runs > MAXRUNS)
         runs = MAXRUNS;
     rill_bin = getenv("RILL_BIN");
@@ -311,8 +326,8 @@ int main(void)
     if (it_create_topic(in6, 6) || it_create_topic(in1, 1) || it_create_topic(inuniq, 6))
         return fprintf(stderr, "bench: cannot create topics (is the stack up?)\n"), 1;
     fprintf(stderr, "bench: producing %ld records to each input\n", records);
-    if (it_produce_padded(in6, records, 100000) || it_produce_padded(in1, records, 100000) ||
-        it_produce_padded(inuniq, records, 0))
+    if (it_produce_padded(in6, records, 100000) ||
+        (!only && (it_produce_padded(in1, records, 100000) || it_produce_padded(inuniq, records, 0))))
         return 1;
 
     struct series s[] = {
@@ -323,33 +338,40 @@ int main(void)
         { .name = "rill count all-distinct keys, exactly-once 100 ms" },
         { .name = "Kafka Streams passthrough, exactly-once 100 ms" }, { .name = "Kafka Streams count 100,000 keys, exactly-once 100 ms" },
         { .name = "Kafka Streams passthrough, at-least-once" },
+        { .name = "rill windowed count (tumbling 1 h) 100,000 keys, exactly-once 100 ms" },
+        { .name = "Kafka Streams windowed count (tumbling 1 h) 100,000 keys, exactly-once 100 ms" },
     };
     size_t ns = sizeof s / sizeof s[0];
     for (int r = 0; r < runs; r++) {
         fprintf(stderr, "bench: round %d of %ld\n", r + 1, runs);
-        s[0].r[s[0].n++] = run_raw(in6, 6, "alo", 1000);
-        s[1].r[s[1].n++] = run_rill(in6, 6, "at_least_once", 1000, "passthrough");
-        s[2].r[s[2].n++] = run_raw(in6, 6, "eos", 100);
-        s[3].r[s[3].n++] = run_rill(in6, 6, "exactly_once_v2", 100, "passthrough");
-        s[4].r[s[4].n++] = run_rill(in6, 6, "exactly_once_v2", 1000, "passthrough");
-        s[5].r[s[5].n++] = run_raw(in1, 1, "alo", 1000);
-        s[6].r[s[6].n++] = run_rill(in1, 1, "at_least_once", 1000, "passthrough");
-        s[7].r[s[7].n++] = run_rill(in6, 6, "exactly_once_v2", 100, "count");
-        s[8].r[s[8].n++] = run_rill(inuniq, 6, "exactly_once_v2", 100, "count");
-        s[9].r[s[9].n++] = run_streams(in6, 6, "eos", 100, "passthrough");
-        s[10].r[s[10].n++] = run_streams(in6, 6, "eos", 100, "count");
-        s[11].r[s[11].n++] = run_streams(in6, 6, "alo", 1000, "passthrough");
+        RUN(0, run_raw(in6, 6, "alo", 1000));
+        RUN(1, run_rill(in6, 6, "at_least_once", 1000, "passthrough"));
+        RUN(2, run_raw(in6, 6, "eos", 100));
+        RUN(3, run_rill(in6, 6, "exactly_once_v2", 100, "passthrough"));
+        RUN(4, run_rill(in6, 6, "exactly_once_v2", 1000, "passthrough"));
+        RUN(5, run_raw(in1, 1, "alo", 1000));
+        RUN(6, run_rill(in1, 1, "at_least_once", 1000, "passthrough"));
+        RUN(7, run_rill(in6, 6, "exactly_once_v2", 100, "count"));
+        RUN(8, run_rill(inuniq, 6, "exactly_once_v2", 100, "count"));
+        RUN(9, run_streams(in6, 6, "eos", 100, "passthrough"));
+        RUN(10, run_streams(in6, 6, "eos", 100, "count"));
+        RUN(11, run_streams(in6, 6, "alo", 1000, "passthrough"));
+        RUN(12, run_rill(in6, 6, "exactly_once_v2", 100, "windowed_count"));
+        RUN(13, run_streams(in6, 6, "eos", 100, "wcount"));
         for (size_t i = 0; i < ns; i++)
-            fprintf(stderr, "  %-52s %10.0f rec/s\n", s[i].name, s[i].r[s[i].n - 1].rps);
+            if (s[i].n)
+                fprintf(stderr, "  %-52s %10.0f rec/s\n", s[i].name, s[i].r[s[i].n - 1].rps);
     }
-    long e50, e99, e999, a50, a99, a999;
-    latency("exactly_once_v2", 100, 2000, 20, &e50, &e99, &e999);
-    latency("at_least_once", 100, 2000, 20, &a50, &a99, &a999);
+    long e50 = 0, e99 = 0, e999 = 0, a50 = 0, a99 = 0, a999 = 0;
+    if (!only) {
+        latency("exactly_once_v2", 100, 2000, 20, &e50, &e99, &e999);
+        latency("at_least_once", 100, 2000, 20, &a50, &a99, &a999);
+    }
     /* The large-state run: a count over BENCH_BIG_KEYS distinct keys (one
      * run: producing and counting 10,000,000 records takes minutes). It goes
      * after the latency runs: compacting its changelog keeps the broker busy
      * for a while, which would show up as latency. */
-    long big = it_getenv_long("BENCH_BIG_KEYS", 10000000), small = records;
+    long big = only ? 0 : it_getenv_long("BENCH_BIG_KEYS", 10000000), small = records;
     struct series sbig = { .name = "rill count 10,000,000 keys, exactly-once 100 ms (1 run)" };
     if (big > 0) {
         char inbig[128];
@@ -363,7 +385,8 @@ int main(void)
         fprintf(stderr, "  %-52s %10.0f rec/s\n", sbig.name, sbig.r[0].rps);
     }
 
-    FILE *md = fopen("bench/results/latest.md", "w"), *js = fopen("bench/results/latest.json", "w");
+    FILE *md = fopen(only ? "bench/results/only.md" : "bench/results/latest.md", "w");
+    FILE *js = fopen(only ? "bench/results/only.json" : "bench/results/latest.json", "w");
     if (!md || !js)
         return 1;
     char when[32];
@@ -398,6 +421,7 @@ int main(void)
     double r_cnt = med(&s[7], 0) / med(&s[3], 0), r_ks = med(&s[3], 0) / med(&s[9], 0);
     double r_ksc = med(&s[7], 0) / med(&s[10], 0);
     double m_ks = med(&s[3], 2) / med(&s[9], 2), m_ksc = med(&s[7], 2) / med(&s[10], 2);
+    double r_ksw = med(&s[12], 0) / med(&s[13], 0), m_ksw = med(&s[12], 2) / med(&s[13], 2);
     fprintf(md, "\n## Ratios against the targets\n\n| ratio | measured | target | |\n| --- | ---: | ---: | --- |\n");
     fprintf(md, "| rill passthrough / raw loop, at-least-once | %.2f | >= 0.85 | %s |\n", r_alo, r_alo >= 0.85 ? "met" : "missed");
     fprintf(md, "| rill exactly-once 100 ms / rill at-least-once | %.2f | >= 0.90 | %s |\n", r_eos, r_eos >= 0.90 ? "met" : "missed");
@@ -411,6 +435,8 @@ int main(void)
     fprintf(md, "| rill / Kafka Streams, count exactly-once | %.2f | >= 2 | %s |\n", r_ksc, r_ksc >= 2 ? "met" : "missed");
     fprintf(md, "| rill peak RSS / Kafka Streams, passthrough | %.2f | <= 0.25 | %s |\n", m_ks, m_ks <= 0.25 ? "met" : "missed");
     fprintf(md, "| rill peak RSS / Kafka Streams, count | %.2f | <= 0.25 | %s |\n", m_ksc, m_ksc <= 0.25 ? "met" : "missed");
+    fprintf(md, "| rill / Kafka Streams, windowed count exactly-once | %.2f | >= 2 | %s |\n", r_ksw, r_ksw >= 2 ? "met" : "missed");
+    fprintf(md, "| rill peak RSS / Kafka Streams, windowed count | %.2f | <= 0.25 | %s |\n", m_ksw, m_ksw <= 0.25 ? "met" : "missed");
     fprintf(md, "| exactly-once p99 latency (ms) | %ld | <= 110 (commit + 10 ms) | %s |\n", e99, e99 <= 110 ? "met" : "missed");
     fprintf(md, "\n## Latency (create time to read_committed consumer, 2,000 rec/s, 20 s, 6 partitions, first second left out)\n\n"
                 "| guarantee | p50 ms | p99 ms | p99.9 ms |\n| --- | ---: | ---: | ---: |\n"
@@ -424,8 +450,9 @@ int main(void)
         fprintf(md, "\n## Skipped\n\n- `rill count` over 10,000,000 keys (BENCH_BIG_KEYS=0).\n");
     fprintf(js, "], \"latency_ms\": {\"eos\": [%ld, %ld, %ld], \"alo\": [%ld, %ld, %ld]}, "
                 "\"ratios\": {\"alo_vs_raw\": %.3f, \"eos_vs_alo\": %.3f, \"count_vs_pass\": %.3f, "
-                "\"rill_vs_ks_pass\": %.3f, \"rill_vs_ks_count\": %.3f, \"rss_vs_ks_pass\": %.3f, \"rss_vs_ks_count\": %.3f}}\n",
-            e50, e99, e999, a50, a99, a999, r_alo, r_eos, r_cnt, r_ks, r_ksc, m_ks, m_ksc);
+                "\"rill_vs_ks_pass\": %.3f, \"rill_vs_ks_count\": %.3f, \"rss_vs_ks_pass\": %.3f, \"rss_vs_ks_count\": %.3f, "
+                "\"rill_vs_ks_wcount\": %.3f, \"rss_vs_ks_wcount\": %.3f}}\n",
+            e50, e99, e999, a50, a99, a999, r_alo, r_eos, r_cnt, r_ks, r_ksc, m_ks, m_ksc, r_ksw, m_ksw);
     /* What is left and why lives in one place, bench/README.md; the results
      * file carries a copy of it beside the figures. */
     FILE *why = fopen("bench/README.md", "r");
@@ -448,6 +475,6 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd))
         fprintf(stderr, "bench: cannot remove %s\n", dir);
-    fprintf(stderr, "bench: wrote bench/results/latest.md\n");
+    fprintf(stderr, "bench: wrote bench/results/%s.md\n", only ? "only" : "latest");
     return 0;
 }

@@ -75,7 +75,8 @@ struct win_conf {
       "event time: `timestamp` (the record's) or a field of epoch ms (JSON path, header:NAME)",  \
       NULL, NULL },                                                                              \
     { "window.type", RILL_CONF_STR, NULL, offsetof(struct win_conf, type),                       \
-      "`tumbling`, `hopping` or `session`", NULL, NULL },                                        \
+      "`tumbling`, `hopping` or `session`; the window.* keys may nest: `window: {type: ...}`",   \
+      NULL, NULL },                                                                              \
     { "window.size.ms", RILL_CONF_INT, "0", offsetof(struct win_conf, size_ms),                  \
       "window length (tumbling, hopping; > 0 there, unset for session)", "0",                    \
       WIN_BOUND(WIN_DUR_MAX) },                                                                  \

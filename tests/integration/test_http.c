@@ -118,7 +118,8 @@ static void check_counters(const char *in, const char *out, const char *out2)
     CU_ASSERT_EQUAL(labelled(body, "rill_records_out_total", "p", "topic", out), RECORDS);
     CU_ASSERT_EQUAL(labelled(body, "rill_records_in_total", "r", "topic", in), RECORDS);
     CU_ASSERT_EQUAL(labelled(body, "rill_records_out_total", "r", "topic", out2), 0);
-    static const char *const reasons[] = { "other", "decode", "invalid", "unroutable", "encode" };
+    static const char *const reasons[] = { "other", "decode", "invalid", "unroutable", "encode",
+                                           "late" };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
         CU_ASSERT_EQUAL(labelled(body, "rill_dlq_records_total", "p", "reason", reasons[i]), 0);
         CU_ASSERT_EQUAL(labelled(body, "rill_dlq_records_total", "r", "reason", reasons[i]),

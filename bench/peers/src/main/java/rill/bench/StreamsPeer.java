@@ -1,28 +1,34 @@
 /*
  * StreamsPeer - the Kafka Streams side of rill's benchmarks: the same
- * topologies rill runs (passthrough, and a keyed count into RocksDB), with the
+ * topologies rill runs (passthrough, a keyed count into RocksDB, and a
+ * windowed count: tumbling one-hour windows without grace, every update
+ * emitted, the output key "<key>@<start>/<end>" as rill writes it), with the
  * same guarantee and commit interval, on the same broker, as the same SASL
  * user. Runs until SIGTERM. Arguments:
- *   bootstrap user passwordFile appId in out passthrough|count eos|alo commitMs stateDir
+ *   bootstrap user passwordFile appId in out passthrough|count|wcount eos|alo commitMs stateDir
  */
 package rill.bench;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.TimeWindows;
 
 public final class StreamsPeer {
     public static void main(String[] a) throws Exception {
         if (a.length != 10) {
-            System.err.println("usage: bootstrap user passwordFile appId in out passthrough|count eos|alo commitMs stateDir");
+            System.err.println("usage: bootstrap user passwordFile appId in out passthrough|count|wcount eos|alo commitMs stateDir");
             System.exit(2);
         }
         String password = new String(Files.readAllBytes(Paths.get(a[2]))).trim();
@@ -49,6 +55,17 @@ public final class StreamsPeer {
              .count(Materialized.as("counts"))
              .toStream()
              .mapValues(v -> Long.toString(v).getBytes())
+             .to(a[5], Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
+        } else if (a[6].equals("wcount")) {
+            b.stream(a[4], Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+             .groupByKey()
+             .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofHours(1)))
+             .count(Materialized.as("wcounts"))
+             .toStream()
+             .map((k, v) -> KeyValue.pair((new String(k.key(), StandardCharsets.ISO_8859_1) + "@"
+                                           + k.window().start() + "/" + k.window().end())
+                                              .getBytes(StandardCharsets.ISO_8859_1),
+                                          Long.toString(v).getBytes()))
              .to(a[5], Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
         } else {
             b.stream(a[4], Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
