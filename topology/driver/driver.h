@@ -10,6 +10,11 @@
  * default (murmur2) partitioner picks for the topic's partition count (from
  * `topics:`); without a key, or for a topic with no declared count, it keeps
  * the input record's partition. Single-threaded; not for production use.
+ *
+ * Clocks: the ts a record is piped with is its event time, so the windowed
+ * processors (processors/window/), which close windows on stream time only,
+ * are driven by the timestamps a test pipes, record by record;
+ * rill_driver_advance_wall_clock() drives wall-clock punctuations.
  */
 #ifndef RILL_DRIVER_H
 #define RILL_DRIVER_H
