@@ -70,35 +70,39 @@ int rill_decimal_field(rill_ctx_t *ctx, const char *verb, const char *field, int
     char num[RILL_DECIMAL_MAX];
     rill_err_t err = rill_record_field(rec, field, num, sizeof num);
     if (err == RILL_ERR_NOTFOUND) {
-        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot %s field '%s': the record has no such field", verb, field);
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                           "cannot %s field '%s': the record has no such field", verb, field);
         return -1;
     }
     if (err == RILL_ERR_NOMEM) {
-        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot %s field '%s': not a decimal number (longer than %d bytes)",
-                        verb, field, RILL_DECIMAL_MAX - 1);
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                           "cannot %s field '%s': not a decimal number (longer than %d bytes)",
+                           verb, field, RILL_DECIMAL_MAX - 1);
         return -1;
     }
     if (err != RILL_OK) {
-        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot %s field '%s': %s (not json, or not a scalar)", verb, field,
-                        rill_err2str(err));
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                           "cannot %s field '%s': %s (not json, or not a scalar)", verb, field,
+                           rill_err2str(err));
         return -1;
     }
     switch (dec_parse(num, scale, v)) {
     case DEC_PARSED:
         return 0;
     case DEC_NOT_A_NUMBER:
-        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot %s field '%s': '%s' is not a decimal number", verb, field,
-                        num);
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                           "cannot %s field '%s': '%s' is not a decimal number", verb, field, num);
         break;
     case DEC_TOO_PRECISE:
-        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot %s field '%s': '%s' has more than %d fraction digits "
-                        "(scale %d)", verb, field, num, scale, scale);
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                           "cannot %s field '%s': '%s' has more than %d fraction digits "
+                           "(scale %d)", verb, field, num, scale, scale);
         break;
     case DEC_TOO_BIG:
-        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "cannot %s field '%s': '%s' overflows a 64-bit integer at scale %d",
-                        verb, field, num, scale);
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                           "cannot %s field '%s': '%s' overflows a 64-bit integer at scale %d",
+                           verb, field, num, scale);
         break;
     }
     return -1;
 }
-

@@ -626,8 +626,9 @@ static rill_proc_result_t win_process(rill_ctx_t *ctx, void *state, const rill_r
         if (rill_store_put_i64(w->store, "m", 1, st) != RILL_OK)
             return RILL_PROC_RETRY;
     }
-    rill_proc_result_t res = w->type == WIN_SESSION ? win_session_add(ctx, w, group, glen, ts, x, st)
-                                                    : win_time_add(ctx, w, group, glen, ts, x, st);
+    rill_proc_result_t res = w->type == WIN_SESSION
+                                 ? win_session_add(ctx, w, group, glen, ts, x, st)
+                                 : win_time_add(ctx, w, group, glen, ts, x, st);
     if (res != RILL_PROC_OK)
         return res;
     return win_close_due(ctx, w, st) == RILL_OK ? RILL_PROC_OK : RILL_PROC_RETRY;

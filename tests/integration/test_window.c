@@ -238,7 +238,8 @@ static void test_windows_under_kills(void)
 }
 
 static CU_TestInfo tests[] = {
-    { "windowed count (on_close) and sum (on_update) exact across SIGKILLs", test_windows_under_kills },
+    { "windowed count (on_close) and sum (on_update) exact across SIGKILLs",
+      test_windows_under_kills },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("windows", tests)
