@@ -25,27 +25,12 @@
 static char dir[64];
 static unsigned seq;
 
-/* The contender's committed offsets on its input, summed: the number of
- * records it has processed and committed (the input has no markers). */
-static long committed(rd_kafka_t *grp, const char *topic)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(6);
-    for (int p = 0; p < 6; p++)
-        rd_kafka_topic_partition_list_add(l, topic, p);
-    long sum = 0;
-    if (!rd_kafka_committed(grp, l, 5000))
-        for (int i = 0; i < l->cnt; i++)
-            sum += l->elems[i].offset > 0 ? (long)l->elems[i].offset : 0;
-    rd_kafka_topic_partition_list_destroy(l);
-    return sum;
-}
-
 /* Waits until the contender has committed n input records; 0 when it does
  * within 30 minutes. */
 static int wait_for(rd_kafka_t *grp, const char *topic, long n)
 {
     for (int64_t until = it_now_ms() + 1800000; it_now_ms() < until;) {
-        if (committed(grp, topic) >= n)
+        if (it_group_committed(grp, topic, 6) >= n)
             return 0;
         usleep(50000);
     }

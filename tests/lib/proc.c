@@ -254,6 +254,19 @@ long it_end_offsets(const char *topic)
     return sum;
 }
 
+long it_group_committed(rd_kafka_t *grp, const char *topic, int parts)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p);
+    long sum = 0;
+    if (!rd_kafka_committed(grp, l, 5000))
+        for (int i = 0; i < l->cnt; i++)
+            sum += l->elems[i].offset > 0 ? (long)l->elems[i].offset : 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    return sum;
+}
+
 long it_count_committed(const char *topic, int timeout_ms)
 {
     struct it_rec *r = NULL;

@@ -51,6 +51,12 @@ void it_recs_free(struct it_rec *r, long n);
 /* Counts committed records in topic by reading it to its end. */
 long it_count_committed(const char *topic, int timeout_ms);
 
+/* The offsets the consumer group of grp (a client with that group.id; it
+ * need not subscribe) has committed on partitions 0..parts-1 of topic,
+ * summed: the records it has processed and committed, for an input without
+ * transaction markers. 0 when they cannot be read. */
+long it_group_committed(rd_kafka_t *grp, const char *topic, int parts);
+
 /* The sum of topic's end offsets (high watermarks: committed, open and
  * aborted records and transaction markers alike), asked of the broker now;
  * -1 when it cannot be asked. A measure of progress that, unlike a
