@@ -9,6 +9,11 @@
  *   max.poll.interval.ms and transaction.timeout.ms, the group moves on
  *   without it, then it is SIGCONTed: it must log that it was fenced, and the
  *   output holds no duplicate.
+ * - Static membership at the defaults (no group.instance.id in the YAML, a
+ *   30 s session so that waiting one out cannot pass): a SIGKILLed instance
+ *   restarted at once commits output again within 15 s; a second instance
+ *   stopped with SIGTERM leaves the group, and the first takes its
+ *   partitions back within 15 s of its exit; the output stays exact.
  * - Startup failures exit 1 with one clear line: a wrong password, an input
  *   topic that does not exist, a malformed topology.
  */
@@ -101,6 +106,58 @@ static void test_zombie_is_fenced(void)
     it_scenario_done(&s, CU_get_number_of_failures() > 0);
 }
 
+/* The session of the static membership test's instances, and how soon
+ * their work must move: well below it, so that an instance that waits out
+ * a dead or stopped member's session fails. */
+#define STATIC_SESSION "30000"
+#define STATIC_DEADLINE_MS 15000
+
+static void test_default_static_membership(void)
+{
+    struct it_scenario s;
+    long total = 9000;
+    CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "static", total, total / 45, 0,
+                                           "passthrough, kafka: {session.timeout.ms: '"
+                                           STATIC_SESSION "'}",
+                                           "exactly_once_v2", 1000, ""),
+                          0);
+    char loga[256], logb[256];
+    snprintf(loga, sizeof loga, "%s/rill-0.log", s.dir);
+    snprintf(logb, sizeof logb, "%s/rill-1.log", s.dir);
+    it_scenario_feed_start(&s);
+    pid_t a = start(&s, 0);
+    CU_ASSERT_FATAL(it_scenario_wait_output(&s, 0, 60000) > 0);
+    /* SIGKILL, restart at once: the same member takes its partitions back */
+    CU_ASSERT_FATAL(it_rill_stop(a, SIGKILL, 10000) != -1);
+    long before = it_count_committed(s.out, 30000);
+    int64_t t0 = it_now_ms();
+    a = start(&s, 0);
+    long after = it_scenario_wait_output(&s, before, STATIC_DEADLINE_MS);
+    int64_t resumed_ms = it_now_ms() - t0;
+    CU_ASSERT(after > before);
+    CU_ASSERT(resumed_ms < STATIC_DEADLINE_MS);
+    /* a second instance joins, and its SIGTERM hands its partitions back */
+    int na = it_file_count(loga, "partitions assigned");
+    pid_t b = start(&s, 1);
+    CU_ASSERT_FATAL(it_file_wait(logb, "partitions assigned", 1, 60000) >= 1);
+    CU_ASSERT_FATAL(it_file_wait(loga, "partitions assigned", na + 1, 60000) > na);
+    na = it_file_count(loga, "partitions assigned");
+    CU_ASSERT(stopped_cleanly(b));
+    int64_t t1 = it_now_ms();
+    CU_ASSERT(it_file_wait(loga, "partitions assigned", na + 1, STATIC_DEADLINE_MS) > na);
+    int64_t handed_ms = it_now_ms() - t1;
+    CU_ASSERT(handed_ms < STATIC_DEADLINE_MS);
+    CU_ASSERT_FATAL(it_scenario_feed_join(&s) == 0);
+    CU_ASSERT(it_scenario_wait_output(&s, total - 1, 120000) >= total);
+    CU_ASSERT(stopped_cleanly(a));
+    CU_ASSERT_EQUAL(it_scenario_verify(&s, 0, NULL), 0);
+    CU_ASSERT(it_scenario_markers_readable(&s));
+    fprintf(stderr, "\n    static: output again %lld ms after a SIGKILL and restart, partitions "
+                    "back %lld ms after a SIGTERMed peer's exit (session " STATIC_SESSION " ms)\n",
+            (long long)resumed_ms, (long long)handed_ms);
+    it_scenario_done(&s, CU_get_number_of_failures() > 0);
+}
+
 /* One line on stderr, exit 1, and the line says what. */
 static void expect_startup_failure(const char *yaml_body, const char *needle)
 {
@@ -177,6 +234,7 @@ static CU_TestInfo tests[] = {
     { "a second signal exits at once, a single one drains", test_second_signal_exits_at_once },
     { "scale out to three instances and back in to one", test_scale_out_and_in },
     { "a frozen instance is fenced and writes no duplicate", test_zombie_is_fenced },
+    { "default static membership: quick restart, clean leave", test_default_static_membership },
     { "startup failures exit 1 with one clear line", test_startup_failures },
     CU_TEST_INFO_NULL,
 };

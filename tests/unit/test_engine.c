@@ -4,7 +4,9 @@
  * the state as it was), the transaction begin refused outside READY, the one
  * retry helper (attempts, early success, a stop), and a task built the way
  * a rebalance builds it, whose processor is bound to every one of 100
- * granted stores (no cap). The consume-process-produce path itself is the
+ * granted stores (no cap); static membership by default (an id from the
+ * instance id, processor and thread, a short session), a prefix of the
+ * topology's own, or off. The consume-process-produce path itself is the
  * integration tier's (tests/integration/test_eos.c).
  */
 #include "tests/lib/suite.h"
@@ -217,6 +219,51 @@ static void test_task_binds_every_store(void)
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* What engine_static_member leaves in a consumer configuration of
+ * processor p, thread 1, under the topology yaml's kafka: map. */
+static void membership_of(const char *kafka, char *gii, size_t giisz, char *session,
+                          size_t sessionsz)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "kafka: {%s}\n%s", kafka, one_proc);
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    snprintf(e->instance_id, sizeof e->instance_id, "0123456789abcdef");
+    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, 1, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(engine_static_member(c, e, &t->procs[0].kafka, "p", 1, err, sizeof err),
+                    RILL_OK);
+    /* unset, librdkafka answers that there is no value */
+    if (rd_kafka_conf_get(c, "group.instance.id", gii, &giisz) != RD_KAFKA_CONF_OK)
+        snprintf(gii, giisz, "(unset)");
+    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, "session.timeout.ms", session, &sessionsz),
+                    RD_KAFKA_CONF_OK);
+    rd_kafka_conf_destroy(c);
+    rill_engine_free(e);
+    rill_topology_free(t);
+}
+
+static void test_static_membership(void)
+{
+    char gii[256], session[32];
+    /* by default: the instance id's, and a short session */
+    membership_of("", gii, sizeof gii, session, sizeof session);
+    CU_ASSERT_STRING_EQUAL(gii, "0123456789abcdef.p-1");
+    CU_ASSERT_STRING_EQUAL(session, ENGINE_STATIC_SESSION_MS);
+    /* a prefix of the topology's own, and its session */
+    membership_of("group.instance.id: blue, session.timeout.ms: '30000'", gii, sizeof gii,
+                  session, sizeof session);
+    CU_ASSERT_STRING_EQUAL(gii, "blue.p-1");
+    CU_ASSERT_STRING_EQUAL(session, "30000");
+    /* off: dynamic membership, librdkafka's session */
+    membership_of("group.instance.id: 'off'", gii, sizeof gii, session, sizeof session);
+    CU_ASSERT_STRING_EQUAL(gii, "(unset)");
+    CU_ASSERT_STRING_EQUAL(session, "45000");
+}
+
 /* Observations land in the first bucket whose bound holds them, the last
  * (+Inf) past every bound; the sum is kept in microseconds. */
 static void test_histogram_buckets(void)
@@ -275,6 +322,7 @@ static CU_TestInfo tests[] = {
     { "a transaction begins from READY only", test_txn_begin_needs_ready },
     { "retry helper: attempts, deadline, non-retriable, stop", test_retry_helper },
     { "a task binds all of 100 granted stores", test_task_binds_every_store },
+    { "static membership: by default, a prefix, or off", test_static_membership },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("engine", tests)

@@ -46,7 +46,9 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
             const char *k = lists[l]->v[i].key;
-            if (consumer ? rill_kafka_producer_only(k) : rill_kafka_consumer_only(k))
+            /* group.instance.id is a prefix (or off): engine_static_member */
+            if ((consumer ? rill_kafka_producer_only(k) : rill_kafka_consumer_only(k)) ||
+                !strcmp(k, "group.instance.id"))
                 continue;
             if (conf_set(c, k, lists[l]->v[i].value, errstr, errsz) != RILL_OK) {
                 rd_kafka_conf_destroy(c);
@@ -63,24 +65,66 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
     return c;
 }
 
-rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_topology *t,
+rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_engine *e,
                                 const struct rill_kvlist *own, const char *name, int idx,
                                 char *errstr, size_t errsz)
 {
-    /* Static membership (KIP-345) when the topology asks for it: every
-     * consumer needs its own stable id, so the given one is a prefix. A
-     * restarted instance then takes its partitions back without a rebalance
-     * and without waiting out its dead self's session. */
+    /* Static membership (KIP-345) unless the topology turns it off: every
+     * consumer needs its own stable id, so the given one, or the state
+     * directory's instance id, is a prefix. A restarted instance then takes
+     * its partitions back without a rebalance and without waiting out its
+     * dead self's session. */
     const char *gii = rill_kvlist_get(own, "group.instance.id");
     if (!gii)
-        gii = rill_kvlist_get(&t->kafka, "group.instance.id");
+        gii = rill_kvlist_get(&e->t->kafka, "group.instance.id");
     if (!gii)
+        gii = e->instance_id;
+    if (!strcmp(gii, ENGINE_STATIC_OFF))
         return RILL_OK;
     char id[ENGINE_ID_SIZE];
     if ((size_t)snprintf(id, sizeof id, "%s.%s-%d", gii, name, idx) >= sizeof id)
         return rill_errf(errstr, errsz, RILL_ERR_NOFIT, "'%s': group.instance.id '%s' is too long",
                          name, gii);
+    /* A member that never comes back holds its partitions for a session:
+     * a short one, unless the topology says otherwise. */
+    if (!rill_kvlist_get(own, "session.timeout.ms") &&
+        !rill_kvlist_get(&e->t->kafka, "session.timeout.ms") &&
+        conf_set(cc, "session.timeout.ms", ENGINE_STATIC_SESSION_MS, errstr, errsz) != RILL_OK)
+        return RILL_ERR_CONFIG;
     return conf_set(cc, "group.instance.id", id, errstr, errsz);
+}
+
+int engine_is_static_member(rd_kafka_t *consumer)
+{
+    char v[ENGINE_ID_SIZE];
+    size_t n = sizeof v;
+    return rd_kafka_conf_get(rd_kafka_conf(consumer), "group.instance.id", v, &n) ==
+               RD_KAFKA_CONF_OK && v[0];
+}
+
+void engine_consumer_leave(rd_kafka_t *consumer)
+{
+    /* librdkafka 2.0.2 sends no LeaveGroup when a static member closes
+     * (KIP-345: a restart is expected), so a stopped instance would hold
+     * its partitions until its session ran out. An unsubscribe does leave:
+     * its revoke is served here, then librdkafka leaves the group and
+     * clears the member id; the close then waits for the answer. */
+    if (engine_is_static_member(consumer) && !rd_kafka_unsubscribe(consumer))
+        for (int64_t until = rill_now_ms() + ENGINE_LEAVE_WAIT_MS;
+             rill_now_ms() < until && !rd_kafka_fatal_error(consumer, NULL, 0);) {
+            /* records still queued belong to no task any more: the next
+             * owner reads them again from the committed offsets */
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, ENGINE_LEAVE_POLL_MS);
+            if (m)
+                rd_kafka_message_destroy(m);
+            char *member = rd_kafka_memberid(consumer);
+            int left = !member || !*member;
+            if (member)
+                rd_kafka_mem_free(consumer, member);
+            if (left)
+                break;
+        }
+    rd_kafka_consumer_close(consumer);
 }
 
 rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, char *errstr,
@@ -190,7 +234,12 @@ void clients_destroy(struct sthread *st)
         st->restorer = NULL;
     }
     if (st->consumer) {
-        rd_kafka_consumer_close(st->consumer);
+        /* stopping: leave the group (a rebuild keeps the membership, and
+         * its new consumer rejoins as the same static member) */
+        if (atomic_load(&st->e->stop))
+            engine_consumer_leave(st->consumer);
+        else
+            rd_kafka_consumer_close(st->consumer);
         /* A fatal consumer error closes without a revoke: the tasks (and a
          * message held for a retry) must go before their handle. */
         tasks_drop_all(st);
@@ -259,7 +308,7 @@ static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz
     rd_kafka_conf_set_opaque(cc, st);
     rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
     rd_kafka_conf_set_error_cb(cc, error_cb);
-    rill_err_t serr = engine_static_member(cc, st->e->t, &st->pc->kafka, st->pc->name, st->idx,
+    rill_err_t serr = engine_static_member(cc, st->e, &st->pc->kafka, st->pc->name, st->idx,
                                            errstr, errsz);
     if (serr != RILL_OK) {
         rd_kafka_conf_destroy(cc);

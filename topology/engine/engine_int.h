@@ -48,6 +48,15 @@
 #define ENGINE_TOPIC_SIZE 250
 /* A consumer group id, transactional id or group.instance.id. */
 #define ENGINE_ID_SIZE 512
+/* group.instance.id: off turns static membership off. */
+#define ENGINE_STATIC_OFF "off"
+/* A static member's session.timeout.ms unless the topology sets one: how
+ * long the partitions of an instance that never comes back stall. */
+#define ENGINE_STATIC_SESSION_MS "10000"
+/* How long a stopping static member waits for its leave to go out, and its
+ * poll slice meanwhile. */
+#define ENGINE_LEAVE_WAIT_MS 10000
+#define ENGINE_LEAVE_POLL_MS 100
 
 /* ---- a stream thread's state --------------------------------------------- */
 
@@ -405,11 +414,20 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
  * earliest offset without a committed one, read_committed. */
 rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, char *errstr,
                                       size_t errsz);
-/* Sets group.instance.id to "<prefix>.<name>-<idx>" when own or the
- * topology's kafka: has a group.instance.id prefix (static membership). */
-rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_topology *t,
+/* Static membership by default: sets group.instance.id to
+ * "<prefix>.<name>-<idx>", the prefix own's or the topology's kafka:
+ * group.instance.id, else the instance id of the state directory; none when
+ * that prefix is ENGINE_STATIC_OFF. A static member's session.timeout.ms is
+ * ENGINE_STATIC_SESSION_MS unless either kafka: map sets it. */
+rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_engine *e,
                                 const struct rill_kvlist *own, const char *name, int idx,
                                 char *errstr, size_t errsz);
+/* 1 when consumer was made with a group.instance.id. */
+int engine_is_static_member(rd_kafka_t *consumer);
+/* Closes consumer leaving its group, a static member too (serving its
+ * revoke on the calling thread), waiting at most ENGINE_LEAVE_WAIT_MS for
+ * the leave. The consumer is still to be destroyed. */
+void engine_consumer_leave(rd_kafka_t *consumer);
 
 /* Routes consumer's events to its poll and subscribes it to topics; an
  * error names the kind ("processor", "sink") and name. */

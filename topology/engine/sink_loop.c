@@ -426,7 +426,7 @@ static rill_err_t consumer_create(struct sink_thread *st, char *errstr, size_t e
     rd_kafka_conf_set_opaque(cc, st);
     rd_kafka_conf_set_rebalance_cb(cc, sink_rebalance_cb);
     rd_kafka_conf_set_error_cb(cc, sink_error_cb);
-    rill_err_t err = engine_static_member(cc, st->e->t, &st->sc->kafka, st->sc->name, 0, errstr,
+    rill_err_t err = engine_static_member(cc, st->e, &st->sc->kafka, st->sc->name, 0, errstr,
                                           errsz);
     if (err == RILL_OK)
         err = engine_group_consumer_conf(cc, st->group, errstr, errsz);
@@ -613,7 +613,7 @@ void *sink_thread_main(void *arg)
         drain(st);
     batch_drop(st);
     /* leaves the group: the revoke writes nothing more (the batch is empty) */
-    rd_kafka_consumer_close(st->consumer);
+    engine_consumer_leave(st->consumer);
     rd_kafka_destroy(st->consumer);
     st->consumer = NULL;
     rill_log(RILL_LOG_INFO, "sink", "stopped|sink=%s batches=%llu records=%llu dead_letters=%llu "
