@@ -78,7 +78,11 @@ const struct rill_key_def rill_keys[] = {
              "waiting on purpose, restoring included) for this long" },
     { .scope = RILL_SCOPE_TOP, .name = "kafka", .type = RILL_KEY_MAP, .offset = TOP(kafka),
       .doc = "librdkafka properties for every client, passed as-is (consumer-only and "
-             "producer-only keys go to their kind of client only)" },
+             "producer-only keys go to their kind of client only). Except group.instance.id: "
+             "every group consumer is a static member (KIP-345) by default, its id "
+             "<prefix>.<processor or sink>-<thread> with the state directory's instance id as "
+             "the prefix; group.instance.id sets another prefix, and off turns static "
+             "membership off. A static member's session.timeout.ms is 10000 unless set here" },
     { .scope = RILL_SCOPE_TOP, .name = "topics", .type = RILL_KEY_SECTION,
       .sub = RILL_SCOPE_TOPIC, .doc = "the topics read and written, by name" },
     { .scope = RILL_SCOPE_TOP, .name = "stores", .type = RILL_KEY_SECTION,
