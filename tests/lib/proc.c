@@ -85,7 +85,8 @@ void it_rill_kill_all(pid_t *const *pids, size_t n)
         }
 }
 
-int it_write_yaml(const char *path, const char *body)
+/* The file of it_write_yaml, with the tests' short session when short_session. */
+static int write_yaml(const char *path, const char *body, int short_session)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -98,11 +99,22 @@ int it_write_yaml(const char *path, const char *body)
             "  sasl.mechanisms: SCRAM-SHA-512\n"
             "  sasl.username: admin\n"
             "  sasl.password: ${file:%s/admin.password}\n"
-            "  session.timeout.ms: '6000'\n"
-            "  heartbeat.interval.ms: '1000'\n"
+            "%s"
             "%s",
-            it_env("KAFKA_BOOTSTRAP"), dir, body);
+            it_env("KAFKA_BOOTSTRAP"), dir,
+            short_session ? "  session.timeout.ms: '6000'\n  heartbeat.interval.ms: '1000'\n" : "",
+            body);
     return fclose(f);
+}
+
+int it_write_yaml(const char *path, const char *body)
+{
+    return write_yaml(path, body, 1);
+}
+
+int it_write_yaml_defaults(const char *path, const char *body)
+{
+    return write_yaml(path, body, 0);
 }
 
 static rd_kafka_t *reader(int committed)

@@ -29,6 +29,9 @@ void it_rill_kill_all(pid_t *const *pids, size_t n);
  * extra is appended verbatim (more top-level keys, or processor keys when it
  * starts with spaces). Returns 0 on success. */
 int it_write_yaml(const char *path, const char *body);
+/* The same without the tests' short session.timeout.ms and
+ * heartbeat.interval.ms: rill's and librdkafka's defaults. */
+int it_write_yaml_defaults(const char *path, const char *body);
 
 /* One record as read back. */
 struct it_rec {
