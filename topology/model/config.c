@@ -1,6 +1,6 @@
 /*
  * config.c - loads a topology YAML file (DESIGN.md section 4) into a struct
- * rill_topology: libyaml's event parser builds a small bounded tree (no
+ * rill_topology: libyaml's event parser builds a small bounded tree (ytree.c: no
  * aliases, at most MAX_DEPTH levels and MAX_NODES nodes, duplicate keys
  * refused, ${...} substituted in every scalar, keys included), then a
  * walk over the key table turns the tree into the plain structs of config.h, refusing
@@ -93,211 +93,6 @@ const char *rill_loader_txt(const struct ynode *n)
     return n->raw ? n->raw : n->s;
 }
 
-static const char *kindname(const struct ynode *n)
-{
-    if (n->kind == Y_MAP)
-        return "a map";
-    if (n->kind == Y_SEQ)
-        return "a list";
-    return n->null ? "nothing" : "a scalar";
-}
-
-/* ---- the tree ------------------------------------------------------------ */
-
-static void ynode_free(struct ynode *n)
-{
-    if (!n)
-        return;
-    for (size_t i = 0; i < n->n; i++)
-        ynode_free(n->kids[i]);
-    free(n->kids);
-    free(n->s);
-    free(n->raw);
-    free(n);
-}
-
-static int ynode_add(struct ynode *parent, struct ynode *kid)
-{
-    if (parent->n == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 8;
-        struct ynode **k = realloc(parent->kids, cap * sizeof *k);
-        if (!k)
-            return -1;
-        parent->kids = k;
-        parent->cap = cap;
-    }
-    parent->kids[parent->n++] = kid;
-    return 0;
-}
-
-/* ---- parsing ------------------------------------------------------------- */
-
-static void offset_pos(const struct loader *L, size_t off, int *line, int *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && i < L->len; i++) {
-        if (L->buf[i] == '\n') {
-            ++*line;
-            *col = 1;
-        } else {
-            ++*col;
-        }
-    }
-}
-
-static rill_err_t yaml_fail(struct loader *L, const yaml_parser_t *p)
-{
-    int line, col;
-    if (p->error == YAML_MEMORY_ERROR)
-        return rill_loader_nomem(L, 1, 1);
-    if (p->error == YAML_READER_ERROR) {
-        offset_pos(L, p->problem_offset, &line, &col);
-    } else {
-        line = (int)p->problem_mark.line + 1;
-        col = (int)p->problem_mark.column + 1;
-    }
-    const char *problem = p->problem ? p->problem : "unknown problem";
-    if (p->context)
-        return LERR(L, line, col, RILL_ERR_CONFIG, "invalid yaml: %s (%s at %d:%d)", problem,
-                    p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
-    return LERR(L, line, col, RILL_ERR_CONFIG, "invalid yaml: %s", problem);
-}
-
-static int is_null_scalar(const yaml_event_t *ev)
-{
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
-        return 0;
-    const char *v = (const char *)ev->data.scalar.value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
-}
-
-/* Hangs n under parent (a key or value of a map, or a list item); refuses
- * non-scalar and duplicate keys. */
-static rill_err_t attach(struct loader *L, struct ynode *parent, struct ynode *n)
-{
-    if (parent->kind == Y_MAP && parent->n % 2 == 0) {
-        if (n->kind != Y_SCALAR || n->null) {
-            rill_err_t e = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                                "expected a key name, got %s", kindname(n));
-            ynode_free(n);
-            return e;
-        }
-        for (size_t i = 0; i < parent->n; i += 2)
-            if (!strcmp(parent->kids[i]->s, n->s)) {
-                rill_err_t e = LERR(L, n->line, n->col, RILL_ERR_CONFIG,
-                                    "duplicate key '%s' (first at %d:%d)", rill_loader_txt(n),
-                                    parent->kids[i]->line, parent->kids[i]->col);
-                ynode_free(n);
-                return e;
-            }
-    }
-    if (ynode_add(parent, n) < 0) {
-        ynode_free(n);
-        return rill_loader_nomem(L, n->line, n->col);
-    }
-    return RILL_OK;
-}
-
-static rill_err_t build_tree(struct loader *L, struct ynode **root)
-{
-    yaml_parser_t p;
-    yaml_event_t ev;
-    struct ynode *stack[MAX_DEPTH];
-    int depth = 0, docs = 0, done = 0;
-    rill_err_t err = RILL_OK;
-
-    *root = NULL;
-    if (!yaml_parser_initialize(&p))
-        return rill_loader_nomem(L, 1, 1);
-    yaml_parser_set_input_string(&p, (const unsigned char *)L->buf, L->len);
-    while (!done && !err) {
-        if (!yaml_parser_parse(&p, &ev)) {
-            err = yaml_fail(L, &p);
-            break;
-        }
-        int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
-        struct ynode *n = NULL;
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (++docs > 1)
-                err = LERR(L, line, col, RILL_ERR_CONFIG,
-                           "expected a single yaml document, found a second one");
-            break;
-        case YAML_ALIAS_EVENT:
-            err = LERR(L, line, col, RILL_ERR_CONFIG,
-                       "aliases are not supported (found '*%s'; write the value out)",
-                       (const char *)ev.data.alias.anchor);
-            break;
-        case YAML_SCALAR_EVENT:
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            if (++L->nodes > MAX_NODES) {
-                err = LERR(L, line, col, RILL_ERR_CONFIG,
-                           "too many yaml nodes (at most %d)", MAX_NODES);
-                break;
-            }
-            if (ev.type != YAML_SCALAR_EVENT && depth == MAX_DEPTH) {
-                err = LERR(L, line, col, RILL_ERR_CONFIG,
-                           "nesting deeper than %d levels", MAX_DEPTH);
-                break;
-            }
-            n = calloc(1, sizeof *n);
-            if (!n) {
-                err = rill_loader_nomem(L, line, col);
-                break;
-            }
-            n->line = line;
-            n->col = col;
-            if (ev.type == YAML_SCALAR_EVENT) {
-                n->kind = Y_SCALAR;
-                n->null = is_null_scalar(&ev);
-                if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
-                    free(n);
-                    err = LERR(L, line, col, RILL_ERR_CONFIG, "nul character in a scalar");
-                    break;
-                }
-                n->s = strdup(n->null ? "" : (const char *)ev.data.scalar.value);
-                if (!n->s) {
-                    free(n);
-                    err = rill_loader_nomem(L, line, col);
-                    break;
-                }
-                if (!n->null && (err = rill_loader_subst(L, n)) != RILL_OK) {
-                    ynode_free(n);
-                    break;
-                }
-            } else {
-                n->kind = ev.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ;
-            }
-            if (depth)
-                err = attach(L, stack[depth - 1], n);
-            else
-                *root = n;
-            if (!err && n->kind != Y_SCALAR)
-                stack[depth++] = n;
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            if (depth)
-                depth--;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&p);
-    if (err) {
-        ynode_free(*root);
-        *root = NULL;
-    }
-    return err;
-}
 
 /* ---- the schema walk -------------------------------------------------------- */
 
@@ -308,7 +103,7 @@ static rill_err_t want_kind(struct loader *L, const struct ynode *v, enum ykind 
         return RILL_OK;
     static const char *const names[] = { "a value", "a list", "a map" };
     return LERR(L, v->line, v->col, RILL_ERR_CONFIG, "expected %s for %s%s, got %s", names[kind],
-                what, where, kindname(v));
+                what, where, rill_ynode_kind(v));
 }
 
 /* A non-empty string. */
@@ -386,7 +181,7 @@ static rill_err_t get_list(struct loader *L, const struct ynode *k, const struct
         if (it->kind != Y_SCALAR || it->null || !*it->s)
             return LERR(L, it->line, it->col, RILL_ERR_CONFIG,
                         "expected a name in '%s'%s, got %s", rill_loader_txt(k), where,
-                        it->kind == Y_SCALAR && !it->null ? "an empty string" : kindname(it));
+                        it->kind == Y_SCALAR && !it->null ? "an empty string" : rill_ynode_kind(it));
         out->v[i] = strdup(it->s);
         if (!out->v[i])
             return rill_loader_nomem(L, it->line, it->col);
@@ -489,7 +284,7 @@ static rill_err_t want_section(struct loader *L, const struct ynode *k, const st
         if (val->kind == Y_MAP || (allow_null && val->kind == Y_SCALAR && val->null))
             continue;
         return LERR(L, val->line, val->col, RILL_ERR_CONFIG, "expected a map for %s '%s', got %s",
-                    entry, rill_loader_txt(v->kids[i]), kindname(val));
+                    entry, rill_loader_txt(v->kids[i]), rill_ynode_kind(val));
     }
     return RILL_OK;
 }
@@ -801,7 +596,7 @@ static rill_err_t load_root(struct loader *L, struct rill_topology *t, const str
                     "empty topology (expected a map with at least 'application.id')");
     if (root->kind != Y_MAP)
         return LERR(L, root->line, root->col, RILL_ERR_CONFIG,
-                    "expected a map at the top level, got %s", kindname(root));
+                    "expected a map at the top level, got %s", rill_ynode_kind(root));
     rill_err_t err = set_defaults(L, RILL_SCOPE_TOP, t, root);
     if (err)
         return err;
@@ -842,9 +637,9 @@ rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t
     }
     if (!(t->path = strdup(L.name)))
         err = rill_loader_nomem(&L, 1, 1);
-    else if ((err = build_tree(&L, &root)) == RILL_OK)
+    else if ((err = rill_loader_tree(&L, &root)) == RILL_OK)
         err = load_root(&L, t, root);
-    ynode_free(root);
+    rill_ynode_free(root);
     free(L.dir);
     notes_flush(&L);
     if (err) {

@@ -84,4 +84,11 @@ const char *rill_loader_txt(const struct ynode *n);
  * scalar as written and notes it. */
 rill_err_t rill_loader_subst(struct loader *L, struct ynode *n);
 
+/* ytree.c: builds the tree of L's text into *root (NULL on error, which L's
+ * errstr says); rill_ynode_free() frees a tree (NULL is fine). */
+rill_err_t rill_loader_tree(struct loader *L, struct ynode **root);
+void rill_ynode_free(struct ynode *n);
+/* "a map", "a list", "nothing" or "a scalar", for messages. */
+const char *rill_ynode_kind(const struct ynode *n);
+
 #endif
