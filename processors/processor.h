@@ -49,7 +49,7 @@
  *   rill_ctx_schedule                  yes      -        -         -
  *   rill_ctx_conf, _name, _partition,  yes     yes      yes       yes
  *     _output_count, _output_name
- *   rill_ctx_log                       yes     yes      yes       yes
+ *   rill_ctx_log, _wall_clock_ms       yes     yes      yes       yes
  *   rill_record_header, _field          on the record in hand, in process
  *
  * The runtime checks the first four rows: forward, reject, store and
@@ -235,6 +235,13 @@ rill_store_t *rill_ctx_store_at(rill_ctx_t *ctx, size_t i);
  * (RILL_ERR_NOMEM before ABI V2). */
 #define RILL_CTX_MAX_SCHEDULES 4
 rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_t interval_ms);
+
+/* The wall clock, in milliseconds since the Unix epoch: the system's
+ * real-time clock under `rill run`, the controllable clock of the test driver
+ * (rill_driver_advance_wall_clock()) there. For what must survive a restart
+ * or a move to another host (a deadline kept in a store); punctuate's now_ms
+ * may be another, monotonic clock. Legal from init until close returns. */
+int64_t rill_ctx_wall_clock_ms(const rill_ctx_t *ctx);
 
 /* Legal from init until close returns. */
 const void *rill_ctx_conf(const rill_ctx_t *ctx);     /* the filled config struct */

@@ -432,6 +432,89 @@ static void test_shipping_join(void)
     rill_topology_free(t);
 }
 
+/* The timeout of shipping's join on the driver's wall clock: a result
+ * whose partner does not come within timeout.ms cancels its order once
+ * (reason timeout), a reservation's stock goes back once, and a partner that
+ * comes after all is not joined: a late reservation is released, a late
+ * payment goes to the DLQ. Timed-out orders are forgotten after
+ * late.retention.ms; joined ones leave nothing. */
+static void test_shipping_timeout(void)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%s    config: {timeout.ms: 5000, timeout.check.ms: 100, "
+             "late.retention.ms: 20000}\n", shipping_yaml);
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    rill_item_reservation_t r[2];
+    rill_event_t a, b, out = { 0 };
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 1000), RILL_OK);
+    a = pay("T1", 1, 10);
+    pipe_ev(d, "payment_result", 1, &a);               /* waits from t=1000 */
+    rill_store_t *s = rill_driver_store(d, "shipping", "joins", 0); /* made by the first record */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(rill_store_count(s), 2);           /* the result and its index entry */
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 3000), RILL_OK);
+    b = inv("T2", 1, 20, r);
+    pipe_ev(d, "inventory_result", 1, &b);             /* waits from t=4000 */
+    a = pay("T3", 1, 30), b = inv("T3", 1, 31, r);     /* a join in time is a join */
+    pipe_ev(d, "payment_result", 1, &a);
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 900), RILL_OK);
+    pipe_ev(d, "inventory_result", 1, &b);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_shipped"), 1);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_status"), 0);
+    /* t=6100: T1 waited 5100 ms */
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 1200), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "order_status"), 1);
+    got(d, "order_status", 0, &out);
+    CU_ASSERT_STRING_EQUAL(out.u.status.order_id, "T1");
+    CU_ASSERT_STRING_EQUAL(out.u.status.reason, "timeout");
+    CU_ASSERT_EQUAL(out.u.status.new_status, RILL_STATUS_CANCELLED);
+    CU_ASSERT_EQUAL(out.u.status.old_status, RILL_STATUS_PAID);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "stock_release"), 0);
+    /* t=10100: T2 (waited 6100 ms) too, and its reservation goes back */
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 4000), RILL_OK);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "order_status"), 2);
+    got(d, "order_status", 1, &out);
+    CU_ASSERT_STRING_EQUAL(out.u.status.order_id, "T2");
+    CU_ASSERT_STRING_EQUAL(out.u.status.reason, "timeout");
+    CU_ASSERT_EQUAL(out.u.status.old_status, RILL_STATUS_RESERVED);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "stock_release"), 1);
+    got(d, "stock_release", 0, &out);
+    CU_ASSERT_STRING_EQUAL(out.u.release.order_id, "T2");
+    CU_ASSERT_STRING_EQUAL(out.u.release.reason, "timeout");
+    CU_ASSERT_EQUAL_FATAL(out.u.release.item_cnt, 2);
+    CU_ASSERT_EQUAL(out.u.release.items[0].quantity, 2);
+    /* checks later cancel nothing twice */
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 6000), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_status"), 2);
+    /* the late partners: T1's reservation is released (and T1 forgotten),
+     * T2's payment goes to the DLQ; neither order ships or cancels again */
+    b = inv("T1", 1, 40, r);
+    pipe_ev(d, "inventory_result", 1, &b);
+    a = pay("T2", 1, 41);
+    pipe_ev(d, "payment_result", 1, &a);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_shipped"), 1);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_status"), 2);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "stock_release"), 2);
+    got(d, "stock_release", 1, &out);
+    CU_ASSERT_STRING_EQUAL(out.u.release.order_id, "T1");
+    CU_ASSERT_STRING_EQUAL(out.u.release.reason, "timeout");
+    char buf[256];
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "payment_result.dlq"), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(dlq_reason(d, "payment_result.dlq", 0, buf, sizeof buf),
+                                  "payment_result for order 'T2' came after the order timed out"));
+    CU_ASSERT_EQUAL(rill_store_count(s), 2); /* T2 remembered: marker and its index entry */
+    /* past late.retention.ms T2 is forgotten: the store is empty */
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 20000), RILL_OK);
+    CU_ASSERT_EQUAL(rill_store_count(s), 0);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "order_status"), 2);
+    rill_event_clear(&out);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
 /* ---- notification -------------------------------------------------------- */
 
 static const char *notification_yaml =
@@ -682,6 +765,8 @@ static CU_TestInfo tests[] = {
     { "inventory reserves all lines or none, releases give stock back",
       test_inventory_all_or_nothing },
     { "shipping joins both results in either order", test_shipping_join },
+    { "shipping's timeout cancels and releases once; late partners are not joined",
+      test_shipping_timeout },
     { "notification: one per customer-facing event", test_notification_kinds },
     { "the whole chain equals the test's own bookkeeping", test_chain_against_reference },
     { "the generator: same seed same bytes, variety, dates", test_generator_is_deterministic_and_varied },

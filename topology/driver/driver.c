@@ -61,6 +61,11 @@ struct rill_driver {
     char err[RILL_ERRSTR_SIZE];
 };
 
+static int64_t driver_clock(void *arg)
+{
+    return ((const rill_driver_t *)arg)->wall_ms;
+}
+
 static char *dupmem(const void *p, size_t n)
 {
     char *c = malloc(n ? n : 1);
@@ -149,6 +154,7 @@ static struct inst *instance(rill_driver_t *d, const struct rill_proc_conf *pc, 
         inst_free(in);
         return NULL;
     }
+    rill_node_set_clock(in->node, driver_clock, d);
     d->insts[d->ninsts++] = in;
     return in;
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The dead-letter topic for records of input topic from the node of spec. */
 static const char *dlq_topic(const struct rill_node_spec *spec, const char *input, char *buf,
@@ -713,6 +714,21 @@ rill_err_t rill_ctx_schedule(rill_ctx_t *ctx, rill_punctuate_type_t type, int64_
     ctx->sched[ctx->nsched].next = INT64_MIN;
     ctx->nsched++;
     return RILL_OK;
+}
+
+void rill_node_set_clock(rill_node_t *n, int64_t (*clock)(void *), void *arg)
+{
+    n->clock = clock;
+    n->clock_arg = arg;
+}
+
+int64_t rill_ctx_wall_clock_ms(const rill_ctx_t *ctx)
+{
+    if (ctx->clock)
+        return ctx->clock(ctx->clock_arg);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const void *rill_ctx_conf(const rill_ctx_t *ctx) { return ctx->conf; }

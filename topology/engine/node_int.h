@@ -85,6 +85,8 @@ struct rill_ctx {
     } sched[RILL_NODE_MAX_SCHEDULES];
     int nsched;
     int64_t stream_time;       /* max record timestamp seen */
+    int64_t (*clock)(void *);  /* rill_ctx_wall_clock_ms(); NULL: the system's */
+    void *clock_arg;
     /* Forwarded during process(), not yet emitted. The bytes of every held
      * record (keys, values, header names and values) are copied into one
      * arena, kept from record to record, so that holding costs no allocation
@@ -155,6 +157,10 @@ rill_node_t *rill_node_new_bound(const struct rill_node_spec *spec, int32_t part
                                  rill_emit_fn emit, void *emit_opaque, char *const *names,
                                  rill_store_t **stores, size_t nstores, char *errstr,
                                  size_t errsz);
+
+/* The wall clock rill_ctx_wall_clock_ms() reads for this node (the test
+ * driver's controllable one); NULL restores the system's real-time clock. */
+void rill_node_set_clock(rill_node_t *n, int64_t (*clock)(void *), void *arg);
 
 /* Hands rec to the processor and stores its verdict in *res. What it
  * forwards, and the changelog records of its store writes, are held back
