@@ -48,7 +48,8 @@
  *   rill_ctx_store, rill_ctx_store_at  yes     yes      yes        -
  *   rill_ctx_schedule                  yes      -        -         -
  *   rill_ctx_conf, _name, _partition,  yes     yes      yes       yes
- *     _output_count, _output_name
+ *     _output_count, _output_name,
+ *     _input_count, _input_name
  *   rill_ctx_log, _wall_clock_ms       yes     yes      yes       yes
  *   rill_record_header, _field          on the record in hand, in process
  *
@@ -249,6 +250,9 @@ const char *rill_ctx_name(const rill_ctx_t *ctx);     /* the processor's YAML na
 int32_t rill_ctx_partition(const rill_ctx_t *ctx);    /* the task's partition */
 size_t rill_ctx_output_count(const rill_ctx_t *ctx);
 const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i);
+/* The topics it reads, in YAML order (a record's rec->topic is one). */
+size_t rill_ctx_input_count(const rill_ctx_t *ctx);
+const char *rill_ctx_input_name(const rill_ctx_t *ctx, size_t i);
 
 /* ---- logging ---------------------------------------------------------------- */
 

@@ -735,6 +735,12 @@ const void *rill_ctx_conf(const rill_ctx_t *ctx) { return ctx->conf; }
 const char *rill_ctx_name(const rill_ctx_t *ctx) { return ctx->spec.name; }
 int32_t rill_ctx_partition(const rill_ctx_t *ctx) { return ctx->partition; }
 size_t rill_ctx_output_count(const rill_ctx_t *ctx) { return ctx->spec.noutputs; }
+size_t rill_ctx_input_count(const rill_ctx_t *ctx) { return ctx->spec.ninputs; }
+
+const char *rill_ctx_input_name(const rill_ctx_t *ctx, size_t i)
+{
+    return i < ctx->spec.ninputs ? ctx->spec.inputs[i] : NULL;
+}
 
 const char *rill_ctx_output_name(const rill_ctx_t *ctx, size_t i)
 {

@@ -44,6 +44,8 @@ struct rill_node_spec {
     const char *dlq;           /* NULL: "<input>.dlq" */
     char *const *outputs;      /* output topic names */
     size_t noutputs;
+    char *const *inputs;       /* input topic names (none for a node made without them) */
+    size_t ninputs;
     /* Fills the config struct at out from the processor's configuration
      * (conf_opaque) against defs, and on failure frees what it filled;
      * conf_release frees what a fill left in out. */

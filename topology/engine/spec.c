@@ -22,6 +22,8 @@ void rill_node_spec_of(const struct rill_proc_conf *pc, struct rill_node_spec *s
         .dlq = pc->dlq,
         .outputs = pc->outputs.v,
         .noutputs = pc->outputs.n,
+        .inputs = pc->inputs.v,
+        .ninputs = pc->inputs.n,
         .conf_fill = spec_conf_fill,
         .conf_release = rill_conf_release,
         .conf_opaque = &pc->config,
