@@ -86,17 +86,19 @@ static struct ord *get(struct pa_audit *a, const char *id)
 }
 
 struct reporter {
-    int left;
+    int left;   /* problems still to print */
+    int quiet;  /* none to print */
     const char *const *names;
 };
 
 static void problem(struct reporter *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct reporter *r, const char *fmt, ...)
 {
-    if (r->left <= 0)
+    if (r->quiet)
         return;
-    if (--r->left == 0) {
-        fprintf(stderr, "pipeline_check: (more problems not shown)\n");
+    if (r->left-- <= 0) {
+        if (r->left == -1)
+            fprintf(stderr, "pipeline_check: (more problems not shown)\n");
         return;
     }
     va_list ap;
@@ -274,7 +276,7 @@ struct pa_audit *pa_run(const struct pref_conf *c, rill_serde_t *s,
         free(a);
         return NULL;
     }
-    struct reporter rep = { report + 1, names };
+    struct reporter rep = { report, report <= 0, names };
     char err[256];
     a->placed = calloc((size_t)n[T_PLACED] + 1, sizeof *a->placed);
     for (long i = 0; i < n[T_PLACED]; i++) {

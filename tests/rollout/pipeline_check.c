@@ -342,8 +342,10 @@ static char **generated_ids(const struct opts *o)
 static const int sink_inputs[] = { T_PLACED, T_PAYMENT, T_INVENTORY, T_SHIPPED, T_STATUS };
 
 /* 1 when every sink group that keeps positions of the topics in
- * rill_offsets has reached their end offsets (and there is one at least). */
-static int sinks_caught_up(PGconn *pg, rd_kafka_t *rk, const struct topic *t)
+ * rill_offsets has reached their end offsets (and there is one at least).
+ * wm is a client of its own: on the consuming one, each query would wait
+ * behind a fetch's long poll. */
+static int sinks_caught_up(PGconn *pg, rd_kafka_t *wm, const struct topic *t)
 {
     int groups = 0;
     for (size_t k = 0; k < sizeof sink_inputs / sizeof *sink_inputs; k++) {
@@ -351,7 +353,7 @@ static int sinks_caught_up(PGconn *pg, rd_kafka_t *rk, const struct topic *t)
         long end = 0;
         for (int p = 0; p < tp->parts; p++) {
             int64_t lo, hi;
-            if (rd_kafka_query_watermark_offsets(rk, tp->name, p, &lo, &hi, 10000))
+            if (rd_kafka_query_watermark_offsets(wm, tp->name, p, &lo, &hi, 10000))
                 return 0;
             end += (long)hi;
         }
@@ -404,9 +406,12 @@ static long check_tables(const struct opts *o, rd_kafka_t *rk, struct topic *t,
         return -1;
     }
     PQsetNoticeProcessor(pg, NULL, NULL);
+    rd_kafka_t *wm = consumer(o);
     int caught = 0;
-    while (!(caught = sinks_caught_up(pg, rk, t)) && now_ms() < deadline)
+    while (wm && !(caught = sinks_caught_up(pg, wm, t)) && now_ms() < deadline)
         consume(rk, t, 200); /* a real wait: new records, if any, are kept */
+    if (wm)
+        rd_kafka_destroy(wm);
     if (!caught)
         fprintf(stderr, "pipeline_check: the sinks' positions in rill_offsets have not reached "
                         "the topics' end offsets by the deadline\n");
