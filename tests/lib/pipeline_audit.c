@@ -187,7 +187,8 @@ static void expect_count(struct pa_result *res, struct reporter *rep, const stru
 {
     if (have > 1) {
         res->dups[t] += have - 1;
-        problem(rep, "duplicate: order %s: %d %s on %s", o->id, have, what, rep->names[t]);
+        problem(rep, "duplicate: order %s: %d copies of its %s on %s", o->id, have, what,
+                rep->names[t]);
     }
     if (want && !have) {
         res->missing++;
@@ -212,7 +213,7 @@ static void judge(struct pa_audit *a, struct ord *o, const struct pref *ref,
     }
     if (o->n[T_PLACED] > 1) {
         res->dups[T_PLACED] += o->n[T_PLACED] - 1;
-        problem(rep, "duplicate: order %s: %d records on %s", o->id, o->n[T_PLACED],
+        problem(rep, "duplicate: order %s: %d copies of it on %s", o->id, o->n[T_PLACED],
                 rep->names[T_PLACED]);
     }
     struct pref_outcome oc;
