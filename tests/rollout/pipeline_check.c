@@ -183,7 +183,10 @@ static char *dupn(const void *p, size_t n)
     return s;
 }
 
-static rd_kafka_t *consumer(const struct opts *o)
+/* A consumer with the settings of -F and -X, read_committed; in a group of
+ * its own when group (it commits nothing; without one, it can only ask for
+ * watermarks). */
+static rd_kafka_t *consumer(const struct opts *o, int group)
 {
     char err[512];
     struct rill_kvlist kv = { 0 };
@@ -197,11 +200,11 @@ static rd_kafka_t *consumer(const struct opts *o)
         return NULL;
     }
     rill_kvlist_clear(&kv);
-    char group[64], size[64];
+    char name[64], size[64];
     size_t sz = sizeof size;
-    snprintf(group, sizeof group, "pipeline-check-%d", (int)getpid());
-    if (rd_kafka_conf_get(c, "group.id", size, &sz) != RD_KAFKA_CONF_OK || !*size)
-        rd_kafka_conf_set(c, "group.id", group, NULL, 0);
+    snprintf(name, sizeof name, "pipeline-check-%d", (int)getpid());
+    if (group && (rd_kafka_conf_get(c, "group.id", size, &sz) != RD_KAFKA_CONF_OK || !*size))
+        rd_kafka_conf_set(c, "group.id", name, NULL, 0);
     rd_kafka_conf_set(c, "isolation.level", "read_committed", NULL, 0);
     rd_kafka_conf_set(c, "enable.partition.eof", "true", NULL, 0);
     rd_kafka_conf_set(c, "enable.auto.commit", "false", NULL, 0);
@@ -210,7 +213,8 @@ static rd_kafka_t *consumer(const struct opts *o)
         fprintf(stderr, "pipeline_check: %s\n", err);
         return NULL;
     }
-    rd_kafka_poll_set_consumer(rk);
+    if (group)
+        rd_kafka_poll_set_consumer(rk);
     return rk;
 }
 
@@ -406,7 +410,7 @@ static long check_tables(const struct opts *o, rd_kafka_t *rk, struct topic *t,
         return -1;
     }
     PQsetNoticeProcessor(pg, NULL, NULL);
-    rd_kafka_t *wm = consumer(o);
+    rd_kafka_t *wm = consumer(o, 0);
     int caught = 0;
     while (wm && !(caught = sinks_caught_up(pg, wm, t)) && now_ms() < deadline)
         consume(rk, t, 200); /* a real wait: new records, if any, are kept */
@@ -422,7 +426,10 @@ static long check_tables(const struct opts *o, rd_kafka_t *rk, struct topic *t,
         PQfinish(pg);
         return -1;
     }
-    bad += sr_verify(pg, oltp, star);
+    long failed = sr_verify(pg, oltp, star);
+    if (failed)
+        fputc('\n', stderr); /* after sr_diff's lines */
+    bad += failed;
     printf("pipeline_check: tables: ");
     if (oltp)
         printf("orders %ld (reference %ld, %ld final), order_items %ld (%ld), "
@@ -468,7 +475,7 @@ int main(int argc, char **argv)
     char err[512];
     rill_serde_t *s = NULL;
     char **ids = generated_ids(&o);
-    rd_kafka_t *rk = ids ? consumer(&o) : NULL;
+    rd_kafka_t *rk = ids ? consumer(&o, 1) : NULL;
     if (!rk || rill_serde_new(&s, err, sizeof err) != RILL_OK) {
         if (rk)
             fprintf(stderr, "pipeline_check: serde: %s\n", err);
