@@ -87,6 +87,7 @@ LIB := $(B)/librill.a
 RILL := $(B)/rill
 UNIT := $(B)/tests/unit_tests
 IT := $(B)/tests/integration_tests
+CHECK := $(B)/tests/pipeline_check
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
@@ -103,7 +104,7 @@ rill: $(RILL)
 	$(Q)ln -sfn $(RILL) rill
 
 unit-bin: $(UNIT)
-it-bin: $(IT)
+it-bin: $(IT) $(CHECK)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -168,6 +169,17 @@ $(IT): $(call obj,$(IT_SRCS) $(TESTLIB_SRCS)) $(FLAVOR_OBJS) $(LIB) $(FLAVOR_EXP
 	$(quiet) LINK $@
 	$(Q)$(CC) $(OPT) $(foreach f,$(FLAVOR_EXPORTS),-Wl,--dynamic-list=$(f)) -o $@ $(filter %.o %.a,$^) \
 	  $(LDLIBS_ALL) $(shell pkg-config --libs $(TEST_PKGS))
+
+# The rollout's checker of a finished run of the order pipeline against the
+# tests' reference (tests/rollout/pipeline_check.c; README, "Tests"): the
+# reference's part of tests/lib/, no CUnit.
+CHECK_SRCS := tests/rollout/pipeline_check.c tests/lib/pipeline_ref.c tests/lib/pipeline_audit.c \
+	tests/lib/reference.c tests/lib/sinkref.c tests/lib/pgq.c tests/lib/proc.c tests/lib/stack.c \
+	tests/lib/util.c
+$(CHECK): $(call obj,$(CHECK_SRCS)) $(FLAVOR_OBJS) $(LIB) $(FLAVOR_EXPORTS)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(OPT) $(foreach f,$(FLAVOR_EXPORTS),-Wl,--dynamic-list=$(f)) -o $@ $(filter %.o %.a,$^) \
+	  $(LDLIBS_ALL)
 
 # Sanitizer flavors: persisted so that later `make test-unit` uses them.
 asan:
@@ -330,7 +342,7 @@ docs: $(RILL)
 	$(Q)mkdir -p docs && $(RILL) validate --describe-all --markdown > docs/CONFIGURATION.md.tmp && \
 	  mv docs/CONFIGURATION.md.tmp docs/CONFIGURATION.md
 
-test: check-deps check-layers rill $(UNIT) $(IT) $(KPLUGIN_SO)
+test: check-deps check-layers rill $(UNIT) $(IT) $(CHECK) $(KPLUGIN_SO)
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
 

@@ -6,8 +6,9 @@
  * order_generator user (Avro, plus some JSON ones and four poison pills), and
  * `rill run` processes them exactly once while it is SIGKILLed several times.
  *
- * The expected outcome is computed here from the order_placed topic alone,
- * with the test's own rules: the documented payment hash, and stock that
+ * The expected outcome is computed from the order_placed topic alone, by
+ * the tests' reference (tests/lib/pipeline_ref.h, shared with the rollout's
+ * checker): the documented payment hash, and stock that
  * never runs out except for the products configured sold out (so every
  * order's reservation is decided by its own lines, whatever the timing of
  * stock releases). Every count must match exactly, every order must appear
@@ -16,7 +17,7 @@
  * initial stock minus the shipped units.
  */
 #include "tests/lib/suite.h"
-#include "tests/lib/reference.h"
+#include "tests/lib/pipeline_ref.h"
 #include "tests/lib/util.h"
 #include "tests/lib/proc.h"
 #include "schemas/serde.h"
@@ -71,152 +72,48 @@ static int run_init(struct run *r)
     return write_yaml(r);
 }
 
-static int sold_out(const char *product)
+/* ecommerce.yaml's parameters as this run sets them */
+static void ref_conf(struct pref_conf *c)
 {
-    return !strcmp(product, "P0001") || !strcmp(product, "P0006");
+    pref_conf_default(c);
+    c->payment_seed = SEED;
+    c->initial_stock = INITIAL_STOCK;
+    pref_conf_overrides(c, SOLD_OUT);
 }
 
-struct shipped_qty { /* units shipped per "LOCATION/PRODUCT" */
-    char key[48];
-    long units;
-};
-
-struct expect {
-    long orders, bad, paid, rejected, reserved, oos, shipped, cancelled, released, notify;
-    struct shipped_qty *q;
-    size_t nq;
-};
-
-static void add_units(struct expect *e, const char *loc, const char *product, long units)
-{
-    char key[48];
-    snprintf(key, sizeof key, "%s/%s", loc, product);
-    for (size_t i = 0; i < e->nq; i++)
-        if (!strcmp(e->q[i].key, key)) {
-            e->q[i].units += units;
-            return;
-        }
-    e->q = realloc(e->q, (e->nq + 1) * sizeof *e->q);
-    snprintf(e->q[e->nq].key, sizeof e->q[e->nq].key, "%s", key);
-    e->q[e->nq++].units = units;
-}
-
-static int reference(const struct run *r, rill_serde_t *s, struct expect *e)
+static int reference(const struct run *r, rill_serde_t *s, struct pref_expect *e)
 {
     struct it_rec *in = NULL;
     long n = it_read_topic(r->topic[T_PLACED], 1, 60000, &in);
     if (n < 0)
         return -1;
-    memset(e, 0, sizeof *e);
-    for (long i = 0; i < n; i++) {
-        rill_event_t ev = { 0 };
-        char err[256];
-        if (rill_serde_decode(s, in[i].key, in[i].key_len, in[i].value, in[i].value_len, &ev,
-                              err, sizeof err) != RILL_OK) {
-            e->bad++;
-            continue;
-        }
-        const rill_order_placed_t *o = &ev.u.order;
-        int paid = it_payment_approves(SEED, o->order_id, 9000), reserved = 1;
-        for (size_t k = 0; k < o->item_cnt; k++)
-            reserved &= !sold_out(o->items[k].product_id);
-        e->orders++;
-        e->paid += paid;
-        e->rejected += !paid;
-        e->reserved += reserved;
-        e->oos += !reserved;
-        e->shipped += paid && reserved;
-        e->cancelled += !(paid && reserved);
-        e->released += !paid && reserved;
-        for (size_t k = 0; paid && reserved && k < o->item_cnt; k++)
-            add_units(e, o->location_id, o->items[k].product_id, o->items[k].quantity);
-        rill_event_clear(&ev);
-    }
-    /* notified: rejected payments, out-of-stock results, shipments, cancellations */
-    e->notify = e->rejected + e->oos + e->shipped + e->cancelled;
+    struct pref_conf c;
+    ref_conf(&c);
+    int rc = pref_expect_from(&c, s, in, n, e);
     it_recs_free(in, n);
-    return 0;
+    return rc;
 }
 
 /* ---- what came out ------------------------------------------------------ */
 
-/* Decodes every committed record of topic; counts them in *n, and the
- * records of the wanted type whose pick() is true in *hits. Each record's
- * id (order id, or notification id) must be new: *dups counts the others. */
-struct tally {
-    long n, hits, dups, undecodable;
-};
-
-static int cmp_str(const void *a, const void *b)
+/* Every committed record of topic, tallied (pipeline_ref.h); n is -1 when
+ * the topic could not be read. */
+static struct pref_tally tally(const char *topic, rill_serde_t *s, rill_event_type_t type,
+                               int (*pick)(const rill_event_t *),
+                               void (*each)(const rill_event_t *, void *), void *arg)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static struct tally tally(const char *topic, rill_serde_t *s, rill_event_type_t type,
-                          int (*pick)(const rill_event_t *), void (*each)(const rill_event_t *,
-                                                                         void *),
-                          void *arg)
-{
-    struct tally t = { 0 };
     struct it_rec *recs = NULL;
     long n = it_read_topic(topic, 1, 60000, &recs);
-    if (n < 0) {
-        t.n = -1;
-        return t;
-    }
-    char **ids = calloc((size_t)n + 1, sizeof *ids);
-    for (long i = 0; i < n; i++) {
-        rill_event_t ev = { 0 };
-        char err[256];
-        if (rill_serde_decode(s, recs[i].key, recs[i].key_len, recs[i].value, recs[i].value_len,
-                              &ev, err, sizeof err) != RILL_OK || ev.type != type) {
-            t.undecodable++;
-            continue;
-        }
-        const char *id = type == RILL_EVENT_NOTIFICATION ? ev.u.notification.notification_id
-                                                          : it_event_order_id(&ev);
-        ids[t.n++] = strdup(id);
-        t.hits += pick ? pick(&ev) : 1;
-        if (each)
-            each(&ev, arg);
-        rill_event_clear(&ev);
-    }
-    qsort(ids, (size_t)t.n, sizeof *ids, cmp_str);
-    for (long i = 1; i < t.n; i++)
-        t.dups += !strcmp(ids[i - 1], ids[i]);
-    for (long i = 0; i < t.n; i++)
-        free(ids[i]);
-    free(ids);
+    if (n < 0)
+        return (struct pref_tally){ .n = -1 };
+    struct pref_tally t = pref_tally(recs, n, s, type, pick, each, arg);
     it_recs_free(recs, n);
     return t;
 }
 
-static int is_approved(const rill_event_t *ev)
-{
-    return ev->u.payment.approved;
-}
-
-static int is_reserved(const rill_event_t *ev)
-{
-    return ev->u.inventory.reserved;
-}
-
-static int is_cancel(const rill_event_t *ev)
-{
-    return ev->u.status.new_status == RILL_STATUS_CANCELLED;
-}
-
-/* Units shipped per location/product, from the order_shipped topic. */
-static void count_shipped(const rill_event_t *ev, void *arg)
-{
-    for (size_t k = 0; k < ev->u.shipped.item_cnt; k++)
-        add_units(arg, ev->u.shipped.location_id, ev->u.shipped.items[k].product_id,
-                  ev->u.shipped.items[k].quantity);
-}
-
 /* `rill state dump` of the stock store against INITIAL_STOCK minus the
  * reference's shipped units: returns the number of mismatches. */
-static long check_stock(const struct run *r, const struct expect *e)
+static long check_stock(const struct run *r, const struct pref_expect *e)
 {
     char cmd[512], line[256];
     snprintf(cmd, sizeof cmd, "%s state dump -c %s stock --as i64",
@@ -224,6 +121,8 @@ static long check_stock(const struct run *r, const struct expect *e)
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
+    struct pref_conf c;
+    ref_conf(&c);
     long bad = 0, keys = 0, covered = 0;
     while (fgets(line, sizeof line, p)) {
         char *tab = strchr(line, '\t');
@@ -232,14 +131,11 @@ static long check_stock(const struct run *r, const struct expect *e)
             continue;
         }
         *tab = '\0';
-        long units = 0;
-        for (size_t i = 0; i < e->nq; i++)
-            if (!strcmp(e->q[i].key, line)) {
-                units = e->q[i].units;
-                covered++;
-            }
+        int found = 0;
+        long units = pref_units_get(e->units, line, &found);
+        covered += found;
         const char *product = strchr(line, '/') ? strchr(line, '/') + 1 : "";
-        long initial = sold_out(product) ? 0 : INITIAL_STOCK;
+        long initial = pref_initial_stock(&c, product);
         if (atol(tab + 1) != initial - units) {
             if (bad < 5)
                 fprintf(stderr, "\n    stock %s: %ld, expected %ld", line, atol(tab + 1),
@@ -251,8 +147,9 @@ static long check_stock(const struct run *r, const struct expect *e)
     if (pclose(p) != 0)
         bad++;
     /* every location/product that shipped something has its counter */
-    bad += (long)e->nq - covered;
-    fprintf(stderr, "\n    stock: %ld counters checked, %zu with shipped units", keys, e->nq);
+    bad += (long)pref_units_count(e->units) - covered;
+    fprintf(stderr, "\n    stock: %ld counters checked, %zu with shipped units", keys,
+            pref_units_count(e->units));
     return bad;
 }
 
@@ -380,10 +277,11 @@ static void test_pipeline_end_to_end(void)
     CU_ASSERT_FATAL(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CU_ASSERT_EQUAL_FATAL(produce_pills(&r, s), 0);
 
-    struct expect e = { 0 };
+    struct pref_expect e = { 0 };
     CU_ASSERT_EQUAL_FATAL(reference(&r, s, &e), 0);
     CU_ASSERT_EQUAL(e.orders, orders + json);
     CU_ASSERT_EQUAL(e.bad, 4);
+    CU_ASSERT_EQUAL(e.undecided, 0);
     /* done when every order has its final event and its notifications */
     int64_t deadline = it_now_ms() + 180000;
     while ((committed(&r, T_SHIPPED) + committed(&r, T_STATUS) < e.orders ||
@@ -394,17 +292,19 @@ static void test_pipeline_end_to_end(void)
     live_run = 0;
     CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
-    struct tally pay = tally(r.topic[T_PAYMENT], s, RILL_EVENT_PAYMENT_RESULT, is_approved, NULL,
-                             NULL);
-    struct tally inv = tally(r.topic[T_INVENTORY], s, RILL_EVENT_INVENTORY_RESULT, is_reserved,
-                             NULL, NULL);
-    struct expect shipped_units = { 0 };
-    struct tally shp = tally(r.topic[T_SHIPPED], s, RILL_EVENT_ORDER_SHIPPED, NULL,
-                             count_shipped, &shipped_units);
-    struct tally sts = tally(r.topic[T_STATUS], s, RILL_EVENT_ORDER_STATUS, is_cancel, NULL,
-                             NULL);
-    struct tally rel = tally(r.topic[T_RELEASE], s, RILL_EVENT_STOCK_RELEASE, NULL, NULL, NULL);
-    struct tally ntf = tally(r.topic[T_NOTIFY], s, RILL_EVENT_NOTIFICATION, NULL, NULL, NULL);
+    struct pref_tally pay = tally(r.topic[T_PAYMENT], s, RILL_EVENT_PAYMENT_RESULT,
+                                  pref_is_approved, NULL, NULL);
+    struct pref_tally inv = tally(r.topic[T_INVENTORY], s, RILL_EVENT_INVENTORY_RESULT,
+                                  pref_is_reserved, NULL, NULL);
+    struct pref_units *shipped_units = pref_units_new();
+    struct pref_tally shp = tally(r.topic[T_SHIPPED], s, RILL_EVENT_ORDER_SHIPPED, NULL,
+                                  pref_count_shipped, shipped_units);
+    struct pref_tally sts = tally(r.topic[T_STATUS], s, RILL_EVENT_ORDER_STATUS, pref_is_cancel,
+                                  NULL, NULL);
+    struct pref_tally rel = tally(r.topic[T_RELEASE], s, RILL_EVENT_STOCK_RELEASE, NULL, NULL,
+                                  NULL);
+    struct pref_tally ntf = tally(r.topic[T_NOTIFY], s, RILL_EVENT_NOTIFICATION, NULL, NULL,
+                                  NULL);
     long pills_ok = 0, pills = dlq_pills(&r, &pills_ok);
     fprintf(stderr,
             "\n    pipeline: %ld orders (%ld JSON), %d kills; paid %ld/%ld rejected %ld/%ld "
@@ -430,17 +330,19 @@ static void test_pipeline_end_to_end(void)
     CU_ASSERT_EQUAL(pills, 8);
     CU_ASSERT(pills_ok);
     /* the shipped units seen on the topic are the reference's */
-    CU_ASSERT_EQUAL(shipped_units.nq, e.nq);
-    for (size_t i = 0; i < e.nq && i < shipped_units.nq; i++) {
-        long want = e.q[i].units, seen_units = -1;
-        for (size_t j = 0; j < shipped_units.nq; j++)
-            if (!strcmp(shipped_units.q[j].key, e.q[i].key))
-                seen_units = shipped_units.q[j].units;
+    CU_ASSERT_EQUAL(pref_units_count(shipped_units), pref_units_count(e.units));
+    for (size_t i = 0; i < pref_units_count(e.units); i++) {
+        long want = 0, seen_units = -1;
+        const char *key = pref_units_at(e.units, i, &want);
+        int found = 0;
+        long got = pref_units_get(shipped_units, key, &found);
+        if (found)
+            seen_units = got;
         CU_ASSERT_EQUAL(seen_units, want);
     }
     CU_ASSERT_EQUAL(check_stock(&r, &e), 0);
-    free(shipped_units.q);
-    free(e.q);
+    pref_units_free(shipped_units);
+    pref_expect_free(&e);
     rill_serde_destroy(s);
 }
 

@@ -1,13 +1,12 @@
 /*
  * sinkfx.c - the PostgreSQL sink tests' world (sinkfx.h): setting it up on
- * the real stack, the reference computed from order_placed alone with the
- * tests' own rules (tests/lib/reference.h), and the comparisons, each one
- * a symmetric difference of two queries that must be empty.
+ * the real stack; the reference computed from order_placed alone and the
+ * comparisons are tests/lib/sinkref.h's (shared with the rollout's checker).
  */
 #include "tests/lib/sinkfx.h"
 #include "tests/lib/pgq.h"
 #include "tests/lib/proc.h"
-#include "tests/lib/reference.h"
+#include "tests/lib/sinkref.h"
 #include "tests/lib/util.h"
 #include "schemas/serde.h"
 
@@ -212,204 +211,38 @@ int sk_wait(struct sinkfx *f, long want_final, long want_facts, int timeout_ms)
     return 0;
 }
 
-/* ---- the reference ------------------------------------------------------------------ */
-
-static int sold_out(const char *product)
-{
-    return !strcmp(product, "P0001") || !strcmp(product, "P0006");
-}
-
-static void e4(char *b, size_t n, int64_t v)
-{
-    snprintf(b, n, "%s%lld.%04lld", v < 0 ? "-" : "", (long long)(v < 0 ? -v : v) / 10000,
-             (long long)(v < 0 ? -v : v) % 10000);
-}
-
-/* COPY of text rows into table; rows is "a\tb\n..." */
-static int copy_in(PGconn *c, const char *table, const char *rows, size_t len)
-{
-    char sql[160];
-    snprintf(sql, sizeof sql, "COPY %s FROM STDIN", table);
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    ok = ok && PQputCopyData(c, rows, (int)len) == 1;
-    ok = PQputCopyEnd(c, ok ? NULL : "failed") == 1 && ok;
-    r = PQgetResult(c);
-    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "\n    COPY %s: %s", table, PQerrorMessage(c));
-    PQclear(r);
-    while ((r = PQgetResult(c)))
-        PQclear(r);
-    return ok ? 0 : -1;
-}
-
-struct text {
-    char *p;
-    size_t len, cap;
-};
-
-static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (t->p && (size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        t->cap = t->cap ? t->cap * 2 : 1 << 20;
-        t->p = realloc(t->p, t->cap);
-    }
-}
+/* ---- the reference (tests/lib/sinkref.h) ---------------------------------------- */
 
 int sk_reference(struct sinkfx *f)
 {
     struct it_rec *in = NULL;
     long n = it_read_topic(f->topic[SK_PLACED], 1, 60000, &in);
-    rill_serde_t *s = NULL;
-    char err[256];
-    if (n < 0 || rill_serde_new(&s, err, sizeof err) != RILL_OK)
+    if (n < 0)
         return -1;
-    if (!exec_ok(f->c, "CREATE TABLE ref_orders (order_id text, customer_id text, location_id "
-                       "text, status smallint, total numeric(18,4), paid numeric(18,4), "
-                       "currency text, created_at timestamptz, updated_at timestamptz)") ||
-        !exec_ok(f->c, "CREATE TABLE ref_items (order_id text, line int, product_id text, "
-                       "category text, quantity int, unit_price numeric(18,4))") ||
-        !exec_ok(f->c, "CREATE TABLE ref_history (order_id text, status smallint)") ||
-        !exec_ok(f->c, "SET TIME ZONE 'UTC'"))
-        return -1;
-    struct text o = { 0 }, it = { 0 }, h = { 0 };
-    f->orders = f->shipped = f->lines = f->shipped_lines = 0;
-    for (long i = 0; i < n; i++) {
-        rill_event_t ev = { 0 };
-        if (rill_serde_decode(s, in[i].key, in[i].key_len, in[i].value, in[i].value_len, &ev,
-                              err, sizeof err) != RILL_OK) {
-            rill_event_clear(&ev);
-            continue;
-        }
-        const rill_order_placed_t *p = &ev.u.order;
-        int paid = it_payment_approves(SK_SEED, p->order_id, 9000), reserved = 1;
-        for (size_t k = 0; k < p->item_cnt; k++)
-            reserved &= !sold_out(p->items[k].product_id);
-        int final = paid && reserved ? 1300 : 1900;
-        char total[40], at[64];
-        e4(total, sizeof total, p->total_e4);
-        snprintf(at, sizeof at, "%lld", (long long)p->event_time);
-        add(&o, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p->order_id, p->customer_id,
-            p->location_id, final, total, paid ? total : "\\N", p->currency, at, at);
-        add(&h, "%s\t1000\n%s\t%d\n%s\t%d\n%s\t%d\n", p->order_id, p->order_id,
-            paid ? 1100 : 1150, p->order_id, reserved ? 1200 : 1250, p->order_id, final);
-        for (size_t k = 0; k < p->item_cnt; k++) {
-            char price[40];
-            e4(price, sizeof price, p->items[k].unit_price_e4);
-            add(&it, "%s\t%zu\t%s\t%s\t%d\t%s\n", p->order_id, k + 1, p->items[k].product_id,
-                p->items[k].category ? p->items[k].category : "", p->items[k].quantity, price);
-        }
-        f->orders++;
-        f->lines += (long)p->item_cnt;
-        f->shipped += final == 1300;
-        f->shipped_lines += final == 1300 ? (long)p->item_cnt : 0;
-        rill_event_clear(&ev);
-    }
+    struct pref_conf c;
+    pref_conf_default(&c);
+    c.payment_seed = SK_SEED;
+    c.initial_stock = atol(SK_INITIAL_STOCK);
+    pref_conf_overrides(&c, SK_SOLD_OUT);
+    struct sr_counts k;
+    int rc = sr_load(f->c, &c, in, n, 0, NULL, NULL, &k);
     it_recs_free(in, n);
-    rill_serde_destroy(s);
-    /* created_at goes in as epoch ms, then becomes a timestamptz */
-    int bad = !exec_ok(f->c, "ALTER TABLE ref_orders ALTER created_at TYPE text, "
-                             "ALTER updated_at TYPE text") ||
-              copy_in(f->c, "ref_orders", o.p ? o.p : "", o.len) ||
-              copy_in(f->c, "ref_items", it.p ? it.p : "", it.len) ||
-              copy_in(f->c, "ref_history", h.p ? h.p : "", h.len) ||
-              !exec_ok(f->c, "ALTER TABLE ref_orders ALTER created_at TYPE timestamptz USING "
-                             "to_timestamp(created_at::bigint / 1000.0), ALTER updated_at TYPE "
-                             "timestamptz USING to_timestamp(updated_at::bigint / 1000.0)");
-    free(o.p);
-    free(it.p);
-    free(h.p);
-    return bad ? -1 : 0;
+    f->orders = k.orders;
+    f->shipped = k.shipped;
+    f->lines = k.lines;
+    f->shipped_lines = k.shipped_lines;
+    return rc;
 }
-
-/* ---- comparisons ----------------------------------------------------------------------- */
 
 long sk_diff(PGconn *c, const char *what, const char *a, const char *b)
 {
-    size_t len = 2 * (strlen(a) + strlen(b)) + 256;
-    char *sql = malloc(len);
-    snprintf(sql, len, "SELECT count(*) FROM ((%s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL %s)) d",
-             a, b, b, a);
-    long n = it_pg_qn(c, sql);
-    if (n != 0) {
-        snprintf(sql, len, "(%s EXCEPT ALL %s) LIMIT 3", a, b);
-        fprintf(stderr, "\n    %s differs in %ld rows; e.g. %s", what, n, it_pg_q1(c, sql));
-    }
-    free(sql);
-    return n;
+    return sr_diff(c, what, a, b);
 }
-
-#define FACTS_REF                                                                           \
-    "SELECT i.order_id, i.line, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYYMMDD')::int, " \
-    "o.customer_id, i.product_id, i.category, o.location_id, i.quantity, i.unit_price, "     \
-    "i.quantity * i.unit_price, o.currency FROM ref_items i JOIN ref_orders o USING "        \
-    "(order_id) WHERE o.status = 1300"
 
 int sk_verify(struct sinkfx *f)
 {
-    PGconn *c = f->c;
-    int bad = 0;
-    int oltp = strcmp(f->sinks, "star") != 0, star = strcmp(f->sinks, "oltp") != 0;
-    if (oltp) {
-        bad += sk_diff(c, "orders",
-                       "SELECT order_id, customer_id, location_id, status, total, paid, "
-                       "currency, created_at, updated_at FROM orders",
-                       "SELECT * FROM ref_orders") != 0;
-        bad += sk_diff(c, "order_items",
-                       "SELECT order_id, line, product_id, category, quantity, unit_price "
-                       "FROM order_items", "SELECT * FROM ref_items") != 0;
-        bad += sk_diff(c, "order_status_history",
-                       "SELECT order_id, status FROM order_status_history",
-                       "SELECT * FROM ref_history") != 0;
-        bad += it_pg_qn(c, "SELECT count(*) FROM rill_status_pending") != 0;
-        bad += sk_diff(c, "v_orders_by_status", "SELECT status, orders FROM v_orders_by_status",
-                       "SELECT v.s, count(o.order_id) FROM (VALUES (1000), (1100), (1150), "
-                       "(1200), (1250), (1300), (1900)) v (s) LEFT JOIN ref_orders o ON "
-                       "o.status = v.s GROUP BY v.s") != 0;
-    }
-    if (star) {
-        bad += sk_diff(c, "fact_sales",
-                       "SELECT f.order_id, f.line, f.date_key, c.customer_id, p.product_id, "
-                       "p.category, s.location_id, f.quantity, f.unit_price, f.revenue, "
-                       "f.currency::text FROM fact_sales f JOIN dim_customer c USING "
-                       "(customer_key) JOIN dim_product p USING (product_key) JOIN dim_store s "
-                       "USING (store_key)", FACTS_REF) != 0;
-        bad += it_pg_qn(c, "SELECT count(*) FROM dim_product WHERE is_inferred") != 0;
-        bad += it_pg_qn(c, "SELECT count(*) FROM rill_star_outcome") != 0;
-        bad += it_pg_qn(c, "SELECT count(*) FROM rill_star_lines") != 0;
-        bad += sk_diff(c, "v_daily_revenue",
-                       "SELECT date, currency::text, orders, units, revenue FROM v_daily_revenue",
-                       "SELECT to_date(r.d::text, 'YYYYMMDD'), r.cur, count(DISTINCT r.oid), "
-                       "sum(r.q), sum(r.rev) FROM (" FACTS_REF ") AS r (oid, l, d, cu, pr, ca, "
-                       "lo, q, up, rev, cur) GROUP BY 1, 2") != 0;
-        bad += sk_diff(c, "v_sales_by_category",
-                       "SELECT category, currency::text, orders, units, revenue FROM "
-                       "v_sales_by_category",
-                       "SELECT r.ca, r.cur, count(DISTINCT r.oid), sum(r.q), sum(r.rev) FROM ("
-                       FACTS_REF ") AS r (oid, l, d, cu, pr, ca, lo, q, up, rev, cur) "
-                       "GROUP BY 1, 2") != 0;
-        bad += sk_diff(c, "v_top_customers",
-                       "SELECT customer_id, currency::text, orders, units, revenue, revenue_rank "
-                       "FROM v_top_customers",
-                       "SELECT r.cu, r.cur, count(DISTINCT r.oid), sum(r.q), sum(r.rev), "
-                       "rank() OVER (PARTITION BY r.cur ORDER BY sum(r.rev) DESC) FROM ("
-                       FACTS_REF ") AS r (oid, l, d, cu, pr, ca, lo, q, up, rev, cur) "
-                       "GROUP BY 1, 2") != 0;
-    }
-    bad += it_pg_qn(c, "SELECT count(*) FROM rill_dead_letters") != 0;
-    bad += !sk_caught_up(f);
-    return bad;
+    return sr_verify(f->c, strcmp(f->sinks, "star") != 0, strcmp(f->sinks, "oltp") != 0) +
+           !sk_caught_up(f);
 }
 
 const char *sk_pg_password(void)
