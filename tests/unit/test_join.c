@@ -4,7 +4,10 @@
  * value per key, tombstones delete), inner and left joins, the projection's
  * exact JSON (types kept, nested paths, the key, missing fields as null),
  * the default {"stream","table"} shape, non-JSON values to the DLQ, and the
- * config errors `rill validate` and `rill run` report.
+ * config errors `rill validate` and `rill run` report. And the windowed
+ * stream-stream join (stream_join.c) inner, left and outer, record by record
+ * against a brute-force model of the pairs and of the unmatched records a
+ * closing window forwards.
  */
 #include "tests/lib/suite.h"
 #include "tests/lib/drive.h"
@@ -156,11 +159,183 @@ static void test_join_config_errors(void)
     }
 }
 
+/* ---- stream_join ------------------------------------------------------------ */
+
+#define SJ_N 500
+#define SJ_W 40
+#define SJ_G 50
+
+struct sj_rec { int side, key, id, matched; long ts; };
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* One join type against a brute-force model, record by record: the outputs
+ * of each record (pairs at once, unmatched ones when their window closes)
+ * equal the model's, late records go to the DLQ, and the store keeps only
+ * records whose window is open. */
+static void run_stream_join(const char *type)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "application.id: a\n"
+             "topics: {clicks: {partitions: 1}, views: {partitions: 1}, pairs: {partitions: 1}}\n"
+             "processors:\n"
+             "  j:\n"
+             "    type: stream_join\n"
+             "    inputs: [clicks, views]\n"
+             "    outputs: [pairs]\n"
+             "    stores: [buf]\n"
+             "    config: {window.ms: %d, grace.ms: %d, join: %s, time: t,\n"
+             "             project: \"l=left.id, r=right.id, k=key\"}\n",
+             SJ_W, SJ_G, type);
+    int left = !strcmp(type, "left"), outer = !strcmp(type, "outer");
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    static struct sj_rec acc[SJ_N];
+    static char want[SJ_N][64], got[SJ_N][64];
+    size_t nacc = 0, late = 0, pairs = 0, alone = 0, bad = 0;
+    long st = -1;
+    unsigned seed = 7;
+    for (int i = 0; i < SJ_N; i++) {
+        struct sj_rec r = { rand_r(&seed) % 2, rand_r(&seed) % 3, i, 0,
+                            i * 10L + rand_r(&seed) % 120 - 60 };
+        if (r.ts < 0)
+            r.ts = 0;
+        char key[2] = { (char)('a' + r.key), 0 }, val[64];
+        snprintf(val, sizeof val, "{\"id\":%d,\"t\":%ld}", r.id, r.ts);
+        size_t before = rill_driver_count(d, "pairs"), dlq_before = rill_driver_count(d, r.side ? "views.dlq" : "clicks.dlq");
+        pipe_kv(d, r.side ? "views" : "clicks", 0, key, val);
+        size_t nw = 0;
+        if (st >= 0 && r.ts < st - SJ_G) {
+            late++;
+            bad += rill_driver_count(d, r.side ? "views.dlq" : "clicks.dlq") != dlq_before + 1;
+        } else {
+            for (size_t x = 0; x < nacc; x++) {
+                struct sj_rec *o = &acc[x];
+                if (o->side == r.side || o->key != r.key || labs(o->ts - r.ts) > SJ_W)
+                    continue;
+                const struct sj_rec *l = r.side ? o : &r, *rr = r.side ? &r : o;
+                snprintf(want[nw++], sizeof want[0], "{\"l\":%d,\"r\":%d,\"k\":\"%s\"}", l->id,
+                         rr->id, key);
+                o->matched = r.matched = 1;
+                pairs++;
+            }
+            acc[nacc++] = r;
+            if (r.ts > st) {
+                long old = st;
+                st = r.ts;
+                for (size_t x = 0; x < nacc; x++) {
+                    struct sj_rec *o = &acc[x];
+                    int closes = o->ts < st - SJ_W - SJ_G && !(old >= 0 && o->ts < old - SJ_W - SJ_G);
+                    if (!closes || o->matched || !(outer || (left && o->side == 0)))
+                        continue;
+                    char k[2] = { (char)('a' + o->key), 0 };
+                    if (o->side == 0)
+                        snprintf(want[nw++], sizeof want[0], "{\"l\":%d,\"r\":null,\"k\":\"%s\"}", o->id, k);
+                    else
+                        snprintf(want[nw++], sizeof want[0], "{\"l\":null,\"r\":%d,\"k\":\"%s\"}", o->id, k);
+                    alone++;
+                }
+            }
+        }
+        size_t ng = rill_driver_count(d, "pairs") - before;
+        for (size_t g = 0; g < ng && g < SJ_N; g++) {
+            const struct rill_captured *c = rill_driver_get(d, "pairs", before + g);
+            snprintf(got[g], sizeof got[0], "%.*s", (int)c->rec.value_len, (const char *)c->rec.value);
+        }
+        qsort(want, nw, sizeof want[0], cmp_str);
+        qsort(got, ng, sizeof got[0], cmp_str);
+        int same = ng == nw;
+        for (size_t g = 0; same && g < ng; g++)
+            same = !strcmp(got[g], want[g]);
+        if (!same && bad++ < 3)
+            fprintf(stderr, "\n  %s, record %d: %zu outputs, the model %zu (%s / %s)", type, i, ng,
+                    nw, ng ? got[0] : "-", nw ? want[0] : "-");
+    }
+    /* open windows only: two entries per record still open, and "m" */
+    size_t open = 0;
+    for (size_t x = 0; x < nacc; x++)
+        open += acc[x].ts >= st - SJ_W - SJ_G;
+    rill_store_t *s = rill_driver_store(d, "j", "buf", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(rill_store_count(s), 2 * open + 1);
+    fprintf(stderr, "\n    %s: %d records, %zu late, %zu pairs, %zu unmatched forwarded, %zu open",
+            type, SJ_N, late, pairs, alone, open);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(late > 0 && pairs > 0);
+    CU_ASSERT(left || outer ? alone > 0 : alone == 0);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+/* By hand: the window's both edges, both arrival orders, a config error. */
+static void test_stream_join_bounds(void)
+{
+    static const char *y =
+        "application.id: a\n"
+        "topics: {l: {partitions: 1}, r: {partitions: 1}, o: {partitions: 1}}\n"
+        "processors:\n"
+        "  j:\n"
+        "    type: stream_join\n"
+        "    inputs: [l, r]\n"
+        "    outputs: [o]\n"
+        "    stores: [buf]\n"
+        "    config: {window.ms: 40, grace.ms: 1000, time: t, project: \"l=left.id, r=right.id\"}\n";
+    struct rill_topology *t = it_load(y);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    pipe_kv(d, "l", 0, "k", "{\"id\":1,\"t\":100}");
+    pipe_kv(d, "r", 0, "k", "{\"id\":2,\"t\":140}"); /* 40 apart: joins */
+    pipe_kv(d, "r", 0, "k", "{\"id\":3,\"t\":141}"); /* 41: does not */
+    pipe_kv(d, "r", 0, "k", "{\"id\":4,\"t\":60}");  /* 40 before: joins */
+    pipe_kv(d, "r", 0, "k", "{\"id\":5,\"t\":59}");  /* 41 before: does not */
+    pipe_kv(d, "r", 0, "x", "{\"id\":6,\"t\":100}"); /* another key: does not */
+    pipe_kv(d, "l", 0, "k", "{\"id\":7,\"t\":181}"); /* joins 3 (40) and 2 (41? no) */
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "o"), 3);
+    const struct rill_captured *c = rill_driver_get(d, "o", 0);
+    CU_ASSERT(c->rec.value_len == 13 && !memcmp(c->rec.value, "{\"l\":1,\"r\":2}", 13));
+    c = rill_driver_get(d, "o", 1);
+    CU_ASSERT(c->rec.value_len == 13 && !memcmp(c->rec.value, "{\"l\":1,\"r\":4}", 13));
+    c = rill_driver_get(d, "o", 2);
+    CU_ASSERT(c->rec.value_len == 13 && !memcmp(c->rec.value, "{\"l\":7,\"r\":3}", 13));
+    rill_driver_free(d);
+    rill_topology_free(t);
+    char bad[1024], err[RILL_ERRSTR_SIZE] = "";
+    snprintf(bad, sizeof bad, "%s", y);
+    *strstr(bad, "window.ms: 40") = '\0';
+    strcat(bad, "window.ms: 0}\n");
+    t = it_load(bad);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    d = rill_driver_new(t, err, sizeof err);
+    CU_ASSERT_PTR_NULL(d);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "test.yaml:9:14: a stream_join needs window.ms > 0"));
+    if (!strstr(err, "a stream_join needs window.ms > 0"))
+        fprintf(stderr, "\n  %s\n", err);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_stream_join_inner(void) { run_stream_join("inner"); }
+static void test_stream_join_left(void) { run_stream_join("left"); }
+static void test_stream_join_outer(void) { run_stream_join("outer"); }
+
 static CU_TestInfo tests[] = {
     { "inner join: the table's latest value, tombstones, the projection's exact JSON",
       test_inner_projection },
     { "left join and the default shape; non-JSON values to the DLQ", test_left_default_shape },
     { "config errors at file:line:col and at start", test_join_config_errors },
+    { "stream_join by hand: the window's edges, a config error", test_stream_join_bounds },
+    { "stream_join inner against a brute-force model, late records to the DLQ",
+      test_stream_join_inner },
+    { "stream_join left: unmatched left records once their window closes",
+      test_stream_join_left },
+    { "stream_join outer: unmatched records of both sides", test_stream_join_outer },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("join", tests)

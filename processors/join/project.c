@@ -1,0 +1,201 @@
+/*
+ * project.c - the join processors' projection (project.h): the spec's
+ * parser, and the output JSON built from spans of the two sides' parsed
+ * values (never re-encoded, so numbers, strings and objects keep their
+ * exact text) and the key as a JSON string.
+ */
+#include "processors/join/project.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rill_proj_parse(struct rill_proj *pr, const char *spec, const char *s0, const char *s1,
+                    char *errstr, size_t errsz)
+{
+    struct rill_proj_field *f = pr->f;
+    size_t *n = &pr->n;
+    pr->sides[0] = s0;
+    pr->sides[1] = s1;
+    *n = 0;
+    const char *p = spec;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchr(p, ','), *eq = strchr(p, '=');
+        if (!end)
+            end = p + strlen(p);
+        if (*n == RILL_PROJ_MAX) {
+            snprintf(errstr, errsz, "more than %d fields", RILL_PROJ_MAX);
+            return -1;
+        }
+        if (!eq || eq > end) {
+            snprintf(errstr, errsz, "'%.*s' is not NAME=SIDE[.PATH]", (int)(end - p), p);
+            return -1;
+        }
+        const char *ne = eq;
+        while (ne > p && ne[-1] == ' ')
+            ne--;
+        size_t nlen = (size_t)(ne - p);
+        if (nlen == 0 || nlen >= RILL_PROJ_NAME_MAX) {
+            snprintf(errstr, errsz, "field name '%.*s' must have 1 to %d characters",
+                     (int)nlen, p, RILL_PROJ_NAME_MAX - 1);
+            return -1;
+        }
+        for (size_t i = 0; i < nlen; i++)
+            if (!(p[i] == '_' || p[i] == '-' || p[i] == '.' || (p[i] >= '0' && p[i] <= '9') ||
+                  ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z'))) {
+                snprintf(errstr, errsz, "field name '%.*s' may hold only letters, digits, "
+                         "'_', '-' and '.'", (int)nlen, p);
+                return -1;
+            }
+        for (size_t j = 0; j < *n; j++)
+            if (strlen(f[j].name) == nlen && !memcmp(f[j].name, p, nlen)) {
+                snprintf(errstr, errsz, "field '%.*s' is projected twice", (int)nlen, p);
+                return -1;
+            }
+        const char *s = eq + 1;
+        while (*s == ' ')
+            s++;
+        const char *se = end;
+        while (se > s && se[-1] == ' ')
+            se--;
+        size_t slen = (size_t)(se - s);
+        struct rill_proj_field *x = &f[*n];
+        memcpy(x->name, p, nlen);
+        x->name[nlen] = '\0';
+        const char *rest = NULL;
+        for (int sd = 0; sd < 2 && !rest; sd++) {
+            size_t l = strlen(pr->sides[sd]);
+            if (slen >= l && !strncmp(s, pr->sides[sd], l) && (slen == l || s[l] == '.'))
+                x->side = sd, rest = s + l;
+        }
+        if (!rest && slen >= 3 && !strncmp(s, "key", 3) && (slen == 3 || s[3] == '.'))
+            x->side = 2, rest = s + 3;
+        if (!rest) {
+            snprintf(errstr, errsz, "'%.*s': the side must be %s, %s or key", (int)slen, s,
+                     pr->sides[0], pr->sides[1]);
+            return -1;
+        }
+        size_t plen = (size_t)(se - rest);
+        if (plen && (x->side == 2 || *rest != '.' || plen < 2 || plen > RILL_PROJ_PATH_MAX ||
+                     rest[plen - 1] == '.' || strstr(rest, ".."))) {
+            snprintf(errstr, errsz, "'%.*s': after a side comes nothing or .PATH "
+                     "(a dotted path of at most %d bytes); after key, nothing", (int)slen, s,
+                     RILL_PROJ_PATH_MAX - 1);
+            return -1;
+        }
+        if (plen) {
+            memcpy(x->path, rest + 1, plen - 1);
+            x->path[plen - 1] = '\0';
+        } else {
+            x->path[0] = '\0';
+        }
+        (*n)++;
+        p = end;
+    }
+    return 0;
+}
+
+static int put(struct rill_proj *j, const void *p, size_t n)
+{
+    if (j->len + n > j->cap) {
+        size_t cap = j->cap ? j->cap : 256;
+        while (cap < j->len + n)
+            cap *= 2;
+        char *o = realloc(j->out, cap);
+        if (!o)
+            return -1;
+        j->out = o;
+        j->cap = cap;
+    }
+    memcpy(j->out + j->len, p, n);
+    j->len += n;
+    return 0;
+}
+
+static int puts_(struct rill_proj *j, const char *s) { return put(j, s, strlen(s)); }
+
+/* The value at a dotted path below v (v itself for ""); 0 when absent. */
+static int at_path(rill_json_val_t v, const char *path, rill_json_val_t *out)
+{
+    while (*path) {
+        const char *dot = strchr(path, '.');
+        size_t seg = dot ? (size_t)(dot - path) : strlen(path);
+        if (v.type != RILL_JSON_OBJECT)
+            return 0;
+        size_t pos = 0;
+        rill_json_val_t k, val;
+        int found = 0;
+        char name[RILL_PROJ_PATH_MAX];
+        size_t nlen;
+        while (rill_json_next(&v, &pos, &k, &val))
+            if (rill_json_string(&k, name, sizeof name, &nlen) == RILL_JSON_FOUND &&
+                nlen == seg && !memcmp(name, path, seg)) {
+                found = 1;
+                v = val;
+                break;
+            }
+        if (!found)
+            return 0;
+        path += seg + (dot ? 1 : 0);
+    }
+    *out = v;
+    return 1;
+}
+
+/* The key as a JSON string (escaped; bytes that are not printable ASCII as
+ * \u00XX). */
+static int put_key(struct rill_proj *j, const unsigned char *k, size_t n)
+{
+    int bad = puts_(j, "\"");
+    for (size_t i = 0; i < n && !bad; i++) {
+        char e[8];
+        if (k[i] == '"' || k[i] == '\\')
+            snprintf(e, sizeof e, "\\%c", k[i]);
+        else if (k[i] < 0x20 || k[i] >= 0x7f)
+            snprintf(e, sizeof e, "\\u%04x", k[i]);
+        else
+            e[0] = (char)k[i], e[1] = '\0';
+        bad = puts_(j, e);
+    }
+    return bad || puts_(j, "\"");
+}
+
+int rill_proj_build(struct rill_proj *p, const rill_json_val_t *v0, const rill_json_val_t *v1,
+                    const void *key, size_t klen)
+{
+    static const rill_json_val_t null = { "null", 4, RILL_JSON_NULL };
+    const rill_json_val_t *v[2] = { v0 ? v0 : &null, v1 ? v1 : &null };
+    p->len = 0;
+    int bad = puts_(p, "{");
+    if (!p->n) {
+        for (int s = 0; s < 2 && !bad; s++)
+            bad = (s && puts_(p, ",")) || puts_(p, "\"") || puts_(p, p->sides[s]) ||
+                  puts_(p, "\":") || put(p, v[s]->p, v[s]->len);
+        return bad || puts_(p, "}") ? -1 : 0;
+    }
+    for (size_t i = 0; i < p->n && !bad; i++) {
+        const struct rill_proj_field *f = &p->f[i];
+        rill_json_val_t x;
+        bad = (i && puts_(p, ",")) || puts_(p, "\"") || puts_(p, f->name) || puts_(p, "\":");
+        if (bad)
+            break;
+        if (f->side == 2)
+            bad = put_key(p, key, klen);
+        else if (at_path(*v[f->side], f->path, &x))
+            bad = put(p, x.p, x.len);
+        else
+            bad = puts_(p, "null");
+    }
+    return bad || puts_(p, "}") ? -1 : 0;
+}
+
+void rill_proj_free(struct rill_proj *p)
+{
+    free(p->out);
+    p->out = NULL;
+    p->len = p->cap = 0;
+}

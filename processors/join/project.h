@@ -1,0 +1,46 @@
+/*
+ * project.h - the projection the join processors share: parses a
+ * `project:` spec of comma-separated NAME=SIDE[.PATH] (SIDE one of the two
+ * side names the processor gives, or `key`) and builds the output JSON
+ * object from the two sides' parsed values and the key, each value copied
+ * with its JSON type; with no fields, {"<side 0>": v0, "<side 1>": v1}.
+ * A missing path or an absent side is null. Internal to processors/.
+ */
+#ifndef RILL_PROC_PROJECT_H
+#define RILL_PROC_PROJECT_H
+
+#include <stddef.h>
+
+#include "topology/base/json.h"
+
+#define RILL_PROJ_MAX 32      /* fields of a projection */
+#define RILL_PROJ_NAME_MAX 64 /* longest field name, NUL included */
+#define RILL_PROJ_PATH_MAX 256
+
+struct rill_proj_field {
+    char name[RILL_PROJ_NAME_MAX];
+    int side; /* 0, 1, or 2 for the key */
+    char path[RILL_PROJ_PATH_MAX]; /* "" for the whole value */
+};
+
+struct rill_proj {
+    const char *sides[2];
+    struct rill_proj_field f[RILL_PROJ_MAX];
+    size_t n;
+    char *out; /* the last built value */
+    size_t len, cap;
+};
+
+/* Parses spec for sides s0 and s1 (names that outlive p). Returns 0, or -1
+ * with the reason in errstr. */
+int rill_proj_parse(struct rill_proj *p, const char *spec, const char *s0, const char *s1,
+                    char *errstr, size_t errsz);
+
+/* Builds the value into p->out/p->len from side values v0 and v1 (NULL:
+ * absent) and the key. Returns 0, or -1 when out of memory. */
+int rill_proj_build(struct rill_proj *p, const rill_json_val_t *v0, const rill_json_val_t *v1,
+                    const void *key, size_t klen);
+
+void rill_proj_free(struct rill_proj *p);
+
+#endif
