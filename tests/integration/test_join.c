@@ -10,7 +10,8 @@
  * every stream record whose key the table holds is joined exactly once, in
  * its partition's order, with the exact JSON the test builds itself; the
  * others are not. JOIN_RECORDS (default 6000) and JOIN_KILLS (default 4)
- * size it.
+ * size it. And the windowed stream-stream join, inner, across kills: every
+ * pair of the test's own reference exactly once.
  */
 #include "tests/lib/scenario.h"
 #include "tests/lib/util.h"
@@ -190,9 +191,135 @@ static void test_table_join_under_kills(void)
     it_scenario_done(&s, CU_get_number_of_failures() > 0);
 }
 
+/* The right side of the stream join: key k(j % 1000), {"seq": j + 7, "id": j}
+ * for j < n, partitioned as the scenario's feeder partitions the left. */
+static int produce_right(const char *topic, long n)
+{
+    char err[256];
+    rd_kafka_conf_t *pc = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
+    it_kconf_set(pc, "partitioner", "murmur2_random");
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+    if (!rk)
+        return -1;
+    int bad = 0;
+    for (long i = 0; i < n && !bad; i++) {
+        char key[16], value[64];
+        int kl = snprintf(key, sizeof key, "k%ld", i % KEYS);
+        int vl = snprintf(value, sizeof value, "{\"seq\":%ld,\"id\":%ld}", i + 7, i);
+        rd_kafka_resp_err_t e;
+        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)kl),
+                                      RD_KAFKA_V_VALUE(value, (size_t)vl),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 10);
+        bad = e != RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+    bad |= rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_destroy(rk);
+    return bad ? -1 : 0;
+}
+
+static int cmp_long2(const void *a, const void *b)
+{
+    const long *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* An inner stream_join on event time `seq` (window 1500 ms, a grace larger
+ * than every time, so that no record is late whatever the order the two
+ * topics are polled in): the right side (3,000 records) is there first, the
+ * left flows in while rill is SIGKILLed; every pair of the reference (same
+ * key, times at most 1500 apart) comes out exactly once, and nothing else. */
+static void test_stream_join_under_kills(void)
+{
+    struct it_scenario s;
+    long total = it_getenv_long("JOIN_RECORDS", 3000);
+    int kills = (int)it_getenv_long("JOIN_KILLS", 4);
+    CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "sjoin", total, total / 30 > 50 ? total / 30 : 50,
+                                           0, "passthrough", "exactly_once_v2", 500, ""),
+                          0);
+    char right[160], changelog[200], yaml[256], log[256], body[2048];
+    snprintf(right, sizeof right, "%s.views", s.app);
+    snprintf(changelog, sizeof changelog, "%s-sbuf-changelog", s.app);
+    snprintf(yaml, sizeof yaml, "%s/sjoin.yaml", s.dir);
+    snprintf(log, sizeof log, "%s/sjoin.log", s.dir);
+    CU_ASSERT_FATAL(!it_create_topic(right, IT_PARTITIONS) &&
+                    !it_create_topic(changelog, IT_PARTITIONS));
+    snprintf(body, sizeof body,
+             "application.id: %s\n"
+             "processing.guarantee: exactly_once_v2\n"
+             "commit.interval.ms: 500\n"
+             "state.dir: %s/state\n"
+             "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
+             "processors:\n"
+             "  pair:\n"
+             "    type: stream_join\n"
+             "    inputs: [%s, %s]\n    outputs: [%s]\n    stores: [sbuf]\n"
+             "    config: {window.ms: 1500, grace.ms: 1000000000, time: seq,\n"
+             "             project: \"l=left.seq, r=right.id\"}\n",
+             s.app, s.dir, s.in, IT_PARTITIONS, right, IT_PARTITIONS, s.out, IT_PARTITIONS,
+             s.in, right, s.out);
+    CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, body), 0);
+    CU_ASSERT_EQUAL_FATAL(produce_right(right, total), 0);
+    /* the reference: left i and right j with i = j (mod 1000), |i - (j + 7)| <= 1500 */
+    long npairs = 0;
+    long (*want)[2] = malloc((size_t)total * 4 * sizeof *want);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+    for (long i = 0; i < total; i++)
+        for (long j = i % KEYS; j < total; j += KEYS)
+            if (labs(i - (j + 7)) <= 1500)
+                want[npairs][0] = i, want[npairs][1] = j, npairs++;
+    qsort(want, (size_t)npairs, sizeof *want, cmp_long2);
+    it_scenario_feed_start(&s);
+    pid_t pid = it_rill_start(yaml, log);
+    long seen = 0;
+    for (int k = 0; k < kills; k++) {
+        long now;
+        int64_t deadline = it_now_ms() + 90000;
+        while ((now = it_count_committed(s.out, 30000)) <= seen && now < npairs &&
+               it_now_ms() < deadline)
+            ;
+        CU_ASSERT_FATAL(now > seen || now >= npairs);
+        seen = now;
+        it_scenario_wait_produced(&s, it_scenario_produced(&s) + rand() % (s.rate + 1));
+        CU_ASSERT(it_rill_stop(pid, SIGKILL, 10000) != -1);
+        pid = it_rill_start(yaml, log);
+    }
+    CU_ASSERT_FATAL(it_scenario_feed_join(&s) == 0);
+    int64_t deadline = it_now_ms() + 180000;
+    while (it_count_committed(s.out, 30000) < npairs && it_now_ms() < deadline)
+        ;
+    int status = it_rill_stop(pid, SIGTERM, 30000);
+    CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct it_rec *out = NULL;
+    long nout = it_read_topic(s.out, 1, 60000, &out), bad = 0;
+    long (*got)[2] = malloc(((size_t)nout + 1) * sizeof *got);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    for (long i = 0; i < nout; i++) {
+        long l = -1, r = -1;
+        if (!out[i].value || sscanf(out[i].value, "{\"l\":%ld,\"r\":%ld}", &l, &r) != 2 ||
+            !out[i].key || atol(out[i].key + 1) != l % KEYS)
+            bad++;
+        got[i][0] = l, got[i][1] = r;
+    }
+    qsort(got, (size_t)nout, sizeof *got, cmp_long2);
+    for (long i = 0; i < nout && i < npairs; i++)
+        bad += got[i][0] != want[i][0] || got[i][1] != want[i][1];
+    bad += labs(nout - npairs);
+    fprintf(stderr, "\n    stream join: %ld left and %ld right records, %d kills, %ld pairs "
+                    "expected, %ld forwarded, %ld discrepancies\n",
+            total, total, kills, npairs, nout, bad);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(got);
+    free(want);
+    it_recs_free(out, nout);
+    it_scenario_done(&s, CU_get_number_of_failures() > 0);
+}
+
 static CU_TestInfo tests[] = {
     { "stream-table join exact across SIGKILLs and wiped stores",
       test_table_join_under_kills },
+    { "stream-stream join: every pair exactly once across SIGKILLs", test_stream_join_under_kills },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("join", tests)
