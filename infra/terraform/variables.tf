@@ -161,6 +161,10 @@ variable "ssh_ingress_cidrs" {
   description = "Internal networks allowed to reach port 22 (connection = \"direct\"); never 0.0.0.0/0 or ::/0."
   type        = list(string)
   default     = []
+  validation {
+    condition     = alltrue([for c in var.ssh_ingress_cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c) && tonumber(split("/", c)[1]) >= 8])
+    error_message = "ssh_ingress_cidrs must be CIDR blocks of /8 or narrower, never 0.0.0.0/0 or ::/0."
+  }
 }
 
 variable "log_retention_days" {

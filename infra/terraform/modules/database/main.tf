@@ -198,5 +198,5 @@ output "address" {
 
 output "master_secret_arn" {
   description = "Secrets Manager secret holding the master password (empty when disabled)."
-  value       = var.enabled ? aws_db_instance.this[0].master_user_secret[0].secret_arn : ""
+  value       = try(aws_db_instance.this[0].master_user_secret[0].secret_arn, "")
 }
