@@ -70,3 +70,23 @@ output "ansible_inventory" {
   description = "Ansible inventory (YAML) in the rollout contract's groups: kafka, postgresql, rill, control_center, bastion."
   value       = module.layout.inventory_yaml
 }
+
+output "project" {
+  description = "The Project tag (scripts/destroy_all.sh checks that nothing tagged with it remains)."
+  value       = var.project
+}
+
+output "environment" {
+  description = "The Environment tag."
+  value       = var.environment
+}
+
+output "region" {
+  description = "AWS region of the deployment."
+  value       = var.region
+}
+
+output "connection" {
+  description = "How the inventory reaches the hosts (ssm or direct)."
+  value       = var.connection
+}

@@ -155,6 +155,10 @@ variable "connection" {
   description = "How the generated inventory reaches the hosts: \"ssm\" (SSH through Session Manager) or \"direct\" (SSH to private addresses, from a VPN or peered network listed in ssh_ingress_cidrs)."
   type        = string
   default     = "ssm"
+  validation {
+    condition     = contains(["ssm", "direct"], var.connection)
+    error_message = "connection must be \"ssm\" or \"direct\"."
+  }
 }
 
 variable "ssh_ingress_cidrs" {

@@ -126,6 +126,7 @@ else
 fi
 skipped+=("terraform plan/apply against AWS (needs credentials: scripts/deploy_all.sh)")
 
-echo "check-infra: ran: $(IFS=';'; echo "${ran[*]}" | sed 's/;/; /g')"
-echo "check-infra: could not run: $(IFS=';'; echo "${skipped[*]}" | sed 's/;/; /g')"
+join() { local out=$1; shift; for x in "$@"; do out="$out; $x"; done; echo "$out"; }
+echo "check-infra: ran: $(join "${ran[@]}")"
+echo "check-infra: could not run: $(join "${skipped[@]}")"
 echo "check-infra: passed"
