@@ -10,6 +10,8 @@
 #      on infra/terraform.
 #   3. with a terraform binary: fmt -check -recursive, and terraform test in
 #      the provider-free layout module; without one, says so and skips.
+#      The layout's inventory, rendered, must read in ansible-inventory
+#      (infra/local/tools.sh ansible) with the rollout contract's groups.
 #   4. with the AWS provider in a local plugin mirror (TF_PLUGIN_DIR, default
 #      /opt/tf-plugins): init and validate of the root module in a copy, and
 #      its mock-provider plan tests (infra/terraform/tests); otherwise says
@@ -97,6 +99,40 @@ if command -v terraform >/dev/null; then
         { cat "$tmp/test.out"; fail "terraform test in $layout"; }
     grep -E '^(Success|Failure)' "$tmp/test.out" | sed 's/^/terraform test (layout): /'
     ran+=("terraform test (layout)")
+
+    # The inventory as ansible-inventory reads it: render it from the layout
+    # module (no resource: apply only computes outputs, state in $tmp).
+    terraform -chdir="$layout" apply -auto-approve -input=false -no-color -state="$tmp/layout.tfstate" \
+        -var vpc_cidr=10.40.0.0/16 -var 'availability_zones=["a","b","c"]' -var region=eu-west-1 \
+        -var 'instance_ids={kafka1="i-0123456789abcdef0"}' >"$tmp/apply.out" 2>&1 ||
+        { cat "$tmp/apply.out"; fail "rendering the inventory from $layout"; }
+    terraform -chdir="$layout" output -no-color -state="$tmp/layout.tfstate" -raw inventory_yaml >"$tmp/hosts.yml" 2>"$tmp/output.err" ||
+        { cat "$tmp/output.err"; fail "terraform output of the rendered inventory"; }
+    if ansible_bin=$(infra/local/tools.sh ansible 2>"$tmp/tools.err"); then
+        "$ansible_bin/ansible-inventory" -i "$tmp/hosts.yml" --list >"$tmp/inv.json" 2>"$tmp/inv.err" ||
+            { cat "$tmp/inv.err"; fail "ansible-inventory cannot read the generated inventory"; }
+        python3 - "$tmp/inv.json" <<'PY' || fail "the generated inventory does not follow the rollout contract"
+import json, sys
+inv = json.load(open(sys.argv[1]))
+hv = inv["_meta"]["hostvars"]
+groups = {g: inv.get(g, {}).get("hosts", []) for g in ("kafka", "postgresql", "rill", "control_center")}
+assert sorted(groups["kafka"]) == ["kafka1", "kafka2", "kafka3"], groups
+assert groups["postgresql"] == ["postgresql1"] and groups["control_center"] == ["control_center1"], groups
+assert sorted(groups["rill"]) == ["rill1", "rill2"], groups
+assert "bastion" in inv["all"]["children"], inv["all"]
+for i, h in enumerate(sorted(groups["kafka"]), 1):
+    v = hv[h]
+    assert v["kafka_node_id"] == i and v["kafka_advertised_host"] == v["private_ip"], v
+    assert (v["kafka_client_port"], v["kafka_controller_port"], v["kafka_broker_port"]) == (9092, 9093, 9094), v
+assert hv["kafka1"]["ansible_host"] == "i-0123456789abcdef0", hv["kafka1"]
+assert all(v["deploy_root"] == "" and v["service_manager"] == "systemd" for v in hv.values())
+print("ansible-inventory: the generated inventory has the contract's groups and host vars (%d hosts)" % len(hv))
+PY
+        ran+=("ansible-inventory on the generated inventory")
+    else
+        echo "ansible-inventory: infra/local/tools.sh ansible failed ($(tail -1 "$tmp/tools.err")), inventory check skipped"
+        skipped+=("ansible-inventory on the generated inventory")
+    fi
     unset TF_DATA_DIR
 
     # 4. the root module, when the AWS provider is in a local mirror

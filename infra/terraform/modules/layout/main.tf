@@ -117,12 +117,10 @@ locals {
 
   # RDS has no host to configure: the postgresql group stays empty and every
   # host learns the endpoint.
-  postgresql_vars = var.postgresql_mode == "rds" ? {
-    postgresql_external_host = var.rds_endpoint
-    postgresql_port          = var.postgresql_port
-    } : {
-    postgresql_port = var.postgresql_port
-  }
+  postgresql_vars = merge(
+    { postgresql_port = var.postgresql_port },
+    var.postgresql_mode == "rds" ? { postgresql_external_host = var.rds_endpoint } : {},
+  )
 
   # Empty groups are written as {} (no hosts key), which the YAML inventory
   # plugin reads as a group without members.

@@ -128,6 +128,10 @@ run "inventory_contract" {
     error_message = "all vars: ${jsonencode(yamldecode(output.inventory_yaml)["all"]["vars"])}"
   }
   assert {
+    condition     = yamldecode(output.inventory_yaml)["all"]["vars"]["postgresql_port"] == 5432 && yamldecode(output.inventory_yaml)["all"]["children"]["kafka"]["hosts"]["kafka1"]["kafka_node_id"] == 1
+    error_message = "postgresql_port and kafka_node_id must be numbers in the YAML"
+  }
+  assert {
     condition     = keys(yamldecode(output.inventory_yaml)["all"]["children"]["postgresql"]["hosts"]) == ["postgresql1"] && keys(yamldecode(output.inventory_yaml)["all"]["children"]["control_center"]["hosts"]) == ["control_center1"]
     error_message = "postgresql and control_center groups"
   }
