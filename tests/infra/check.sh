@@ -16,6 +16,8 @@
 #      /opt/tf-plugins): init and validate of the root module in a copy, and
 #      its mock-provider plan tests (infra/terraform/tests); otherwise says
 #      that the root module cannot be initialised here and skips.
+#   5. tests/infra/test_scripts.sh: scripts/deploy_all.sh and destroy_all.sh
+#      against stand-ins of terraform and the aws CLI.
 # checkov comes from infra/local/tools.sh (a pinned venv from PyPI). Prints
 # which checks ran and which could not; exits 1 on the first failure.
 set -euo pipefail
@@ -160,6 +162,10 @@ else
     echo "terraform: not on this machine, fmt and test skipped"
     skipped+=("terraform fmt" "terraform test (layout)" "terraform validate (root)")
 fi
+# 5. the deploy and destroy scripts against stand-in tools
+tests/infra/test_scripts.sh || fail "scripts/deploy_all.sh or destroy_all.sh (tests/infra/test_scripts.sh)"
+ran+=("deploy/destroy scripts against stand-in terraform and aws")
+
 skipped+=("terraform plan/apply against AWS (needs credentials: scripts/deploy_all.sh)")
 
 join() { local out=$1; shift; for x in "$@"; do out="$out; $x"; done; echo "$out"; }
