@@ -6,7 +6,7 @@ variable "vpc_cidr" {
   description = "CIDR block of the VPC; every subnet is carved from it with cidrsubnet."
   type        = string
   validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(tonumber(split("/", var.vpc_cidr)[1]) <= 20, false)
     error_message = "vpc_cidr must be an IPv4 CIDR block of /20 or larger."
   }
 }

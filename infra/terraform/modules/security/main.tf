@@ -48,7 +48,7 @@ variable "ssh_ingress_cidrs" {
   type        = list(string)
   default     = []
   validation {
-    condition     = alltrue([for c in var.ssh_ingress_cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c) && tonumber(split("/", c)[1]) >= 8])
+    condition     = alltrue([for c in var.ssh_ingress_cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c) && try(tonumber(split("/", c)[1]) >= 8, false)])
     error_message = "ssh_ingress_cidrs must be CIDR blocks of /8 or narrower, never 0.0.0.0/0 or ::/0."
   }
 }

@@ -217,3 +217,13 @@ run "refuses_bad_inputs" {
 
   expect_failures = [var.vpc_cidr, var.postgresql_mode, var.rill_count]
 }
+
+run "refuses_malformed_cidr" {
+  command = plan
+
+  variables {
+    vpc_cidr = "10.40.0.0"
+  }
+
+  expect_failures = [var.vpc_cidr]
+}
