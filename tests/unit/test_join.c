@@ -12,6 +12,7 @@
 #include "tests/lib/suite.h"
 #include "tests/lib/drive.h"
 #include "state/store_rt.h"
+#include "topology/model/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,6 +326,70 @@ static void test_stream_join_inner(void) { run_stream_join("inner"); }
 static void test_stream_join_left(void) { run_stream_join("left"); }
 static void test_stream_join_outer(void) { run_stream_join("outer"); }
 
+/* ---- rekey ---------------------------------------------------------------- */
+
+/* `rekey: {by: category}` on a count over sales keyed by location: the
+ * loaded topology holds the rekey half and the repartition topic, and the
+ * counts per category are right whatever partition a sale came in on. */
+static void test_rekey_count(void)
+{
+    struct rill_topology *t = it_load(
+        "application.id: shop\n"
+        "topics: {sales: {partitions: 4}, by_cat: {partitions: 4}}\n"
+        "stores: {counts: {type: memory}}\n"
+        "processors:\n"
+        "  cat_count:\n"
+        "    type: count\n"
+        "    inputs: [sales]\n"
+        "    outputs: [by_cat]\n"
+        "    stores: [counts]\n"
+        "    rekey: {by: category}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL_FATAL(t->nprocs, 2);
+    CU_ASSERT_STRING_EQUAL(t->procs[0].inputs.v[0], "shop-cat_count-repartition");
+    CU_ASSERT_STRING_EQUAL(t->procs[0].dlq, "sales.dlq");
+    CU_ASSERT_STRING_EQUAL(t->procs[1].name, "cat_count-rekey");
+    CU_ASSERT_STRING_EQUAL(t->procs[1].outputs.v[0], "shop-cat_count-repartition");
+    const struct rill_topic_conf *rp = rill_topology_topic(t, "shop-cat_count-repartition");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rp);
+    CU_ASSERT_EQUAL(rp->partitions, 4);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    static const char *cats[] = { "books", "toys", "garden" };
+    long want[3] = { 0 };
+    for (int i = 0; i < 60; i++) {
+        char loc[8], v[64];
+        snprintf(loc, sizeof loc, "L%d", i % 4);
+        snprintf(v, sizeof v, "{\"category\":\"%s\"}", cats[i * 7 % 3]);
+        want[i * 7 % 3]++;
+        pipe_kv(d, "sales", i % 4, loc, v);
+    }
+    pipe_kv(d, "sales", 0, "L0", "{\"other\":1}"); /* no category: the DLQ */
+    CU_ASSERT_EQUAL(rill_driver_count(d, "sales.dlq"), 1);
+    /* the last count of each category is its total */
+    long last[3] = { -1, -1, -1 };
+    for (size_t i = 0; i < rill_driver_count(d, "by_cat"); i++) {
+        const struct rill_captured *c = rill_driver_get(d, "by_cat", i);
+        for (int k = 0; k < 3; k++)
+            if (c->rec.key_len == strlen(cats[k]) && !memcmp(c->rec.key, cats[k], c->rec.key_len))
+                last[k] = atol((const char *)c->rec.value);
+    }
+    for (int k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL(last[k], want[k]);
+    rill_driver_free(d);
+    rill_topology_free(t);
+    /* refused: several inputs, no by */
+    char err[RILL_ERRSTR_SIZE] = "";
+    struct rill_topology *bad = NULL;
+    static const char *y2 = "application.id: a\ntopics: {s: {partitions: 2}, o: {partitions: 2}}\n"
+                            "processors:\n  p: {type: passthrough, inputs: [s], outputs: [o], "
+                            "rekey: {partitions: 3}}\n";
+    CU_ASSERT_NOT_EQUAL(rill_topology_load_buf("test.yaml", y2, strlen(y2), &bad, err, sizeof err),
+                        RILL_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs by:"));
+    rill_topology_free(bad);
+}
+
 static CU_TestInfo tests[] = {
     { "inner join: the table's latest value, tombstones, the projection's exact JSON",
       test_inner_projection },
@@ -336,6 +401,7 @@ static CU_TestInfo tests[] = {
     { "stream_join left: unmatched left records once their window closes",
       test_stream_join_left },
     { "stream_join outer: unmatched records of both sides", test_stream_join_outer },
+    { "rekey: a count by a field through the repartition topic", test_rekey_count },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("join", tests)

@@ -637,8 +637,9 @@ rill_err_t rill_topology_load_buf_opts(const char *name, const char *buf, size_t
     }
     if (!(t->path = strdup(L.name)))
         err = rill_loader_nomem(&L, 1, 1);
-    else if ((err = rill_loader_tree(&L, &root)) == RILL_OK)
-        err = load_root(&L, t, root);
+    else if ((err = rill_loader_tree(&L, &root)) == RILL_OK &&
+             (err = load_root(&L, t, root)) == RILL_OK)
+        err = rill_topology_expand_rekeys(t, errstr, errsz);
     rill_ynode_free(root);
     free(L.dir);
     notes_flush(&L);

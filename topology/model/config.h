@@ -70,6 +70,8 @@ struct rill_proc_conf {
     char *dlq;                /* dead-letter topic, NULL: "<input>.dlq" */
     struct rill_kvlist config;   /* the processor's typed config, as strings */
     struct rill_kvlist kafka;    /* per-processor librdkafka overrides (its user) */
+    struct rill_kvlist rekey;    /* `rekey:` as written (by, partitions); after loading the
+                                  * processor reads the repartition topic (rekey.c) */
     int line, col;
 };
 
@@ -193,6 +195,12 @@ const struct rill_topic_conf *rill_topology_topic(const struct rill_topology *t,
 /* The store declared under the top-level stores: map; NULL for a store that
  * is only granted (implicitly rocksdb with a changelog). */
 const struct rill_store_conf *rill_topology_store(const struct rill_topology *t, const char *name);
+/* Splits every processor with `rekey:` into a `rekey` processor writing its
+ * input, keyed by the field, to <application.id>-<name>-repartition, and the
+ * processor reading that topic (rekey.c). Called by the loaders. Returns
+ * RILL_OK, or RILL_ERR_CONFIG with file:line:col in errstr. */
+rill_err_t rill_topology_expand_rekeys(struct rill_topology *t, char *errstr, size_t errsz);
+
 const char *rill_kvlist_get(const struct rill_kvlist *l, const char *key);
 /* Sets key to value in l, replacing an earlier value (its position kept);
  * RILL_OK, or RILL_ERR_NOMEM. */

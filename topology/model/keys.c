@@ -141,6 +141,11 @@ const struct rill_key_def rill_keys[] = {
     { .scope = RILL_SCOPE_PROCESSOR, .name = "kafka", .type = RILL_KEY_MAP,
       .offset = PROC(kafka),
       .doc = "librdkafka properties of its own clients over the top-level kafka: (its user)" },
+    { .scope = RILL_SCOPE_PROCESSOR, .name = "rekey", .type = RILL_KEY_MAP,
+      .offset = PROC(rekey), .unset = "the input's own keys",
+      .doc = "{by: FIELD, partitions: N}: re-key its input by a field (JSON path, header:NAME) "
+             "through the internal topic <application.id>-<name>-repartition (N: default the "
+             "input's partitions) before it runs" },
 
     /* ---- sinks: ---- */
     { .scope = RILL_SCOPE_SINK, .name = "type", .type = RILL_KEY_STRING,

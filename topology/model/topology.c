@@ -101,6 +101,7 @@ void rill_topology_free(struct rill_topology *t)
         free(p->dlq);
         rill_kvlist_clear(&p->config);
         rill_kvlist_clear(&p->kafka);
+        rill_kvlist_clear(&p->rekey);
     }
     free(t->procs);
     for (size_t i = 0; i < t->nsinks; i++) {
