@@ -5,7 +5,8 @@
 # and rill.yml, with the inventory tests/rollout/inventory/apps.yml, into
 # $ROLLOUT_DIR (default /tmp/rill-apps-rollout). The Kafka passwords are the
 # stack's (/work/main/.stack/secrets, or $RILL_STACK_DIR/secrets); the
-# PostgreSQL ones are random, made once into $ROLLOUT_DIR/vars.yml (0600).
+# PostgreSQL ones are random, made once into $ROLLOUT_DIR/vars.yml (0600);
+# the other settings go into $ROLLOUT_DIR/dev-inventory.yml.
 # Topics and groups carry the prefix $APPS_PREFIX (default apps1-).
 #
 # Usage: apps_dev.sh up|verify|broken|feed N|down
@@ -23,23 +24,35 @@ prefix=${APPS_PREFIX:-apps1-}
 bin=$("$repo/infra/local/tools.sh" ansible)
 vars=$ROLLOUT_DIR/vars.yml
 inv=$here/inventory/apps.yml
+devinv=$ROLLOUT_DIR/dev-inventory.yml
 
 write_vars() {
     mkdir -p "$ROLLOUT_DIR"
     chmod 755 "$ROLLOUT_DIR"
+    local s=$stack/secrets u g
+    # The settings, as group vars of an inventory of their own (not extra
+    # vars, so that a test can still override one per host).
+    {
+        echo "# apps_dev.sh: the shared stack's broker in place of the kafka role's quorum"
+        echo "all:"
+        echo "  children:"
+        for g in rill postgresql control_center; do
+            echo "    $g:"
+            echo "      vars:"
+            echo "        kafka_bootstrap_servers: \"$(. "$stack/kafka.env"; echo "$KAFKA_BOOTSTRAP_SSL")\""
+            echo "        kafka_ca_file_local: \"$s/ca.pem\""
+            echo "        kafka_ca_file: \"{{ deploy_root }}/etc/rill/kafka-ca.pem\""
+            echo "        rill_topic_prefix: \"$prefix\""
+            echo "        rill_application_id: \"${prefix}orders\""
+            echo "        verify_expected_brokers: 1"
+        done
+    } >"$devinv"
     [ -f "$vars" ] && return 0
-    local s=$stack/secrets u
     pw() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
     (
         umask 077
         {
-            echo "# apps_dev.sh: the shared stack's Kafka credentials, random PostgreSQL passwords"
-            echo "kafka_bootstrap_servers: \"$(. "$stack/kafka.env"; echo "$KAFKA_BOOTSTRAP_SSL")\""
-            echo "kafka_ca_file_local: \"$s/ca.pem\""
-            echo "kafka_ca_file: \"{{ deploy_root }}/etc/rill/kafka-ca.pem\""
-            echo "rill_topic_prefix: \"$prefix\""
-            echo "rill_application_id: \"${prefix}orders\""
-            echo "verify_expected_brokers: 1"
+            echo "# apps_dev.sh: the shared stack's Kafka passwords, random PostgreSQL ones"
             echo "vault_kafka_passwords:"
             for u in admin order_generator payment_processor inventory_manager shipping_handler \
                 notification_handler pg_sink; do
@@ -52,7 +65,7 @@ write_vars() {
     )
 }
 
-play() { (cd "$repo/ansible" && "$bin/ansible-playbook" -i "$inv" -e "@$vars" "$@"); }
+play() { (cd "$repo/ansible" && "$bin/ansible-playbook" -i "$inv" -i "$devinv" -e "@$vars" "$@"); }
 
 # The order generator's client properties (SASL_SSL) for rill generate.
 client_conf() {
@@ -87,7 +100,7 @@ case "${1:-}" in
         ;;
     broken)
         write_vars
-        "$here/broken_rollout.sh" -i "$inv" -e "@$vars"
+        "$here/broken_rollout.sh" -i "$inv" -i "$devinv" -e "@$vars"
         ;;
     down)
         for h in rill1 rill2; do
