@@ -92,7 +92,7 @@ CHECK := $(B)/tests/pipeline_check
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers docs \
-	check-exports check-links check-monitoring examples \
+	check-exports check-links check-monitoring examples check-ansible test-rollout \
 	test-integration test-chaos bench bench-restore bench-sink bench-json bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
@@ -354,6 +354,25 @@ check-infra:
 test: check-deps check-layers check-infra rill $(UNIT) $(IT) $(CHECK) $(KPLUGIN_SO)
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
+
+# ---- Ansible (issue 13) ----------------------------------------------------
+# check-ansible: `ansible-playbook --syntax-check` on every playbook at the top
+# of ansible/ (globbed, so new playbooks are covered) and ansible-lint at its
+# production profile, with the pinned tools of `infra/local/tools.sh ansible`.
+# test-rollout: the real run of the playbooks against this machine (a 3-node
+# KRaft quorum on loopback, ...), too slow for every `make test`; .ci/run calls
+# it on its own.
+ANSIBLE_PLAYBOOKS = $(sort $(wildcard ansible/*.yml))
+check-ansible:
+	$(Q)mkdir -p build && bin=$$(infra/local/tools.sh ansible) && export PATH="$$bin:$$PATH" ANSIBLE_CONFIG=$(CURDIR)/ansible/ansible.cfg && \
+	  for p in $(ANSIBLE_PLAYBOOKS); do \
+	    $$bin/ansible-playbook --syntax-check -i localhost, "$$p" >/dev/null 2>build/check-ansible.log || \
+	      { cat build/check-ansible.log; echo "check-ansible: syntax error in $$p"; exit 1; }; \
+	  done && echo "check-ansible: syntax of $(words $(ANSIBLE_PLAYBOOKS)) playbooks ok" && \
+	  $$bin/ansible-lint -q --nocolor --profile production ansible/ && echo "check-ansible: ansible-lint production profile clean"
+
+test-rollout: $(RILL)
+	$(Q)tests/rollout/run.sh
 
 clean:
 	rm -rf build rill
