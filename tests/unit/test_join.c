@@ -372,7 +372,12 @@ static void test_rekey_count(void)
         const struct rill_captured *c = rill_driver_get(d, "by_cat", i);
         for (int k = 0; k < 3; k++)
             if (c->rec.key_len == strlen(cats[k]) && !memcmp(c->rec.key, cats[k], c->rec.key_len))
-                last[k] = atol((const char *)c->rec.value);
+            {
+                char num[32];
+                snprintf(num, sizeof num, "%.*s", (int)c->rec.value_len,
+                         (const char *)c->rec.value);
+                last[k] = atol(num);
+            }
     }
     for (int k = 0; k < 3; k++)
         CU_ASSERT_EQUAL(last[k], want[k]);
