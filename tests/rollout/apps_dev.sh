@@ -44,7 +44,7 @@ write_vars() {
             echo "        kafka_ca_file: \"{{ deploy_root }}/etc/rill/kafka-ca.pem\""
             echo "        rill_topic_prefix: \"$prefix\""
             echo "        rill_application_id: \"${prefix}orders\""
-            echo "        verify_expected_brokers: 1"
+            echo "        rill_verify_expected_brokers: 1"
         done
     } >"$devinv"
     [ -f "$vars" ] && return 0
