@@ -351,7 +351,7 @@ check-infra:
 	$(Q)tests/infra/check.sh
 # ---------------------------------------------------------------------------
 
-test: check-deps check-layers check-infra rill $(UNIT) $(IT) $(CHECK) $(KPLUGIN_SO)
+test: check-deps check-layers check-infra check-ansible rill $(UNIT) $(IT) $(CHECK) $(KPLUGIN_SO)
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
 
