@@ -5,6 +5,7 @@
  * changelog offset, batched restore, and the typed helpers.
  */
 #include "state/store_int.h"
+#include "topology/base/bytes.h"
 #include "topology/base/grow_int.h"
 
 #include <stdio.h>
@@ -369,12 +370,6 @@ void rill_store_iter_free(rill_store_iter_t *it)
 
 /* ---- typed helpers, counts, lifecycle ------------------------------------------ */
 
-static void be64(int64_t v, unsigned char *b)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
-}
-
 rill_err_t rill_store_get_i64(rill_store_t *s, const void *key, size_t klen, int64_t *out)
 {
     void *v;
@@ -386,18 +381,15 @@ rill_err_t rill_store_get_i64(rill_store_t *s, const void *key, size_t klen, int
         free(v);
         return RILL_ERR_INVALID;
     }
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
-        x = x << 8 | ((unsigned char *)v)[i];
+    *out = rill_get_be64(v);
     free(v);
-    *out = (int64_t)x;
     return RILL_OK;
 }
 
 rill_err_t rill_store_put_i64(rill_store_t *s, const void *key, size_t klen, int64_t v)
 {
     unsigned char b[8];
-    be64(v, b);
+    rill_put_be64(b, v);
     return rill_store_put(s, key, klen, b, sizeof b);
 }
 

@@ -33,6 +33,7 @@
 #include "processors/join/project.h"
 #include "processors/processor.h"
 #include "state/store.h"
+#include "topology/base/bytes.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -157,12 +158,6 @@ static rill_err_t sj_init(rill_ctx_t *ctx, void **state, char *errstr, size_t er
     return RILL_OK;
 }
 
-static void be64(unsigned char *p, int64_t v)
-{
-    for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8))
-        p[i] = (unsigned char)(v & 0xff);
-}
-
 /* "r" side BE16(klen) key: the prefix of a side's records of one key. */
 static size_t rec_prefix(unsigned char *b, int side, const void *key, size_t klen)
 {
@@ -254,7 +249,7 @@ static rill_proc_result_t expire(rill_ctx_t *ctx, struct sj *j, int64_t st)
         if (before <= 0)
             return RILL_PROC_OK;
         unsigned char lo[1] = { 'x' }, hi[9] = { 'x' };
-        be64(hi + 1, before);
+        rill_put_be64(hi + 1, before);
         rill_store_iter_t *it = rill_store_range(j->store, lo, 1, hi, 9);
         if (!it)
             return RILL_PROC_RETRY;
@@ -365,8 +360,8 @@ static rill_proc_result_t sj_process(rill_ctx_t *ctx, void *state, const rill_re
     unsigned char lo[4 + SJ_KEY_MAX + 8], hi[4 + SJ_KEY_MAX + 8];
     size_t pl = rec_prefix(lo, !side, key, rec->key_len);
     memcpy(hi, lo, pl);
-    be64(lo + pl, ts - j->c->window_ms < 0 ? 0 : ts - j->c->window_ms);
-    be64(hi + pl, ts + j->c->window_ms + 1);
+    rill_put_be64(lo + pl, ts - j->c->window_ms < 0 ? 0 : ts - j->c->window_ms);
+    rill_put_be64(hi + pl, ts + j->c->window_ms + 1);
     rill_store_iter_t *it = rill_store_range(j->store, lo, pl + 8, hi, pl + 8);
     if (!it)
         return RILL_PROC_RETRY;
@@ -399,8 +394,8 @@ static rill_proc_result_t sj_process(rill_ctx_t *ctx, void *state, const rill_re
     /* this record waits for partners to come, while its window is open */
     unsigned char r[4 + SJ_KEY_MAX + 16], x[4 + SJ_KEY_MAX + 16];
     size_t rl = rec_prefix(r, side, key, rec->key_len);
-    be64(r + rl, ts);
-    be64(r + rl + 8, rec->offset);
+    rill_put_be64(r + rl, ts);
+    rill_put_be64(r + rl + 8, rec->offset);
     rl += 16;
     char *val = malloc(rec->value_len + 1);
     if (!val)

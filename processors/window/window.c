@@ -38,6 +38,7 @@
 #include "processors/group.h"
 #include "processors/processor.h"
 #include "state/store.h"
+#include "topology/base/bytes.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -182,21 +183,6 @@ static rill_err_t win_check(const void *conf, const char **key, char *errstr, si
 
 /* ---- bytes ------------------------------------------------------------------ */
 
-static void put64(unsigned char *p, int64_t v)
-{
-    uint64_t u = (uint64_t)v;
-    for (int i = 7; i >= 0; i--, u >>= 8)
-        p[i] = (unsigned char)u;
-}
-
-static int64_t get64(const unsigned char *p)
-{
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++)
-        u = u << 8 | p[i];
-    return (int64_t)u;
-}
-
 static void put32(unsigned char *p, uint32_t v)
 {
     for (int i = 3; i >= 0; i--, v >>= 8)
@@ -209,7 +195,7 @@ static size_t wkey(unsigned char *buf, const void *group, size_t glen, int64_t s
     buf[0] = 'w';
     put32(buf + 1, (uint32_t)glen);
     memcpy(buf + 5, group, glen);
-    put64(buf + 5 + glen, start);
+    rill_put_be64(buf + 5 + glen, start);
     return glen + 13;
 }
 
@@ -218,20 +204,20 @@ static size_t xkey(unsigned char *buf, int64_t close, const void *group, size_t 
                    int64_t start)
 {
     buf[0] = 'x';
-    put64(buf + 1, close);
+    rill_put_be64(buf + 1, close);
     put32(buf + 9, (uint32_t)glen);
     memcpy(buf + 13, group, glen);
-    put64(buf + 13 + glen, start);
+    rill_put_be64(buf + 13 + glen, start);
     return glen + 21;
 }
 
 static void val_encode(const struct win_val *v, unsigned char *p)
 {
-    put64(p, v->end);
-    put64(p + 8, v->count);
-    put64(p + 16, v->sum);
-    put64(p + 24, v->min);
-    put64(p + 32, v->max);
+    rill_put_be64(p, v->end);
+    rill_put_be64(p + 8, v->count);
+    rill_put_be64(p + 16, v->sum);
+    rill_put_be64(p + 24, v->min);
+    rill_put_be64(p + 32, v->max);
 }
 
 static int val_decode(const void *b, size_t len, struct win_val *v)
@@ -239,7 +225,7 @@ static int val_decode(const void *b, size_t len, struct win_val *v)
     const unsigned char *p = b;
     if (len != WIN_VAL_SIZE)
         return -1;
-    *v = (struct win_val){ get64(p), get64(p + 8), get64(p + 16), get64(p + 24), get64(p + 32) };
+    *v = (struct win_val){ rill_get_be64(p), rill_get_be64(p + 8), rill_get_be64(p + 16), rill_get_be64(p + 24), rill_get_be64(p + 32) };
     return 0;
 }
 
@@ -338,7 +324,7 @@ static rill_err_t win_close_due(rill_ctx_t *ctx, struct win *w, int64_t st)
 {
     unsigned char end[9];
     end[0] = 'x';
-    put64(end + 1, st + 1);
+    rill_put_be64(end + 1, st + 1);
     for (;;) {
         unsigned char *keys[WIN_CLOSE_BATCH];
         size_t lens[WIN_CLOSE_BATCH], n = 0;
@@ -360,7 +346,7 @@ static rill_err_t win_close_due(rill_ctx_t *ctx, struct win *w, int64_t st)
         for (size_t i = 0; i < n; i++) {
             size_t glen = lens[i] - 21;
             const unsigned char *group = keys[i] + 13;
-            int64_t start = get64(keys[i] + 13 + glen);
+            int64_t start = rill_get_be64(keys[i] + 13 + glen);
             unsigned char *pk = malloc(glen + 13);
             void *val = NULL;
             size_t len = 0;
@@ -518,7 +504,7 @@ static rill_proc_result_t win_session_add(rill_ctx_t *ctx, struct win *w, const 
             res = RILL_PROC_RETRY;
             break;
         }
-        s.start = get64((const unsigned char *)k + plen);
+        s.start = rill_get_be64((const unsigned char *)k + plen);
         if (s.start - gap > ts)
             break; /* sessions come in start order: none later can merge */
         if (s.v.end + gap < ts)

@@ -59,6 +59,17 @@ static int join_init(struct it_scenario *s, struct join_it *j, long total)
     return it_write_yaml(j->yaml, body);
 }
 
+/* A table entry for the keys k with k % 3 != 0. */
+static int table_entry(long k, char *key, size_t ksz, char *value, size_t vsz, void *arg)
+{
+    (void)arg;
+    if (k % 3 == 0)
+        return 0;
+    snprintf(key, ksz, "k%ld", k);
+    snprintf(value, vsz, "{\"name\":\"n%ld\",\"rank\":%ld}", k, k);
+    return 1;
+}
+
 static long check_joined(struct it_scenario *s, long *joined)
 {
     struct it_rec *in = NULL, *out = NULL;
@@ -111,28 +122,8 @@ static void test_table_join_under_kills(void)
     CU_ASSERT_EQUAL_FATAL(join_init(&s, &j, total), 0);
     /* the table, loaded before the stream flows, partitioned as the
      * scenario's feeder partitions the stream */
-    long entries = 0;
-    char err[256];
-    rd_kafka_conf_t *pc = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
-    it_kconf_set(pc, "partitioner", "murmur2_random");
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(rk);
-    for (int k = 0; k < KEYS; k++) {
-        if (k % 3 == 0)
-            continue;
-        char key[16], value[64];
-        int kl = snprintf(key, sizeof key, "k%d", k);
-        int vl = snprintf(value, sizeof value, "{\"name\":\"n%d\",\"rank\":%d}", k, k);
-        CU_ASSERT_EQUAL(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(j.table),
-                                          RD_KAFKA_V_KEY(key, (size_t)kl),
-                                          RD_KAFKA_V_VALUE(value, (size_t)vl),
-                                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                          RD_KAFKA_V_END),
-                        RD_KAFKA_RESP_ERR_NO_ERROR);
-        entries++;
-    }
-    CU_ASSERT_EQUAL_FATAL(rd_kafka_flush(rk, 60000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    rd_kafka_destroy(rk);
+    long entries = KEYS - (KEYS + 2) / 3;
+    CU_ASSERT_EQUAL_FATAL(it_produce_each(j.table, KEYS, table_entry, NULL), 0);
     pid_t pid = it_rill_start(j.yaml, j.log);
     int64_t deadline = it_now_ms() + 90000;
     long loaded = 0;
@@ -144,12 +135,8 @@ static void test_table_join_under_kills(void)
     for (long i = 0; i < total; i++)
         expect_out += i % KEYS % 3 != 0;
     for (int k = 0; k < kills; k++) {
-        long now;
-        deadline = it_now_ms() + 90000;
-        /* a life makes progress, unless the output is complete */
-        while ((now = it_count_committed(s.out, 30000)) <= seen && now < expect_out &&
-               it_now_ms() < deadline)
-            ;
+        /* a life makes progress, unless every output is out already */
+        long now = it_wait_committed_past(s.out, seen, expect_out, 90000);
         CU_ASSERT_FATAL(now > seen || now >= expect_out);
         seen = now;
         it_scenario_wait_produced(&s, it_scenario_produced(&s) + rand() % (s.rate + 1));
@@ -165,7 +152,7 @@ static void test_table_join_under_kills(void)
         pid = it_rill_start(j.yaml, j.log);
     }
     CU_ASSERT_FATAL(it_scenario_feed_join(&s) == 0);
-    char group[160];
+    char group[160], err[256];
     snprintf(group, sizeof group, "%s.enrich", s.app);
     rd_kafka_conf_t *gc = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
     it_kconf_set(gc, "group.id", group);
@@ -191,32 +178,13 @@ static void test_table_join_under_kills(void)
     it_scenario_done(&s, CU_get_number_of_failures() > 0);
 }
 
-/* The right side of the stream join: key k(j % 1000), {"seq": j + 7, "id": j}
- * for j < n, partitioned as the scenario's feeder partitions the left. */
-static int produce_right(const char *topic, long n)
+/* The right side of the stream join: key k(j % 1000), {"seq": j + 7, "id": j}. */
+static int right_record(long i, char *k, size_t ksz, char *v, size_t vsz, void *arg)
 {
-    char err[256];
-    rd_kafka_conf_t *pc = it_kconf("admin", IT_SASL_PLAINTEXT, NULL, NULL);
-    it_kconf_set(pc, "partitioner", "murmur2_random");
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
-    if (!rk)
-        return -1;
-    int bad = 0;
-    for (long i = 0; i < n && !bad; i++) {
-        char key[16], value[64];
-        int kl = snprintf(key, sizeof key, "k%ld", i % KEYS);
-        int vl = snprintf(value, sizeof value, "{\"seq\":%ld,\"id\":%ld}", i + 7, i);
-        rd_kafka_resp_err_t e;
-        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)kl),
-                                      RD_KAFKA_V_VALUE(value, (size_t)vl),
-                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            rd_kafka_poll(rk, 10);
-        bad = e != RD_KAFKA_RESP_ERR_NO_ERROR;
-    }
-    bad |= rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_destroy(rk);
-    return bad ? -1 : 0;
+    (void)arg;
+    snprintf(k, ksz, "k%ld", i % KEYS);
+    snprintf(v, vsz, "{\"seq\":%ld,\"id\":%ld}", i + 7, i);
+    return 1;
 }
 
 static int cmp_long2(const void *a, const void *b)
@@ -260,7 +228,7 @@ static void test_stream_join_under_kills(void)
              s.app, s.dir, s.in, IT_PARTITIONS, right, IT_PARTITIONS, s.out, IT_PARTITIONS,
              s.in, right, s.out);
     CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, body), 0);
-    CU_ASSERT_EQUAL_FATAL(produce_right(right, total), 0);
+    CU_ASSERT_EQUAL_FATAL(it_produce_each(right, total, right_record, NULL), 0);
     /* the reference: left i and right j with i = j (mod 1000), |i - (j + 7)| <= 1500 */
     long npairs = 0;
     long (*want)[2] = malloc((size_t)total * 4 * sizeof *want);
@@ -274,11 +242,8 @@ static void test_stream_join_under_kills(void)
     pid_t pid = it_rill_start(yaml, log);
     long seen = 0;
     for (int k = 0; k < kills; k++) {
-        long now;
-        int64_t deadline = it_now_ms() + 90000;
-        while ((now = it_count_committed(s.out, 30000)) <= seen && now < npairs &&
-               it_now_ms() < deadline)
-            ;
+        /* a life makes progress, unless every output is out already */
+        long now = it_wait_committed_past(s.out, seen, npairs, 90000);
         CU_ASSERT_FATAL(now > seen || now >= npairs);
         seen = now;
         it_scenario_wait_produced(&s, it_scenario_produced(&s) + rand() % (s.rate + 1));

@@ -207,12 +207,8 @@ static void test_aggregation_under_kills(void)
     pid_t pid = it_rill_start(a.yaml[0], a.log[0]);
     long seen = 0;
     for (int k = 0; k < kills; k++) {
-        long now;
-        int64_t deadline = it_now_ms() + 90000;
-        /* a life makes progress, unless every count is out already */
-        while ((now = it_count_committed(a.counts, 30000)) <= seen && now < total &&
-               it_now_ms() < deadline)
-            ;
+        /* a life makes progress, unless every output is out already */
+        long now = it_wait_committed_past(a.counts, seen, total, 90000);
         CU_ASSERT_FATAL(now > seen || now >= total);
         seen = now;
         it_scenario_wait_produced(&s, it_scenario_produced(&s) + rand() % (3 * s.rate + 1));

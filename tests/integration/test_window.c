@@ -199,12 +199,8 @@ static void test_windows_under_kills(void)
     pid_t pid = it_rill_start(w.yaml, w.log);
     long seen = 0;
     for (int k = 0; k < kills; k++) {
-        long now;
-        int64_t deadline = it_now_ms() + 90000;
-        /* a life makes progress, unless every result is out already */
-        while ((now = it_count_committed(w.sums, 30000)) <= seen && now < total &&
-               it_now_ms() < deadline)
-            ;
+        /* a life makes progress, unless every output is out already */
+        long now = it_wait_committed_past(w.sums, seen, total, 90000);
         CU_ASSERT_FATAL(now > seen || now >= total);
         seen = now;
         it_scenario_wait_produced(&s, it_scenario_produced(&s) + rand() % (s.rate + 1));

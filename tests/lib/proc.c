@@ -288,6 +288,16 @@ long it_count_committed(const char *topic, int timeout_ms)
     return n;
 }
 
+long it_wait_committed_past(const char *topic, long seen, long complete, int timeout_ms)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    long now;
+    while ((now = it_count_committed(topic, 30000)) <= seen && now < complete &&
+           it_now_ms() < deadline)
+        ;
+    return now;
+}
+
 int it_file_count(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "r");

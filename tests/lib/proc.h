@@ -53,6 +53,10 @@ void it_recs_free(struct it_rec *r, long n);
 
 /* Counts committed records in topic by reading it to its end. */
 long it_count_committed(const char *topic, int timeout_ms);
+/* The kill loops' wait: counts topic's committed records until there are
+ * more than seen, or at least complete (a life need not progress once every
+ * output is out), or timeout_ms passed; returns the last count. */
+long it_wait_committed_past(const char *topic, long seen, long complete, int timeout_ms);
 
 /* The offsets the consumer group of grp (a client with that group.id; it
  * need not subscribe) has committed on partitions 0..parts-1 of topic,

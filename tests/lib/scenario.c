@@ -308,23 +308,42 @@ int it_produce_value(const char *topic, const char *key, const char *value)
     return rc;
 }
 
-int it_produce_padded(const char *topic, long n, long key_space)
+int it_produce_each(const char *topic, long n,
+                    int (*make)(long i, char *key, size_t ksz, char *value, size_t vsz, void *arg),
+                    void *arg)
 {
     rd_kafka_t *rk = admin_producer();
     if (!rk)
         return -1;
-    for (long i = 0; i < n; i++) {
-        char k[32], v[200];
-        int kl = snprintf(k, sizeof k, "key-%09ld", key_space ? i % key_space : i);
-        int vl = snprintf(v, sizeof v, "{\"seq\":%ld,\"pad\":\"%0120ld\"}", i, i);
-        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(k, (size_t)kl),
-                                 RD_KAFKA_V_VALUE(v, (size_t)vl),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+    int bad = 0;
+    for (long i = 0; i < n && !bad; i++) {
+        char k[64], v[256];
+        if (!make(i, k, sizeof k, v, sizeof v, arg))
+            continue;
+        rd_kafka_resp_err_t e;
+        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(k, strlen(k)),
+                                      RD_KAFKA_V_VALUE(v, strlen(v)),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(rk, 10);
+        bad = e != RD_KAFKA_RESP_ERR_NO_ERROR;
         rd_kafka_poll(rk, 0);
     }
-    int rc = rd_kafka_flush(rk, 120000) ? -1 : 0;
+    if (rd_kafka_flush(rk, 120000))
+        bad = 1;
     rd_kafka_destroy(rk);
-    return rc;
+    return bad ? -1 : 0;
+}
+
+static int padded(long i, char *k, size_t ksz, char *v, size_t vsz, void *arg)
+{
+    long key_space = *(const long *)arg;
+    snprintf(k, ksz, "key-%09ld", key_space ? i % key_space : i);
+    snprintf(v, vsz, "{\"seq\":%ld,\"pad\":\"%0120ld\"}", i, i);
+    return 1;
+}
+
+int it_produce_padded(const char *topic, long n, long key_space)
+{
+    return it_produce_each(topic, n, padded, &key_space);
 }

@@ -67,6 +67,12 @@ int it_scenario_markers_readable(struct it_scenario *s);
  * broker takes them, keys "key-<i mod key_space>" (key_space 0: all
  * distinct), murmur2-partitioned. For the benchmarks. Returns 0 or -1. */
 int it_produce_padded(const char *topic, long n, long key_space);
+/* Produces, for i in 0..n-1, the record make(i) writes into key and value
+ * (NUL-terminated; make returns 0 to skip i), murmur2-partitioned as the
+ * scenario's feeder places keys; flushed. Returns 0 or -1. */
+int it_produce_each(const char *topic, long n,
+                    int (*make)(long i, char *key, size_t ksz, char *value, size_t vsz, void *arg),
+                    void *arg);
 /* One record (key may be NULL), flushed; 0 when delivered. */
 int it_produce_value(const char *topic, const char *key, const char *value);
 

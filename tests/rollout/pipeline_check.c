@@ -450,6 +450,20 @@ static long check_tables(const struct opts *o, rd_kafka_t *rk, struct topic *t,
 
 /* ---- main ---------------------------------------------------------------------- */
 
+/* The audit of what the topics hold so far (pa_run), naming up to `name`
+ * problems. */
+static struct pa_audit *audit(const struct opts *o, rill_serde_t *s, const struct topic *t,
+                              char **ids, const char **names, int name, struct pa_result *res)
+{
+    struct it_rec *recs[NT];
+    long n[NT];
+    for (int i = 0; i < NT; i++) {
+        recs[i] = t[i].recs;
+        n[i] = t[i].n;
+    }
+    return pa_run(&o->ref, s, recs, n, ids, o->orders, names, name, res);
+}
+
 static long sum(const long *v)
 {
     long s = 0;
@@ -495,14 +509,8 @@ int main(int argc, char **argv)
             return 2;
         fresh |= got;
         if (all_at_end(t) && fresh) {
-            struct it_rec *recs[NT];
-            long n[NT];
-            for (int i = 0; i < NT; i++) {
-                recs[i] = t[i].recs;
-                n[i] = t[i].n;
-            }
             pa_free(a);
-            a = pa_run(&o.ref, s, recs, n, ids, o.orders, names, 0, &res);
+            a = audit(&o, s, t, ids, names, 0, &res);
             if (!a)
                 return 2;
             rounds++;
@@ -516,14 +524,8 @@ int main(int argc, char **argv)
             break;
     }
     /* the last audit again, with its problems named */
-    struct it_rec *recs[NT];
-    long n[NT];
-    for (int i = 0; i < NT; i++) {
-        recs[i] = t[i].recs;
-        n[i] = t[i].n;
-    }
     pa_free(a);
-    a = pa_run(&o.ref, s, recs, n, ids, o.orders, names, 10, &res);
+    a = audit(&o, s, t, ids, names, 10, &res);
     if (!a)
         return 2;
     if (!complete)

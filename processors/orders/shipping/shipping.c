@@ -35,6 +35,7 @@
  */
 #include "processors/orders/orders.h"
 #include "state/store.h"
+#include "topology/base/bytes.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -82,25 +83,11 @@ struct shipping {
 };
 
 
-static void be64(unsigned char *p, int64_t v)
-{
-    for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8))
-        p[i] = (unsigned char)(v & 0xff);
-}
-
-static int64_t get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return (int64_t)v;
-}
-
 /* tag BE64(t) id: an index key, its length. */
 static size_t ix_key(unsigned char *k, int tag, int64_t t, const char *id, size_t idlen)
 {
     k[0] = (unsigned char)tag;
-    be64(k + 1, t);
+    rill_put_be64(k + 1, t);
     memcpy(k + 9, id, idlen);
     return 9 + idlen;
 }
@@ -263,7 +250,7 @@ static void waiting_bytes(const unsigned char *v, size_t len, const void **bytes
                           int64_t *arrival)
 {
     if (len >= 9 && v[0] == W_MARK) {
-        *arrival = get_be64(v + 1);
+        *arrival = rill_get_be64(v + 1);
         *bytes = v + 9;
         *blen = len - 9;
     } else {
@@ -284,7 +271,7 @@ static rill_proc_result_t wait_for_partner(rill_ctx_t *ctx, struct shipping *s,
     if (!v)
         return RILL_PROC_RETRY;
     v[0] = W_MARK;
-    be64(v + 1, now);
+    rill_put_be64(v + 1, now);
     memcpy(v + 9, rec->value, rec->value_len);
     rill_err_t err = rill_store_put(s->store, order_id, idlen, v, rec->value_len + 9);
     free(v);
@@ -400,7 +387,7 @@ static int expired(rill_store_t *store, int tag, int64_t before, unsigned char (
 {
     unsigned char lo[1] = { (unsigned char)tag }, hi[9];
     hi[0] = (unsigned char)tag;
-    be64(hi + 1, before);
+    rill_put_be64(hi + 1, before);
     *n = 0;
     if (before <= 0) /* times are ms since the epoch: nothing is that old */
         return 0;
