@@ -225,6 +225,9 @@ int64_t metrics_wall_ms(void);
  * timestamp of the last record processed there (0: none). */
 void metrics_lag(struct thread_metrics *m, rd_kafka_t *rk,
                  const rd_kafka_topic_partition_list_t *l, const int64_t *last_ts);
+/* Drops m's lags and store sizes: after a revoke the thread reports none of
+ * the partitions it gave up, not until its next sample. */
+void metrics_forget(struct thread_metrics *m);
 
 /* ---- threads and the engine ---------------------------------------------- */
 

@@ -140,6 +140,19 @@ void metrics_sizes(struct thread_metrics *m, struct store_size *v, size_t n)
     pthread_mutex_unlock(&m->lag.lock);
 }
 
+void metrics_forget(struct thread_metrics *m)
+{
+    if (!m->lag.ready)
+        return;
+    pthread_mutex_lock(&m->lag.lock);
+    free(m->lag.v);
+    free(m->sizes);
+    m->lag.v = NULL;
+    m->sizes = NULL;
+    m->lag.n = m->nsizes = 0;
+    pthread_mutex_unlock(&m->lag.lock);
+}
+
 /* ---- librdkafka statistics --------------------------------------------------- */
 
 static double num_of(const rill_json_val_t *v)

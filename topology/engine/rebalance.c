@@ -152,6 +152,7 @@ static void on_revoke(struct sthread *st, rd_kafka_topic_partition_list_t *parts
              st->pc->name, st->idx, parts->cnt, lost ? " fenced=true" : "");
     /* Eager protocol: everything goes; the next assignment recreates tasks. */
     tasks_drop_all(st);
+    metrics_forget(&st->m);
     rd_kafka_assign(st->consumer, NULL);
 }
 

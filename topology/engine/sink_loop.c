@@ -402,6 +402,7 @@ static void sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     circuit_close(st);
     parts_clear(st);
     view_publish(st, NULL, 0);
+    metrics_forget(&st->m);
     rd_kafka_assign(rk, NULL);
     rill_log(RILL_LOG_INFO, "sink", "revoked|sink=%s lost=%d", st->sc->name,
              err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk));
