@@ -11,7 +11,9 @@
  * its partition's order, with the exact JSON the test builds itself; the
  * others are not. JOIN_RECORDS (default 6000) and JOIN_KILLS (default 4)
  * size it. And the windowed stream-stream join, inner, across kills: every
- * pair of the test's own reference exactly once.
+ * pair of the test's own reference exactly once. And a re-keyed sum
+ * (`rekey: {by: cat}` over sales keyed by location) across kills: every
+ * category's update count and final sum equal the test's own totals.
  */
 #include "tests/lib/scenario.h"
 #include "tests/lib/util.h"
@@ -281,10 +283,109 @@ static void test_stream_join_under_kills(void)
     it_scenario_done(&s, CU_get_number_of_failures() > 0);
 }
 
+/* ---- re-keyed aggregation ------------------------------------------------- */
+
+#define REKEY_CATS 50
+
+/* Sale i (from base *arg): keyed by its location, for category c(i % 50),
+ * amount i % 97. */
+static int sale(long i, char *key, size_t ksz, char *value, size_t vsz, void *arg)
+{
+    long n = i + *(const long *)arg;
+    snprintf(key, ksz, "loc%ld", n % 7);
+    snprintf(value, vsz, "{\"cat\":\"c%ld\",\"amount\":%ld}", n % REKEY_CATS, n % 97);
+    return 1;
+}
+
+/* A sum by category over sales keyed by location (7 locations, so the
+ * categories are spread over the partitions only by the re-key), the sales
+ * produced in chunks, one per life, each life SIGKILLed once it has
+ * committed output: read_committed, each category has exactly one update
+ * per sale, its updates never decrease, and its last one is its total. */
+static void test_rekey_sum_under_kills(void)
+{
+    struct it_scenario s;
+    long total = it_getenv_long("REKEY_RECORDS", 24000);
+    int kills = (int)it_getenv_long("JOIN_KILLS", 4);
+    CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "rekey", total, 50, 0, "passthrough",
+                                           "exactly_once_v2", 500, ""),
+                          0);
+    char repart[200], changelog[200], yaml[256], log[256], body[2048];
+    snprintf(repart, sizeof repart, "%s-bycat-repartition", s.app);
+    snprintf(changelog, sizeof changelog, "%s-sums-changelog", s.app);
+    snprintf(yaml, sizeof yaml, "%s/rekey.yaml", s.dir);
+    snprintf(log, sizeof log, "%s/rekey.log", s.dir);
+    CU_ASSERT_FATAL(!it_create_topic(repart, IT_PARTITIONS) &&
+                    !it_create_topic(changelog, IT_PARTITIONS));
+    snprintf(body, sizeof body,
+             "application.id: %s\n"
+             "processing.guarantee: exactly_once_v2\n"
+             "commit.interval.ms: 500\n"
+             "state.dir: %s/state\n"
+             "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
+             "processors:\n"
+             "  bycat:\n"
+             "    type: sum\n"
+             "    inputs: [%s]\n    outputs: [%s]\n    stores: [sums]\n"
+             "    rekey: {by: cat}\n"
+             "    config: {field: amount}\n",
+             s.app, s.dir, s.in, IT_PARTITIONS, s.out, IT_PARTITIONS, s.in, s.out);
+    CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, body), 0);
+    long want_n[REKEY_CATS] = { 0 }, want_sum[REKEY_CATS] = { 0 };
+    for (long i = 0; i < total; i++)
+        want_n[i % REKEY_CATS]++, want_sum[i % REKEY_CATS] += i % 97;
+    long chunk = total / (kills + 1), base = 0, seen = 0;
+    pid_t pid = it_rill_start(yaml, log);
+    for (int k = 0; k <= kills; k++) {
+        long n = k == kills ? total - base : chunk;
+        CU_ASSERT_EQUAL_FATAL(it_produce_each(s.in, n, sale, &base), 0);
+        base += n;
+        if (k == kills)
+            break;
+        /* a life makes progress, unless every output is out already */
+        long now = it_wait_committed_past(s.out, seen, total, 90000);
+        CU_ASSERT_FATAL(now > seen || now >= total);
+        seen = now;
+        CU_ASSERT(it_rill_stop(pid, SIGKILL, 10000) != -1);
+        pid = it_rill_start(yaml, log);
+    }
+    int64_t deadline = it_now_ms() + 180000;
+    while (it_count_committed(s.out, 30000) < total && it_now_ms() < deadline)
+        ;
+    int status = it_rill_stop(pid, SIGTERM, 30000);
+    CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct it_rec *out = NULL;
+    long nout = it_read_topic(s.out, 1, 60000, &out), bad = 0;
+    long got_n[REKEY_CATS] = { 0 }, last[REKEY_CATS];
+    for (int c = 0; c < REKEY_CATS; c++)
+        last[c] = -1;
+    for (long i = 0; i < nout; i++) {
+        int c = out[i].key && out[i].key[0] == 'c' ? atoi(out[i].key + 1) : -1;
+        long v = out[i].value ? atol(out[i].value) : -1;
+        if (c < 0 || c >= REKEY_CATS || v < last[c]) { /* in the key's partition order */
+            if (bad++ < 3)
+                fprintf(stderr, "\n    record %ld: %s = %s", i, out[i].key ? out[i].key : "-",
+                        out[i].value ? out[i].value : "-");
+            continue;
+        }
+        got_n[c]++, last[c] = v;
+    }
+    for (int c = 0; c < REKEY_CATS; c++)
+        bad += got_n[c] != want_n[c] || last[c] != want_sum[c];
+    fprintf(stderr, "\n    rekey: %ld sales over 7 locations, %d kills, %ld updates of %d "
+                    "categories, %ld discrepancies\n",
+            total, kills, nout, REKEY_CATS, bad);
+    CU_ASSERT_EQUAL(nout, total);
+    CU_ASSERT_EQUAL(bad, 0);
+    it_recs_free(out, nout);
+    it_scenario_done(&s, CU_get_number_of_failures() > 0);
+}
+
 static CU_TestInfo tests[] = {
     { "stream-table join exact across SIGKILLs and wiped stores",
       test_table_join_under_kills },
     { "stream-stream join: every pair exactly once across SIGKILLs", test_stream_join_under_kills },
+    { "re-keyed sum by category exact across SIGKILLs", test_rekey_sum_under_kills },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("join", tests)

@@ -1255,12 +1255,21 @@ static void test_cmd_validate_offline(void)
                                        "'RILL_TEST_OFFLINE_APP'"));
     CU_ASSERT_PTR_NULL(strstr(out, "note:"));
 
-    /* the example topology validates on a fresh clone (no .stack/secrets) */
+    /* every example topology validates on a fresh clone (no .stack/secrets) */
     const char *slash = strrchr(__FILE__, '/');
-    snprintf(eco, sizeof eco, "%.*s../../topology/examples/ecommerce.yaml",
-             slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
-    CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", eco, NULL }), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "ecommerce.yaml: ok\n"));
+    static const char *const examples[] = { "ecommerce", "ecommerce_sinks", "passthrough",
+                                            "revenue_by_category" };
+    for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
+        char ok[64];
+        snprintf(eco, sizeof eco, "%.*s../../topology/examples/%s.yaml",
+                 slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__, examples[i]);
+        snprintf(ok, sizeof ok, "%s.yaml: ok\n", examples[i]);
+        CU_ASSERT_EQUAL(run_validate(out, sizeof out, 2, (char *[]){ "validate", eco, NULL }),
+                        0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, ok));
+    }
+    /* the revenue example re-keys its lines by category before the window */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "revenue_daily-rekey (rekey)"));
 }
 
 /* ---- rill validate --describe-all and docs/CONFIGURATION.md ------------------- */
