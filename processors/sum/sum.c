@@ -17,6 +17,7 @@
  */
 #include "processors/decimal.h"
 #include "processors/group.h"
+#include "processors/ttl.h"
 #include "processors/processor.h"
 #include "state/store.h"
 
@@ -33,6 +34,7 @@ struct sum_conf {
     char *field;
     char *by;
     int64_t scale;
+    int64_t ttl_ms;
 };
 
 static const struct rill_conf_def sum_conf_def[] = {
@@ -43,13 +45,20 @@ static const struct rill_conf_def sum_conf_def[] = {
     { "scale", RILL_CONF_INT, "0", offsetof(struct sum_conf, scale),
       "fraction digits kept, 0..18 (fixed point: 2 sums cents exactly)", "0",
       SUM_BOUND(SUM_SCALE_MAX) },
+    RILL_TTL_CONF_ROW(struct sum_conf, ttl_ms),
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
+
+static rill_err_t sum_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
+{
+    const struct sum_conf *c = rill_ctx_conf(ctx);
+    return rill_ttl_init(ctx, c->ttl_ms, state, errstr, errsz);
+}
 
 static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
 {
     const struct sum_conf *c = rill_ctx_conf(ctx);
-    rill_store_t *store = state;
+    rill_store_t *store = rill_ttl_store(state);
     char buf[RILL_GROUP_MAX], text[48];
     const void *group;
     size_t glen;
@@ -57,6 +66,7 @@ static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_r
     if (!rec->value)
         return RILL_PROC_OK;
     if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) != RILL_PROC_OK ||
+        rill_ttl_check(ctx, state, group, glen) != RILL_PROC_OK ||
         rill_decimal_field(ctx, "sum", c->field, (int)c->scale, rec, &v) < 0)
         return RILL_PROC_REJECT;
     rill_err_t err = rill_store_get_i64(store, group, glen, &sum);
@@ -67,7 +77,8 @@ static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_r
                         "integer at scale %d", c->field, (int)c->scale);
         return RILL_PROC_REJECT;
     }
-    if (rill_store_put_i64(store, group, glen, sum) != RILL_OK)
+    if (rill_store_put_i64(store, group, glen, sum) != RILL_OK ||
+        rill_ttl_touch(ctx, state, group, glen) != RILL_OK)
         return RILL_PROC_RETRY;
     size_t len = rill_decimal_format(sum, (int)c->scale, text, sizeof text);
     if (rill_ctx_forward(ctx, NULL, group, glen, text, len, NULL, 0) != RILL_OK)
@@ -81,6 +92,8 @@ const struct rill_processor_def rill_proc_sum = {
     .doc = "sums a decimal field per key or field in exact fixed point (needs a store)",
     .conf = sum_conf_def,
     .conf_size = sizeof(struct sum_conf),
-    .init = rill_group_init, /* scale is within 0..SUM_SCALE_MAX: its row says so */
+    .init = sum_init, /* scale is within 0..SUM_SCALE_MAX: its row says so */
     .process = sum_process,
+    .punctuate = rill_ttl_punctuate,
+    .close = rill_ttl_close,
 };
