@@ -144,13 +144,14 @@ rill_proc_result_t rill_ttl_punctuate(rill_ctx_t *ctx, void *state, rill_punctua
                                       int64_t now_ms)
 {
     struct rill_ttl *t = state;
-    (void)ctx;
+    (void)now_ms; /* may be monotonic: deadlines are on the wall clock */
     if (type != RILL_PUNCTUATE_WALL_CLOCK || t->ttl_ms <= 0)
         return RILL_PROC_OK;
+    int64_t now = rill_ctx_wall_clock_ms(ctx);
     /* the index entries whose deadline has passed, in deadline order, a
      * batch at a time (the iterator ends before the store is written) */
     unsigned char lo[2] = { 0, 'E' }, hi[IX_LEN];
-    ix_key(hi, now_ms + 1, "", 0);
+    ix_key(hi, now + 1, "", 0);
     for (size_t done = 0; done < RILL_TTL_PER_CHECK;) {
         rill_store_iter_t *it = rill_store_range(t->store, lo, 2, hi, IX_LEN);
         if (!it)
