@@ -208,28 +208,20 @@ static void test_stream_join_under_kills(void)
     CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "sjoin", total, total / 30 > 50 ? total / 30 : 50,
                                            0, "passthrough", "exactly_once_v2", 500, ""),
                           0);
-    char right[160], changelog[200], yaml[256], log[256], body[2048];
+    char right[160], changelog[200], yaml[256], log[256], procs[1024];
     snprintf(right, sizeof right, "%s.views", s.app);
     snprintf(changelog, sizeof changelog, "%s-sbuf-changelog", s.app);
-    snprintf(yaml, sizeof yaml, "%s/sjoin.yaml", s.dir);
-    snprintf(log, sizeof log, "%s/sjoin.log", s.dir);
-    CU_ASSERT_FATAL(!it_create_topic(right, IT_PARTITIONS) &&
-                    !it_create_topic(changelog, IT_PARTITIONS));
-    snprintf(body, sizeof body,
-             "application.id: %s\n"
-             "processing.guarantee: exactly_once_v2\n"
-             "commit.interval.ms: 500\n"
-             "state.dir: %s/state\n"
-             "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
-             "processors:\n"
+    snprintf(procs, sizeof procs,
              "  pair:\n"
              "    type: stream_join\n"
              "    inputs: [%s, %s]\n    outputs: [%s]\n    stores: [sbuf]\n"
              "    config: {window.ms: 1500, grace.ms: 1000000000, time: seq,\n"
              "             project: \"l=left.seq, r=right.id\"}\n",
-             s.app, s.dir, s.in, IT_PARTITIONS, right, IT_PARTITIONS, s.out, IT_PARTITIONS,
              s.in, right, s.out);
-    CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, body), 0);
+    CU_ASSERT_EQUAL_FATAL(it_scenario_topology(&s, "sjoin", 500, (const char *[]){ right, NULL },
+                                               (const char *[]){ changelog, NULL }, procs, yaml,
+                                               sizeof yaml, log, sizeof log),
+                          0);
     CU_ASSERT_EQUAL_FATAL(it_produce_each(right, total, right_record, NULL), 0);
     /* the reference: left i and right j with i = j (mod 1000), |i - (j + 7)| <= 1500 */
     long npairs = 0;
@@ -310,27 +302,20 @@ static void test_rekey_sum_under_kills(void)
     CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "rekey", total, 50, 0, "passthrough",
                                            "exactly_once_v2", 500, ""),
                           0);
-    char repart[200], changelog[200], yaml[256], log[256], body[2048];
+    char repart[200], changelog[200], yaml[256], log[256], procs[1024];
     snprintf(repart, sizeof repart, "%s-bycat-repartition", s.app);
     snprintf(changelog, sizeof changelog, "%s-sums-changelog", s.app);
-    snprintf(yaml, sizeof yaml, "%s/rekey.yaml", s.dir);
-    snprintf(log, sizeof log, "%s/rekey.log", s.dir);
-    CU_ASSERT_FATAL(!it_create_topic(repart, IT_PARTITIONS) &&
-                    !it_create_topic(changelog, IT_PARTITIONS));
-    snprintf(body, sizeof body,
-             "application.id: %s\n"
-             "processing.guarantee: exactly_once_v2\n"
-             "commit.interval.ms: 500\n"
-             "state.dir: %s/state\n"
-             "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
-             "processors:\n"
+    snprintf(procs, sizeof procs,
              "  bycat:\n"
              "    type: sum\n"
              "    inputs: [%s]\n    outputs: [%s]\n    stores: [sums]\n"
              "    rekey: {by: cat}\n"
              "    config: {field: amount}\n",
-             s.app, s.dir, s.in, IT_PARTITIONS, s.out, IT_PARTITIONS, s.in, s.out);
-    CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, body), 0);
+             s.in, s.out);
+    CU_ASSERT_EQUAL_FATAL(it_scenario_topology(&s, "rekey", 500, NULL,
+                                               (const char *[]){ repart, changelog, NULL }, procs,
+                                               yaml, sizeof yaml, log, sizeof log),
+                          0);
     long want_n[REKEY_CATS] = { 0 }, want_sum[REKEY_CATS] = { 0 };
     for (long i = 0; i < total; i++)
         want_n[i % REKEY_CATS]++, want_sum[i % REKEY_CATS] += i % 97;

@@ -63,24 +63,18 @@ static void test_ttl_tombstones(void)
     CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "ttl", TTL_KEYS, 50, 0, "passthrough",
                                            "exactly_once_v2", 200, ""),
                           0);
-    char changelog[200], yaml[256], log[256], body[2048], cmd[400];
+    char changelog[200], yaml[256], log[256], procs[512], cmd[400];
     snprintf(changelog, sizeof changelog, "%s-counts-changelog", s.app);
-    snprintf(yaml, sizeof yaml, "%s/ttl.yaml", s.dir);
-    snprintf(log, sizeof log, "%s/ttl.log", s.dir);
-    CU_ASSERT_FATAL(!it_create_topic(changelog, IT_PARTITIONS));
-    snprintf(body, sizeof body,
-             "application.id: %s\n"
-             "processing.guarantee: exactly_once_v2\n"
-             "commit.interval.ms: 200\n"
-             "state.dir: %s/state\n"
-             "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
-             "processors:\n"
+    snprintf(procs, sizeof procs,
              "  counter:\n"
              "    type: count\n"
              "    inputs: [%s]\n    outputs: [%s]\n    stores: [counts]\n"
              "    config: {ttl.ms: 2000}\n",
-             s.app, s.dir, s.in, IT_PARTITIONS, s.out, IT_PARTITIONS, s.in, s.out);
-    CU_ASSERT_EQUAL_FATAL(it_write_yaml(yaml, body), 0);
+             s.in, s.out);
+    CU_ASSERT_EQUAL_FATAL(it_scenario_topology(&s, "ttl", 200, NULL,
+                                               (const char *[]){ changelog, NULL }, procs, yaml,
+                                               sizeof yaml, log, sizeof log),
+                          0);
     CU_ASSERT_EQUAL_FATAL(it_produce_each(s.in, TTL_KEYS, once, NULL), 0);
     pid_t pid = it_rill_start(yaml, log);
     /* every key counted, then expired: a tombstone last in the changelog */

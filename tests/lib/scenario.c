@@ -45,6 +45,37 @@ int it_scenario_init(struct it_scenario *s, const char *name, long total, long r
     return 0;
 }
 
+int it_scenario_topology(struct it_scenario *s, const char *name, int commit_ms,
+                         const char *const *declared, const char *const *internal,
+                         const char *processors, char *yaml, size_t ysz, char *log, size_t lsz)
+{
+    char body[4096];
+    size_t n = (size_t)snprintf(body, sizeof body,
+                                "application.id: %s\n"
+                                "processing.guarantee: exactly_once_v2\n"
+                                "commit.interval.ms: %d\n"
+                                "state.dir: %s/state\n"
+                                "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n",
+                                s->app, commit_ms, s->dir, s->in, IT_PARTITIONS, s->out,
+                                IT_PARTITIONS);
+    for (size_t i = 0; declared && declared[i] && n < sizeof body; i++) {
+        if (it_create_topic(declared[i], IT_PARTITIONS))
+            return -1;
+        n += (size_t)snprintf(body + n, sizeof body - n, "  %s: {partitions: %d}\n", declared[i],
+                              IT_PARTITIONS);
+    }
+    for (size_t i = 0; internal && internal[i]; i++)
+        if (it_create_topic(internal[i], IT_PARTITIONS))
+            return -1;
+    if (n < sizeof body)
+        n += (size_t)snprintf(body + n, sizeof body - n, "processors:\n%s", processors);
+    if (n >= sizeof body)
+        return -1;
+    snprintf(yaml, ysz, "%s/%s.yaml", s->dir, name);
+    snprintf(log, lsz, "%s/%s.log", s->dir, name);
+    return it_write_yaml(yaml, body);
+}
+
 const char *it_scenario_yaml(struct it_scenario *s, int i, char *buf, size_t sz)
 {
     snprintf(buf, sz, "%s/instance-%d.yaml", s->dir, i);

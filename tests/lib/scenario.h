@@ -37,6 +37,17 @@ int it_scenario_init(struct it_scenario *s, const char *name, long total, long r
                      int bad_every, const char *processor, const char *guarantee,
                      int commit_ms, const char *extra_kafka);
 
+/* A topology of its own for a scenario's test: creates on the broker the
+ * topics of declared (declared in the file too) and of internal (changelogs,
+ * repartition topics: created only), NULL-terminated lists, IT_PARTITIONS
+ * each, and writes <dir>/<name>.yaml (path in yaml): the scenario's
+ * application, exactly_once_v2 with commit_ms commits, state under
+ * <dir>/state, its input and output topics, the declared ones, and
+ * processors (the YAML under `processors:`); <dir>/<name>.log goes to log.
+ * Returns 0 or -1. */
+int it_scenario_topology(struct it_scenario *s, const char *name, int commit_ms,
+                         const char *const *declared, const char *const *internal,
+                         const char *processors, char *yaml, size_t ysz, char *log, size_t lsz);
 /* The YAML path of instance i (each instance has its own state.dir). */
 const char *it_scenario_yaml(struct it_scenario *s, int i, char *buf, size_t sz);
 const char *it_scenario_log(struct it_scenario *s, char *buf, size_t sz);
