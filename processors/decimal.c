@@ -65,7 +65,7 @@ size_t rill_decimal_format(int64_t v, int scale, char *out, size_t outsz)
 }
 
 int rill_decimal_field(rill_ctx_t *ctx, const char *verb, const char *field, int scale,
-                       const rill_record_t *rec, int64_t *v)
+                       int input_scale, const rill_record_t *rec, int64_t *v)
 {
     char num[RILL_DECIMAL_MAX];
     rill_err_t err = rill_record_field(rec, field, num, sizeof num);
@@ -86,7 +86,8 @@ int rill_decimal_field(rill_ctx_t *ctx, const char *verb, const char *field, int
                            rill_err2str(err));
         return -1;
     }
-    switch (dec_parse(num, scale, v)) {
+    /* text t at input scale i is t * 10^-i: t read at scale - i (i <= scale) */
+    switch (dec_parse(num, scale - input_scale, v)) {
     case DEC_PARSED:
         return 0;
     case DEC_NOT_A_NUMBER:
@@ -94,9 +95,15 @@ int rill_decimal_field(rill_ctx_t *ctx, const char *verb, const char *field, int
                            "cannot %s field '%s': '%s' is not a decimal number", verb, field, num);
         break;
     case DEC_TOO_PRECISE:
-        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
-                           "cannot %s field '%s': '%s' has more than %d fraction digits "
-                           "(scale %d)", verb, field, num, scale, scale);
+        if (input_scale)
+            rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                               "cannot %s field '%s': '%s' has more than %d fraction digits "
+                               "(scale %d, input.scale %d)", verb, field, num,
+                               scale - input_scale, scale, input_scale);
+        else
+            rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,
+                               "cannot %s field '%s': '%s' has more than %d fraction digits "
+                               "(scale %d)", verb, field, num, scale, scale);
         break;
     case DEC_TOO_BIG:
         rill_ctx_reject_as(ctx, RILL_REJECT_INVALID,

@@ -132,8 +132,21 @@ typedef struct {
 int rill_record_header(const rill_record_t *rec, const char *name, const void **value,
                        size_t *len);
 
+/* The record's value as JSON text in *json (not NUL-terminated) and *len:
+ * the value itself when it is not Confluent-framed (magic byte 0 and a
+ * 4-byte schema id; whether it is valid JSON is the reader's to find), else
+ * the Avro value decoded with the schema of its id among the ones the
+ * process knows (schemas/avro/), written as JSON: the schema's field names,
+ * a union as its branch's value, bytes and fixed as base64. The text is
+ * valid during the process call of rec only. Returns RILL_OK,
+ * RILL_ERR_NOTFOUND for a tombstone, RILL_ERR_INVALID for a framed value
+ * of an unknown id, that does not decode, or outside its process call,
+ * RILL_ERR_NOMEM. */
+rill_err_t rill_record_json(const rill_record_t *rec, const char **json, size_t *len);
+
 /* Reads a field of the record's value as text into out: a dotted JSON path
- * ("status", "customer.id"), or "header:NAME" for a header's bytes, or "key"
+ * ("status", "customer.id") into the value as rill_record_json() gives it
+ * (so into JSON or Avro), or "header:NAME" for a header's bytes, or "key"
  * for the record key. Returns RILL_OK, RILL_ERR_NOTFOUND when the record has
  * no such field, RILL_ERR_INVALID when the value cannot be parsed or the field
  * is not a scalar, RILL_ERR_NOFIT when it does not fit out (RILL_ERR_NOMEM

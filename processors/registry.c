@@ -21,6 +21,7 @@ extern const struct rill_processor_def rill_proc_windowed_avg;
 extern const struct rill_processor_def rill_proc_table_join;
 extern const struct rill_processor_def rill_proc_stream_join;
 extern const struct rill_processor_def rill_proc_rekey;
+extern const struct rill_processor_def rill_proc_flat_map;
 extern const struct rill_processor_def rill_proc_payment;
 extern const struct rill_processor_def rill_proc_inventory;
 extern const struct rill_processor_def rill_proc_shipping;
@@ -41,6 +42,7 @@ const struct rill_processor_def *const rill_proc_builtins[] = {
     &rill_proc_table_join,
     &rill_proc_stream_join,
     &rill_proc_rekey,
+    &rill_proc_flat_map,
     &rill_proc_payment,
     &rill_proc_inventory,
     &rill_proc_shipping,

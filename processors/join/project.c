@@ -2,13 +2,54 @@
  * project.c - the join processors' projection (project.h): the spec's
  * parser, and the output JSON built from spans of the two sides' parsed
  * values (never re-encoded, so numbers, strings and objects keep their
- * exact text) and the key as a JSON string.
+ * exact text), the key as a JSON string, and exact integer products.
  */
 #include "processors/join/project.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* One operand, SIDE[.PATH] or key, of s[0..slen) (spaces around it
+ * allowed) into *side and path. */
+static int operand(const struct rill_proj *pr, const char *s, size_t slen, int *side, char *path,
+                   char *errstr, size_t errsz)
+{
+    while (slen && *s == ' ')
+        s++, slen--;
+    while (slen && s[slen - 1] == ' ')
+        slen--;
+    const char *se = s + slen, *rest = NULL;
+    for (int sd = 0; sd < 2 && !rest; sd++) {
+        size_t l = strlen(pr->sides[sd]);
+        if (slen >= l && !strncmp(s, pr->sides[sd], l) && (slen == l || s[l] == '.'))
+            *side = sd, rest = s + l;
+    }
+    if (!rest && slen >= 3 && !strncmp(s, "key", 3) && (slen == 3 || s[3] == '.'))
+        *side = 2, rest = s + 3;
+    if (!rest) {
+        snprintf(errstr, errsz, "'%.*s': the side must be %s, %s or key", (int)slen, s,
+                 pr->sides[0], pr->sides[1]);
+        return -1;
+    }
+    size_t plen = (size_t)(se - rest);
+    if (plen && (*side == 2 || *rest != '.' || plen < 2 || plen > RILL_PROJ_PATH_MAX ||
+                 rest[plen - 1] == '.' || memmem(rest, plen, "..", 2))) {
+        snprintf(errstr, errsz, "'%.*s': after a side comes nothing or .PATH "
+                 "(a dotted path of at most %d bytes); after key, nothing", (int)slen, s,
+                 RILL_PROJ_PATH_MAX - 1);
+        return -1;
+    }
+    if (plen) {
+        memcpy(path, rest + 1, plen - 1);
+        path[plen - 1] = '\0';
+    } else {
+        path[0] = '\0';
+    }
+    return 0;
+}
 
 int rill_proj_parse(struct rill_proj *pr, const char *spec, const char *s0, const char *s1,
                     char *errstr, size_t errsz)
@@ -32,7 +73,8 @@ int rill_proj_parse(struct rill_proj *pr, const char *spec, const char *s0, cons
             return -1;
         }
         if (!eq || eq > end) {
-            snprintf(errstr, errsz, "'%.*s' is not NAME=SIDE[.PATH]", (int)(end - p), p);
+            snprintf(errstr, errsz, "'%.*s' is not NAME=SIDE[.PATH] nor NAME=SIDE[.PATH]*SIDE[.PATH]",
+                     (int)(end - p), p);
             return -1;
         }
         const char *ne = eq;
@@ -64,34 +106,18 @@ int rill_proj_parse(struct rill_proj *pr, const char *spec, const char *s0, cons
             se--;
         size_t slen = (size_t)(se - s);
         struct rill_proj_field *x = &f[*n];
+        memset(x, 0, sizeof *x);
         memcpy(x->name, p, nlen);
         x->name[nlen] = '\0';
-        const char *rest = NULL;
-        for (int sd = 0; sd < 2 && !rest; sd++) {
-            size_t l = strlen(pr->sides[sd]);
-            if (slen >= l && !strncmp(s, pr->sides[sd], l) && (slen == l || s[l] == '.'))
-                x->side = sd, rest = s + l;
-        }
-        if (!rest && slen >= 3 && !strncmp(s, "key", 3) && (slen == 3 || s[3] == '.'))
-            x->side = 2, rest = s + 3;
-        if (!rest) {
-            snprintf(errstr, errsz, "'%.*s': the side must be %s, %s or key", (int)slen, s,
-                     pr->sides[0], pr->sides[1]);
+        const char *star = memchr(s, '*', slen);
+        if (star) {
+            x->mul = 1;
+            if (operand(pr, s, (size_t)(star - s), &x->side, x->path, errstr, errsz) ||
+                operand(pr, star + 1, (size_t)(se - star - 1), &x->side_b, x->path_b, errstr,
+                        errsz))
+                return -1;
+        } else if (operand(pr, s, slen, &x->side, x->path, errstr, errsz)) {
             return -1;
-        }
-        size_t plen = (size_t)(se - rest);
-        if (plen && (x->side == 2 || *rest != '.' || plen < 2 || plen > RILL_PROJ_PATH_MAX ||
-                     rest[plen - 1] == '.' || strstr(rest, ".."))) {
-            snprintf(errstr, errsz, "'%.*s': after a side comes nothing or .PATH "
-                     "(a dotted path of at most %d bytes); after key, nothing", (int)slen, s,
-                     RILL_PROJ_PATH_MAX - 1);
-            return -1;
-        }
-        if (plen) {
-            memcpy(x->path, rest + 1, plen - 1);
-            x->path[plen - 1] = '\0';
-        } else {
-            x->path[0] = '\0';
         }
         (*n)++;
         p = end;
@@ -118,8 +144,7 @@ static int put(struct rill_proj *j, const void *p, size_t n)
 
 static int puts_(struct rill_proj *j, const char *s) { return put(j, s, strlen(s)); }
 
-/* The value at a dotted path below v (v itself for ""); 0 when absent. */
-static int at_path(rill_json_val_t v, const char *path, rill_json_val_t *out)
+int rill_proj_at(rill_json_val_t v, const char *path, rill_json_val_t *out)
 {
     while (*path) {
         const char *dot = strchr(path, '.');
@@ -164,11 +189,57 @@ static int put_key(struct rill_proj *j, const unsigned char *k, size_t n)
     return bad || puts_(j, "\"");
 }
 
+/* An operand of a product as an int64: a JSON integer (no fraction, no
+ * exponent), or the key's text as one; 0 when it is not one. */
+static int int_operand(const rill_json_val_t *const v[2], const void *key, size_t klen, int side,
+                       const char *path, int64_t *out)
+{
+    const char *t;
+    size_t n;
+    rill_json_val_t x;
+    if (side == 2) {
+        t = key, n = klen;
+    } else {
+        if (!rill_proj_at(*v[side], path, &x) || x.type != RILL_JSON_NUMBER)
+            return 0;
+        t = x.p, n = x.len;
+    }
+    char buf[24];
+    if (!n || n >= sizeof buf)
+        return 0;
+    memcpy(buf, t, n);
+    buf[n] = '\0';
+    for (size_t i = buf[0] == '-'; i < n; i++)
+        if (buf[i] < '0' || buf[i] > '9')
+            return 0;
+    errno = 0;
+    char *end;
+    long long ll = strtoll(buf, &end, 10);
+    if (errno || *end || end == buf)
+        return 0;
+    *out = ll;
+    return 1;
+}
+
+/* The exact product of the two operands, or null when either is not an
+ * integer or the product overflows an int64. */
+static int put_product(struct rill_proj *p, const rill_json_val_t *const v[2], const void *key,
+                       size_t klen, const struct rill_proj_field *f)
+{
+    int64_t a, b, r;
+    char num[24];
+    if (!int_operand(v, key, klen, f->side, f->path, &a) ||
+        !int_operand(v, key, klen, f->side_b, f->path_b, &b) || __builtin_mul_overflow(a, b, &r))
+        return puts_(p, "null");
+    snprintf(num, sizeof num, "%" PRId64, r);
+    return puts_(p, num);
+}
+
 int rill_proj_build(struct rill_proj *p, const rill_json_val_t *v0, const rill_json_val_t *v1,
                     const void *key, size_t klen)
 {
     static const rill_json_val_t null = { "null", 4, RILL_JSON_NULL };
-    const rill_json_val_t *v[2] = { v0 ? v0 : &null, v1 ? v1 : &null };
+    const rill_json_val_t *const v[2] = { v0 ? v0 : &null, v1 ? v1 : &null };
     p->len = 0;
     int bad = puts_(p, "{");
     if (!p->n) {
@@ -185,7 +256,9 @@ int rill_proj_build(struct rill_proj *p, const rill_json_val_t *v0, const rill_j
             break;
         if (f->side == 2)
             bad = put_key(p, key, klen);
-        else if (at_path(*v[f->side], f->path, &x))
+        else if (f->mul)
+            bad = put_product(p, v, key, klen, f);
+        else if (rill_proj_at(*v[f->side], f->path, &x))
             bad = put(p, x.p, x.len);
         else
             bad = puts_(p, "null");

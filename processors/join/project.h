@@ -1,10 +1,13 @@
 /*
  * project.h - the projection the join processors share: parses a
  * `project:` spec of comma-separated NAME=SIDE[.PATH] (SIDE one of the two
- * side names the processor gives, or `key`) and builds the output JSON
- * object from the two sides' parsed values and the key, each value copied
- * with its JSON type; with no fields, {"<side 0>": v0, "<side 1>": v1}.
- * A missing path or an absent side is null. Internal to processors/.
+ * side names the processor gives, or `key`) or NAME=OPERAND*OPERAND (each
+ * operand SIDE[.PATH] or key) and builds the output JSON object from the
+ * two sides' parsed values and the key, each value copied with its JSON
+ * type, a product as the exact integer (null when an operand is not a
+ * JSON integer, or on an int64 overflow); with no fields,
+ * {"<side 0>": v0, "<side 1>": v1}. A missing path or an absent side is
+ * null. Used by the joins and flat_map. Internal to processors/.
  */
 #ifndef RILL_PROC_PROJECT_H
 #define RILL_PROC_PROJECT_H
@@ -21,6 +24,9 @@ struct rill_proj_field {
     char name[RILL_PROJ_NAME_MAX];
     int side; /* 0, 1, or 2 for the key */
     char path[RILL_PROJ_PATH_MAX]; /* "" for the whole value */
+    int mul;  /* a product: side/path times side_b/path_b */
+    int side_b;
+    char path_b[RILL_PROJ_PATH_MAX];
 };
 
 struct rill_proj {
@@ -42,5 +48,9 @@ int rill_proj_build(struct rill_proj *p, const rill_json_val_t *v0, const rill_j
                     const void *key, size_t klen);
 
 void rill_proj_free(struct rill_proj *p);
+
+/* The value at a dotted path below v (v itself for ""): 1 and *out, or 0
+ * when absent. */
+int rill_proj_at(rill_json_val_t v, const char *path, rill_json_val_t *out);
 
 #endif

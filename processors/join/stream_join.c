@@ -18,8 +18,10 @@
  * (its partners may be gone): it goes to the DLQ with class `late`.
  *
  * Event time is the record timestamp, or a field of epoch milliseconds
- * (`time:` a JSON path or header:NAME). Values are JSON (a value that is not
- * goes to the DLQ, class decode); records without a value join nothing. Both
+ * (`time:` a JSON path or header:NAME). Values are JSON, or Avro of a schema
+ * the process knows, read as JSON (rill_record_json(); a value that is
+ * neither goes to the DLQ, class decode); records without a value join
+ * nothing. Both
  * inputs must be co-partitioned and keyed alike.
  *
  * Store (keys compare as bytes; BE is big-endian, so byte order is time
@@ -339,9 +341,14 @@ static rill_proc_result_t sj_process(rill_ctx_t *ctx, void *state, const rill_re
                            rec->key_len, SJ_KEY_MAX);
         return RILL_PROC_REJECT;
     }
+    /* the value as JSON (an Avro value decoded): kept and joined as JSON */
+    const char *jv;
+    size_t jlen;
     rill_json_val_t root;
-    if (rill_json_parse(rec->value, rec->value_len, &root, NULL) != RILL_JSON_FOUND) {
-        rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "the value is not JSON");
+    if (rill_record_json(rec, &jv, &jlen) != RILL_OK ||
+        rill_json_parse(jv, jlen, &root, NULL) != RILL_JSON_FOUND) {
+        rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "the value is neither JSON nor Avro of a "
+                           "known schema");
         return RILL_PROC_REJECT;
     }
     int64_t ts, st = -1;
@@ -379,8 +386,8 @@ static rill_proc_result_t sj_process(rill_ctx_t *ctx, void *state, const rill_re
         const struct partner *p = &j->pv[i];
         const char *pv = j->arena + p->value + 1;
         size_t plen = p->vlen - 1;
-        res = side == 0 ? emit(ctx, j, key, rec->key_len, rec->value, rec->value_len, pv, plen)
-                        : emit(ctx, j, key, rec->key_len, pv, plen, rec->value, rec->value_len);
+        res = side == 0 ? emit(ctx, j, key, rec->key_len, jv, jlen, pv, plen)
+                        : emit(ctx, j, key, rec->key_len, pv, plen, jv, jlen);
         /* the partner has met someone: it will not be forwarded alone */
         if (res == RILL_PROC_OK && !j->arena[p->value] && j->join != J_INNER) {
             j->arena[p->value] = 1;
@@ -397,12 +404,12 @@ static rill_proc_result_t sj_process(rill_ctx_t *ctx, void *state, const rill_re
     rill_put_be64(r + rl, ts);
     rill_put_be64(r + rl + 8, rec->offset);
     rl += 16;
-    char *val = malloc(rec->value_len + 1);
+    char *val = malloc(jlen + 1);
     if (!val)
         return RILL_PROC_RETRY;
     val[0] = j->np > 0;
-    memcpy(val + 1, rec->value, rec->value_len);
-    err = rill_store_put(j->store, r, rl, val, rec->value_len + 1);
+    memcpy(val + 1, jv, jlen);
+    err = rill_store_put(j->store, r, rl, val, jlen + 1);
     free(val);
     if (err != RILL_OK || rill_store_put(j->store, x, index_of(x, r, rl), "x", 1) != RILL_OK)
         return RILL_PROC_RETRY;

@@ -16,8 +16,11 @@
  * NAME=SIDE[.PATH], SIDE `stream` or `table` (a dotted JSON path into that
  * side's value; none: the whole value) or `key` (the key, as a JSON string).
  * Each value keeps its JSON type; a missing field, or a side the table does
- * not have, is null. A stream record without a value joins nothing. A stream value that is not JSON goes to the DLQ (class
- * decode); so does a table value, when a record of the stream meets it.
+ * not have, is null. A stream record without a value joins nothing. Values
+ * are JSON, or Avro of a schema the process knows, read as JSON
+ * (rill_record_json(); the table keeps the JSON); a value that is neither
+ * goes to the DLQ (class decode); so does a table value that is not JSON,
+ * when a record of the stream meets it.
  *
  * Both inputs must be co-partitioned and keyed alike (the graph check
  * refuses different partition counts), so a key's table entry and its
@@ -123,10 +126,17 @@ static rill_proc_result_t tj_process(rill_ctx_t *ctx, void *state, const rill_re
 {
     struct tj *j = state;
     const void *key = rec->key ? rec->key : "";
+    const char *jv = NULL;
+    size_t jlen = 0;
+    if (rec->value && rill_record_json(rec, &jv, &jlen) != RILL_OK) {
+        rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "the value is neither JSON nor Avro of a known "
+                           "schema");
+        return RILL_PROC_REJECT;
+    }
     if (rec->topic && !strcmp(rec->topic, j->table)) {
-        rill_err_t err = rec->value
-                             ? rill_store_put(j->store, key, rec->key_len, rec->value, rec->value_len)
-                             : rill_store_delete(j->store, key, rec->key_len);
+        /* the table keeps the value as JSON, whatever the topic's format */
+        rill_err_t err = rec->value ? rill_store_put(j->store, key, rec->key_len, jv, jlen)
+                                    : rill_store_delete(j->store, key, rec->key_len);
         return err == RILL_OK || (err == RILL_ERR_NOTFOUND && !rec->value) ? RILL_PROC_OK
                                                                              : RILL_PROC_RETRY;
     }
@@ -141,7 +151,7 @@ static rill_proc_result_t tj_process(rill_ctx_t *ctx, void *state, const rill_re
         return RILL_PROC_OK; /* an inner join forwards only what meets the table */
     rill_json_val_t sroot, troot;
     rill_proc_result_t res = RILL_PROC_OK;
-    if (rill_json_parse(rec->value, rec->value_len, &sroot, NULL) != RILL_JSON_FOUND) {
+    if (rill_json_parse(jv, jlen, &sroot, NULL) != RILL_JSON_FOUND) {
         rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "the stream value is not JSON");
         res = RILL_PROC_REJECT;
     } else if (tv && rill_json_parse(tv, tlen, &troot, NULL) != RILL_JSON_FOUND) {

@@ -34,6 +34,7 @@ struct sum_conf {
     char *field;
     char *by;
     int64_t scale;
+    int64_t input_scale;
     int64_t ttl_ms;
 };
 
@@ -45,13 +46,30 @@ static const struct rill_conf_def sum_conf_def[] = {
     { "scale", RILL_CONF_INT, "0", offsetof(struct sum_conf, scale),
       "fraction digits kept, 0..18 (fixed point: 2 sums cents exactly)", "0",
       SUM_BOUND(SUM_SCALE_MAX) },
+    RILL_DECIMAL_INPUT_SCALE_ROW(struct sum_conf, input_scale),
     RILL_TTL_CONF_ROW(struct sum_conf, ttl_ms),
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
+static rill_err_t sum_check(const void *conf, const char **key, char *errstr, size_t errsz)
+{
+    const struct sum_conf *c = conf;
+    *key = NULL;
+    if (c->input_scale > c->scale) {
+        *key = "input.scale";
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "input.scale (%" PRId64 ") is above "
+                         "scale (%" PRId64 "): digits would be lost", c->input_scale, c->scale);
+    }
+    return RILL_OK;
+}
+
 static rill_err_t sum_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
 {
     const struct sum_conf *c = rill_ctx_conf(ctx);
+    const char *key;
+    rill_err_t err = sum_check(c, &key, errstr, errsz);
+    if (err != RILL_OK)
+        return err;
     return rill_ttl_init(ctx, c->ttl_ms, state, errstr, errsz);
 }
 
@@ -67,7 +85,7 @@ static rill_proc_result_t sum_process(rill_ctx_t *ctx, void *state, const rill_r
         return RILL_PROC_OK;
     if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &group, &glen) != RILL_PROC_OK ||
         rill_ttl_check(ctx, state, group, glen) != RILL_PROC_OK ||
-        rill_decimal_field(ctx, "sum", c->field, (int)c->scale, rec, &v) < 0)
+        rill_decimal_field(ctx, "sum", c->field, (int)c->scale, (int)c->input_scale, rec, &v) < 0)
         return RILL_PROC_REJECT;
     rill_err_t err = rill_store_get_i64(store, group, glen, &sum);
     if (err != RILL_OK && err != RILL_ERR_NOTFOUND)
@@ -96,4 +114,5 @@ const struct rill_processor_def rill_proc_sum = {
     .process = sum_process,
     .punctuate = rill_ttl_punctuate,
     .close = rill_ttl_close,
+    .check = sum_check,
 };

@@ -67,6 +67,7 @@ struct win_conf {
     char *emit;
     char *field; /* the numeric types only */
     int64_t scale;
+    int64_t input_scale;
 };
 
 #define WIN_COMMON_ROWS                                                                          \
@@ -104,6 +105,7 @@ static const struct rill_conf_def win_num_conf[] = {
     { "scale", RILL_CONF_INT, "0", offsetof(struct win_conf, scale),
       "fraction digits kept, 0..18 (fixed point; avg rounds to it)", "0",
       WIN_BOUND(RILL_DECIMAL_SCALE_MAX) },
+    RILL_DECIMAL_INPUT_SCALE_ROW(struct win_conf, input_scale),
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
@@ -139,6 +141,11 @@ static rill_err_t win_check(const void *conf, const char **key, char *errstr, si
     const struct win_conf *c = conf;
     win_type_t t;
     *key = NULL;
+    if (c->input_scale > c->scale) {
+        *key = "input.scale";
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "input.scale (%" PRId64 ") is above "
+                         "scale (%" PRId64 "): digits would be lost", c->input_scale, c->scale);
+    }
     if (win_type_of(c->type, &t) < 0) {
         *key = "window.type";
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "unknown window type '%s' (expected "
@@ -602,7 +609,8 @@ static rill_proc_result_t win_process(rill_ctx_t *ctx, void *state, const rill_r
     if (rill_group_of(ctx, w->c->by, rec, buf, sizeof buf, &group, &glen) != RILL_PROC_OK ||
         win_event_time(ctx, w, rec, &ts) < 0 ||
         (w->agg != AGG_COUNT &&
-         rill_decimal_field(ctx, "aggregate", w->c->field, (int)w->c->scale, rec, &x) < 0))
+         rill_decimal_field(ctx, "aggregate", w->c->field, (int)w->c->scale,
+                            (int)w->c->input_scale, rec, &x) < 0))
         return RILL_PROC_REJECT;
     rill_err_t err = rill_store_get_i64(w->store, "m", 1, &st);
     if (err != RILL_OK && err != RILL_ERR_NOTFOUND)

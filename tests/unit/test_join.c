@@ -395,6 +395,83 @@ static void test_rekey_count(void)
     rill_topology_free(bad);
 }
 
+/* `rekey: {by: id}` on a stream_join of two inputs keyed by location: one
+ * rekey half and one co-partitioned repartition topic per input, left stays
+ * left, and every pair of the same id meets whatever partition its records
+ * came in on. Refused: several inputs without dlq:, an input the config
+ * names. */
+static void test_rekey_join(void)
+{
+    struct rill_topology *t = it_load(
+        "application.id: shop\n"
+        "topics: {clicks: {partitions: 3}, buys: {partitions: 5}, both: {partitions: 2},\n"
+        "         bad: {partitions: 1}}\n"
+        "stores: {j: {type: memory}}\n"
+        "processors:\n"
+        "  pair:\n"
+        "    type: stream_join\n"
+        "    inputs: [clicks, buys]\n"
+        "    outputs: [both]\n"
+        "    dlq: bad\n"
+        "    stores: [j]\n"
+        "    rekey: {by: id}\n"
+        "    config: {window.ms: 100, project: \"c=left.c, b=right.b, k=key\"}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_EQUAL_FATAL(t->nprocs, 3);
+    CU_ASSERT_STRING_EQUAL(t->procs[0].inputs.v[0], "shop-pair-clicks-repartition");
+    CU_ASSERT_STRING_EQUAL(t->procs[0].inputs.v[1], "shop-pair-buys-repartition");
+    CU_ASSERT_STRING_EQUAL(t->procs[1].name, "pair-rekey-clicks");
+    CU_ASSERT_STRING_EQUAL(t->procs[2].name, "pair-rekey-buys");
+    CU_ASSERT_STRING_EQUAL(t->procs[2].dlq, "bad");
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "shop-pair-clicks-repartition")->partitions, 5);
+    CU_ASSERT_EQUAL(rill_topology_topic(t, "shop-pair-buys-repartition")->partitions, 5);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    for (int i = 0; i < 40; i++) {
+        char loc[8], v[64];
+        snprintf(loc, sizeof loc, "L%d", i % 3);
+        snprintf(v, sizeof v, "{\"id\":\"o%d\",\"c\":%d}", i, i);
+        CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "clicks", i % 3, loc, v, 10 + i),
+                        RILL_OK);
+        snprintf(loc, sizeof loc, "L%d", (i + 1) % 5);
+        snprintf(v, sizeof v, "{\"id\":\"o%d\",\"b\":%d}", i, 100 + i);
+        CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "buys", (i + 1) % 5, loc, v, 11 + i),
+                        RILL_OK);
+    }
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "both"), 40);
+    int bad = 0;
+    for (size_t i = 0; i < 40; i++) {
+        const struct rill_captured *c = rill_driver_get(d, "both", i);
+        char want[96];
+        snprintf(want, sizeof want, "{\"c\":%zu,\"b\":%zu,\"k\":\"o%zu\"}", i, 100 + i, i);
+        bad += c->rec.value_len != strlen(want) || memcmp(c->rec.value, want, strlen(want));
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    rill_driver_free(d);
+    rill_topology_free(t);
+    static const struct { const char *yaml, *want; } refused[] = {
+        { "application.id: a\ntopics: {s: {partitions: 2}, o: {partitions: 2}, x: {partitions: 2}}\n"
+          "processors:\n  p: {type: stream_join, inputs: [s, o], outputs: [x], "
+          "rekey: {by: id}, config: {window.ms: 1}}\n",
+          "re-keys 2 inputs: it needs dlq:" },
+        { "application.id: a\ntopics: {s: {partitions: 2}, c: {partitions: 2}, x: {partitions: 2}}\n"
+          "processors:\n  p: {type: table_join, inputs: [s, c], outputs: [x], dlq: x, "
+          "rekey: {by: id}, config: {table: c}}\n",
+          "names its input 'c' in config key 'table'" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char err[RILL_ERRSTR_SIZE] = "";
+        struct rill_topology *no = NULL;
+        CU_ASSERT_NOT_EQUAL(rill_topology_load_buf("test.yaml", refused[i].yaml,
+                                                   strlen(refused[i].yaml), &no, err, sizeof err),
+                            RILL_OK);
+        if (!strstr(err, refused[i].want))
+            fprintf(stderr, "\n  refused %zu: '%s'\n", i, err);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, refused[i].want));
+        rill_topology_free(no);
+    }
+}
+
 static CU_TestInfo tests[] = {
     { "inner join: the table's latest value, tombstones, the projection's exact JSON",
       test_inner_projection },
@@ -407,6 +484,7 @@ static CU_TestInfo tests[] = {
       test_stream_join_left },
     { "stream_join outer: unmatched records of both sides", test_stream_join_outer },
     { "rekey: a count by a field through the repartition topic", test_rekey_count },
+    { "rekey of a stream_join's two inputs: co-partitioned, left stays left", test_rekey_join },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("join", tests)

@@ -259,6 +259,7 @@ void rill_node_free(rill_node_t *n)
     free(n->hdrs);
     free(n->hv);
     free(n->stores);
+    rill_value_view_free(&n->view);
     rill_node_unload(n->lib);
     free(n);
 }
@@ -448,7 +449,9 @@ rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc
     hop_reset(n);
     stores_mark(n);
     n->phase = RILL_PHASE_PROCESS;
+    struct rill_value_view *prev = rill_value_view_enter(&n->view, rec);
     *res = n->def->process(n, n->state, rec);
+    rill_value_view_leave(prev);
     n->phase = RILL_PHASE_IDLE;
     rill_err_t err = settle(n, rec, *res);
     if (rill_log_enabled(RILL_LOG_DEBUG, "record"))

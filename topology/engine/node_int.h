@@ -12,7 +12,26 @@
 #define RILL_NODE_INT_H
 
 #include "processors/processor.h"
+#include "topology/base/jsonw.h"
 #include "topology/base/trace.h"
+
+struct rill_serde;
+
+/* A node's JSON view of the record in hand, for rill_record_field() and
+ * rill_record_json() on a Confluent-framed Avro value (record.c): decoded
+ * once per record, on first need, by the node's own serde (made on first
+ * need). rill_node_process() makes the node's view the thread's current one
+ * for the process call (and puts back the one before, so nested calls
+ * work); outside a process call there is none. */
+struct rill_value_view {
+    struct rill_serde *serde;
+    rill_jsonw_t w;            /* the decoded value as JSON */
+    uint64_t gen;              /* bumped per process call */
+    uint64_t done_gen;         /* the call whose record w holds (0: none) */
+    const void *value;         /* the value of the current call's record */
+    size_t value_len;
+    rill_err_t status;         /* RILL_OK, or why the value has no JSON view */
+};
 
 /* A record leaving a node: to an output topic, or to the DLQ. Everything
  * points into memory owned by the caller of emit, valid during the call. */
@@ -125,9 +144,17 @@ struct rill_ctx {
     const void *hop_state;                  /* the input's tracestate, or NULL */
     size_t hop_state_len;
     size_t nfwd;                            /* records forwarded by this call */
+    struct rill_value_view view;            /* the record's Avro value as JSON */
 };
 
 typedef struct rill_ctx rill_node_t;
+
+/* Makes v the thread's view of rec for one process call; returns the view
+ * it replaces, to hand to rill_value_view_leave() after the call. */
+struct rill_value_view *rill_value_view_enter(struct rill_value_view *v, const rill_record_t *rec);
+void rill_value_view_leave(struct rill_value_view *prev);
+/* Frees what v holds (the node's free calls it). */
+void rill_value_view_free(struct rill_value_view *v);
 
 /* An external processor as loaded: its dlopen handle and its def in the
  * current layout (struct rill_processor_def, V2 config rows), whatever

@@ -1,14 +1,99 @@
 /*
- * record.c - read access to a record for processors: headers by name and
- * fields by selector. Field access understands JSON values today; the Avro
- * serde will plug in here so that processors stay format-agnostic. Also
- * the runtime's reading of a record's trace context (node_int.h).
+ * record.c - read access to a record for processors: headers by name,
+ * fields by selector and the value as JSON, whether the value is JSON or
+ * Confluent-framed Avro of a schema the process knows (the serde's, shown
+ * as JSON by rill_serde_show(): field names of the schema, a union as its
+ * branch's value), so that processors stay format-agnostic. An Avro value
+ * is decoded once per record and node, into the node's view (node_int.h),
+ * on first need. Also the runtime's reading of a record's trace context
+ * (node_int.h).
  */
 #include "processors/processor.h"
+#include "schemas/serde.h"
 #include "topology/engine/node_int.h"
 #include "topology/base/json.h"
 
 #include <string.h>
+
+/* The node's view during its process call (node.c sets it). */
+static _Thread_local struct rill_value_view *tl_view;
+
+struct rill_value_view *rill_value_view_enter(struct rill_value_view *v, const rill_record_t *rec)
+{
+    struct rill_value_view *prev = tl_view;
+    v->gen++;
+    v->value = rec->value;
+    v->value_len = rec->value_len;
+    tl_view = v;
+    return prev;
+}
+
+void rill_value_view_leave(struct rill_value_view *prev)
+{
+    if (tl_view)
+        tl_view->value = NULL;
+    tl_view = prev;
+}
+
+void rill_value_view_free(struct rill_value_view *v)
+{
+    rill_serde_destroy(v->serde);
+    rill_jsonw_free(&v->w);
+    memset(v, 0, sizeof *v);
+}
+
+/* A Confluent wire-format header (magic 0, a 4-byte schema id): never the
+ * start of a JSON text, which cannot begin with a NUL byte. */
+static int framed(const rill_record_t *rec)
+{
+    return rec->value_len >= RILL_SERDE_HEADER &&
+           ((const unsigned char *)rec->value)[0] == RILL_SERDE_MAGIC;
+}
+
+static rill_err_t decode_view(struct rill_value_view *v, const rill_record_t *rec)
+{
+    if (v->done_gen == v->gen)
+        return v->status;
+    v->done_gen = v->gen;
+    v->status = RILL_ERR_INVALID;
+    if (rec->value_len > RILL_SERDE_MAX_VALUE)
+        return v->status;
+    if (!v->serde) {
+        char err[RILL_ERRSTR_SIZE];
+        if (rill_serde_new(&v->serde, err, sizeof err) != RILL_OK)
+            return v->status = RILL_ERR_NOMEM;
+    }
+    struct rill_serde_shown shown;
+    rill_jsonw_reset(&v->w);
+    if (rill_serde_show(v->serde, rec->value, rec->value_len, &v->w, &shown) != RILL_OK ||
+        rill_jsonw_failed(&v->w))
+        return v->status = RILL_ERR_NOMEM;
+    if (shown.format == RILL_SHOW_AVRO)
+        v->status = RILL_OK;
+    return v->status;
+}
+
+rill_err_t rill_record_json(const rill_record_t *rec, const char **json, size_t *len)
+{
+    *json = NULL;
+    *len = 0;
+    if (!rec->value)
+        return RILL_ERR_NOTFOUND;
+    if (!framed(rec)) {
+        *json = rec->value;
+        *len = rec->value_len;
+        return RILL_OK;
+    }
+    struct rill_value_view *v = tl_view;
+    if (!v || v->value != rec->value || v->value_len != rec->value_len)
+        return RILL_ERR_INVALID; /* Avro is read during its own process call only */
+    rill_err_t err = decode_view(v, rec);
+    if (err == RILL_OK) {
+        *json = v->w.p;
+        *len = v->w.len;
+    }
+    return err;
+}
 
 int rill_record_header(const rill_record_t *rec, const char *name, const void **value,
                        size_t *len)
@@ -50,9 +135,12 @@ rill_err_t rill_record_field(const rill_record_t *rec, const char *selector, cha
             return RILL_ERR_NOTFOUND;
         return copy_bytes(rec->key, rec->key_len, out, outsz);
     }
-    if (!rec->value)
-        return RILL_ERR_NOTFOUND;
-    switch (rill_json_get(rec->value, rec->value_len, selector, out, outsz, NULL)) {
+    const char *json;
+    size_t len;
+    rill_err_t err = rill_record_json(rec, &json, &len);
+    if (err != RILL_OK)
+        return err;
+    switch (rill_json_get(json, len, selector, out, outsz, NULL)) {
     case RILL_JSON_FOUND: return RILL_OK;
     case RILL_JSON_MISSING: return RILL_ERR_NOTFOUND;
     case RILL_JSON_TOOBIG: return RILL_ERR_NOFIT;

@@ -1,0 +1,146 @@
+/*
+ * flat_map.c - the `flat_map` processor: one record in, one record out per
+ * element of an array in its value (`each:` a dotted JSON path into the
+ * value, JSON or Avro of a schema the process knows, as rill_record_json()
+ * reads it), like Kafka Streams' flatMapValues: the order lines of an order,
+ * say. Each output keeps the input's key, timestamp and headers; its value
+ * is the element's JSON, or with `project:` an object of declared fields
+ * (processors/join/project.h) of the two sides `item` (the element) and
+ * `value` (the whole input value) and `key`, products of two integers
+ * included: `project: "category=item.category,
+ * amount_e4=item.quantity*item.unit_price_e4, at=value.event_time"`. An
+ * empty array forwards nothing; a tombstone neither. A value that is
+ * neither JSON nor known Avro goes to the DLQ (class decode), one without
+ * the array or with more than max.items elements too (class invalid), so
+ * a hostile record cannot make an unbounded transaction. Stateless.
+ */
+#include "processors/join/project.h"
+#include "processors/processor.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fm_conf {
+    char *each;
+    char *project;
+    int64_t max_items;
+};
+
+static const struct rill_conf_def fm_conf_def[] = {
+    { "each", RILL_CONF_STR, NULL, offsetof(struct fm_conf, each),
+      "the array to flatten: a dotted JSON path into the value (JSON or Avro)", NULL, NULL },
+    { "project", RILL_CONF_STR, "", offsetof(struct fm_conf, project),
+      "the output of each element: NAME=SIDE[.PATH] or NAME=A*B (an integer product), "
+      "comma-separated; SIDE `item`, `value` or `key` (empty: the element as it is)", NULL, NULL },
+    { "max.items", RILL_CONF_INT, "10000", offsetof(struct fm_conf, max_items),
+      "most elements a record may have; a record with more goes to the DLQ", "1", "1000000" },
+    { NULL, 0, NULL, 0, NULL, NULL, NULL },
+};
+
+struct fm {
+    struct rill_proj proj;
+    int projected;
+};
+
+static rill_err_t fm_check(const void *conf, const char **key, char *errstr, size_t errsz)
+{
+    const struct fm_conf *c = conf;
+    struct rill_proj p = { 0 };
+    char why[512];
+    *key = NULL;
+    if (!c->each[0]) {
+        *key = "each";
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "each must name the array to flatten");
+    }
+    if (rill_proj_parse(&p, c->project, "item", "value", why, sizeof why)) {
+        *key = "project";
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s", why);
+    }
+    return RILL_OK;
+}
+
+static void fm_close(void *state)
+{
+    struct fm *f = state;
+    if (!f)
+        return;
+    rill_proj_free(&f->proj);
+    free(f);
+}
+
+static rill_err_t fm_init(rill_ctx_t *ctx, void **state, char *errstr, size_t errsz)
+{
+    const struct fm_conf *c = rill_ctx_conf(ctx);
+    const char *key;
+    rill_err_t err = fm_check(c, &key, errstr, errsz);
+    if (err != RILL_OK)
+        return err;
+    struct fm *f = calloc(1, sizeof *f);
+    if (!f)
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    char why[512];
+    if (rill_proj_parse(&f->proj, c->project, "item", "value", why, sizeof why)) {
+        fm_close(f);
+        return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s", why);
+    }
+    f->projected = f->proj.n > 0;
+    *state = f;
+    return RILL_OK;
+}
+
+static rill_proc_result_t fm_process(rill_ctx_t *ctx, void *state, const rill_record_t *rec)
+{
+    struct fm *f = state;
+    const struct fm_conf *c = rill_ctx_conf(ctx);
+    if (!rec->value)
+        return RILL_PROC_OK;
+    const char *jv;
+    size_t jlen;
+    rill_json_val_t root, arr, el;
+    if (rill_record_json(rec, &jv, &jlen) != RILL_OK ||
+        rill_json_parse(jv, jlen, &root, NULL) != RILL_JSON_FOUND) {
+        rill_ctx_reject_as(ctx, RILL_REJECT_DECODE, "the value is neither JSON nor Avro of a "
+                           "known schema");
+        return RILL_PROC_REJECT;
+    }
+    if (!rill_proj_at(root, c->each, &arr) || arr.type != RILL_JSON_ARRAY) {
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "the value has no array at '%s'", c->each);
+        return RILL_PROC_REJECT;
+    }
+    size_t pos = 0, n = 0;
+    while (rill_json_next(&arr, &pos, NULL, &el))
+        n++;
+    if (n > (size_t)c->max_items) {
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "'%s' has %zu elements, more than max.items "
+                           "(%lld)", c->each, n, (long long)c->max_items);
+        return RILL_PROC_REJECT;
+    }
+    pos = 0;
+    while (rill_json_next(&arr, &pos, NULL, &el)) {
+        const void *out = el.p;
+        size_t olen = el.len;
+        if (f->projected) {
+            if (rill_proj_build(&f->proj, &el, &root, rec->key, rec->key_len))
+                return RILL_PROC_RETRY;
+            out = f->proj.out;
+            olen = f->proj.len;
+        }
+        if (rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, out, olen, rec->headers,
+                             rec->header_cnt) != RILL_OK)
+            return RILL_PROC_RETRY;
+    }
+    return RILL_PROC_OK;
+}
+
+const struct rill_processor_def rill_proc_flat_map = {
+    .version = RILL_PROCESSOR_VERSION,
+    .name = "flat_map",
+    .doc = "forwards one record per element of an array in the value (JSON or Avro), projected",
+    .conf = fm_conf_def,
+    .conf_size = sizeof(struct fm_conf),
+    .init = fm_init,
+    .process = fm_process,
+    .close = fm_close,
+    .check = fm_check,
+};
