@@ -27,11 +27,14 @@
  * stream records meet in one task. The table is materialized in the store
  * from the topic, which its changelog restores after a crash; within a task,
  * records are joined in the order they are polled, not by timestamp.
+ * `ttl.ms` (processors/ttl.h) deletes a table key that long after its last
+ * update (a stream lookup does not extend it), with a changelog tombstone.
  */
 #include "processors/group.h"
 #include "processors/processor.h"
 #include "state/store.h"
 #include "processors/join/project.h"
+#include "processors/ttl.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -40,6 +43,7 @@
 
 struct tj_conf {
     char *table, *join, *project;
+    int64_t ttl_ms;
 };
 
 static const struct rill_conf_def tj_conf_def[] = {
@@ -52,10 +56,14 @@ static const struct rill_conf_def tj_conf_def[] = {
     { "project", RILL_CONF_STR, "", offsetof(struct tj_conf, project),
       "output fields NAME=SIDE[.PATH], comma-separated, SIDE stream, table or key (empty: "
       "{\"stream\":..., \"table\":...})", NULL, NULL },
+    { "ttl.ms", RILL_CONF_INT, "0", offsetof(struct tj_conf, ttl_ms),
+      "wall-clock ms after its last table update that a table key is deleted from the store, "
+      "with a tombstone in its changelog (0: never)", "0", NULL },
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 struct tj {
+    void *ttl;             /* struct rill_ttl: the store, and expiry with ttl.ms */
     rill_store_t *store;
     const char *table;
     int left;
@@ -87,6 +95,7 @@ static void tj_close(void *state)
 {
     struct tj *j = state;
     rill_proj_free(&j->proj);
+    rill_ttl_close(j->ttl);
     free(j);
 }
 
@@ -104,12 +113,16 @@ static rill_err_t tj_init(rill_ctx_t *ctx, void **state, char *errstr, size_t er
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "processor '%s' (table_join) needs two "
                          "inputs, a stream and the table '%s' it names in table:",
                          rill_ctx_name(ctx), c->table);
-    rill_store_t *store;
-    if ((err = rill_group_init(ctx, (void **)&store, errstr, errsz)) != RILL_OK)
+    void *ttl;
+    if ((err = rill_ttl_init(ctx, c->ttl_ms, &ttl, errstr, errsz)) != RILL_OK)
         return err;
+    rill_store_t *store = rill_ttl_store(ttl);
     struct tj *j = calloc(1, sizeof *j);
-    if (!j)
-        return RILL_ERR_NOMEM;
+    if (!j) {
+        rill_ttl_close(ttl);
+        return rill_errf(errstr, errsz, RILL_ERR_NOMEM, "out of memory");
+    }
+    j->ttl = ttl;
     j->store = store;
     j->table = c->table;
     j->left = !strcmp(c->join, "left");
@@ -133,12 +146,20 @@ static rill_proc_result_t tj_process(rill_ctx_t *ctx, void *state, const rill_re
                            "schema");
         return RILL_PROC_REJECT;
     }
+    /* with ttl.ms, a key that could be taken for an index entry is refused */
+    rill_proc_result_t ok = rill_ttl_check(ctx, j->ttl, key, rec->key_len);
+    if (ok != RILL_PROC_OK)
+        return ok;
     if (rec->topic && !strcmp(rec->topic, j->table)) {
         /* the table keeps the value as JSON, whatever the topic's format */
         rill_err_t err = rec->value ? rill_store_put(j->store, key, rec->key_len, jv, jlen)
                                     : rill_store_delete(j->store, key, rec->key_len);
-        return err == RILL_OK || (err == RILL_ERR_NOTFOUND && !rec->value) ? RILL_PROC_OK
-                                                                             : RILL_PROC_RETRY;
+        if (err != RILL_OK && !(err == RILL_ERR_NOTFOUND && !rec->value))
+            return RILL_PROC_RETRY;
+        /* the key's deadline moves with each update; a tombstone drops it */
+        err = rec->value ? rill_ttl_touch(ctx, j->ttl, key, rec->key_len)
+                         : rill_ttl_forget(j->ttl, key, rec->key_len);
+        return err == RILL_OK || err == RILL_ERR_NOTFOUND ? RILL_PROC_OK : RILL_PROC_RETRY;
     }
     if (!rec->value)
         return RILL_PROC_OK; /* a stream tombstone joins nothing */
@@ -168,6 +189,13 @@ static rill_proc_result_t tj_process(rill_ctx_t *ctx, void *state, const rill_re
     return res;
 }
 
+static rill_proc_result_t tj_punctuate(rill_ctx_t *ctx, void *state, rill_punctuate_type_t type,
+                                       int64_t now_ms)
+{
+    struct tj *j = state;
+    return rill_ttl_punctuate(ctx, j->ttl, type, now_ms);
+}
+
 const struct rill_processor_def rill_proc_table_join = {
     .version = RILL_PROCESSOR_VERSION,
     .name = "table_join",
@@ -176,6 +204,7 @@ const struct rill_processor_def rill_proc_table_join = {
     .conf_size = sizeof(struct tj_conf),
     .init = tj_init,
     .process = tj_process,
+    .punctuate = tj_punctuate,
     .close = tj_close,
     .check = tj_check,
 };

@@ -1,5 +1,6 @@
 /*
- * test_ttl.c - `ttl.ms` of count, sum and latest on the driver's wall clock
+ * test_ttl.c - `ttl.ms` of count, sum, latest and table_join's table on the
+ * driver's wall clock
  * (processors/ttl.h): a group untouched for ttl.ms is deleted, not before; a
  * touch moves its deadline; a group counted again after expiry starts over;
  * the deadline index leaves nothing behind; one check deletes at most
@@ -223,12 +224,67 @@ static void test_refusals(void)
     rill_topology_free(t);
 }
 
+/* table_join's ttl.ms: a table key goes ttl.ms after its last update (a
+ * stream lookup does not extend it), and the inner join then drops the
+ * stream records of that key; an update moves the deadline. */
+static void test_table_expiry(void)
+{
+    static const char *y =
+        "application.id: a\n"
+        "topics: {in: {partitions: 1}, tab: {partitions: 1}, out: {partitions: 1}}\n"
+        "processors:\n"
+        "  agg:\n"
+        "    type: table_join\n"
+        "    inputs: [in, tab]\n"
+        "    outputs: [out]\n"
+        "    stores: [groups]\n"
+        "    config: {table: tab, ttl.ms: 1000, project: \"t=table.v\"}\n";
+    struct rill_topology *t = it_load(y);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "tab", 0, "a", "{\"v\":1}", 1), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "tab", 0, "b", "{\"v\":2}", 1), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 0), RILL_OK);
+    rill_store_t *s = rill_driver_store(d, "agg", "groups", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(entries(s), 6);
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 600), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "tab", 0, "a", "{\"v\":3}", 2), RILL_OK);
+    pipe_s(d, "b", "{}"); /* a lookup: b's deadline stays at 1000 */
+    CU_ASSERT(last_is(d, "b", "{\"t\":2}"));
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 400), RILL_OK);
+    CU_ASSERT(has(s, "a"));
+    CU_ASSERT(!has(s, "b"));
+    pipe_s(d, "b", "{}"); /* inner: b is no longer in the table */
+    pipe_s(d, "a", "{}");
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 2);
+    CU_ASSERT(last_is(d, "a", "{\"t\":3}"));
+    CU_ASSERT_EQUAL(rill_driver_advance_wall_clock(d, 600), RILL_OK);
+    CU_ASSERT(!has(s, "a"));
+    CU_ASSERT_EQUAL(entries(s), 0);
+    /* a table tombstone drops the index entries with the key */
+    CU_ASSERT_EQUAL(rill_driver_pipe_str(d, "tab", 0, "c", "{\"v\":4}", 3), RILL_OK);
+    CU_ASSERT_EQUAL(entries(s), 3);
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "tab", 0, "c", 1, NULL, 0, NULL, 0, 3, err, sizeof err),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(entries(s), 0);
+    /* a key that could be an index key is refused, from either side */
+    pipe_kv(d, "\0Gx", 3, "{}");
+    CU_ASSERT_EQUAL(rill_driver_count(d, "in.dlq"), 1);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
 static CU_TestInfo tests[] = {
     { "count: a group expires after ttl.ms untouched, a touch moves it, counted anew",
       test_count_expiry },
     { "sum: 1,500 groups expire in deadline order, at most RILL_TTL_PER_CHECK per check",
       test_bounded_checks },
     { "latest: tombstones drop the index; no ttl.ms, no expiry", test_latest },
+    { "table_join: a table key expires ttl.ms after its last update, lookups do not extend it",
+      test_table_expiry },
     { "groups that could be index keys go to the DLQ; a negative ttl.ms is refused",
       test_refusals },
     CU_TEST_INFO_NULL,
