@@ -25,6 +25,8 @@ struct fm_conf {
     char *each;
     char *project;
     int64_t max_items;
+    char *avro_schema;
+    int64_t avro_id;
 };
 
 static const struct rill_conf_def fm_conf_def[] = {
@@ -35,11 +37,13 @@ static const struct rill_conf_def fm_conf_def[] = {
       "comma-separated; SIDE `item`, `value` or `key` (empty: the element as it is)", NULL, NULL },
     { "max.items", RILL_CONF_INT, "10000", offsetof(struct fm_conf, max_items),
       "most elements a record may have; a record with more goes to the DLQ", "1", "1000000" },
+    RILL_PROJ_AVRO_ROWS(struct fm_conf, avro_schema, avro_id),
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
 struct fm {
     struct rill_proj proj;
+    struct rill_proj_out out;
     int projected;
 };
 
@@ -57,7 +61,7 @@ static rill_err_t fm_check(const void *conf, const char **key, char *errstr, siz
         *key = "project";
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s", why);
     }
-    return RILL_OK;
+    return rill_proj_out_init(NULL, c->avro_schema, c->avro_id, key, errstr, errsz);
 }
 
 static void fm_close(void *state)
@@ -66,6 +70,7 @@ static void fm_close(void *state)
     if (!f)
         return;
     rill_proj_free(&f->proj);
+    rill_proj_out_free(&f->out);
     free(f);
 }
 
@@ -83,6 +88,10 @@ static rill_err_t fm_init(rill_ctx_t *ctx, void **state, char *errstr, size_t er
     if (rill_proj_parse(&f->proj, c->project, "item", "value", why, sizeof why)) {
         fm_close(f);
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s", why);
+    }
+    if ((err = rill_proj_out_init(&f->out, c->avro_schema, c->avro_id, &key, errstr, errsz))) {
+        fm_close(f);
+        return err;
     }
     f->projected = f->proj.n > 0;
     *state = f;
@@ -126,6 +135,9 @@ static rill_proc_result_t fm_process(rill_ctx_t *ctx, void *state, const rill_re
             out = f->proj.out;
             olen = f->proj.len;
         }
+        rill_proc_result_t res = rill_proj_out_value(ctx, &f->out, out, olen, &out, &olen);
+        if (res != RILL_PROC_OK)
+            return res;
         if (rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, out, olen, rec->headers,
                              rec->header_cnt) != RILL_OK)
             return RILL_PROC_RETRY;

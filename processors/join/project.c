@@ -2,7 +2,8 @@
  * project.c - the join processors' projection (project.h): the spec's
  * parser, and the output JSON built from spans of the two sides' parsed
  * values (never re-encoded, so numbers, strings and objects keep their
- * exact text), the key as a JSON string, and exact integer products.
+ * exact text), the key as a JSON string, and exact integer products; and
+ * the output's encoding, JSON or Avro by a declared schema (avro_writer.h).
  */
 #include "processors/join/project.h"
 
@@ -271,4 +272,59 @@ void rill_proj_free(struct rill_proj *p)
     free(p->out);
     p->out = NULL;
     p->len = p->cap = 0;
+}
+
+rill_err_t rill_proj_out_init(struct rill_proj_out *o, const char *schema, int64_t id,
+                              const char **key, char *errstr, size_t errsz)
+{
+    *key = NULL;
+    if (o)
+        memset(o, 0, sizeof *o);
+    if (!schema[0]) {
+        if (id) {
+            *key = "avro.schema.id";
+            return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "avro.schema.id without "
+                             "avro.schema");
+        }
+        return RILL_OK;
+    }
+    rill_serde_writer_t *w;
+    rill_err_t err = rill_serde_writer_new(schema, strlen(schema), id, &w, errstr, errsz);
+    if (err != RILL_OK) {
+        *key = "avro.schema";
+        return err;
+    }
+    if (o)
+        o->w = w;
+    else
+        rill_serde_writer_free(w);
+    return RILL_OK;
+}
+
+rill_proc_result_t rill_proj_out_value(rill_ctx_t *ctx, struct rill_proj_out *o, const char *json,
+                                       size_t len, const void **p, size_t *n)
+{
+    if (!o->w) {
+        *p = json;
+        *n = len;
+        return RILL_PROC_OK;
+    }
+    char why[512];
+    rill_err_t err = rill_serde_writer_encode(o->w, json, len, &o->buf, why, sizeof why);
+    if (err == RILL_ERR_NOMEM)
+        return RILL_PROC_RETRY;
+    if (err != RILL_OK) {
+        rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "the output %s", why);
+        return RILL_PROC_REJECT;
+    }
+    *p = o->buf.p;
+    *n = o->buf.len;
+    return RILL_PROC_OK;
+}
+
+void rill_proj_out_free(struct rill_proj_out *o)
+{
+    rill_serde_writer_free(o->w);
+    rill_buf_free(&o->buf);
+    o->w = NULL;
 }

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "processors/processor.h"
+#include "schemas/avro_writer.h"
 #include "topology/base/json.h"
 
 #define RILL_PROJ_MAX 32      /* fields of a projection */
@@ -52,5 +54,33 @@ void rill_proj_free(struct rill_proj *p);
 /* The value at a dotted path below v (v itself for ""): 1 and *out, or 0
  * when absent. */
 int rill_proj_at(rill_json_val_t v, const char *path, rill_json_val_t *out);
+
+/* The output encoding of a projected value: JSON as built, or Avro by the
+ * processor's `avro.schema` (the schema's text; `${file:x.avsc}` reads it
+ * from a file) framed with `avro.schema.id`. */
+struct rill_proj_out {
+    rill_serde_writer_t *w;   /* NULL: JSON */
+    rill_buf_t buf;
+};
+
+/* The two config rows, for char * and int64_t members of struct S. */
+#define RILL_PROJ_AVRO_ROWS(S, schema, id)                                                      \
+    { "avro.schema", RILL_CONF_STR, "", offsetof(S, schema),                                     \
+      "write the output as Avro by this schema (its JSON text; ${file:x.avsc} reads a file), "   \
+      "framed in the Confluent wire format (empty: JSON)", NULL, NULL },                         \
+    { "avro.schema.id", RILL_CONF_INT, "0", offsetof(S, id),                                     \
+      "the schema id the Avro output is framed with", "0", "2147483647" }
+
+/* Checks the rows (`rill validate`): RILL_OK, or an error naming the key in
+ * *key. o may be NULL; else it gets the writer. */
+rill_err_t rill_proj_out_init(struct rill_proj_out *o, const char *schema, int64_t id,
+                              const char **key, char *errstr, size_t errsz);
+/* The bytes to forward for the projected JSON: itself, or its Avro in o->buf.
+ * Returns RILL_PROC_OK with *p and *n, RILL_PROC_REJECT after rejecting the
+ * record (class invalid, the field that does not fit), RILL_PROC_RETRY
+ * without memory. */
+rill_proc_result_t rill_proj_out_value(rill_ctx_t *ctx, struct rill_proj_out *o, const char *json,
+                                       size_t len, const void **p, size_t *n);
+void rill_proj_out_free(struct rill_proj_out *o);
 
 #endif

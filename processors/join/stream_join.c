@@ -51,6 +51,8 @@
 struct sj_conf {
     int64_t window_ms, grace_ms;
     char *join, *time, *project;
+    char *avro_schema;
+    int64_t avro_id;
 };
 
 static const struct rill_conf_def sj_conf_def[] = {
@@ -70,6 +72,7 @@ static const struct rill_conf_def sj_conf_def[] = {
     { "project", RILL_CONF_STR, "", offsetof(struct sj_conf, project),
       "output fields NAME=SIDE[.PATH], comma-separated, SIDE left, right or key (empty: "
       "{\"left\":..., \"right\":...})", NULL, NULL },
+    RILL_PROJ_AVRO_ROWS(struct sj_conf, avro_schema, avro_id),
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
@@ -84,6 +87,7 @@ struct sj {
     rill_store_t *store;
     int join;
     struct rill_proj proj;
+    struct rill_proj_out out;
     /* one call's copies of store entries (keys and values), reused */
     char *arena;
     size_t alen, acap;
@@ -119,13 +123,14 @@ static rill_err_t sj_check(const void *conf, const char **key, char *errstr, siz
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s",
                          p ? why : "out of memory");
     }
-    return RILL_OK;
+    return rill_proj_out_init(NULL, c->avro_schema, c->avro_id, key, errstr, errsz);
 }
 
 static void sj_close(void *state)
 {
     struct sj *j = state;
     rill_proj_free(&j->proj);
+    rill_proj_out_free(&j->out);
     free(j->arena);
     free(j->pv);
     free(j);
@@ -155,6 +160,10 @@ static rill_err_t sj_init(rill_ctx_t *ctx, void **state, char *errstr, size_t er
     if (rill_proj_parse(&j->proj, c->project, "left", "right", why, sizeof why)) {
         sj_close(j);
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s", why);
+    }
+    if ((err = rill_proj_out_init(&j->out, c->avro_schema, c->avro_id, &key, errstr, errsz))) {
+        sj_close(j);
+        return err;
     }
     *state = j;
     return RILL_OK;
@@ -237,9 +246,13 @@ static rill_proc_result_t emit(rill_ctx_t *ctx, struct sj *j, const void *key, s
         (rv && rill_json_parse(rv, rlen, &r, NULL) != RILL_JSON_FOUND) ||
         rill_proj_build(&j->proj, lv ? &l : NULL, rv ? &r : NULL, key, klen))
         return RILL_PROC_RETRY;
-    return rill_ctx_forward(ctx, NULL, key, klen, j->proj.out, j->proj.len, NULL, 0) == RILL_OK
-               ? RILL_PROC_OK
-               : RILL_PROC_RETRY;
+    const void *v;
+    size_t vlen;
+    rill_proc_result_t res = rill_proj_out_value(ctx, &j->out, j->proj.out, j->proj.len, &v, &vlen);
+    if (res != RILL_PROC_OK)
+        return res;
+    return rill_ctx_forward(ctx, NULL, key, klen, v, vlen, NULL, 0) == RILL_OK ? RILL_PROC_OK
+                                                                              : RILL_PROC_RETRY;
 }
 
 /* Closes every record whose window ended before st: forwards the unmatched

@@ -44,6 +44,8 @@
 struct tj_conf {
     char *table, *join, *project;
     int64_t ttl_ms;
+    char *avro_schema;
+    int64_t avro_id;
 };
 
 static const struct rill_conf_def tj_conf_def[] = {
@@ -59,6 +61,7 @@ static const struct rill_conf_def tj_conf_def[] = {
     { "ttl.ms", RILL_CONF_INT, "0", offsetof(struct tj_conf, ttl_ms),
       "wall-clock ms after its last table update that a table key is deleted from the store, "
       "with a tombstone in its changelog (0: never)", "0", NULL },
+    RILL_PROJ_AVRO_ROWS(struct tj_conf, avro_schema, avro_id),
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
@@ -68,6 +71,7 @@ struct tj {
     const char *table;
     int left;
     struct rill_proj proj;
+    struct rill_proj_out out;
 };
 
 static rill_err_t tj_check(const void *conf, const char **key, char *errstr, size_t errsz)
@@ -88,13 +92,14 @@ static rill_err_t tj_check(const void *conf, const char **key, char *errstr, siz
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s",
                          p ? why : "out of memory");
     }
-    return RILL_OK;
+    return rill_proj_out_init(NULL, c->avro_schema, c->avro_id, key, errstr, errsz);
 }
 
 static void tj_close(void *state)
 {
     struct tj *j = state;
     rill_proj_free(&j->proj);
+    rill_proj_out_free(&j->out);
     rill_ttl_close(j->ttl);
     free(j);
 }
@@ -130,6 +135,10 @@ static rill_err_t tj_init(rill_ctx_t *ctx, void **state, char *errstr, size_t er
     if (rill_proj_parse(&j->proj, c->project, "stream", "table", why, sizeof why)) {
         tj_close(j);
         return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "bad projection: %s", why);
+    }
+    if ((err = rill_proj_out_init(&j->out, c->avro_schema, c->avro_id, &key, errstr, errsz))) {
+        tj_close(j);
+        return err;
     }
     *state = j;
     return RILL_OK;
@@ -181,9 +190,13 @@ static rill_proc_result_t tj_process(rill_ctx_t *ctx, void *state, const rill_re
     } else if (rill_proj_build(&j->proj, &sroot, tv ? &troot : NULL, key, rec->key_len)) {
         res = RILL_PROC_RETRY;
     }
+    const void *v = NULL;
+    size_t vlen = 0;
+    if (res == RILL_PROC_OK)
+        res = rill_proj_out_value(ctx, &j->out, j->proj.out, j->proj.len, &v, &vlen);
     if (res == RILL_PROC_OK &&
-        rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, j->proj.out, j->proj.len,
-                         rec->headers, rec->header_cnt) != RILL_OK)
+        rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, v, vlen, rec->headers,
+                         rec->header_cnt) != RILL_OK)
         res = RILL_PROC_RETRY;
     free(tv);
     return res;
