@@ -21,7 +21,10 @@
  * (`time:` a JSON path or header:NAME). Values are JSON, or Avro of a schema
  * the process knows, read as JSON (rill_record_json(); a value that is
  * neither goes to the DLQ, class decode); records without a value join
- * nothing. Both
+ * nothing. The output is JSON, or Avro by `avro.schema` (project.h); with
+ * Avro, a left or outer join refuses at arrival a record whose unmatched
+ * result would not fit the schema, since that result is written later, in
+ * another record's call. Both
  * inputs must be co-partitioned and keyed alike.
  *
  * Store (keys compare as bytes; BE is big-endian, so byte order is time
@@ -411,6 +414,19 @@ static rill_proc_result_t sj_process(rill_ctx_t *ctx, void *state, const rill_re
     }
     if (res != RILL_PROC_OK)
         return res;
+    /* Unmatched, its result may be written when its window closes, in the
+     * call of another record: with Avro output, it must fit now, or that
+     * record would be rejected for it. */
+    if (j->out.w && !j->np && (j->join == J_OUTER || (j->join == J_LEFT && side == 0))) {
+        const void *av;
+        size_t alen;
+        if (rill_proj_build(&j->proj, side == 0 ? &root : NULL, side == 1 ? &root : NULL, key,
+                            rec->key_len))
+            return RILL_PROC_RETRY;
+        if ((res = rill_proj_out_value(ctx, &j->out, j->proj.out, j->proj.len, &av, &alen)) !=
+            RILL_PROC_OK)
+            return res;
+    }
     /* this record waits for partners to come, while its window is open */
     unsigned char r[4 + SJ_KEY_MAX + 16], x[4 + SJ_KEY_MAX + 16];
     size_t rl = rec_prefix(r, side, key, rec->key_len);

@@ -318,6 +318,52 @@ static void test_avro_output(void)
     }
 }
 
+/* stream_join left with Avro output whose right field has no null: a
+ * pair is written, and a left record alone is refused at arrival (its
+ * unmatched result, written when its window closes, would not fit). */
+static void test_avro_join_output(void)
+{
+    static const char *schema =
+        "{\"type\":\"record\",\"name\":\"P\",\"fields\":[{\"name\":\"l\",\"type\":\"long\"},"
+        "{\"name\":\"r\",\"type\":\"long\"}]}";
+    static char y[2048];
+    snprintf(y, sizeof y,
+             "application.id: a\n"
+             "topics: {left: {partitions: 1}, right: {partitions: 1}, out: {partitions: 1}}\n"
+             "stores: {j: {type: memory}}\n"
+             "processors:\n"
+             "  both:\n"
+             "    type: stream_join\n"
+             "    inputs: [left, right]\n"
+             "    outputs: [out]\n"
+             "    stores: [j]\n"
+             "    config: {window.ms: 10, join: left, project: \"l=left.n, r=right.n\", "
+             "avro.schema: '%s', avro.schema.id: 9}\n",
+             schema);
+    struct rill_topology *t = it_load(y);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    /* a right record first (no result of its own in a left join), then its pair */
+    pipe_bytes(d, "right", 0, "k", "{\"n\": 2}", 8, 100);
+    pipe_bytes(d, "left", 0, "k", "{\"n\": 1}", 8, 101);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "out"), 1);
+    int32_t id = -1;
+    char *json = avro_back(rill_driver_get(d, "out", 0), schema, &id);
+    CU_ASSERT(json && !strcmp(json, "{\"l\": 1, \"r\": 2}"));
+    CU_ASSERT_EQUAL(id, 9);
+    free(json);
+    /* alone, its result {"l": 3, "r": null} cannot be written: refused now */
+    pipe_bytes(d, "left", 0, "x", "{\"n\": 3}", 8, 102);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "left.dlq"), 1);
+    /* later records close the windows without being refused for it */
+    pipe_bytes(d, "right", 0, "z", "{\"n\": 4}", 8, 500);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "right.dlq"), 0);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 1);
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
 /* ---- Avro ------------------------------------------------------------------- */
 
 #define AV_ORDERS 200
@@ -626,6 +672,8 @@ static CU_TestInfo tests[] = {
     { "config errors at file:line:col and at start; input.scale above scale", test_config_errors },
     { "flat_map writing Avro by a declared schema, read back by avro-c; misfits to the DLQ",
       test_avro_output },
+    { "stream_join left writing Avro: an unmatched result that cannot be written is refused "
+      "at arrival", test_avro_join_output },
     { "Avro order_placed through flat_map, filter and sum (input.scale) against the encoded "
       "orders", test_avro_operators },
     { "stream_join over Avro values: both sides' fields projected", test_avro_join },
