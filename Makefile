@@ -93,7 +93,7 @@ obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all rill unit-bin it-bin asan tsan release deps stack-up stack-down test test-unit check-layers docs \
 	check-exports check-links check-monitoring examples check-ansible test-rollout \
-	test-integration test-chaos bench bench-restore bench-sink bench-json bench-profile clean check-deps demo
+	test-integration test-chaos bench bench-restore bench-sink bench-pipeline bench-json bench-profile clean check-deps demo
 .DEFAULT_GOAL := all
 
 all: check-deps rill examples
@@ -259,6 +259,11 @@ $(BENCH_RESTORE): $(call obj,bench/restore.c $(TESTLIB_SRCS)) $(LIB)
 bench-restore: check-deps $(BENCH_RESTORE) $(RILL) stack-up
 	RILL_BIN=$(RILL) $(BENCH_RESTORE)
 
+# `make bench-pipeline`: the order pipeline end to end in one `rill run`
+# (bench/pipeline.sh; BENCH_PIPELINE_ORDERS, BENCH_RUNS, BENCH_PIPELINE_PROFILE).
+bench-pipeline: check-deps $(RILL) stack-up
+	$(Q)bench/pipeline.sh
+
 # `make bench`: rill vs a raw librdkafka loop vs Kafka Streams (bench/peers,
 # from Maven Central), plus latency; then the restore pair and the sink
 # (bench-sink).
@@ -281,6 +286,7 @@ bench: check-deps $(BENCH_TP) $(RAWLOOP) $(RILL) $(PEER_CP) stack-up
 	RILL_BIN=$(CURDIR)/$(RILL) RAWLOOP_BIN=$(CURDIR)/$(RAWLOOP) PEER_CP=$(PEER_CP) $(BENCH_TP)
 	$(Q)$(MAKE) --no-print-directory bench-restore
 	$(Q)$(MAKE) --no-print-directory bench-sink
+	$(Q)$(MAKE) --no-print-directory bench-pipeline
 
 # `make bench-sink`: the postgres_oltp sink vs raw COPY vs one INSERT per
 # row, into the same tables of the stack's PostgreSQL (bench/sink.c);

@@ -16,8 +16,8 @@
 # never touched. Runs as root (the playbooks write under $ROLLOUT_DIR only).
 #
 # Environment: ROLLOUT_DIR (default: a new /tmp/rill-rollout.XXXXXX),
-# ROLLOUT_KEEP=1, ROLLOUT_ORDERS (N, default 20000), ROLLOUT_SEED (S, default 7),
-# ROLLOUT_RATE (orders/s, default 120), ROLLOUT_ORDERS_TOPIC (default: order_placed
+# ROLLOUT_KEEP=1, ROLLOUT_ORDERS (N, default 45000), ROLLOUT_SEED (S, default 7),
+# ROLLOUT_RATE (orders/s, default 150), ROLLOUT_ORDERS_TOPIC (default: order_placed
 # with the apps roles, else rollout_orders, created here), ROLLOUT_ORDERS_FORMAT
 # (json on rollout_orders, else avro), ROLLOUT_PG_DSN (passed to pipeline_check).
 set -euo pipefail
@@ -39,9 +39,12 @@ ROLLOUT_DIR=$(cd "$ROLLOUT_DIR" && pwd)
 export ROLLOUT_DIR
 case $ROLLOUT_DIR in /|/tmp|"$REPO"|"$REPO"/*) die "ROLLOUT_DIR must be a folder of its own outside the repository" ;; esac
 
-N=${ROLLOUT_ORDERS:-20000}
+# The feed must outlast stage 4 and the whole rolling restart (about 35 s and
+# 135-145 s here), so that the last broker comes back under load: 45,000
+# orders at 150/s is 300 s of it. Stage 5 fails when the feed ended first.
+N=${ROLLOUT_ORDERS:-45000}
 S=${ROLLOUT_SEED:-7}
-RATE=${ROLLOUT_RATE:-120}
+RATE=${ROLLOUT_RATE:-150}
 RILL=$REPO/build/release/rill
 CHECKER=$REPO/build/release/tests/pipeline_check
 SECRETS=$ROLLOUT_DIR/secrets
