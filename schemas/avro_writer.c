@@ -101,6 +101,37 @@ static int json_str(struct rill_serde_writer *w, const rill_json_val_t *v, size_
     return rill_json_string(v, w->scratch, w->scratch_cap, n) == RILL_JSON_FOUND ? 0 : 1;
 }
 
+/* w->scratch[0..*n) decoded in place from standard base64 (RFC 4648,
+ * padding optional), as serde_show.c writes bytes and fixed; 0, or 1 when
+ * it is not base64. */
+static int unbase64(struct rill_serde_writer *w, size_t *n)
+{
+    unsigned char *s = (unsigned char *)w->scratch;
+    size_t in = *n, out = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    while (in && s[in - 1] == '=')
+        in--;
+    if (*n - in > 2)
+        return 1;
+    for (size_t i = 0; i < in; i++) {
+        unsigned char c = s[i];
+        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+              : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+        if (v < 0)
+            return 1;
+        acc = acc << 6 | (uint32_t)v;
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            s[out++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (bits >= 6 || (acc & ((1u << bits) - 1)))
+        return 1; /* a lone sextet, or bits left over */
+    *n = out;
+    return 0;
+}
+
 static int has_null(avro_schema_t s)
 {
     if (!is_avro_union(s))
@@ -148,7 +179,7 @@ static int write_record(struct rill_serde_writer *w, avro_schema_t s, const rill
         size_t pos = 0, klen;
         rill_json_val_t k, val;
         const rill_json_val_t *found = NULL;
-        char kbuf[256];
+        char kbuf[1024];
         while (!found && rill_json_next(v, &pos, &k, &val))
             if (rill_json_string(&k, kbuf, sizeof kbuf, &klen) == RILL_JSON_FOUND &&
                 klen == strlen(name) && !memcmp(kbuf, name, klen))
@@ -247,13 +278,20 @@ static int write_value(struct rill_serde_writer *w, avro_schema_t s, const rill_
         return put(w, b, 8) ? -1 : 0;
     }
     case AVRO_STRING:
+        if ((r = json_str(w, v, &n)) != 0)
+            return r < 0 ? -1 : fail(w, path, "not a string");
+        return put_long(w, (int64_t)n) || put(w, w->scratch, n) ? -1 : 0;
     case AVRO_BYTES:
         if ((r = json_str(w, v, &n)) != 0)
             return r < 0 ? -1 : fail(w, path, "not a string");
+        if (unbase64(w, &n))
+            return fail(w, path, "not base64 (bytes are base64, as rill shows them)");
         return put_long(w, (int64_t)n) || put(w, w->scratch, n) ? -1 : 0;
     case AVRO_FIXED:
         if ((r = json_str(w, v, &n)) != 0)
             return r < 0 ? -1 : fail(w, path, "not a string");
+        if (unbase64(w, &n))
+            return fail(w, path, "not base64 (fixed is base64, as rill shows it)");
         if ((int64_t)n != avro_schema_fixed_size(s))
             return fail(w, path, "not of the fixed size");
         return put(w, w->scratch, n) ? -1 : 0;

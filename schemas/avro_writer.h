@@ -6,8 +6,10 @@
  *
  * The schema is parsed once by avro-c (so it is valid Avro) and walked by
  * hand per value: null, boolean, int and long (JSON integers in range),
- * float and double (JSON numbers), string and bytes (JSON strings, their
- * UTF-8 bytes), enum (a symbol), fixed (a string of exactly its size),
+ * float and double (JSON numbers), string (a JSON string, its UTF-8
+ * bytes), bytes and fixed (a JSON string of their base64, as serde_show.c
+ * shows them, so Avro read as JSON is written back the same), enum (a
+ * symbol),
  * array, map, record (members by field name; a missing field is null when
  * its type is a union with null, else an error; members the schema does not
  * name are left out) and union (JSON null the null branch, else the first

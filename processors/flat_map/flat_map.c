@@ -11,8 +11,9 @@
  * amount_e4=item.quantity*item.unit_price_e4, at=value.event_time"`. An
  * empty array forwards nothing; a tombstone neither. A value that is
  * neither JSON nor known Avro goes to the DLQ (class decode), one without
- * the array or with more than max.items elements too (class invalid), so
- * a hostile record cannot make an unbounded transaction. Stateless.
+ * the array, with more than max.items elements, or whose outputs would
+ * pass 16 MiB together goes there too (class invalid), so a hostile record
+ * cannot make an unbounded transaction. Stateless.
  */
 #include "processors/join/project.h"
 #include "processors/processor.h"
@@ -20,6 +21,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Most bytes of output values one record may make (a projection that copies
+ * the whole value repeats it per element). */
+#define FM_MAX_OUTPUT (16 << 20)
 
 struct fm_conf {
     char *each;
@@ -126,6 +131,7 @@ static rill_proc_result_t fm_process(rill_ctx_t *ctx, void *state, const rill_re
         return RILL_PROC_REJECT;
     }
     pos = 0;
+    size_t total = 0;
     while (rill_json_next(&arr, &pos, NULL, &el)) {
         const void *out = el.p;
         size_t olen = el.len;
@@ -138,6 +144,11 @@ static rill_proc_result_t fm_process(rill_ctx_t *ctx, void *state, const rill_re
         rill_proc_result_t res = rill_proj_out_value(ctx, &f->out, out, olen, &out, &olen);
         if (res != RILL_PROC_OK)
             return res;
+        if ((total += olen) > FM_MAX_OUTPUT) {
+            rill_ctx_reject_as(ctx, RILL_REJECT_INVALID, "'%s' would make more than %d bytes of "
+                               "output", c->each, FM_MAX_OUTPUT);
+            return RILL_PROC_REJECT;
+        }
         if (rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, out, olen, rec->headers,
                              rec->header_cnt) != RILL_OK)
             return RILL_PROC_RETRY;

@@ -111,6 +111,10 @@ int rill_proj_parse(struct rill_proj *pr, const char *spec, const char *s0, cons
         memcpy(x->name, p, nlen);
         x->name[nlen] = '\0';
         const char *star = memchr(s, '*', slen);
+        if (star && memchr(star + 1, '*', (size_t)(se - star - 1))) {
+            snprintf(errstr, errsz, "'%.*s': a product has two operands", (int)slen, s);
+            return -1;
+        }
         if (star) {
             x->mul = 1;
             if (operand(pr, s, (size_t)(star - s), &x->side, x->path, errstr, errsz) ||
@@ -255,10 +259,10 @@ int rill_proj_build(struct rill_proj *p, const rill_json_val_t *v0, const rill_j
         bad = (i && puts_(p, ",")) || puts_(p, "\"") || puts_(p, f->name) || puts_(p, "\":");
         if (bad)
             break;
-        if (f->side == 2)
-            bad = put_key(p, key, klen);
-        else if (f->mul)
+        if (f->mul)
             bad = put_product(p, v, key, klen, f);
+        else if (f->side == 2)
+            bad = put_key(p, key, klen);
         else if (rill_proj_at(*v[f->side], f->path, &x))
             bad = put(p, x.p, x.len);
         else

@@ -305,6 +305,13 @@ static rill_proc_result_t expire(rill_ctx_t *ctx, struct sj *j, int64_t st)
             }
             if (err == RILL_OK)
                 free(val);
+            if (res == RILL_PROC_REJECT) {
+                /* stored before the schema it must fit (arrivals are checked):
+                 * the record in hand is not to blame, nor to be stalled */
+                rill_ctx_log(ctx, RILL_CTX_LOG_WARN, "unmatched join result dropped: it does "
+                             "not fit avro.schema|side=%s", side == 0 ? "left" : "right");
+                res = RILL_PROC_OK;
+            }
             if (res != RILL_PROC_OK)
                 return res;
             if ((err == RILL_OK && rill_store_delete(j->store, r, xlen) != RILL_OK) ||

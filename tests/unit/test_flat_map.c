@@ -122,6 +122,33 @@ static void test_json_lines(void)
         CU_ASSERT(c && !strcmp(c, cls[i]));
     }
     CU_ASSERT_EQUAL(rill_driver_count(d, "lines"), 3);
+    /* the key may be either operand of a product */
+    rill_driver_free(d);
+    rill_topology_free(t);
+    t = it_load(yaml_of("{each: xs, project: \"a=key*item, b=item*key\"}"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    pipe_kv(d, "orders", 0, "3", "{\"xs\": [5]}");
+    CU_ASSERT(output_is(d, "lines", 0, "3", "{\"a\":15,\"b\":15}"));
+    /* a record whose outputs would pass 16 MiB goes to the DLQ whole */
+    static char big[1 << 16];
+    size_t bl = (size_t)snprintf(big, sizeof big, "{\"pad\": \"");
+    memset(big + bl, 'x', 30000);
+    bl += 30000;
+    bl += (size_t)snprintf(big + bl, sizeof big - bl, "\", \"xs\": [");
+    for (int i = 0; i < 2000; i++)
+        bl += (size_t)snprintf(big + bl, sizeof big - bl, "%s1", i ? "," : "");
+    bl += (size_t)snprintf(big + bl, sizeof big - bl, "]}");
+    rill_driver_free(d);
+    rill_topology_free(t);
+    t = it_load(yaml_of("{each: xs, project: \"v=value\"}"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    pipe_bytes(d, "orders", 0, "k", big, bl, 1);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "lines"), 0);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "orders.dlq"), 1);
     /* exactly max.items is fine; without project, each element as it is */
     rill_driver_free(d);
     rill_topology_free(t);
@@ -168,6 +195,7 @@ static void test_config_errors(void)
         { "{each: xs, project: \"a=item.x*\"}", "the side must be item, value or key" },
         { "{each: xs, project: \"a=item..x*key\"}", "a dotted path" },
         { "{each: xs, max.items: 0}", "max.items" },
+        { "{each: xs, project: \"a=item.x*item.y*item.z\"}", "a product has two operands" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_refused(bad[i].config, bad[i].want);
@@ -229,7 +257,8 @@ static char *avro_back(const struct rill_captured *c, const char *schema, int32_
     "{\"name\":\"amount_e4\",\"type\":\"long\"},{\"name\":\"qty\",\"type\":\"int\"},"           \
     "{\"name\":\"note\",\"type\":[\"null\",\"string\"]},{\"name\":\"kind\",\"type\":{\"type\":"     \
     "\"enum\",\"name\":\"K\",\"symbols\":[\"a\",\"b\"]}},{\"name\":\"tags\",\"type\":{\"type\":"    \
-    "\"array\",\"items\":\"string\"}},{\"name\":\"w\",\"type\":\"double\"}]}"
+    "\"array\",\"items\":\"string\"}},{\"name\":\"w\",\"type\":\"double\"},"     \
+    "{\"name\":\"raw\",\"type\":[\"null\",\"bytes\"]}]}"
 
 /* flat_map writing Avro by a declared schema: read back by avro-c equal
  * to the projected values; a line that does not fit goes to the DLQ
@@ -248,7 +277,7 @@ static void test_avro_output(void)
              "    config:\n"
              "      each: lines\n"
              "      project: \"sku=item.sku, amount_e4=item.q*item.p, qty=item.q, note=item.note, "
-             "kind=item.kind, tags=item.tags, w=item.w, extra=value.x\"\n"
+             "kind=item.kind, tags=item.tags, w=item.w, raw=item.raw, extra=value.x\"\n"
              "      avro.schema: '%s'\n"
              "      avro.schema.id: 77\n",
              LINE_SCHEMA);
@@ -258,14 +287,14 @@ static void test_avro_output(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     pipe_kv(d, "orders", 0, "k",
             "{\"x\": 1, \"lines\": [{\"sku\": \"s\\u00e9\", \"q\": 3, \"p\": 12500, \"kind\": \"b\","
-            " \"tags\": [\"t1\", \"t2\"], \"w\": 0.5, \"note\": \"hi\"},"
+            " \"tags\": [\"t1\", \"t2\"], \"w\": 0.5, \"note\": \"hi\", \"raw\": \"/2Fi\"},"
             " {\"sku\": \"z\", \"q\": 1, \"p\": -4, \"kind\": \"a\", \"tags\": [], \"w\": 2}]}");
     CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "lines"), 2);
     static const char *want[] = {
         "{\"sku\": \"s\\u00E9\", \"amount_e4\": 37500, \"qty\": 3, \"note\": {\"string\": \"hi\"}, "
-        "\"kind\": \"b\", \"tags\": [\"t1\", \"t2\"], \"w\": 0.5}",
+        "\"kind\": \"b\", \"tags\": [\"t1\", \"t2\"], \"w\": 0.5, \"raw\": {\"bytes\": \"\\u00FFab\"}}",
         "{\"sku\": \"z\", \"amount_e4\": -4, \"qty\": 1, \"note\": null, \"kind\": \"a\", "
-        "\"tags\": [], \"w\": 2.0}",
+        "\"tags\": [], \"w\": 2.0, \"raw\": null}",
     };
     for (size_t i = 0; i < 2; i++) {
         int32_t id = -1;
@@ -288,11 +317,14 @@ static void test_avro_output(void)
             " \"w\": 1}]}");
     pipe_kv(d, "orders", 0, "k",
             "{\"lines\": [{\"q\": 1, \"p\": 1, \"kind\": \"a\", \"tags\": [], \"w\": 1}]}");
+    pipe_kv(d, "orders", 0, "k",
+            "{\"lines\": [{\"sku\": \"b64\", \"q\": 1, \"p\": 1, \"kind\": \"a\", \"tags\": [], \"w\": 1,"
+            " \"raw\": \"no*\"}]}");
     CU_ASSERT_EQUAL(rill_driver_count(d, "lines"), 2);
-    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "orders.dlq"), 3);
+    CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "orders.dlq"), 4);
     static const char *whys[] = { "kind: not a symbol of the enum", "qty: not a 32-bit integer",
-                                  "sku: not a string" };
-    for (size_t i = 0; i < 3; i++) {
+                                  "sku: not a string", "no branch of the union takes it" };
+    for (size_t i = 0; i < 4; i++) {
         char b[512];
         const char *why = it_header(rill_driver_get(d, "orders.dlq", i), "rill.error.message", b,
                                     sizeof b);

@@ -449,6 +449,16 @@ static void test_rekey_join(void)
     CU_ASSERT_EQUAL(bad, 0);
     rill_driver_free(d);
     rill_topology_free(t);
+    /* an input called like a config value (`left`, with join: left) is fine */
+    static const char *y3 = "application.id: a\ntopics: {left: {partitions: 2}, o: {partitions: 2},"
+                            " x: {partitions: 2}}\nprocessors:\n  p: {type: stream_join, inputs: "
+                            "[left, o], outputs: [x], dlq: x, rekey: {by: id}, config: "
+                            "{window.ms: 1, join: left}}\n";
+    char err3[RILL_ERRSTR_SIZE] = "";
+    struct rill_topology *ok3 = NULL;
+    CU_ASSERT_EQUAL(rill_topology_load_buf("test.yaml", y3, strlen(y3), &ok3, err3, sizeof err3),
+                    RILL_OK);
+    rill_topology_free(ok3);
     static const struct { const char *yaml, *want; } refused[] = {
         { "application.id: a\ntopics: {s: {partitions: 2}, o: {partitions: 2}, x: {partitions: 2}}\n"
           "processors:\n  p: {type: stream_join, inputs: [s, o], outputs: [x], "

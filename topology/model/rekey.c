@@ -160,7 +160,8 @@ static rill_err_t split(struct rill_topology *t, size_t i, char *errstr, size_t 
     /* an input the config names (a table_join's table:) would lose its name */
     for (size_t k = 0; k < p->inputs.n; k++)
         for (size_t c = 0; c < p->config.n && p->inputs.n > 1; c++)
-            if (!strcmp(p->config.v[c].value, p->inputs.v[k]))
+            if (!strcmp(p->config.v[c].key, "table") &&
+                !strcmp(p->config.v[c].value, p->inputs.v[k]))
                 return rill_errf(errstr, errsz, RILL_ERR_CONFIG, "%s:%d:%d: processor '%s' "
                                  "names its input '%s' in config key '%s': re-keying would "
                                  "rename it (re-key the other input with a processor of type "
