@@ -79,6 +79,18 @@ static const char *dlq_class(rill_driver_t *d, const char *topic, size_t i, char
     return c ? it_header(c, "rill.error.class", buf, sz) : NULL;
 }
 
+/* Frees d and *t, and loads the flat_map topology of config in their place. */
+static rill_driver_t *reload(struct rill_topology **t, rill_driver_t *d, const char *config)
+{
+    rill_driver_free(d);
+    rill_topology_free(*t);
+    *t = it_load(yaml_of(config));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(*t);
+    d = it_driver(*t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    return d;
+}
+
 static void test_json_lines(void)
 {
     struct rill_topology *t = it_load(yaml_of(
@@ -123,12 +135,7 @@ static void test_json_lines(void)
     }
     CU_ASSERT_EQUAL(rill_driver_count(d, "lines"), 3);
     /* the key may be either operand of a product */
-    rill_driver_free(d);
-    rill_topology_free(t);
-    t = it_load(yaml_of("{each: xs, project: \"a=key*item, b=item*key\"}"));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    d = it_driver(t);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    d = reload(&t, d, "{each: xs, project: \"a=key*item, b=item*key\"}");
     pipe_kv(d, "orders", 0, "3", "{\"xs\": [5]}");
     CU_ASSERT(output_is(d, "lines", 0, "3", "{\"a\":15,\"b\":15}"));
     /* a record whose outputs would pass 16 MiB goes to the DLQ whole */
@@ -140,22 +147,12 @@ static void test_json_lines(void)
     for (int i = 0; i < 2000; i++)
         bl += (size_t)snprintf(big + bl, sizeof big - bl, "%s1", i ? "," : "");
     bl += (size_t)snprintf(big + bl, sizeof big - bl, "]}");
-    rill_driver_free(d);
-    rill_topology_free(t);
-    t = it_load(yaml_of("{each: xs, project: \"v=value\"}"));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    d = it_driver(t);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    d = reload(&t, d, "{each: xs, project: \"v=value\"}");
     pipe_bytes(d, "orders", 0, "k", big, bl, 1);
     CU_ASSERT_EQUAL(rill_driver_count(d, "lines"), 0);
     CU_ASSERT_EQUAL(rill_driver_count(d, "orders.dlq"), 1);
     /* exactly max.items is fine; without project, each element as it is */
-    rill_driver_free(d);
-    rill_topology_free(t);
-    t = it_load(yaml_of("{each: xs, max.items: 3}"));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    d = it_driver(t);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    d = reload(&t, d, "{each: xs, max.items: 3}");
     pipe_kv(d, "orders", 0, "k", "{\"xs\": [1, \"two\", {\"three\": [3]}]}");
     CU_ASSERT_EQUAL_FATAL(rill_driver_count(d, "lines"), 3);
     CU_ASSERT(output_is(d, "lines", 0, "k", "1"));
