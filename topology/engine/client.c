@@ -10,6 +10,7 @@
 #include "topology/engine/engine_int.h"
 #include "topology/model/kafka.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,16 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
     return c;
 }
 
+const char *engine_member_prefix(const struct rill_engine *e, const struct rill_kvlist *own)
+{
+    const char *gii = rill_kvlist_get(own, "group.instance.id");
+    if (!gii)
+        gii = rill_kvlist_get(&e->t->kafka, "group.instance.id");
+    if (!gii)
+        gii = e->instance_id;
+    return strcmp(gii, ENGINE_STATIC_OFF) ? gii : NULL;
+}
+
 rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_engine *e,
                                 const struct rill_kvlist *own, const char *name, int idx,
                                 char *errstr, size_t errsz)
@@ -74,12 +85,8 @@ rill_err_t engine_static_member(rd_kafka_conf_t *cc, const struct rill_engine *e
      * directory's instance id, is a prefix. A restarted instance then takes
      * its partitions back without a rebalance and without waiting out its
      * dead self's session. */
-    const char *gii = rill_kvlist_get(own, "group.instance.id");
+    const char *gii = engine_member_prefix(e, own);
     if (!gii)
-        gii = rill_kvlist_get(&e->t->kafka, "group.instance.id");
-    if (!gii)
-        gii = e->instance_id;
-    if (!strcmp(gii, ENGINE_STATIC_OFF))
         return RILL_OK;
     char id[ENGINE_ID_SIZE];
     if ((size_t)snprintf(id, sizeof id, "%s.%s-%d", gii, name, idx) >= sizeof id)
@@ -274,6 +281,18 @@ static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz
     rd_kafka_conf_set_error_cb(pc, error_cb);
     /* Successful deliveries matter only for changelog offsets; without a
      * changelog, reporting only failures spares a callback per record. */
+    /* A dead instance's open transaction holds its partitions' committed
+     * offsets and its changelogs' stable end until the coordinator aborts
+     * it: librdkafka's 60 s would stall a takeover that long. */
+    char txn_timeout[32];
+    snprintf(txn_timeout, sizeof txn_timeout, "%" PRId64,
+             st->e->t->commit_interval_ms * 3 > ENGINE_TXN_TIMEOUT_MIN_MS
+                 ? st->e->t->commit_interval_ms * 3 : (int64_t)ENGINE_TXN_TIMEOUT_MIN_MS);
+    if (st->e->eos && !own_or_global(st, "transaction.timeout.ms") &&
+        conf_set(pc, "transaction.timeout.ms", txn_timeout, errstr, errsz)) {
+        rd_kafka_conf_destroy(pc);
+        return RILL_ERR_CONFIG;
+    }
     if (conf_set(pc, "partitioner", "murmur2_random", errstr, errsz) ||
         conf_set(pc, "delivery.report.only.error", has_changelog(st) ? "false" : "true", errstr,
                  errsz) ||

@@ -103,8 +103,13 @@ rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
         METRIC_SET(e->sinks[i].m.heartbeat, e->started_at);
     if (err == RILL_OK)
         err = http_start(e, errstr, errsz);
-    if (err != RILL_OK)
+    if (err == RILL_OK)
+        err = standby_start(e, errstr, errsz);
+    if (err != RILL_OK) {
+        atomic_store(&e->stop, 1);
+        standby_stop(e);
         return err;
+    }
     rill_log(RILL_LOG_INFO, "engine", "starting|application=%s guarantee=%s processors=%zu threads=%zu sinks=%zu instance=%s",
              t->application_id, e->eos ? "exactly_once_v2" : "at_least_once", t->nprocs,
              e->nthreads, e->nsinks, e->instance_id);
@@ -128,6 +133,9 @@ rill_err_t rill_engine_run(rill_engine_t *e, char *errstr, size_t errsz)
         pthread_join(e->threads[i].tid, NULL);
     for (size_t i = 0; i < sinks; i++)
         pthread_join(e->sinks[i].tid, NULL);
+    /* the stream threads gave their tasks up: the copies go last */
+    atomic_store(&e->stop, 1);
+    standby_stop(e);
     http_stop(e);
     /* a sink that stopped for good (fenced, a fatal error) stopped the engine */
     for (size_t i = 0; i < sinks && err == RILL_OK; i++)

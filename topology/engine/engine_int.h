@@ -53,6 +53,9 @@
 /* A static member's session.timeout.ms unless the topology sets one: how
  * long the partitions of an instance that never comes back stall. */
 #define ENGINE_STATIC_SESSION_MS "10000"
+/* transaction.timeout.ms under exactly-once unless the topology sets it:
+ * three commit intervals, at least this much (Kafka Streams' 10 s). */
+#define ENGINE_TXN_TIMEOUT_MIN_MS 10000
 /* How long a stopping static member waits for its leave to go out, and its
  * poll slice meanwhile. */
 #define ENGINE_LEAVE_WAIT_MS 10000
@@ -274,6 +277,8 @@ struct rill_engine {
     int64_t started_wall;       /* Unix time at the start */
     struct view_topic *topics;  /* every topic of the topology, with its partitions */
     size_t ntopics;
+    struct standby *standbys;   /* standby.c: one per processor with standby copies */
+    size_t nstandbys;
 };
 
 /* ---- http.c ------------------------------------------------------------------ */
@@ -442,6 +447,45 @@ void clients_destroy(struct sthread *st);
 /* Logs in with st's processor's credentials and checks that its topics
  * exist and are visible to it. */
 rill_err_t clients_probe(struct sthread *st, char *errstr, size_t errsz);
+
+/* ---- standby.c, standby_plan.c ------------------------------------------------ */
+
+/* One member of a processor's group, as its description shows it. */
+struct sb_member {
+    const char *instance;       /* its instance: its group.instance.id's prefix */
+    const char *order;          /* what the range assignor sorts by: its group.instance.id */
+};
+
+/* Marks in want[0..nparts) the partitions the instance me keeps standby
+ * copies of: those the range assignor would give it, over the members m[0..n)
+ * of its group, if up to replicas other instances died, less those it
+ * would own with none dead. Returns how many are marked, or -1 when there
+ * are too many cases to lay out (or no memory): then nothing is marked. */
+int standby_plan(const struct sb_member *m, size_t n, const char *me, int32_t nparts,
+                 int replicas, unsigned char *want);
+
+/* Starts a standby thread for every processor with an on-disk store that
+ * has a changelog, when num.standby.replicas > 0; stops and frees them. */
+rill_err_t standby_start(struct rill_engine *e, char *errstr, size_t errsz);
+void standby_stop(struct rill_engine *e);
+/* A stream thread takes task partition of pc: its standby copy, if any, is
+ * closed (its position written) before this returns, and none is opened
+ * again until standby_release(). No-op without standbys. */
+void standby_claim(struct rill_engine *e, const struct rill_proc_conf *pc, int32_t partition);
+void standby_release(struct rill_engine *e, const struct rill_proc_conf *pc, int32_t partition);
+
+/* The prefix of this instance's group.instance.ids (own's, the topology's,
+ * or the instance id), or NULL when static membership is off. */
+const char *engine_member_prefix(const struct rill_engine *e, const struct rill_kvlist *own);
+
+/* How a task's store name is opened in task directory dir: its options
+ * (o->path points into path), and its changelog topic ("" when none). */
+rill_err_t task_store_prepare(const struct rill_engine *e, const char *name, const char *dir,
+                              struct rill_store_opts *o, char path[RILL_STORE_PATH_MAX],
+                              char changelog[ENGINE_TOPIC_SIZE], char *err, size_t errsz);
+/* Opens it; an unreadable on-disk store is wiped and opened empty. */
+rill_err_t task_store_open_or_wipe(const char *name, const struct rill_store_opts *o,
+                                   rill_store_t **store, char *err, size_t errsz);
 
 #pragma GCC visibility pop
 

@@ -109,10 +109,13 @@ static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t 
         struct task *t = task_find(st, p);
         METRIC_SET(st->m.restore.parts_left, parts->cnt - i);
         if (!t) {
+            /* a standby copy here becomes the task's store: its tail only */
+            standby_claim(st->e, st->pc, p);
             t = task_new(st, p);
             struct task **arr = t ? realloc(st->tasks, (st->ntasks + 1) * sizeof *arr) : NULL;
             if (!arr) {
                 task_free(t);
+                standby_release(st->e, st->pc, p);
                 sthread_fatal(st, "cannot create a task");
                 continue;
             }

@@ -74,37 +74,53 @@ static rill_err_t changelog_write(void *opaque, const char *store, const void *k
                               vlen);
 }
 
+rill_err_t task_store_prepare(const struct rill_engine *e, const char *name, const char *dir,
+                              struct rill_store_opts *o, char path[RILL_STORE_PATH_MAX],
+                              char changelog[ENGINE_TOPIC_SIZE], char *err, size_t errsz)
+{
+    const struct rill_store_conf *sc = rill_topology_store(e->t, name);
+    changelog[0] = '\0';
+    if ((!sc || sc->changelog) &&
+        rill_topology_changelog(e->t, name, changelog, ENGINE_TOPIC_SIZE) != RILL_OK)
+        return rill_errf(err, errsz, RILL_ERR_NOFIT,
+                         "changelog topic name of store '%s' is longer than kafka allows", name);
+    if ((size_t)snprintf(path, RILL_STORE_PATH_MAX, "%s/%s", dir, name) >= RILL_STORE_PATH_MAX)
+        return rill_errf(err, errsz, RILL_ERR_NOFIT, "path of store '%s' in '%s' is too long",
+                         name, dir);
+    *o = (struct rill_store_opts){
+        .type = sc && sc->type ? sc->type : "rocksdb", .path = path,
+        .write_buffer_bytes = e->write_buffer, .block_cache = e->cache,
+    };
+    return RILL_OK;
+}
+
+rill_err_t task_store_open_or_wipe(const char *name, const struct rill_store_opts *o,
+                                   rill_store_t **store, char *err, size_t errsz)
+{
+    rill_err_t e = rill_store_open(name, o, store, err, errsz);
+    if (e == RILL_ERR_STATE && strcmp(o->type, "memory")) {
+        /* unreadable: start over from the changelog */
+        rill_log(RILL_LOG_WARN, "state", "store unreadable, full restore|store=%s path=%s error=\"%s\"",
+                 name, o->path, err);
+        e = rill_store_wipe(o->type, o->path, err, errsz);
+        if (e == RILL_OK)
+            e = rill_store_open(name, o, store, err, errsz);
+    }
+    return e;
+}
+
 /* Opens, restores and hooks up one granted store of the task, in dir. */
 static rill_err_t task_store_open(struct sthread *st, struct task *t, struct tstore *ts,
                                   const char *name, const char *dir, char *err, size_t errsz)
 {
-    const struct rill_topology *top = st->e->t;
-    const struct rill_store_conf *sc = rill_topology_store(top, name);
     ts->st = st;
     ts->t = t;
     ts->cl_last = -1;
-    if ((!sc || sc->changelog) &&
-        rill_topology_changelog(top, name, ts->changelog, sizeof ts->changelog) != RILL_OK)
-        return rill_errf(err, errsz, RILL_ERR_NOFIT,
-                         "changelog topic name of store '%s' is longer than kafka allows", name);
     char path[RILL_STORE_PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
-        return rill_errf(err, errsz, RILL_ERR_NOFIT, "path of store '%s' in '%s' is too long",
-                         name, dir);
-    struct rill_store_opts o = {
-        .type = sc && sc->type ? sc->type : "rocksdb", .path = path,
-        .write_buffer_bytes = st->e->write_buffer, .block_cache = st->e->cache,
-    };
-    int on_disk = strcmp(o.type, "memory") != 0;
-    rill_err_t e = rill_store_open(name, &o, &ts->store, err, errsz);
-    if (e == RILL_ERR_STATE && on_disk) {
-        /* unreadable: start over from the changelog */
-        rill_log(RILL_LOG_WARN, "state", "store unreadable, full restore|store=%s path=%s error=\"%s\"",
-                 name, path, err);
-        e = rill_store_wipe(o.type, path, err, errsz);
-        if (e == RILL_OK)
-            e = rill_store_open(name, &o, &ts->store, err, errsz);
-    }
+    struct rill_store_opts o;
+    rill_err_t e = task_store_prepare(st->e, name, dir, &o, path, ts->changelog, err, errsz);
+    if (e == RILL_OK)
+        e = task_store_open_or_wipe(name, &o, &ts->store, err, errsz);
     if (e != RILL_OK || !ts->changelog[0])
         return e;
     struct restore_metrics *rm = &st->m.restore;
@@ -237,8 +253,11 @@ void tasks_drop_all(struct sthread *st)
     /* Delivery reports carry tstore pointers: serve them all first. */
     if (st->producer)
         rd_kafka_flush(st->producer, DELIVERY_DRAIN_MS);
-    for (size_t i = 0; i < st->ntasks; i++)
-        task_free(st->tasks[i]);
+    for (size_t i = 0; i < st->ntasks; i++) {
+        int32_t p = st->tasks[i]->partition;
+        task_free(st->tasks[i]); /* its directory unlocked: a standby may take it */
+        standby_release(st->e, st->pc, p);
+    }
     free(st->tasks);
     st->tasks = NULL;
     st->ntasks = 0;

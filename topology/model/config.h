@@ -111,6 +111,7 @@ struct rill_topology {
     int64_t commit_interval_ms;  /* default 100 under exactly-once, 30000 otherwise */
     char *state_dir;          /* default "/var/lib/rill" */
     int num_stream_threads;   /* default 1 */
+    int num_standby_replicas; /* default 0: no standby replicas */
     int64_t state_memory_bytes; /* RocksDB budget of the process, default 64 MiB (min 4 MiB) */
     int log_format;           /* 0 logfmt (default), 1 json: rill_log_format_t */
     int log_level;            /* 0 debug, 1 info (default), 2 warn, 3 error: rill_log_level_t */

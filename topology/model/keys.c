@@ -48,6 +48,12 @@ const struct rill_key_def rill_keys[] = {
     { .scope = RILL_SCOPE_TOP, .name = "num.stream.threads", .type = RILL_KEY_INT, .def = "1",
       .min = 1, .max = INT32_MAX, .offset = TOP(num_stream_threads),
       .doc = "stream threads per processor; each owns a consumer, a producer and its tasks" },
+    { .scope = RILL_SCOPE_TOP, .name = "num.standby.replicas", .type = RILL_KEY_INT, .def = "0",
+      .min = 0, .max = 8, .offset = TOP(num_standby_replicas),
+      .doc = "warm copies of stores this instance does not own: each instance keeps, fed from "
+             "the changelogs, the tasks the range assignor would give it if up to this many "
+             "other instances died (every task, without static membership), so that such a "
+             "takeover replays only the changelog tail" },
     { .scope = RILL_SCOPE_TOP, .name = "state.memory.bytes", .type = RILL_KEY_INT,
       .def = "67108864", .min = 4 << 20, .max = INT64_MAX, .offset = TOP(state_memory_bytes),
       .doc = "the RocksDB memory budget of the process (block cache and write buffers)" },
