@@ -16,6 +16,9 @@
  *          of a record produced while the process was dead;
  *   dynamic   the same with group.instance.id: off (librdkafka's dynamic
  *          membership and 45 s session, what the defaults did before), once.
+ *   takeover  two instances at the defaults, one SIGKILLed for good: the
+ *          survivor's time from its assignment to ready, with standby
+ *          copies (num.standby.replicas: 1) and without, once each.
  *
  * "Ready" is the moment the last task logged "store restored". Each figure is
  * the median of RUNS runs, measured alternately. Writes
@@ -110,6 +113,62 @@ static long time_to_output(const char *yaml, const char *log, const char *in, co
     return ms;
 }
 
+/* The value of field (" ms=") on the n-th line (from 1) of log holding needle; -1 none. */
+static long field_of_line(const char *log, const char *needle, int n, const char *field)
+{
+    FILE *f = fopen(log, "r");
+    char line[4096];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, needle) && --n == 0) {
+            const char *x = strstr(line, field);
+            v = x ? atol(x + strlen(field)) : -1;
+            break;
+        }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* An instance (state.dir state, holding every key) and a second one (an
+ * empty state-b) share the work; the first is SIGKILLed for good, and the
+ * second takes its tasks over after the session. Returns the ms from that
+ * assignment to every task ready (the "partitions assigned" line's ms),
+ * and in *replayed the changelog records its restores replayed then. */
+static long takeover_ms(const char *dir, const char *yaml_a, const char *yaml_b, int standby,
+                        long *replayed)
+{
+    char loga[300], logb[300], cmd[300];
+    snprintf(loga, sizeof loga, "%s/takeover-a.log", dir);
+    snprintf(logb, sizeof logb, "%s/takeover-b.log", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s/state-b", dir);
+    unlink(loga);
+    unlink(logb);
+    *replayed = -1;
+    if (system(cmd))
+        return -1;
+    pid_t a = it_rill_start(yaml_a, loga);
+    if (it_file_wait(loga, "partitions assigned", 1, 120000) < 1)
+        return -1;
+    pid_t b = it_rill_start(yaml_b, logb);
+    /* b holds half the tasks, and with standbys a copy of the other half */
+    if (it_file_wait(logb, "partitions assigned", 1, 300000) < 1 ||
+        (standby && it_file_wait(logb, "msg=\"standby caught up\"", IT_PARTITIONS / 2, 600000) <
+                        IT_PARTITIONS / 2))
+        return -1;
+    int before = it_file_count(logb, "msg=\"store restored\"");
+    it_rill_stop(a, SIGKILL, 10000);
+    long ms = -1;
+    if (it_file_wait(logb, "partitions assigned", 2, 300000) >= 2)
+        ms = field_of_line(logb, "partitions assigned", 2, " ms=");
+    int after = it_file_count(logb, "msg=\"store restored\"");
+    *replayed = 0;
+    for (int i = before + 1; i <= after; i++)
+        *replayed += field_of_line(logb, "msg=\"store restored\"", i, " replayed=");
+    it_rill_stop(b, SIGTERM, 60000);
+    return ms;
+}
+
 static int cmp_long(const void *a, const void *b)
 {
     long x = *(const long *)a, y = *(const long *)b;
@@ -195,6 +254,30 @@ int main(void)
     }
     long dyn = time_to_output(yaml_dyn, log, s.in, out);
     fprintf(stderr, "bench: dynamic membership %ld ms\n", dyn);
+    /* takeover: the topology's defaults, with and without standby copies */
+    char yaml_ta[256], yaml_tb[2][256];
+    snprintf(yaml_ta, sizeof yaml_ta, "%s/takeover-a.yaml", s.dir);
+    for (int k = 0; k < 3; k++) {
+        char *path = k ? yaml_tb[k - 1] : yaml_ta;
+        if (k)
+            snprintf(path, 256, "%s/takeover-b%d.yaml", s.dir, k - 1);
+        snprintf(body, sizeof body,
+                 "application.id: %s\nprocessing.guarantee: exactly_once_v2\n"
+                 "state.dir: %s/%s\nstate.memory.bytes: 268435456\n"
+                 "num.standby.replicas: %d\n"
+                 "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
+                 "processors:\n  keep: {type: latest, inputs: [%s], outputs: [%s], "
+                 "stores: [latest]}\n",
+                 s.app, s.dir, k ? "state-b" : "state", k == 2 ? 0 : 1, s.in, IT_PARTITIONS,
+                 out, IT_PARTITIONS, s.in, out);
+        if (it_write_yaml_defaults(path, body))
+            return 1;
+    }
+    long sb_replayed = -1, cold_replayed = -1;
+    long sb_ms = takeover_ms(s.dir, yaml_ta, yaml_tb[0], 1, &sb_replayed);
+    long cold_ms = takeover_ms(s.dir, yaml_ta, yaml_tb[1], 0, &cold_replayed);
+    fprintf(stderr, "bench: takeover with standby %ld ms (%ld replayed), cold %ld ms (%ld "
+            "replayed)\n", sb_ms, sb_replayed, cold_ms, cold_replayed);
     long mt = median(tail, runs), mf = median(full, runs), mr = median(raw, runs),
          md_ = median(def, runs);
     char when[32];
@@ -217,9 +300,17 @@ int main(void)
             "| membership | ms |\n| --- | ---: |\n"
             "| the topology's defaults: static, from the instance id (median) | %ld |\n"
             "| group.instance.id: off, librdkafka's 45 s session (1 run) | %ld |\n\n"
+            "An instance dies for good (SIGKILL, not restarted) and the other of two takes\n"
+            "its %d tasks (%ld keys) over after the session, at the topology's defaults;\n"
+            "from the assignment to every task ready (one run each):\n\n"
+            "| survivor | ms | changelog records replayed |\n| --- | ---: | ---: |\n"
+            "| num.standby.replicas: 1 (warm copies, tail only) | %ld | %ld |\n"
+            "| num.standby.replicas: 0 (cold: full restore) | %ld | %ld |\n\n"
             "Target: ready after SIGKILL in under 1 s with 1,000,000 keys: %s.\n"
             "Target: first committed output after SIGKILL with default settings under 2 s\n"
-            "with 1,000,000 keys: %s.\n\n"
+            "with 1,000,000 keys: %s.\n"
+            "Target: a survivor ready with a dead instance's tasks under 1 s after its\n"
+            "assignment, from standby copies: %s.\n\n"
             "Why full restore trails the raw consume: rill restores a thread's tasks one after\n"
             "another, each partition read alone and written to RocksDB in 10,000-record\n"
             "batches, while the raw consumer fetches all partitions at once and writes\n"
@@ -231,13 +322,18 @@ int main(void)
             "Measured %s with librdkafka %s.\n",
             keys, runs, sysconf(_SC_NPROCESSORS_ONLN), IT_PARTITIONS, keys, mt,
             mr ? (double)mt / (double)mr : 0.0, mf, mr ? (double)mf / (double)mr : 0.0,
-            raw_records, mr, md_, dyn, mt < 1000 ? "met" : "missed",
-            md_ >= 0 && md_ < 2000 ? "met" : "missed", when, rd_kafka_version_str());
+            raw_records, mr, md_, dyn, IT_PARTITIONS / 2, keys / 2, sb_ms, sb_replayed, cold_ms,
+            cold_replayed, mt < 1000 ? "met" : "missed",
+            md_ >= 0 && md_ < 2000 ? "met" : "missed", sb_ms >= 0 && sb_ms < 1000 ? "met" : "missed",
+            when, rd_kafka_version_str());
     fprintf(js,
             "{\"keys\": %ld, \"runs\": %d, \"tail_ms\": %ld, \"full_ms\": %ld, \"raw_ms\": %ld, "
             "\"changelog_records\": %ld, \"defaults_first_output_ms\": %ld, "
-            "\"dynamic_first_output_ms\": %ld}\n",
-            keys, runs, mt, mf, mr, raw_records, md_, dyn);
+            "\"dynamic_first_output_ms\": %ld, \"takeover_standby_ms\": %ld, "
+            "\"takeover_standby_replayed\": %ld, \"takeover_cold_ms\": %ld, "
+            "\"takeover_cold_replayed\": %ld}\n",
+            keys, runs, mt, mf, mr, raw_records, md_, dyn, sb_ms, sb_replayed, cold_ms,
+            cold_replayed);
     fclose(md);
     fclose(js);
     it_scenario_done(&s, 0);

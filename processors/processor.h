@@ -43,7 +43,7 @@
  * column are those of a ctx a processor kept in its state):
  *
  *   call                               init  process  punctuate  close
- *   rill_ctx_forward                    -      yes      yes        -
+ *   rill_ctx_forward, _forward_keep     -      yes      yes        -
  *   rill_ctx_reject, _reject_as         -      yes       -         -
  *   rill_ctx_store, rill_ctx_store_at  yes     yes      yes        -
  *   rill_ctx_schedule                  yes      -        -         -
@@ -51,7 +51,8 @@
  *     _output_count, _output_name,
  *     _input_count, _input_name
  *   rill_ctx_log, _wall_clock_ms       yes     yes      yes       yes
- *   rill_record_header, _field          on the record in hand, in process
+ *   rill_record_header, _header_count,  on the record in hand, in process
+ *     _header_at, _field, _json
  *
  * The runtime checks the first four rows: forward, reject, store and
  * schedule outside their columns (or between callbacks, e.g. from a thread
@@ -72,7 +73,8 @@
 #define RILL_PROCESSOR_V1 1 /* the first ABI */
 #define RILL_PROCESSOR_V2 2 /* struct rill_conf_def gains min and max */
 #define RILL_PROCESSOR_V3 3 /* struct rill_processor_def gains check */
-#define RILL_PROCESSOR_VERSION RILL_PROCESSOR_V3 /* what this header describes */
+#define RILL_PROCESSOR_V4 4 /* headers on demand: rill_record_t gains header_src */
+#define RILL_PROCESSOR_VERSION RILL_PROCESSOR_V4 /* what this header describes */
 /* The symbol an external processor .so exports: a const struct
  * rill_processor_def whose version is the RILL_PROCESSOR_VERSION it was built
  * against. */
@@ -111,6 +113,9 @@ typedef struct {
     size_t len;
 } rill_header_t;
 
+/* Where a record's headers are read from on demand: the runtime's. */
+typedef struct rill_header_src rill_header_src_t;
+
 typedef struct {
     const char *topic;
     int32_t partition;
@@ -120,8 +125,15 @@ typedef struct {
     size_t key_len;
     const void *value;    /* NULL for a tombstone */
     size_t value_len;
+    /* Up to RILL_PROCESSOR_V3: every header of the record, in order. A V4
+     * processor gets NULL and 0 here: it reads the headers it wants with
+     * rill_record_header(), _header_count() and _header_at(), so that a
+     * record's headers are looked at only when asked for, and forwards a
+     * record's headers with rill_ctx_forward_keep(). */
     const rill_header_t *headers;
     size_t header_cnt;
+    /* Since RILL_PROCESSOR_V4: what the calls below read; NULL: headers. */
+    const rill_header_src_t *header_src;
 } rill_record_t;
 
 /* rec and its pointers are valid during the process call only (see the top
@@ -131,6 +143,12 @@ typedef struct {
  * found, 0 when not. */
 int rill_record_header(const rill_record_t *rec, const char *name, const void **value,
                        size_t *len);
+/* Since RILL_PROCESSOR_V4: how many headers the record has, and the i-th of
+ * them in order (returns 1 and fills *name, *value and *len; 0 past the
+ * last). */
+size_t rill_record_header_count(const rill_record_t *rec);
+int rill_record_header_at(const rill_record_t *rec, size_t i, const char **name,
+                          const void **value, size_t *len);
 
 /* The record's value as JSON text in *json (not NUL-terminated) and *len:
  * the value itself when it is not Confluent-framed (magic byte 0 and a
@@ -210,6 +228,12 @@ struct rill_processor_def {
 rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key, size_t key_len,
                             const void *value, size_t value_len, const rill_header_t *headers,
                             size_t header_cnt);
+
+/* Since RILL_PROCESSOR_V4: rill_ctx_forward() with the headers of the
+ * record in hand (none in punctuate), what a V3 processor did by passing
+ * rec->headers and rec->header_cnt. */
+rill_err_t rill_ctx_forward_keep(rill_ctx_t *ctx, const char *output, const void *key,
+                                 size_t key_len, const void *value, size_t value_len);
 
 /* Marks the record in hand as rejected with a reason (printf-style); the
  * processor then returns RILL_PROC_REJECT. Legal in process only. The

@@ -44,8 +44,7 @@ static rill_proc_result_t filter_process(rill_ctx_t *ctx, void *state, const ril
     if (err == RILL_ERR_NOFIT && !c->equals[0])
         match = 1; /* it exists, it is just long */
     if (match == !c->negate &&
-        rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len,
-                         rec->headers, rec->header_cnt) != RILL_OK)
+        rill_ctx_forward_keep(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len) != RILL_OK)
         return RILL_PROC_RETRY;
     return RILL_PROC_OK;
 }

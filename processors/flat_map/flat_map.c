@@ -149,8 +149,7 @@ static rill_proc_result_t fm_process(rill_ctx_t *ctx, void *state, const rill_re
                                "output", c->each, FM_MAX_OUTPUT);
             return RILL_PROC_REJECT;
         }
-        if (rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, out, olen, rec->headers,
-                             rec->header_cnt) != RILL_OK)
+        if (rill_ctx_forward_keep(ctx, NULL, rec->key, rec->key_len, out, olen) != RILL_OK)
             return RILL_PROC_RETRY;
     }
     return RILL_PROC_OK;

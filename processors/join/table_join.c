@@ -195,8 +195,7 @@ static rill_proc_result_t tj_process(rill_ctx_t *ctx, void *state, const rill_re
     if (res == RILL_PROC_OK)
         res = rill_proj_out_value(ctx, &j->out, j->proj.out, j->proj.len, &v, &vlen);
     if (res == RILL_PROC_OK &&
-        rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, v, vlen, rec->headers,
-                         rec->header_cnt) != RILL_OK)
+        rill_ctx_forward_keep(ctx, NULL, rec->key, rec->key_len, v, vlen) != RILL_OK)
         res = RILL_PROC_RETRY;
     free(tv);
     return res;

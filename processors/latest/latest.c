@@ -57,8 +57,7 @@ static rill_proc_result_t latest_process(rill_ctx_t *ctx, void *state, const ril
     if ((rec->value ? rill_ttl_touch(ctx, state, group, glen) : rill_ttl_forget(state, group, glen)) !=
         RILL_OK)
         return RILL_PROC_RETRY;
-    if (rill_ctx_forward(ctx, NULL, group, glen, rec->value, rec->value_len, rec->headers,
-                         rec->header_cnt) != RILL_OK)
+    if (rill_ctx_forward_keep(ctx, NULL, group, glen, rec->value, rec->value_len) != RILL_OK)
         return RILL_PROC_RETRY;
     return RILL_PROC_OK;
 }

@@ -9,8 +9,7 @@ static rill_proc_result_t passthrough_process(rill_ctx_t *ctx, void *state,
                                               const rill_record_t *rec)
 {
     (void)state;
-    if (rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len,
-                         rec->headers, rec->header_cnt) != RILL_OK)
+    if (rill_ctx_forward_keep(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len) != RILL_OK)
         return RILL_PROC_RETRY;
     return RILL_PROC_OK;
 }

@@ -31,8 +31,7 @@ static rill_proc_result_t rekey_process(rill_ctx_t *ctx, void *state, const rill
     size_t klen;
     if (rill_group_of(ctx, c->by, rec, buf, sizeof buf, &key, &klen) != RILL_PROC_OK)
         return RILL_PROC_REJECT;
-    return rill_ctx_forward(ctx, NULL, key, klen, rec->value, rec->value_len, rec->headers,
-                            rec->header_cnt) == RILL_OK
+    return rill_ctx_forward_keep(ctx, NULL, key, klen, rec->value, rec->value_len) == RILL_OK
                ? RILL_PROC_OK
                : RILL_PROC_RETRY;
 }

@@ -41,12 +41,12 @@ static rill_proc_result_t route_process(rill_ctx_t *ctx, void *state, const rill
         snprintf(out, sizeof out, "%s%s", c->prefix, val);
     else
         target = c->fallback;
-    err = target[0] ? rill_ctx_forward(ctx, target, rec->key, rec->key_len, rec->value,
-                                       rec->value_len, rec->headers, rec->header_cnt)
+    err = target[0] ? rill_ctx_forward_keep(ctx, target, rec->key, rec->key_len, rec->value,
+                                       rec->value_len)
                     : RILL_ERR_NOTFOUND;
     if (err == RILL_ERR_NOTFOUND && c->fallback[0] && target != c->fallback)
-        err = rill_ctx_forward(ctx, c->fallback, rec->key, rec->key_len, rec->value,
-                               rec->value_len, rec->headers, rec->header_cnt);
+        err = rill_ctx_forward_keep(ctx, c->fallback, rec->key, rec->key_len, rec->value,
+                               rec->value_len);
     if (err == RILL_ERR_NOTFOUND) {
         rill_ctx_reject_as(ctx, RILL_REJECT_UNROUTABLE, "no output for field '%s' = '%s'", c->field, val);
         return RILL_PROC_REJECT;

@@ -111,15 +111,45 @@ static void test_v1_defaults_reach_the_plugin(void)
 {
     /* also: rill_ctx_forward's RILL_ERR_NOTFOUND is the number V1 knew */
     check_one_output("probe_v1", "", "hello",
-                     "v1 times=1 scale=0.5 upper=0 unknown-output=notfound: hello");
+                     "v1 times=1 scale=0.5 upper=0 unknown-output=notfound headers=0 last=-: hello");
 }
 
 static void test_v1_yaml_overrides_reach_the_plugin(void)
 {
     check_one_output("probe_v1", "prefix: old, times: 3, scale: 2.25, upper: true", "hi",
-                     "old times=3 scale=2.25 upper=1 unknown-output=notfound: hi");
+                     "old times=3 scale=2.25 upper=1 unknown-output=notfound headers=0 last=-: hi");
     check_one_output("probe_v1", "upper: true", "hi",
-                     "v1 times=1 scale=0.5 upper=1 unknown-output=notfound: hi");
+                     "v1 times=1 scale=0.5 upper=1 unknown-output=notfound headers=0 last=-: hi");
+}
+
+/* Pipes "hi" with two headers into a one-processor topology of library
+ * name and checks the one output. */
+static void check_with_headers(const char *name, const char *config, const char *want)
+{
+    struct rill_topology *t = load_ext(name, config);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = it_driver(t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    const rill_header_t h[2] = { { "a", "1", 1 }, { "trace", "t-1", 3 } };
+    CU_ASSERT_EQUAL(rill_driver_pipe(d, "in", 0, "k", 1, "hi", 2, h, 2, 1, NULL, 0), RILL_OK);
+    CU_ASSERT_EQUAL(rill_driver_count(d, "out"), 1);
+    CU_ASSERT(value_is(rill_driver_get(d, "out", 0), want));
+    rill_driver_free(d);
+    rill_topology_free(t);
+}
+
+static void test_v1_gets_the_header_array(void)
+{
+    /* the runtime reads headers on demand; a V1 plugin still gets them all
+     * as the array it was built to read */
+    check_with_headers("probe_v1", "",
+                       "v1 times=1 scale=0.5 upper=0 unknown-output=notfound headers=2 last=trace: hi");
+}
+
+static void test_v4_reads_headers_on_demand(void)
+{
+    check_with_headers("probe", "report_headers: true",
+                       "array=0 ptr=null count=2 last=trace=t-1 found=1");
 }
 
 static void test_v1_rows_are_converted(void)
@@ -415,6 +445,8 @@ static CU_TestInfo tests[] = {
     { "a library of this ABI loads and gets its config", test_current_version_loads_with_config },
     { "a V1 library: its defaults reach it", test_v1_defaults_reach_the_plugin },
     { "a V1 library: the YAML's values reach it", test_v1_yaml_overrides_reach_the_plugin },
+    { "a V1 library gets every header as the array V1 promised", test_v1_gets_the_header_array },
+    { "a V4 library reads headers on demand: no array", test_v4_reads_headers_on_demand },
     { "a V1 library's config rows become V2 rows", test_v1_rows_are_converted },
     { "a V1 library: an unknown config key is refused", test_v1_unknown_key_is_refused },
     { "a library of ABI 99 or 0 is refused, saying which", test_newer_or_zero_version_is_refused },

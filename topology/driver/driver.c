@@ -168,8 +168,15 @@ static int reads(const struct rill_proc_conf *pc, const char *topic)
 }
 
 static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition,
-                          const rill_record_t *rec)
+                          const rill_record_t *given)
 {
+    /* as the engine hands a record over: its headers read on demand */
+    struct rill_header_src src = { .v = given->headers, .n = given->header_cnt };
+    rill_record_t r = *given;
+    r.headers = NULL;
+    r.header_cnt = 0;
+    r.header_src = &src;
+    const rill_record_t *rec = &r;
     rill_err_t ret = RILL_OK;
     for (size_t p = 0; p < d->t->nprocs && ret == RILL_OK; p++) {
         const struct rill_proc_conf *pc = &d->t->procs[p];

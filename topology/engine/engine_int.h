@@ -253,8 +253,6 @@ struct sthread {
     int64_t rebuilt_at;         /* when the clients were last (re)created */
     atomic_int produce_failed;  /* a delivery failed in this interval */
     int64_t wall_offset_us;     /* wall clock minus monotonic clock, at the last poll */
-    rill_header_t *hdrs;        /* the headers of the record in hand, grown */
-    size_t hdrs_cap;
     struct thread_metrics m;
     struct view view;           /* its tasks, for /topology and /state (view_int.h) */
     struct lookup_box box;      /* /state lookups it answers once per loop turn */

@@ -18,9 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Room for this many headers first; the array doubles when a record has
- * more, and is kept for the next record. */
-#define HEADERS_FIRST 16
 /* While the producer's queue is full, serve its deliveries this long. */
 #define BACKPRESSURE_POLL_MS 10
 /* Rebuilds within this long of the previous one count as a streak, and
@@ -222,26 +219,6 @@ rill_err_t engine_emit(void *opaque, const struct rill_out *o)
 
 /* ---- one record ------------------------------------------------------------- */
 
-/* The headers of m, every one of them, in order, into st->hdrs (pointers
- * into m); *n gets their count. RILL_ERR_NOMEM when they do not fit memory. */
-static rill_err_t record_headers(struct sthread *st, rd_kafka_message_t *m, size_t *n)
-{
-    rd_kafka_headers_t *kh = NULL;
-    *n = 0;
-    if (rd_kafka_message_headers(m, &kh))
-        return RILL_OK; /* none */
-    const char *name;
-    const void *val;
-    size_t len;
-    for (size_t i = 0; !rd_kafka_header_get_all(kh, i, &name, &val, &len); i++) {
-        if (rill_grow(&st->hdrs, i, &st->hdrs_cap, sizeof *st->hdrs, HEADERS_FIRST) != RILL_OK)
-            return RILL_ERR_NOMEM;
-        st->hdrs[i] = (rill_header_t){ name, val, len };
-        *n = i + 1;
-    }
-    return RILL_OK;
-}
-
 /* The line about a record to be retried: info the first time, then debug
  * (it may be refused again and again), with its trace id. */
 static void log_retry(const struct sthread *st, const struct task *t, const rill_record_t *rec,
@@ -274,18 +251,14 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
         rd_kafka_message_destroy(m);
         return;
     }
-    size_t nh = 0;
-    if (record_headers(st, m, &nh) != RILL_OK) {
-        rd_kafka_message_destroy(m);
-        txn_fail(st, "out of memory for the headers of a record");
-        return;
-    }
+    /* headers are parsed only when something asks for them */
+    struct rill_header_src hsrc = { .m = m };
     rd_kafka_timestamp_type_t tstype;
     rill_record_t rec = {
         .topic = rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset,
         .timestamp = rd_kafka_message_timestamp(m, &tstype), .key = m->key,
         .key_len = m->key_len, .value = m->payload, .value_len = m->len,
-        .headers = nh ? st->hdrs : NULL, .header_cnt = nh,
+        .header_src = &hsrc,
     };
     rill_proc_result_t res;
     int64_t t0 = metrics_now_us();
@@ -509,9 +482,6 @@ void *sthread_main(void *arg)
     clients_destroy(st);
     lookup_serve(st); /* no task any more: whoever still waits hears so */
     sthread_set_state(st, STHREAD_DEAD, "stopped");
-    free(st->hdrs);
-    st->hdrs = NULL;
-    st->hdrs_cap = 0;
     rill_log(RILL_LOG_INFO, "engine", "thread stopped|processor=%s thread=%d records=%" PRIu64
              " commits=%" PRIu64 " aborts=%" PRIu64 " retries=%" PRIu64, st->pc->name, st->idx,
              METRIC_GET(st->m.records_in), METRIC_GET(st->m.commits), METRIC_GET(st->m.aborts),

@@ -257,6 +257,7 @@ void rill_node_free(rill_node_t *n)
     free(n->held);
     free(n->bytes);
     free(n->hdrs);
+    free(n->in_hdrs);
     free(n->hv);
     free(n->stores);
     rill_value_view_free(&n->view);
@@ -441,8 +442,52 @@ static void log_record(rill_node_t *n, const rill_record_t *rec, rill_proc_resul
              res == RILL_PROC_OK ? n->nfwd : 0, HOP_TRACE_ID(n));
 }
 
-rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *rec, rill_proc_result_t *res)
+/* rec's headers into n->in_hdrs: *cnt of them; RILL_ERR_NOMEM. */
+static rill_err_t headers_array(rill_node_t *n, const rill_record_t *rec, size_t *cnt)
 {
+    *cnt = rill_record_header_count(rec);
+    while (*cnt > n->in_hdrs_cap)
+        if (rill_grow(&n->in_hdrs, n->in_hdrs_cap, &n->in_hdrs_cap, sizeof *n->in_hdrs, 8))
+            return RILL_ERR_NOMEM;
+    for (size_t i = 0; i < *cnt; i++) {
+        rill_header_t *h = &n->in_hdrs[i];
+        if (!rill_record_header_at(rec, i, &h->name, &h->value, &h->len))
+            *cnt = i;
+    }
+    return RILL_OK;
+}
+
+/* What the processor's ABI promises about headers: an array up to V3 (the
+ * Kafka record's parsed here), a source to read on demand from V4 (an
+ * array handed in becomes one). Into *out; RILL_ERR_NOMEM. */
+static rill_err_t record_for_abi(rill_node_t *n, const rill_record_t *rec, rill_record_t *out)
+{
+    *out = *rec;
+    if (n->def->version >= RILL_PROCESSOR_V4) {
+        if (rec->headers) {
+            n->arr_src = (struct rill_header_src){ .v = rec->headers, .n = rec->header_cnt };
+            out->header_src = &n->arr_src;
+        }
+        out->headers = NULL;
+        out->header_cnt = 0;
+        return RILL_OK;
+    }
+    if (rec->headers || !rec->header_src)
+        return RILL_OK;
+    size_t cnt;
+    if (headers_array(n, rec, &cnt) != RILL_OK)
+        return RILL_ERR_NOMEM;
+    out->headers = cnt ? n->in_hdrs : NULL;
+    out->header_cnt = cnt;
+    return RILL_OK;
+}
+
+rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *in, rill_proc_result_t *res)
+{
+    rill_record_t abi;
+    if (record_for_abi(n, in, &abi) != RILL_OK)
+        return RILL_ERR_NOMEM;
+    const rill_record_t *rec = &abi;
     n->cur = rec;
     n->reject[0] = '\0';
     n->reject_class = RILL_REJECT_OTHER;
@@ -645,6 +690,18 @@ rill_err_t rill_ctx_forward(rill_ctx_t *ctx, const char *output, const void *key
             return err;
     }
     return RILL_OK;
+}
+
+rill_err_t rill_ctx_forward_keep(rill_ctx_t *ctx, const char *output, const void *key,
+                                 size_t key_len, const void *value, size_t value_len)
+{
+    if (!legal(ctx, IN_PROCESS | IN_PUNCTUATE, "rill_ctx_forward_keep"))
+        return RILL_ERR_INVALID;
+    size_t cnt = 0;
+    if (ctx->cur && headers_array(ctx, ctx->cur, &cnt) != RILL_OK)
+        return RILL_ERR_NOMEM;
+    return rill_ctx_forward(ctx, output, key, key_len, value, value_len,
+                            cnt ? ctx->in_hdrs : NULL, cnt);
 }
 
 rill_err_t rill_node_hold_raw(rill_node_t *n, const char *topic, int32_t partition,

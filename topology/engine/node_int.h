@@ -15,6 +15,21 @@
 #include "topology/base/jsonw.h"
 #include "topology/base/trace.h"
 
+struct rd_kafka_message_s;
+struct rd_kafka_headers_s;
+
+/* A record's headers, read on demand (processor.h's rill_header_src_t):
+ * those of a Kafka record, parsed by librdkafka on the first call that
+ * asks, or an array. The runtime's own, on the stack of the loop that
+ * hands the record over; the calls that read it fill the cache. */
+struct rill_header_src {
+    struct rd_kafka_message_s *m;       /* the Kafka record, or NULL: v[0..n) */
+    struct rd_kafka_headers_s *parsed;  /* m's, once looked at (NULL: none) */
+    int looked;
+    const rill_header_t *v;
+    size_t n;
+};
+
 struct rill_serde;
 
 /* A node's JSON view of the record in hand, for rill_record_field() and
@@ -129,6 +144,12 @@ struct rill_ctx {
     size_t nhdrs, hdrs_cap;
     rill_header_t *hv;           /* one record's headers as pointers, while emitted */
     size_t hv_cap;
+    /* The record in hand's headers as an array, for a processor older than
+     * V4 (rec->headers) and for rill_ctx_forward_keep(); and the source
+     * over an array a caller handed in, for a V4 processor. */
+    rill_header_t *in_hdrs;
+    size_t in_hdrs_cap;
+    struct rill_header_src arr_src;
     struct rill_store_binding {
         const char *name;
         rill_store_t *store;

@@ -9,6 +9,7 @@
  */
 #include "topology/engine/engine_int.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 /* How long one seek and one committed-offsets fetch may take. */
@@ -98,6 +99,7 @@ static void on_assign(struct sthread *st, rd_kafka_topic_partition_list_t *parts
 
 static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t *parts)
 {
+    int64_t t0 = rill_now_ms();
     if (fetch_committed(st, parts) != RILL_OK) {
         rill_log(RILL_LOG_ERROR, "engine", "cannot read committed offsets, rejoining|processor=%s",
                  st->pc->name);
@@ -133,8 +135,11 @@ static void on_assign_tasks(struct sthread *st, rd_kafka_topic_partition_list_t 
         else if (tp)
             tp->committed = parts->elems[i].offset;
     }
-    rill_log(RILL_LOG_INFO, "engine", "partitions assigned|processor=%s thread=%d count=%d tasks=%zu",
-             st->pc->name, st->idx, parts->cnt, st->ntasks);
+    /* ms: from the assignment to every task restored (the committed
+     * offsets' wait included) */
+    rill_log(RILL_LOG_INFO, "engine", "partitions assigned|processor=%s thread=%d count=%d "
+             "tasks=%zu ms=%" PRId64, st->pc->name, st->idx, parts->cnt, st->ntasks,
+             rill_now_ms() - t0);
     rd_kafka_assign(st->consumer, parts);
 }
 

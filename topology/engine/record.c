@@ -13,6 +13,7 @@
 #include "topology/engine/node_int.h"
 #include "topology/base/json.h"
 
+#include <librdkafka/rdkafka.h>
 #include <string.h>
 
 /* The node's view during its process call (node.c sets it). */
@@ -95,16 +96,72 @@ rill_err_t rill_record_json(const rill_record_t *rec, const char **json, size_t 
     return err;
 }
 
+/* The Kafka headers of src, parsed on the first call (NULL: none). */
+static const rd_kafka_headers_t *kafka_headers(const rill_header_src_t *src)
+{
+    struct rill_header_src *s = (struct rill_header_src *)src; /* the cache is the runtime's */
+    if (!s->looked) {
+        rd_kafka_headers_t *h = NULL;
+        s->parsed = rd_kafka_message_headers(s->m, &h) ? NULL : h;
+        s->looked = 1;
+    }
+    return s->parsed;
+}
+
+/* The array rec's headers are in (headers, or an array source); NULL with
+ * *n 0 when they are a Kafka record's. */
+static const rill_header_t *header_array(const rill_record_t *rec, size_t *n)
+{
+    if (rec->headers || !rec->header_src) {
+        *n = rec->header_cnt;
+        return rec->headers;
+    }
+    *n = rec->header_src->m ? 0 : rec->header_src->n;
+    return rec->header_src->m ? NULL : rec->header_src->v;
+}
+
 int rill_record_header(const rill_record_t *rec, const char *name, const void **value,
                        size_t *len)
 {
-    for (size_t i = rec->header_cnt; i-- > 0;)
-        if (!strcmp(rec->headers[i].name, name)) {
-            *value = rec->headers[i].value;
-            *len = rec->headers[i].len;
+    size_t n;
+    const rill_header_t *h = header_array(rec, &n);
+    if (!h && n == 0 && rec->header_src && rec->header_src->m) {
+        const rd_kafka_headers_t *kh = kafka_headers(rec->header_src);
+        return kh && !rd_kafka_header_get_last(kh, name, value, len);
+    }
+    for (size_t i = n; i-- > 0;)
+        if (!strcmp(h[i].name, name)) {
+            *value = h[i].value;
+            *len = h[i].len;
             return 1;
         }
     return 0;
+}
+
+size_t rill_record_header_count(const rill_record_t *rec)
+{
+    size_t n;
+    if (header_array(rec, &n) || n || !rec->header_src || !rec->header_src->m)
+        return n;
+    const rd_kafka_headers_t *kh = kafka_headers(rec->header_src);
+    return kh ? rd_kafka_header_cnt(kh) : 0;
+}
+
+int rill_record_header_at(const rill_record_t *rec, size_t i, const char **name,
+                          const void **value, size_t *len)
+{
+    size_t n;
+    const rill_header_t *h = header_array(rec, &n);
+    if (!h && n == 0 && rec->header_src && rec->header_src->m) {
+        const rd_kafka_headers_t *kh = kafka_headers(rec->header_src);
+        return kh && !rd_kafka_header_get_all(kh, i, name, value, len);
+    }
+    if (i >= n)
+        return 0;
+    *name = h[i].name;
+    *value = h[i].value;
+    *len = h[i].len;
+    return 1;
 }
 
 static rill_err_t copy_bytes(const void *p, size_t n, char *out, size_t outsz)
@@ -151,23 +208,18 @@ rill_err_t rill_record_field(const rill_record_t *rec, const char *selector, cha
 int rill_record_trace(const rill_record_t *rec, struct rill_trace *t, const void **state,
                       size_t *state_len)
 {
-    const rill_header_t *tp = NULL, *ts = NULL;
-    /* one pass from the end: the last of each name counts */
-    for (size_t i = rec->header_cnt; i-- > 0 && (!tp || !ts);) {
-        const char *name = rec->headers[i].name;
-        if (name[0] != 't' || name[1] != 'r')
-            continue;
-        if (!tp && !strcmp(name, RILL_TRACEPARENT))
-            tp = &rec->headers[i];
-        else if (!ts && !strcmp(name, RILL_TRACESTATE))
-            ts = &rec->headers[i];
-    }
-    int valid = rill_trace_of(tp ? tp->value : NULL, tp ? tp->len : 0, rec->topic,
-                              rec->partition, rec->offset, rec->timestamp, t);
+    /* the last of each name counts */
+    const void *tp = NULL, *ts = NULL;
+    size_t tpl = 0, tsl = 0;
+    if (!rill_record_header(rec, RILL_TRACEPARENT, &tp, &tpl))
+        tp = NULL, tpl = 0;
+    int valid = rill_trace_of(tp, tp ? tpl : 0, rec->topic, rec->partition, rec->offset,
+                              rec->timestamp, t);
     /* a tracestate goes along only with the valid traceparent it belongs to */
     if (state) {
-        *state = valid && ts && ts->value && ts->len ? ts->value : NULL;
-        *state_len = *state ? ts->len : 0;
+        *state = valid && rill_record_header(rec, RILL_TRACESTATE, &ts, &tsl) && ts && tsl
+                     ? ts : NULL;
+        *state_len = *state ? tsl : 0;
     }
     return valid;
 }

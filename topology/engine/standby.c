@@ -44,6 +44,7 @@ struct sb_store {
     rd_kafka_topic_t *rkt;      /* fetching when set */
     int64_t next;               /* the next changelog offset to apply; -1 from the start */
     int64_t written;            /* the offset last written with the data */
+    int caught_up;              /* reached the changelog's end once */
 };
 
 struct sb_task {
@@ -52,6 +53,7 @@ struct sb_task {
     struct sb_store *stores;
     size_t nstores;
     int64_t applied;            /* records applied since it was opened */
+    int64_t opened_at;          /* rill_now_ms() when opened */
 };
 
 struct standby {
@@ -163,6 +165,7 @@ static void task_open(struct standby *sb, int32_t partition)
     sb->tasks = arr;
     t->partition = partition;
     t->lock_fd = -1;
+    t->opened_at = rill_now_ms();
     if (rill_store_taskdir_open(top->state_dir, top->application_id, sb->pc->name, partition, dir,
                                 sizeof dir, &t->lock_fd, err, sizeof err) != RILL_OK) {
         rill_log(RILL_LOG_DEBUG, "state", "no standby|processor=%s partition=%d error=\"%s\"",
@@ -220,6 +223,15 @@ static void apply(struct standby *sb, const rd_kafka_message_t *m)
             s = &t->stores[i];
     if (!s)
         return;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (!s->caught_up)
+            rill_log(RILL_LOG_INFO, "state", "standby caught up|processor=%s partition=%d "
+                     "store=%s offset=%" PRId64 " applied=%" PRId64 " ms=%" PRId64, sb->pc->name,
+                     (int)t->partition, rill_store_name(s->store), m->offset, t->applied,
+                     rill_now_ms() - t->opened_at);
+        s->caught_up = 1;
+        return;
+    }
     if (m->err) {
         /* Out of range: the store does not match its changelog (foreign,
          * or compacted past it); copied again from the start. Anything
@@ -456,6 +468,7 @@ static rill_err_t standby_client(struct standby *sb, char *errstr, size_t errsz)
     const char *kv[][2] = {
         { "isolation.level", "read_committed" }, { "enable.auto.commit", "false" },
         { "auto.offset.reset", "error" }, { "fetch.wait.max.ms", STANDBY_FETCH_WAIT_MS },
+        { "enable.partition.eof", "true" },
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (rd_kafka_conf_set(c, kv[i][0], kv[i][1], errstr, errsz) != RD_KAFKA_CONF_OK) {

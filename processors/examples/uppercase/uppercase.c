@@ -64,7 +64,7 @@ static rill_err_t uppercase_init(rill_ctx_t *ctx, void **state, char *errstr, si
  * or (size_t)-1 when out of memory. */
 static size_t with_tag(struct uppercase *u, const rill_record_t *rec, const char *tag)
 {
-    size_t n = rec->header_cnt + 1;
+    size_t have = rill_record_header_count(rec), n = have + 1;
     if (n > u->hdrs_cap) {
         rill_header_t *h = realloc(u->hdrs, n * sizeof *h);
         if (!h)
@@ -72,9 +72,9 @@ static size_t with_tag(struct uppercase *u, const rill_record_t *rec, const char
         u->hdrs = h;
         u->hdrs_cap = n;
     }
-    if (rec->header_cnt)
-        memcpy(u->hdrs, rec->headers, rec->header_cnt * sizeof *u->hdrs);
-    u->hdrs[rec->header_cnt] = (rill_header_t){ "uppercase.tag", tag, strlen(tag) };
+    for (size_t i = 0; i < have; i++)
+        rill_record_header_at(rec, i, &u->hdrs[i].name, &u->hdrs[i].value, &u->hdrs[i].len);
+    u->hdrs[have] = (rill_header_t){ "uppercase.tag", tag, strlen(tag) };
     return n;
 }
 
@@ -91,16 +91,17 @@ static rill_proc_result_t uppercase_process(rill_ctx_t *ctx, void *state,
     const char *in = rec->value;
     for (size_t i = 0; in && i < rec->value_len; i++)
         u->buf[i] = in[i] >= 'a' && in[i] <= 'z' ? (char)(in[i] - 'a' + 'A') : in[i];
-    const rill_header_t *hdrs = rec->headers;
-    size_t nh = rec->header_cnt;
+    rill_err_t err;
     if (c->tag[0]) {
-        nh = with_tag(u, rec, c->tag);
+        size_t nh = with_tag(u, rec, c->tag);
         if (nh == (size_t)-1)
             return RILL_PROC_RETRY;
-        hdrs = u->hdrs;
+        err = rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value ? u->buf : NULL,
+                               rec->value_len, u->hdrs, nh);
+    } else {
+        err = rill_ctx_forward_keep(ctx, NULL, rec->key, rec->key_len,
+                                    rec->value ? u->buf : NULL, rec->value_len);
     }
-    rill_err_t err = rill_ctx_forward(ctx, NULL, rec->key, rec->key_len,
-                                      rec->value ? u->buf : NULL, rec->value_len, hdrs, nh);
     if (err != RILL_OK)
         return RILL_PROC_RETRY; /* out of memory: try the record again */
     rill_store_t *count = rill_ctx_store_at(ctx, 0);

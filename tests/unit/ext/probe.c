@@ -8,7 +8,9 @@
  * test can see that the writes of a refused call are undone. With block_fifo
  * set, a record whose value is "block" makes process() wait on that FIFO
  * (opened for reading, read to its end) before it goes on: a stuck thread,
- * released when the test opens and closes the FIFO. Built again with
+ * released when the test opens and closes the FIFO. With report_headers
+ * set, it forwards what a V4 record says of its headers (no array; the
+ * count, the last one by index and by name) instead of the value. Built again with
  * -DPROBE_ABI_VERSION=N as a library that claims a processor ABI this rill
  * does not run, which the loader must refuse.
  */
@@ -31,6 +33,7 @@ struct probe_conf {
     int64_t stream_ms;
     int64_t wall_ms;
     char *block_fifo;
+    int report_headers;
 };
 
 static const struct rill_conf_def probe_conf_def[] = {
@@ -44,6 +47,8 @@ static const struct rill_conf_def probe_conf_def[] = {
       "wall-clock punctuation interval; 0: none", NULL, NULL },
     { "block_fifo", RILL_CONF_STR, "", offsetof(struct probe_conf, block_fifo),
       "a FIFO a record \"block\" waits on (read to its end); empty: none", NULL, NULL },
+    { "report_headers", RILL_CONF_BOOL, "false", offsetof(struct probe_conf, report_headers),
+      "forward what the record says of its headers instead of its value", NULL, NULL },
     { NULL, 0, NULL, 0, NULL, NULL, NULL },
 };
 
@@ -80,7 +85,22 @@ static rill_proc_result_t probe_process(rill_ctx_t *ctx, void *state, const rill
             close(fd);
     }
     /* forward first, then refuse: the runtime must drop what was held */
-    rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len, NULL, 0);
+    if (c->report_headers) {
+        /* a V4 record: no array; the headers read on demand */
+        char v[256];
+        const char *name = "-";
+        const void *hv = NULL;
+        size_t n = rill_record_header_count(rec), hl = 0;
+        if (n)
+            rill_record_header_at(rec, n - 1, &name, &hv, &hl);
+        int found = rill_record_header(rec, name, &hv, &hl);
+        int len = snprintf(v, sizeof v, "array=%zu ptr=%s count=%zu last=%s=%.*s found=%d",
+                           rec->header_cnt, rec->headers ? "set" : "null", n, name,
+                           found ? (int)hl : 0, found && hv ? (const char *)hv : "", found);
+        rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, v, (size_t)len, NULL, 0);
+    } else {
+        rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, rec->value, rec->value_len, NULL, 0);
+    }
     if (p->accepted % (c->retry_every > 0 ? c->retry_every : 1) == 0 && p->attempts < c->retries) {
         p->attempts++;
         return RILL_PROC_RETRY;

@@ -5,8 +5,10 @@
  * or max. The unit tests load it into today's rill and check that every
  * config value, default or from the YAML, reaches it at the offset it gave,
  * and that the error numbers it was built with still mean what they meant.
- * Each record is forwarded as one line saying what it saw:
- *   "<prefix> times=<n> scale=<x> upper=<0|1> unknown-output=<err>: <value>"
+ * Each record is forwarded as one line saying what it saw, its headers
+ * from the array V1 promised:
+ *   "<prefix> times=<n> scale=<x> upper=<0|1> unknown-output=<err> headers=<n>
+ *    last=<name of the last header, or ->: <value>"
  */
 #include "tests/unit/ext/processor_v1.h"
 
@@ -34,10 +36,13 @@ static rill_proc_result_t probe_v1_process(rill_ctx_t *ctx, void *state, const r
     const struct probe_v1_conf *c = rill_ctx_conf(ctx);
     rill_err_t e = rill_ctx_forward(ctx, "no-such-output", NULL, 0, "x", 1, NULL, 0);
     char line[256];
-    int n = snprintf(line, sizeof line, "%s times=%lld scale=%g upper=%d unknown-output=%s: %.*s",
+    /* V1 promised every header in rec->headers */
+    const char *last = rec->header_cnt ? rec->headers[rec->header_cnt - 1].name : "-";
+    int n = snprintf(line, sizeof line,
+                     "%s times=%lld scale=%g upper=%d unknown-output=%s headers=%zu last=%s: %.*s",
                      c->prefix, (long long)c->times, c->scale, c->upper,
-                     e == RILL_ERR_NOTFOUND ? "notfound" : "other", (int)rec->value_len,
-                     (const char *)rec->value);
+                     e == RILL_ERR_NOTFOUND ? "notfound" : "other", rec->header_cnt, last,
+                     (int)rec->value_len, (const char *)rec->value);
     if (n < 0 || (size_t)n >= sizeof line)
         return RILL_PROC_REJECT;
     return rill_ctx_forward(ctx, NULL, rec->key, rec->key_len, line, (size_t)n, NULL, 0) == RILL_OK
