@@ -123,8 +123,11 @@ static struct result run_raw(const char *in, int parts, const char *mode, int co
     return measure(argv, out, parts);
 }
 
-static struct result run_rill(const char *in, int parts, const char *guarantee, int commit_ms,
-                              const char *type)
+/* rill with its RocksDB budget state (state.memory.bytes) and more
+ * top-level YAML (extra: memory.bytes, or kafka: queue settings). */
+static struct result run_rill_mem(const char *in, int parts, const char *guarantee,
+                                  int commit_ms, const char *type, const char *state,
+                                  const char *extra)
 {
     char app[96], yaml[256], body[2048], out[160], cl[200];
     snprintf(app, sizeof app, "bench-rill-%d-%u", (int)getpid(), seq++);
@@ -140,16 +143,26 @@ static struct result run_rill(const char *in, int parts, const char *guarantee, 
     snprintf(yaml, sizeof yaml, "%s/%s.yaml", dir, app);
     snprintf(body, sizeof body,
              "application.id: %s\nprocessing.guarantee: %s\ncommit.interval.ms: %d\n"
-             "state.dir: %s/state\nstate.memory.bytes: 268435456\n"
+             "state.dir: %s/state\nstate.memory.bytes: %s\n%s"
              "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
              "processors:\n  p: {type: %s, inputs: [%s], outputs: [%s]%s%s}\n",
-             app, guarantee, commit_ms, dir, in, parts, out, parts, type, in, out,
+             app, guarantee, commit_ms, dir, state, extra, in, parts, out, parts, type, in, out,
              stateful ? ", stores: [s]" : "",
              windowed ? ", config: {window: {type: tumbling, size.ms: 3600000}}" : "");
     it_write_yaml(yaml, body);
     char *argv[] = { "taskset", "-c", "1", (char *)rill_bin, "run", yaml, NULL };
     return measure(argv, out, parts);
 }
+
+static struct result run_rill(const char *in, int parts, const char *guarantee, int commit_ms,
+                              const char *type)
+{
+    return run_rill_mem(in, parts, guarantee, commit_ms, type, "268435456", "");
+}
+
+/* librdkafka's own queue bounds, over memory.bytes' shares */
+#define UNBOUNDED_QUEUES                                                                       \
+    "kafka: {queued.max.messages.kbytes: '65536', queue.buffering.max.kbytes: '1048576'}\n"
 
 static struct result run_streams(const char *in, int parts, const char *mode, int commit_ms,
                                  const char *topo)
@@ -340,6 +353,10 @@ int main(void)
         { .name = "Kafka Streams passthrough, at-least-once" },
         { .name = "rill windowed count (tumbling 1 h) 100,000 keys, exactly-once 100 ms" },
         { .name = "Kafka Streams windowed count (tumbling 1 h) 100,000 keys, exactly-once 100 ms" },
+        { .name = "rill passthrough, at-least-once, 6p, memory.bytes 48 MiB (state 16 MiB)" },
+        { .name = "rill passthrough, at-least-once, 6p, librdkafka's queue bounds (state 16 MiB)" },
+        { .name = "rill count 100,000 keys, exactly-once 100 ms, memory.bytes 96 MiB (state 32 MiB)" },
+        { .name = "rill count 100,000 keys, exactly-once 100 ms, librdkafka's queue bounds (state 32 MiB)" },
     };
     size_t ns = sizeof s / sizeof s[0];
     for (int r = 0; r < runs; r++) {
@@ -358,6 +375,14 @@ int main(void)
         RUN(11, run_streams(in6, 6, "alo", 1000, "passthrough"));
         RUN(12, run_rill(in6, 6, "exactly_once_v2", 100, "windowed_count"));
         RUN(13, run_streams(in6, 6, "eos", 100, "wcount"));
+        RUN(14, run_rill_mem(in6, 6, "at_least_once", 1000, "passthrough", "16777216",
+                             "memory.bytes: 50331648\n"));
+        RUN(15, run_rill_mem(in6, 6, "at_least_once", 1000, "passthrough", "16777216",
+                             UNBOUNDED_QUEUES));
+        RUN(16, run_rill_mem(in6, 6, "exactly_once_v2", 100, "count", "33554432",
+                             "memory.bytes: 100663296\n"));
+        RUN(17, run_rill_mem(in6, 6, "exactly_once_v2", 100, "count", "33554432",
+                             UNBOUNDED_QUEUES));
         for (size_t i = 0; i < ns; i++)
             if (s[i].n)
                 fprintf(stderr, "  %-52s %10.0f rec/s\n", s[i].name, s[i].r[s[i].n - 1].rps);
@@ -438,6 +463,13 @@ int main(void)
     fprintf(md, "| rill / Kafka Streams, windowed count exactly-once | %.2f | >= 2 | %s |\n", r_ksw, r_ksw >= 2 ? "met" : "missed");
     fprintf(md, "| rill peak RSS / Kafka Streams, windowed count | %.2f | <= 0.25 | %s |\n", m_ksw, m_ksw <= 0.25 ? "met" : "missed");
     fprintf(md, "| exactly-once p99 latency (ms) | %ld | <= 110 (commit + 10 ms) | %s |\n", e99, e99 <= 110 ? "met" : "missed");
+    /* memory.bytes: peak RSS under the budget, throughput near the unbounded run's */
+    double b_pass = med(&s[14], 0) / med(&s[15], 0), b_cnt = med(&s[16], 0) / med(&s[17], 0);
+    double rss_pass = med(&s[14], 2) / 1024.0, rss_cnt = med(&s[16], 2) / 1024.0;
+    fprintf(md, "| passthrough at-least-once: memory.bytes 48 MiB / librdkafka's bounds, rec/s | %.2f | >= 0.95 | %s |\n", b_pass, b_pass >= 0.95 ? "met" : "missed");
+    fprintf(md, "| passthrough at-least-once: peak RSS at memory.bytes 48 MiB (unbounded: %.0f) | %.0f MiB | <= 48 | %s |\n", med(&s[15], 2) / 1024.0, rss_pass, rss_pass <= 48 ? "met" : "missed");
+    fprintf(md, "| count exactly-once: memory.bytes 96 MiB / librdkafka's bounds, rec/s | %.2f | >= 0.95 | %s |\n", b_cnt, b_cnt >= 0.95 ? "met" : "missed");
+    fprintf(md, "| count exactly-once: peak RSS at memory.bytes 96 MiB (unbounded: %.0f) | %.0f MiB | <= 96 | %s |\n", med(&s[17], 2) / 1024.0, rss_cnt, rss_cnt <= 96 ? "met" : "missed");
     fprintf(md, "\n## Latency (create time to read_committed consumer, 2,000 rec/s, 20 s, 6 partitions, first second left out)\n\n"
                 "| guarantee | p50 ms | p99 ms | p99.9 ms |\n| --- | ---: | ---: | ---: |\n"
                 "| exactly-once, 100 ms commits | %ld | %ld | %ld |\n"

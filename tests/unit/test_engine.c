@@ -264,6 +264,69 @@ static void test_static_membership(void)
     CU_ASSERT_STRING_EQUAL(session, "45000");
 }
 
+/* The queue bound a consumer (consumer 1) or producer of topology yaml
+ * gets, as librdkafka reads it back, into out; and the engine's share. */
+static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
+{
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, consumer, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka, consumer, err, sizeof err),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, consumer ? "queued.max.messages.kbytes"
+                                                  : "queue.buffering.max.kbytes", out, &outsz),
+                    RD_KAFKA_CONF_OK);
+    size_t kb = e->queue_kb;
+    rd_kafka_conf_destroy(c);
+    rill_engine_free(e);
+    rill_topology_free(t);
+    return kb;
+}
+
+static void test_memory_budget(void)
+{
+    char v[32], yaml[1024];
+    /* the default: state.memory.bytes + 192 MiB; one thread's consumer and
+     * producer share the 192 MiB */
+    CU_ASSERT_EQUAL(queue_of(one_proc, 1, v, sizeof v), 98304);
+    CU_ASSERT_STRING_EQUAL(v, "98304");
+    queue_of(one_proc, 0, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "98304");
+    /* 96 MiB with the state's 64: 32 MiB for two queues */
+    snprintf(yaml, sizeof yaml, "memory.bytes: 100663296\n%s", one_proc);
+    CU_ASSERT_EQUAL(queue_of(yaml, 1, v, sizeof v), 16384);
+    /* a stateful processor on 2 threads with standbys, and a second state
+     * budget: (2 x 3 + 1) queues share 128 MiB - 32 MiB */
+    CU_ASSERT_EQUAL(queue_of("application.id: a\nmemory.bytes: 134217728\n"
+                             "state.memory.bytes: 33554432\nnum.stream.threads: 2\n"
+                             "num.standby.replicas: 1\n"
+                             "topics: {in: {partitions: 1}, out: {partitions: 1}}\n"
+                             "processors:\n"
+                             "  p: {type: count, inputs: [in], outputs: [out], stores: [s]}\n",
+                             1, v, sizeof v),
+                    (size_t)(96 << 10) / 7);
+    /* the topology's own setting stays; the other kind still gets its share */
+    snprintf(yaml, sizeof yaml, "kafka: {queued.max.messages.kbytes: '65536'}\n%s", one_proc);
+    queue_of(yaml, 1, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "65536");
+    queue_of(yaml, 0, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "98304");
+    /* a budget too small for the state and the clients is refused */
+    snprintf(yaml, sizeof yaml, "memory.bytes: 73400320\n%s", one_proc);
+    char err[RILL_ERRSTR_SIZE] = "";
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_driver_t *d = rill_driver_new(t, err, sizeof err); /* checks the topology */
+    CU_ASSERT_PTR_NULL(d);
+    rill_driver_free(d);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "must leave at least 16 MiB beyond state.memory.bytes"));
+    rill_topology_free(t);
+}
+
 /* Observations land in the first bucket whose bound holds them, the last
  * (+Inf) past every bound; the sum is kept in microseconds. */
 static void test_histogram_buckets(void)
@@ -316,6 +379,7 @@ static void test_kafka_stats(void)
 }
 
 static CU_TestInfo tests[] = {
+    { "memory.bytes: every Kafka client's queue gets its share", test_memory_budget },
     { "histogram: bucket bounds, +Inf, the sum", test_histogram_buckets },
     { "librdkafka statistics: rtt, queues, transaction state", test_kafka_stats },
     { "thread state: legal transitions pass, illegal ones are refused", test_state_transitions },

@@ -66,6 +66,18 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
     return c;
 }
 
+rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
+                              const struct rill_kvlist *own, int consumer, char *errstr,
+                              size_t errsz)
+{
+    const char *key = consumer ? "queued.max.messages.kbytes" : "queue.buffering.max.kbytes";
+    if (!e->queue_kb || rill_kvlist_get(own, key) || rill_kvlist_get(&e->t->kafka, key))
+        return RILL_OK;
+    char v[32];
+    snprintf(v, sizeof v, "%zu", e->queue_kb);
+    return conf_set(c, key, v, errstr, errsz);
+}
+
 const char *engine_member_prefix(const struct rill_engine *e, const struct rill_kvlist *own)
 {
     const char *gii = rill_kvlist_get(own, "group.instance.id");
@@ -178,6 +190,7 @@ static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, cons
     snprintf(id, sizeof id, "%s.%s-%d-%s", st->e->t->application_id, st->pc->name, st->idx,
              role);
     if ((!own_or_global(st, "client.id") && conf_set(c, "client.id", id, errstr, errsz)) ||
+        engine_queue_limit(c, st->e, &st->pc->kafka, consumer, errstr, errsz) ||
         (stats && !own_or_global(st, "statistics.interval.ms") &&
          conf_set(c, "statistics.interval.ms", STATS_INTERVAL_MS, errstr, errsz))) {
         rd_kafka_conf_destroy(c);

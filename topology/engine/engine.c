@@ -17,6 +17,28 @@
  * (RocksDB 7.8's C API has no write-buffer manager). */
 #define ENGINE_WRITE_BUFFER_SHARE 16
 #define ENGINE_WRITE_BUFFER_MIN (1u << 20)
+/* The least a Kafka client's queue gets of memory.bytes, in KiB. */
+#define ENGINE_QUEUE_MIN_KB 1024
+
+/* memory.bytes beyond the state's, shared evenly by every Kafka client's
+ * queue: per stream thread a consumer, a producer and (with stores) a
+ * restorer; a standby reader per stateful processor; a consumer per sink.
+ * In KiB, at least ENGINE_QUEUE_MIN_KB. */
+static size_t engine_queue_share(const struct rill_topology *t)
+{
+    int64_t budget = t->memory_bytes >= 0 ? t->memory_bytes
+                                     : t->state_memory_bytes + RILL_CLIENT_MEMORY_DEFAULT;
+    if (budget <= t->state_memory_bytes)
+        return ENGINE_QUEUE_MIN_KB;
+    size_t queues = t->nsinks;
+    for (size_t p = 0; p < t->nprocs; p++) {
+        int stateful = t->procs[p].stores.n > 0;
+        queues += (size_t)t->num_stream_threads * (stateful ? 3 : 2);
+        queues += stateful && t->num_standby_replicas > 0;
+    }
+    size_t kb = (size_t)(budget - t->state_memory_bytes) / 1024 / (queues ? queues : 1);
+    return kb > ENGINE_QUEUE_MIN_KB ? kb : ENGINE_QUEUE_MIN_KB;
+}
 
 rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, char *errstr,
                            size_t errsz)
@@ -33,6 +55,7 @@ rill_err_t rill_engine_new(const struct rill_topology *t, rill_engine_t **out, c
     e->write_buffer = budget / ENGINE_WRITE_BUFFER_SHARE > ENGINE_WRITE_BUFFER_MIN
                           ? budget / ENGINE_WRITE_BUFFER_SHARE
                           : ENGINE_WRITE_BUFFER_MIN;
+    e->queue_kb = engine_queue_share(t);
     e->nthreads = t->nprocs * (size_t)t->num_stream_threads;
     e->threads = calloc(e->nthreads ? e->nthreads : 1, sizeof *e->threads);
     e->nsinks = t->nsinks;

@@ -268,6 +268,7 @@ struct rill_engine {
     int lock_fd;                /* the instance directory's lock */
     rill_store_cache_t *cache;  /* shared block cache: half of state.memory.bytes */
     size_t write_buffer;        /* memtable size per store */
+    size_t queue_kb;            /* each Kafka client's queue, of memory.bytes */
     struct sink_thread *sinks;  /* one thread per sink of the topology */
     size_t nsinks;
     struct MHD_Daemon *http;    /* the HTTP endpoints (http.c); NULL: none */
@@ -420,6 +421,11 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
  * earliest offset without a committed one, read_committed. */
 rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, char *errstr,
                                       size_t errsz);
+/* Bounds c's queue (a consumer's prefetch, a producer's buffer) to the
+ * engine's share of memory.bytes, unless either kafka: map sets it. */
+rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
+                              const struct rill_kvlist *own, int consumer, char *errstr,
+                              size_t errsz);
 /* Static membership by default: sets group.instance.id to
  * "<prefix>.<name>-<idx>", the prefix own's or the topology's kafka:
  * group.instance.id, else the instance id of the state directory; none when

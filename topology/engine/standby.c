@@ -475,6 +475,10 @@ static rill_err_t standby_client(struct standby *sb, char *errstr, size_t errsz)
             rd_kafka_conf_destroy(c);
             return RILL_ERR_CONFIG;
         }
+    if (engine_queue_limit(c, sb->e, &sb->pc->kafka, 1, errstr, errsz) != RILL_OK) {
+        rd_kafka_conf_destroy(c);
+        return RILL_ERR_CONFIG;
+    }
     if (!rill_kvlist_get(&sb->pc->kafka, "client.id") &&
         !rill_kvlist_get(&sb->e->t->kafka, "client.id"))
         rd_kafka_conf_set(c, "client.id", id, NULL, 0);

@@ -636,6 +636,11 @@ rill_err_t rill_topology_check_opts(const struct rill_topology *t,
         return RILL_ERR_INVALID;
     if (!t->nprocs && !t->nsinks)
         return CERR(&C, 1, 1, "nothing to run: no processors and no sinks");
+    if (t->memory_bytes >= 0 && t->memory_bytes < t->state_memory_bytes + RILL_CLIENT_MEMORY_MIN)
+        return CERR(&C, 1, 1, "memory.bytes (%lld) must leave at least %d MiB beyond "
+                    "state.memory.bytes (%lld) for the Kafka clients' queues",
+                    (long long)t->memory_bytes,
+                    RILL_CLIENT_MEMORY_MIN >> 20, (long long)t->state_memory_bytes);
     if ((err = check_names(&C)) != RILL_OK)
         return err;
     for (size_t i = 0; i < t->nprocs; i++)

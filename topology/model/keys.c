@@ -56,7 +56,15 @@ const struct rill_key_def rill_keys[] = {
              "takeover replays only the changelog tail" },
     { .scope = RILL_SCOPE_TOP, .name = "state.memory.bytes", .type = RILL_KEY_INT,
       .def = "67108864", .min = 4 << 20, .max = INT64_MAX, .offset = TOP(state_memory_bytes),
-      .doc = "the RocksDB memory budget of the process (block cache and write buffers)" },
+      .doc = "the RocksDB memory budget of the process (block cache and write buffers), "
+             "part of memory.bytes" },
+    { .scope = RILL_SCOPE_TOP, .name = "memory.bytes", .type = RILL_KEY_INT,
+      .min = 0, .max = INT64_MAX, .offset = TOP(memory_bytes),
+      .unset = "state.memory.bytes + 192 MiB (256 MiB with the state's default)",
+      .doc = "what the process may buffer: state.memory.bytes for RocksDB, and the rest shared "
+             "evenly by every Kafka client's queue (each consumer's prefetch, "
+             "queued.max.messages.kbytes, and each producer's, queue.buffering.max.kbytes, "
+             "at least 1 MiB each) unless kafka: sets them; at least state.memory.bytes + 16 MiB" },
     { .scope = RILL_SCOPE_TOP, .name = "log.format", .type = RILL_KEY_ENUM, .def = "logfmt",
       .values = log_formats, .offset = TOP(log_format),
       .doc = "logfmt: key=value lines; json: one JSON object per line (on stderr)" },
