@@ -123,8 +123,9 @@ static struct result run_raw(const char *in, int parts, const char *mode, int co
     return measure(argv, out, parts);
 }
 
-/* rill with its RocksDB budget state (state.memory.bytes) and more
- * top-level YAML (extra: memory.bytes, or kafka: queue settings). */
+/* rill with its RocksDB budget state (state.memory.bytes) and more YAML:
+ * extra, top-level lines (memory.bytes), or lines of the kafka: map (they
+ * begin with two spaces and follow the map it_write_yaml writes first). */
 static struct result run_rill_mem(const char *in, int parts, const char *guarantee,
                                   int commit_ms, const char *type, const char *state,
                                   const char *extra)
@@ -142,11 +143,13 @@ static struct result run_rill_mem(const char *in, int parts, const char *guarant
         it_create_topic(cl, parts);
     snprintf(yaml, sizeof yaml, "%s/%s.yaml", dir, app);
     snprintf(body, sizeof body,
+             "%s"
              "application.id: %s\nprocessing.guarantee: %s\ncommit.interval.ms: %d\n"
              "state.dir: %s/state\nstate.memory.bytes: %s\n%s"
              "topics:\n  %s: {partitions: %d}\n  %s: {partitions: %d}\n"
              "processors:\n  p: {type: %s, inputs: [%s], outputs: [%s]%s%s}\n",
-             app, guarantee, commit_ms, dir, state, extra, in, parts, out, parts, type, in, out,
+             extra[0] == ' ' ? extra : "", app, guarantee, commit_ms, dir, state,
+             extra[0] == ' ' ? "" : extra, in, parts, out, parts, type, in, out,
              stateful ? ", stores: [s]" : "",
              windowed ? ", config: {window: {type: tumbling, size.ms: 3600000}}" : "");
     it_write_yaml(yaml, body);
@@ -161,8 +164,7 @@ static struct result run_rill(const char *in, int parts, const char *guarantee, 
 }
 
 /* librdkafka's own queue bounds, over memory.bytes' shares */
-#define UNBOUNDED_QUEUES                                                                       \
-    "kafka: {queued.max.messages.kbytes: '65536', queue.buffering.max.kbytes: '1048576'}\n"
+#define UNBOUNDED_QUEUES "  queued.max.messages.kbytes: '65536'\n  queue.buffering.max.kbytes: '1048576'\n"
 
 static struct result run_streams(const char *in, int parts, const char *mode, int commit_ms,
                                  const char *topo)

@@ -275,7 +275,9 @@ static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
     CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
     rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, consumer, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka, consumer, err, sizeof err),
+    CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
+                                       consumer ? engine_partitions(e, &t->procs[0].inputs) : 0,
+                                       err, sizeof err),
                     RILL_OK);
     CU_ASSERT_EQUAL(rd_kafka_conf_get(c, consumer ? "queued.max.messages.kbytes"
                                                   : "queue.buffering.max.kbytes", out, &outsz),
@@ -289,12 +291,19 @@ static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
 
 static void test_memory_budget(void)
 {
-    char v[32], yaml[1024];
-    /* the default: state.memory.bytes + 192 MiB; one thread's consumer and
-     * producer share the 192 MiB */
-    CU_ASSERT_EQUAL(queue_of(one_proc, 1, v, sizeof v), 98304);
-    CU_ASSERT_STRING_EQUAL(v, "98304");
+    char v[32], yaml[2048];
+    /* unset: librdkafka's own bounds */
+    CU_ASSERT_EQUAL(queue_of(one_proc, 1, v, sizeof v), 0);
+    CU_ASSERT_STRING_EQUAL(v, "65536");
     queue_of(one_proc, 0, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "1048576");
+    /* 256 MiB with the state's 64: one thread's consumer and producer share
+     * the 192 MiB */
+    char yaml256[1024];
+    snprintf(yaml256, sizeof yaml256, "memory.bytes: 268435456\n%s", one_proc);
+    CU_ASSERT_EQUAL(queue_of(yaml256, 1, v, sizeof v), 98304);
+    CU_ASSERT_STRING_EQUAL(v, "98304");
+    queue_of(yaml256, 0, v, sizeof v);
     CU_ASSERT_STRING_EQUAL(v, "98304");
     /* 96 MiB with the state's 64: 32 MiB for two queues */
     snprintf(yaml, sizeof yaml, "memory.bytes: 100663296\n%s", one_proc);
@@ -309,10 +318,20 @@ static void test_memory_budget(void)
                              "  p: {type: count, inputs: [in], outputs: [out], stores: [s]}\n",
                              1, v, sizeof v),
                     (size_t)(96 << 10) / 7);
+    /* librdkafka bounds a consumer's prefetch per partition: its share is
+     * split over the 4 partitions it may read; the producer's is not */
+    static const char four[] = "application.id: a\nmemory.bytes: 268435456\n"
+                               "topics: {in: {partitions: 4}, out: {partitions: 4}}\n"
+                               "processors:\n"
+                               "  p: {type: passthrough, inputs: [in], outputs: [out]}\n";
+    queue_of(four, 1, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "24576");
+    queue_of(four, 0, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "98304");
     /* the topology's own setting stays; the other kind still gets its share */
-    snprintf(yaml, sizeof yaml, "kafka: {queued.max.messages.kbytes: '65536'}\n%s", one_proc);
+    snprintf(yaml, sizeof yaml, "kafka: {queued.max.messages.kbytes: '4096'}\n%s", yaml256);
     queue_of(yaml, 1, v, sizeof v);
-    CU_ASSERT_STRING_EQUAL(v, "65536");
+    CU_ASSERT_STRING_EQUAL(v, "4096");
     queue_of(yaml, 0, v, sizeof v);
     CU_ASSERT_STRING_EQUAL(v, "98304");
     /* a budget too small for the state and the clients is refused */

@@ -66,15 +66,33 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
     return c;
 }
 
+int32_t engine_partitions(const struct rill_engine *e, const struct rill_strlist *topics)
+{
+    int32_t n = 0;
+    for (size_t i = 0; i < topics->n; i++) {
+        int32_t p = 1; /* not known: counted as one */
+        for (size_t k = 0; k < e->ntopics; k++)
+            if (!strcmp(e->topics[k].name, topics->v[i]) && e->topics[k].partitions > 0)
+                p = e->topics[k].partitions;
+        n += p;
+    }
+    return n > 0 ? n : 1;
+}
+
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
-                              const struct rill_kvlist *own, int consumer, char *errstr,
+                              const struct rill_kvlist *own, int32_t partitions, char *errstr,
                               size_t errsz)
 {
-    const char *key = consumer ? "queued.max.messages.kbytes" : "queue.buffering.max.kbytes";
+    /* librdkafka 2.0.2 bounds a consumer's prefetch per partition: the
+     * consumer's share is split over every partition it may be given */
+    const char *key = partitions ? "queued.max.messages.kbytes" : "queue.buffering.max.kbytes";
     if (!e->queue_kb || rill_kvlist_get(own, key) || rill_kvlist_get(&e->t->kafka, key))
         return RILL_OK;
+    size_t kb = partitions ? e->queue_kb / (size_t)partitions : e->queue_kb;
+    if (kb < ENGINE_QUEUE_MIN_PART_KB)
+        kb = ENGINE_QUEUE_MIN_PART_KB;
     char v[32];
-    snprintf(v, sizeof v, "%zu", e->queue_kb);
+    snprintf(v, sizeof v, "%zu", kb);
     return conf_set(c, key, v, errstr, errsz);
 }
 
@@ -190,7 +208,10 @@ static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, cons
     snprintf(id, sizeof id, "%s.%s-%d-%s", st->e->t->application_id, st->pc->name, st->idx,
              role);
     if ((!own_or_global(st, "client.id") && conf_set(c, "client.id", id, errstr, errsz)) ||
-        engine_queue_limit(c, st->e, &st->pc->kafka, consumer, errstr, errsz) ||
+        engine_queue_limit(c, st->e, &st->pc->kafka,
+                           !consumer ? 0 : strcmp(role, "consumer") ? 1
+                                         : engine_partitions(st->e, &st->pc->inputs),
+                           errstr, errsz) ||
         (stats && !own_or_global(st, "statistics.interval.ms") &&
          conf_set(c, "statistics.interval.ms", STATS_INTERVAL_MS, errstr, errsz))) {
         rd_kafka_conf_destroy(c);

@@ -23,11 +23,13 @@
 /* memory.bytes beyond the state's, shared evenly by every Kafka client's
  * queue: per stream thread a consumer, a producer and (with stores) a
  * restorer; a standby reader per stateful processor; a consumer per sink.
- * In KiB, at least ENGINE_QUEUE_MIN_KB. */
+ * In KiB, at least ENGINE_QUEUE_MIN_KB; 0 (no bounds: librdkafka's own)
+ * when memory.bytes is not set. */
 static size_t engine_queue_share(const struct rill_topology *t)
 {
-    int64_t budget = t->memory_bytes >= 0 ? t->memory_bytes
-                                     : t->state_memory_bytes + RILL_CLIENT_MEMORY_DEFAULT;
+    if (t->memory_bytes < 0)
+        return 0; /* unset: librdkafka's own bounds */
+    int64_t budget = t->memory_bytes;
     if (budget <= t->state_memory_bytes)
         return ENGINE_QUEUE_MIN_KB;
     size_t queues = t->nsinks;

@@ -56,6 +56,8 @@
 /* transaction.timeout.ms under exactly-once unless the topology sets it:
  * three commit intervals, at least this much (Kafka Streams' 10 s). */
 #define ENGINE_TXN_TIMEOUT_MIN_MS 10000
+/* The least prefetch a consumer's partition gets of memory.bytes, in KiB. */
+#define ENGINE_QUEUE_MIN_PART_KB 256
 /* How long a stopping static member waits for its leave to go out, and its
  * poll slice meanwhile. */
 #define ENGINE_LEAVE_WAIT_MS 10000
@@ -268,7 +270,7 @@ struct rill_engine {
     int lock_fd;                /* the instance directory's lock */
     rill_store_cache_t *cache;  /* shared block cache: half of state.memory.bytes */
     size_t write_buffer;        /* memtable size per store */
-    size_t queue_kb;            /* each Kafka client's queue, of memory.bytes */
+    size_t queue_kb;            /* each Kafka client's queue, of memory.bytes; 0: no bound */
     struct sink_thread *sinks;  /* one thread per sink of the topology */
     size_t nsinks;
     struct MHD_Daemon *http;    /* the HTTP endpoints (http.c); NULL: none */
@@ -421,11 +423,15 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
  * earliest offset without a committed one, read_committed. */
 rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, char *errstr,
                                       size_t errsz);
-/* Bounds c's queue (a consumer's prefetch, a producer's buffer) to the
- * engine's share of memory.bytes, unless either kafka: map sets it. */
+/* Bounds c's queue to the engine's share of memory.bytes, unless either
+ * kafka: map sets it: a producer's buffer (partitions 0), or a consumer's
+ * prefetch, which librdkafka 2.0.2 bounds per partition, over the
+ * partitions it may read (at least ENGINE_QUEUE_MIN_PART_KB each). */
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
-                              const struct rill_kvlist *own, int consumer, char *errstr,
+                              const struct rill_kvlist *own, int32_t partitions, char *errstr,
                               size_t errsz);
+/* The partitions of topics, summed (one for a count not known). */
+int32_t engine_partitions(const struct rill_engine *e, const struct rill_strlist *topics);
 /* Static membership by default: sets group.instance.id to
  * "<prefix>.<name>-<idx>", the prefix own's or the topology's kafka:
  * group.instance.id, else the instance id of the state directory; none when

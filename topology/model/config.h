@@ -101,10 +101,8 @@ struct rill_client_conf {
     int line, col;
 };
 
-/* What memory.bytes must leave beyond state.memory.bytes for the clients,
- * and what it leaves when unset. */
+/* What memory.bytes must leave beyond state.memory.bytes for the clients. */
 #define RILL_CLIENT_MEMORY_MIN (16 << 20)
-#define RILL_CLIENT_MEMORY_DEFAULT (192 << 20)
 
 /* Where `rill run` serves its HTTP endpoints when http.address is not set. */
 #define RILL_HTTP_DEFAULT_ADDRESS "127.0.0.1:9464"
@@ -119,7 +117,7 @@ struct rill_topology {
     int num_standby_replicas; /* default 0: no standby replicas */
     int64_t state_memory_bytes; /* RocksDB budget of the process, default 64 MiB (min 4 MiB) */
     int64_t memory_bytes;       /* the process's buffers: state + Kafka queues; -1 (unset):
-                                 * state_memory_bytes + RILL_CLIENT_MEMORY_DEFAULT */
+                                 * the queues keep librdkafka's bounds */
     int log_format;           /* 0 logfmt (default), 1 json: rill_log_format_t */
     int log_level;            /* 0 debug, 1 info (default), 2 warn, 3 error: rill_log_level_t */
     struct rill_kvlist log_levels; /* component -> level, over log_level */

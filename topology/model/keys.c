@@ -60,11 +60,14 @@ const struct rill_key_def rill_keys[] = {
              "part of memory.bytes" },
     { .scope = RILL_SCOPE_TOP, .name = "memory.bytes", .type = RILL_KEY_INT,
       .min = 0, .max = INT64_MAX, .offset = TOP(memory_bytes),
-      .unset = "state.memory.bytes + 192 MiB (256 MiB with the state's default)",
+      .unset = "librdkafka's own queue bounds (up to 64 MiB of prefetch per consumer partition, "
+               "1 GiB per producer)",
       .doc = "what the process may buffer: state.memory.bytes for RocksDB, and the rest shared "
-             "evenly by every Kafka client's queue (each consumer's prefetch, "
-             "queued.max.messages.kbytes, and each producer's, queue.buffering.max.kbytes, "
-             "at least 1 MiB each) unless kafka: sets them; at least state.memory.bytes + 16 MiB" },
+             "evenly by every Kafka client's queue (a producer's queue.buffering.max.kbytes; a "
+             "consumer's queued.max.messages.kbytes, split over the partitions it may read, at "
+             "least 256 KiB each) unless kafka: sets them; at least state.memory.bytes + 16 MiB. "
+             "librdkafka 2.0.2 pauses a partition whose prefetch is full for about a second, so "
+             "less than about a second of input per partition costs throughput" },
     { .scope = RILL_SCOPE_TOP, .name = "log.format", .type = RILL_KEY_ENUM, .def = "logfmt",
       .values = log_formats, .offset = TOP(log_format),
       .doc = "logfmt: key=value lines; json: one JSON object per line (on stderr)" },
