@@ -42,7 +42,9 @@ static void group_make(struct group *g, int ninst, int threads, int nparts, unsi
         snprintf(g->inst[i], sizeof g->inst[i], "%08x", (seed * 2654435761u + (unsigned)i * 40503u) ^ 0x5bd1e995u);
     for (int i = 0; i < ninst; i++)
         for (int k = 0; k < threads; k++) {
-            snprintf(g->ids[g->n], sizeof g->ids[g->n], "%s.proc-%d", g->inst[i], k);
+            size_t l = strlen(g->inst[i]); /* the instance's name, then its thread */
+            memcpy(g->ids[g->n], g->inst[i], l);
+            snprintf(g->ids[g->n] + l, sizeof g->ids[g->n] - l, ".proc-%d", k);
             g->m[g->n] = (struct sb_member){ .instance = g->inst[i], .order = g->ids[g->n] };
             g->owner_inst[g->n] = i;
             g->n++;
@@ -155,7 +157,7 @@ static void test_random_groups(void)
 static void test_too_many_cases(void)
 {
     /* 40 instances, up to 8 dead: millions of cases; refused, nothing marked */
-    static char names[40][8];
+    static char names[40][16];
     struct sb_member m[40];
     for (int i = 0; i < 40; i++) {
         snprintf(names[i], sizeof names[i], "i%02d", i);
