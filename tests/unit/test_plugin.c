@@ -17,6 +17,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -150,6 +151,27 @@ static void test_v4_reads_headers_on_demand(void)
 {
     check_with_headers("probe", "report_headers: true",
                        "array=0 ptr=null count=2 last=trace=t-1 found=1");
+}
+
+static void test_stale_header_src_is_not_read(void)
+{
+    /* what a pre-V4 plugin's copy of a record without headers may carry
+     * past its end: never followed */
+    rill_record_t r;
+    memset(&r, 0, sizeof r);
+    r.header_src = (const rill_header_src_t *)(uintptr_t)0x10;
+    const void *v = NULL;
+    size_t len = 0;
+    const char *name = NULL;
+    CU_ASSERT_EQUAL(rill_record_header(&r, "a", &v, &len), 0);
+    CU_ASSERT_EQUAL(rill_record_header_count(&r), 0);
+    CU_ASSERT_EQUAL(rill_record_header_at(&r, 0, &name, &v, &len), 0);
+    /* a record with its array reads the array */
+    const rill_header_t h[1] = { { "a", "1", 1 } };
+    r.headers = h;
+    r.header_cnt = 1;
+    CU_ASSERT_EQUAL(rill_record_header(&r, "a", &v, &len), 1);
+    CU_ASSERT_EQUAL(rill_record_header_count(&r), 1);
 }
 
 static void test_v1_rows_are_converted(void)
@@ -447,6 +469,8 @@ static CU_TestInfo tests[] = {
     { "a V1 library: the YAML's values reach it", test_v1_yaml_overrides_reach_the_plugin },
     { "a V1 library gets every header as the array V1 promised", test_v1_gets_the_header_array },
     { "a V4 library reads headers on demand: no array", test_v4_reads_headers_on_demand },
+    { "a header source the runtime did not hand over is never read",
+      test_stale_header_src_is_not_read },
     { "a V1 library's config rows become V2 rows", test_v1_rows_are_converted },
     { "a V1 library: an unknown config key is refused", test_v1_unknown_key_is_refused },
     { "a library of ABI 99 or 0 is refused, saying which", test_newer_or_zero_version_is_refused },

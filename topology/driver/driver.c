@@ -188,7 +188,9 @@ static rill_err_t deliver(rill_driver_t *d, const char *topic, int32_t partition
             break;
         }
         rill_proc_result_t res;
+        rill_header_src_enter(&src);
         ret = rill_node_process(in->node, rec, &res);
+        rill_header_src_leave();
         inst_settle(in, ret == RILL_OK);
         if (ret == RILL_OK && res == RILL_PROC_RETRY)
             ret = RILL_ERR_RETRY;

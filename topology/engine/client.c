@@ -91,6 +91,8 @@ rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
     size_t kb = partitions ? e->queue_kb / (size_t)partitions : e->queue_kb;
     if (kb < ENGINE_QUEUE_MIN_PART_KB)
         kb = ENGINE_QUEUE_MIN_PART_KB;
+    if (partitions && kb > ENGINE_QUEUE_MAX_KB) /* librdkafka's range for the consumer key */
+        kb = ENGINE_QUEUE_MAX_KB;
     char v[32];
     snprintf(v, sizeof v, "%zu", kb);
     return conf_set(c, key, v, errstr, errsz);
@@ -318,11 +320,15 @@ static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz
     /* A dead instance's open transaction holds its partitions' committed
      * offsets and its changelogs' stable end until the coordinator aborts
      * it: librdkafka's 60 s would stall a takeover that long. */
+    int64_t ci = st->e->t->commit_interval_ms, tt = ENGINE_TXN_TIMEOUT_MIN_MS;
+    if (ci > ENGINE_TXN_TIMEOUT_MIN_MS / 3)
+        tt = ci > ENGINE_TXN_TIMEOUT_MAX_MS / 3 ? ENGINE_TXN_TIMEOUT_MAX_MS : ci * 3;
     char txn_timeout[32];
-    snprintf(txn_timeout, sizeof txn_timeout, "%" PRId64,
-             st->e->t->commit_interval_ms * 3 > ENGINE_TXN_TIMEOUT_MIN_MS
-                 ? st->e->t->commit_interval_ms * 3 : (int64_t)ENGINE_TXN_TIMEOUT_MIN_MS);
+    snprintf(txn_timeout, sizeof txn_timeout, "%" PRId64, tt);
+    /* librdkafka wants message.timeout.ms and socket.timeout.ms within the
+     * transaction timeout: a topology that sets either keeps librdkafka's */
     if (st->e->eos && !own_or_global(st, "transaction.timeout.ms") &&
+        !own_or_global(st, "message.timeout.ms") && !own_or_global(st, "socket.timeout.ms") &&
         conf_set(pc, "transaction.timeout.ms", txn_timeout, errstr, errsz)) {
         rd_kafka_conf_destroy(pc);
         return RILL_ERR_CONFIG;

@@ -56,8 +56,12 @@
 /* transaction.timeout.ms under exactly-once unless the topology sets it:
  * three commit intervals, at least this much (Kafka Streams' 10 s). */
 #define ENGINE_TXN_TIMEOUT_MIN_MS 10000
+/* ... and at most the broker's default transaction.max.timeout.ms. */
+#define ENGINE_TXN_TIMEOUT_MAX_MS 900000
 /* The least prefetch a consumer's partition gets of memory.bytes, in KiB. */
 #define ENGINE_QUEUE_MIN_PART_KB 256
+/* The most librdkafka takes for queued.max.messages.kbytes. */
+#define ENGINE_QUEUE_MAX_KB 2097151
 /* How long a stopping static member waits for its leave to go out, and its
  * poll slice meanwhile. */
 #define ENGINE_LEAVE_WAIT_MS 10000

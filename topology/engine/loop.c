@@ -262,7 +262,10 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
     };
     rill_proc_result_t res;
     int64_t t0 = metrics_now_us();
-    if (rill_node_process(t->node, &rec, &res) != RILL_OK) {
+    rill_header_src_enter(&hsrc);
+    rill_err_t perr = rill_node_process(t->node, &rec, &res);
+    rill_header_src_leave();
+    if (perr != RILL_OK) {
         rd_kafka_message_destroy(m);
         txn_fail(st, "produce failed");
         return;
@@ -271,7 +274,9 @@ static void process_record(struct sthread *st, struct task *t, rd_kafka_message_
         METRIC_ADD(st->m.retries, 1);
         int first = !t->backoff_ms;
         task_retry_later(st, t, m);
+        rill_header_src_enter(&hsrc); /* the line carries the record's trace id */
         log_retry(st, t, &rec, first);
+        rill_header_src_leave();
         return;
     }
     int64_t t1 = metrics_now_us();

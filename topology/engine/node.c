@@ -482,7 +482,19 @@ static rill_err_t record_for_abi(rill_node_t *n, const rill_record_t *rec, rill_
     return RILL_OK;
 }
 
+static rill_err_t node_process(rill_node_t *n, const rill_record_t *in, rill_proc_result_t *res);
+
 rill_err_t rill_node_process(rill_node_t *n, const rill_record_t *in, rill_proc_result_t *res)
+{
+    /* the source of an array handed in, for a V4 processor, is live
+     * during the call */
+    rill_header_src_enter(&n->arr_src);
+    rill_err_t err = node_process(n, in, res);
+    rill_header_src_leave();
+    return err;
+}
+
+static rill_err_t node_process(rill_node_t *n, const rill_record_t *in, rill_proc_result_t *res)
 {
     rill_record_t abi;
     if (record_for_abi(n, in, &abi) != RILL_OK)

@@ -30,6 +30,12 @@ struct rill_header_src {
     size_t n;
 };
 
+/* Marks s live on this thread while a record carrying it is handed over
+ * (between enter and leave, nested); a header_src that is not live is
+ * never read (record.c). */
+void rill_header_src_enter(const struct rill_header_src *s);
+void rill_header_src_leave(void);
+
 struct rill_serde;
 
 /* A node's JSON view of the record in hand, for rill_record_field() and

@@ -108,16 +108,50 @@ static const rd_kafka_headers_t *kafka_headers(const rill_header_src_t *src)
     return s->parsed;
 }
 
+/* The header sources the runtime has handed over on this thread and not
+ * taken back (rill_header_src_enter). A record's header_src is read only
+ * when it is one of them: a processor built before V4 knows a shorter
+ * rill_record_t, and a copy it makes of a record has no header_src field,
+ * only whatever lies past its end. */
+#define HEADER_SRC_LIVE_MAX 8
+static _Thread_local const struct rill_header_src *tl_src[HEADER_SRC_LIVE_MAX];
+static _Thread_local int tl_nsrc;
+
+void rill_header_src_enter(const struct rill_header_src *s)
+{
+    if (tl_nsrc < HEADER_SRC_LIVE_MAX)
+        tl_src[tl_nsrc] = s;
+    tl_nsrc++;
+}
+
+void rill_header_src_leave(void)
+{
+    if (tl_nsrc > 0)
+        tl_nsrc--;
+}
+
+/* rec's header source, when it has no array and its source is live. */
+static const struct rill_header_src *live_src(const rill_record_t *rec)
+{
+    if (rec->headers || !rec->header_src)
+        return NULL;
+    for (int i = 0; i < tl_nsrc && i < HEADER_SRC_LIVE_MAX; i++)
+        if (tl_src[i] == rec->header_src)
+            return rec->header_src;
+    return NULL;
+}
+
 /* The array rec's headers are in (headers, or an array source); NULL with
  * *n 0 when they are a Kafka record's. */
 static const rill_header_t *header_array(const rill_record_t *rec, size_t *n)
 {
-    if (rec->headers || !rec->header_src) {
+    const struct rill_header_src *s = live_src(rec);
+    if (!s) {
         *n = rec->header_cnt;
         return rec->headers;
     }
-    *n = rec->header_src->m ? 0 : rec->header_src->n;
-    return rec->header_src->m ? NULL : rec->header_src->v;
+    *n = s->m ? 0 : s->n;
+    return s->m ? NULL : s->v;
 }
 
 int rill_record_header(const rill_record_t *rec, const char *name, const void **value,
@@ -125,8 +159,9 @@ int rill_record_header(const rill_record_t *rec, const char *name, const void **
 {
     size_t n;
     const rill_header_t *h = header_array(rec, &n);
-    if (!h && n == 0 && rec->header_src && rec->header_src->m) {
-        const rd_kafka_headers_t *kh = kafka_headers(rec->header_src);
+    const struct rill_header_src *s = live_src(rec);
+    if (s && s->m) {
+        const rd_kafka_headers_t *kh = kafka_headers(s);
         return kh && !rd_kafka_header_get_last(kh, name, value, len);
     }
     for (size_t i = n; i-- > 0;)
@@ -141,9 +176,11 @@ int rill_record_header(const rill_record_t *rec, const char *name, const void **
 size_t rill_record_header_count(const rill_record_t *rec)
 {
     size_t n;
-    if (header_array(rec, &n) || n || !rec->header_src || !rec->header_src->m)
+    header_array(rec, &n);
+    const struct rill_header_src *s = live_src(rec);
+    if (!s || !s->m)
         return n;
-    const rd_kafka_headers_t *kh = kafka_headers(rec->header_src);
+    const rd_kafka_headers_t *kh = kafka_headers(s);
     return kh ? rd_kafka_header_cnt(kh) : 0;
 }
 
@@ -152,8 +189,9 @@ int rill_record_header_at(const rill_record_t *rec, size_t i, const char **name,
 {
     size_t n;
     const rill_header_t *h = header_array(rec, &n);
-    if (!h && n == 0 && rec->header_src && rec->header_src->m) {
-        const rd_kafka_headers_t *kh = kafka_headers(rec->header_src);
+    const struct rill_header_src *s = live_src(rec);
+    if (s && s->m) {
+        const rd_kafka_headers_t *kh = kafka_headers(s);
         return kh && !rd_kafka_header_get_all(kh, i, name, value, len);
     }
     if (i >= n)

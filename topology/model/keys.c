@@ -100,8 +100,8 @@ const struct rill_key_def rill_keys[] = {
              "<prefix>.<processor or sink>-<thread> with the state directory's instance id as "
              "the prefix; group.instance.id sets another prefix, and off turns static "
              "membership off. A static member's session.timeout.ms is 10000 unless set here; "
-             "under exactly_once_v2, transaction.timeout.ms is three commit intervals, at "
-             "least 10000, unless set here" },
+             "under exactly_once_v2, transaction.timeout.ms is three commit intervals, 10000 "
+             "to 900000, unless set here (or message.timeout.ms or socket.timeout.ms is)" },
     { .scope = RILL_SCOPE_TOP, .name = "topics", .type = RILL_KEY_SECTION,
       .sub = RILL_SCOPE_TOPIC, .doc = "the topics read and written, by name" },
     { .scope = RILL_SCOPE_TOP, .name = "stores", .type = RILL_KEY_SECTION,
