@@ -160,7 +160,10 @@ static struct result run_rill_mem(const char *in, int parts, const char *guarant
 static struct result run_rill(const char *in, int parts, const char *guarantee, int commit_ms,
                               const char *type)
 {
-    return run_rill_mem(in, parts, guarantee, commit_ms, type, "268435456", "");
+    /* BENCH_RILL_KAFKA: kafka: lines ("  key: 'value'\n" each) for an
+     * experiment on the rill rows */
+    const char *x = getenv("BENCH_RILL_KAFKA");
+    return run_rill_mem(in, parts, guarantee, commit_ms, type, "268435456", x ? x : "");
 }
 
 /* librdkafka's own queue bounds, over memory.bytes' shares */

@@ -289,6 +289,57 @@ static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
     return kb;
 }
 
+/* The max.partition.fetch.bytes a consumer of yaml gets, into out. */
+static const char *fetch_of(const char *yaml, char *out, size_t outsz)
+{
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, 1, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
+                                       engine_partitions(e, &t->procs[0].inputs), err, sizeof err),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, "max.partition.fetch.bytes", out, &outsz),
+                    RD_KAFKA_CONF_OK);
+    rd_kafka_conf_destroy(c);
+    rill_engine_free(e);
+    rill_topology_free(t);
+    return out;
+}
+
+/* What a consumer's queued.min.messages is under the kafka: map given. */
+static void min_messages_of(const char *kafka, int consumer, char *out, size_t outsz)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "kafka: {%s}\n%s", kafka, one_proc);
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    char err[RILL_ERRSTR_SIZE];
+    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, consumer, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, "queued.min.messages", out, &outsz), RD_KAFKA_CONF_OK);
+    rd_kafka_conf_destroy(c);
+    rill_topology_free(t);
+}
+
+/* librdkafka 2.0.2 stops fetching for a second once the consumer's queue
+ * holds queued.min.messages (100,000 by default): every consumer of rill
+ * gets librdkafka's maximum instead, unless the topology sets it; a
+ * producer keeps librdkafka's value (the key is the consumer's). */
+static void test_queued_min_messages(void)
+{
+    char v[32];
+    min_messages_of("", 1, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, ENGINE_QUEUED_MIN_MESSAGES);
+    min_messages_of("queued.min.messages: '5000'", 1, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "5000");
+    min_messages_of("", 0, v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "100000");
+}
+
 static void test_memory_budget(void)
 {
     char v[32], yaml[2048];
@@ -302,7 +353,7 @@ static void test_memory_budget(void)
     char yaml256[1024];
     snprintf(yaml256, sizeof yaml256, "memory.bytes: 268435456\n%s", one_proc);
     CU_ASSERT_EQUAL(queue_of(yaml256, 1, v, sizeof v), 98304);
-    CU_ASSERT_STRING_EQUAL(v, "98304");
+    CU_ASSERT_STRING_EQUAL(v, "49152"); /* half: the fetch in flight gets the rest */
     queue_of(yaml256, 0, v, sizeof v);
     CU_ASSERT_STRING_EQUAL(v, "98304");
     /* 96 MiB with the state's 64: 32 MiB for two queues */
@@ -318,16 +369,27 @@ static void test_memory_budget(void)
                              "  p: {type: count, inputs: [in], outputs: [out], stores: [s]}\n",
                              1, v, sizeof v),
                     (size_t)(96 << 10) / 7);
-    /* librdkafka bounds a consumer's prefetch per partition: its share is
-     * split over the 4 partitions it may read; the producer's is not */
+    /* librdkafka bounds a consumer's whole queue; one fetch may add
+     * max.partition.fetch.bytes per partition past it: half the share
+     * split over the partitions it may read (at most librdkafka's 1 MiB,
+     * at least 64 KiB); the producer's share is not split */
     static const char four[] = "application.id: a\nmemory.bytes: 268435456\n"
                                "topics: {in: {partitions: 4}, out: {partitions: 4}}\n"
                                "processors:\n"
                                "  p: {type: passthrough, inputs: [in], outputs: [out]}\n";
     queue_of(four, 1, v, sizeof v);
-    CU_ASSERT_STRING_EQUAL(v, "24576");
+    CU_ASSERT_STRING_EQUAL(v, "49152");
+    CU_ASSERT_STRING_EQUAL(fetch_of(four, v, sizeof v), "1048576");
     queue_of(four, 0, v, sizeof v);
     CU_ASSERT_STRING_EQUAL(v, "98304");
+    static const char many[] = "application.id: a\nmemory.bytes: 100663296\n"
+                               "topics: {in: {partitions: 64}, out: {partitions: 64}}\n"
+                               "processors:\n"
+                               "  p: {type: passthrough, inputs: [in], outputs: [out]}\n";
+    /* 16 MiB per queue: 8 MiB over 64 partitions */
+    CU_ASSERT_STRING_EQUAL(fetch_of(many, v, sizeof v), "131072");
+    /* unset: librdkafka's fetch size */
+    CU_ASSERT_STRING_EQUAL(fetch_of(one_proc, v, sizeof v), "1048576");
     /* the topology's own setting stays; the other kind still gets its share */
     snprintf(yaml, sizeof yaml, "kafka: {queued.max.messages.kbytes: '4096'}\n%s", yaml256);
     queue_of(yaml, 1, v, sizeof v);
@@ -399,6 +461,8 @@ static void test_kafka_stats(void)
 
 static CU_TestInfo tests[] = {
     { "memory.bytes: every Kafka client's queue gets its share", test_memory_budget },
+    { "consumers: queued.min.messages at librdkafka's maximum unless set",
+      test_queued_min_messages },
     { "histogram: bucket bounds, +Inf, the sum", test_histogram_buckets },
     { "librdkafka statistics: rtt, queues, transaction state", test_kafka_stats },
     { "thread state: legal transitions pass, illegal ones are refused", test_state_transitions },

@@ -50,6 +50,10 @@
 #define ENGINE_ID_SIZE 512
 /* group.instance.id: off turns static membership off. */
 #define ENGINE_STATIC_OFF "off"
+/* Every consumer's queued.min.messages unless a kafka: map sets it:
+ * librdkafka's maximum, so that the byte bound is the one that holds
+ * (client.c). */
+#define ENGINE_QUEUED_MIN_MESSAGES "10000000"
 /* A static member's session.timeout.ms unless the topology sets one: how
  * long the partitions of an instance that never comes back stall. */
 #define ENGINE_STATIC_SESSION_MS "10000"
@@ -58,8 +62,12 @@
 #define ENGINE_TXN_TIMEOUT_MIN_MS 10000
 /* ... and at most the broker's default transaction.max.timeout.ms. */
 #define ENGINE_TXN_TIMEOUT_MAX_MS 900000
-/* The least prefetch a consumer's partition gets of memory.bytes, in KiB. */
+/* The least queued.max.messages.kbytes a consumer gets of memory.bytes. */
 #define ENGINE_QUEUE_MIN_PART_KB 256
+/* max.partition.fetch.bytes under memory.bytes: librdkafka's default at
+ * most, and at least this much (a fetch of a few records). */
+#define ENGINE_FETCH_MAX_PART_BYTES 1048576
+#define ENGINE_FETCH_MIN_PART_BYTES 65536
 /* The most librdkafka takes for queued.max.messages.kbytes. */
 #define ENGINE_QUEUE_MAX_KB 2097151
 /* How long a stopping static member waits for its leave to go out, and its
@@ -429,8 +437,9 @@ rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, ch
                                       size_t errsz);
 /* Bounds c's queue to the engine's share of memory.bytes, unless either
  * kafka: map sets it: a producer's buffer (partitions 0), or a consumer's
- * prefetch, which librdkafka 2.0.2 bounds per partition, over the
- * partitions it may read (at least ENGINE_QUEUE_MIN_PART_KB each). */
+ * prefetch over the partitions it may read: queued.max.messages.kbytes
+ * (the whole queue) half the share, max.partition.fetch.bytes the other
+ * half split over the partitions (what one fetch may add past the bound). */
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
                               const struct rill_kvlist *own, int32_t partitions, char *errstr,
                               size_t errsz);
