@@ -510,7 +510,10 @@ int main(void)
     fclose(js);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd))
+    /* BENCH_KEEP=1: the contenders' logs and YAML stay, for a look */
+    if (getenv("BENCH_KEEP") && !strcmp(getenv("BENCH_KEEP"), "1"))
+        fprintf(stderr, "bench: kept %s\n", dir);
+    else if (system(cmd))
         fprintf(stderr, "bench: cannot remove %s\n", dir);
     fprintf(stderr, "bench: wrote bench/results/%s.md\n", only ? "only" : "latest");
     return 0;
