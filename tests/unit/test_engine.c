@@ -340,6 +340,56 @@ static void test_queued_min_messages(void)
     CU_ASSERT_STRING_EQUAL(v, "100000");
 }
 
+/* The transaction.timeout.ms and retry.backoff.ms a stream thread's
+ * producer of the topology (top-level lines, then one_proc) gets; "-" for
+ * one librdkafka reports as its own default. */
+static void txn_defaults_of(const char *top, char *tt, size_t ttsz, char *rb, size_t rbsz)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%s%s", top, one_proc);
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, 0, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(engine_txn_producer_defaults(c, e, &t->procs[0].kafka, err, sizeof err),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, "transaction.timeout.ms", tt, &ttsz), RD_KAFKA_CONF_OK);
+    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, "retry.backoff.ms", rb, &rbsz), RD_KAFKA_CONF_OK);
+    rd_kafka_conf_destroy(c);
+    rill_engine_free(e);
+    rill_topology_free(t);
+}
+
+/* Under exactly-once a producer's transaction timeout follows the commit
+ * interval and its retry back-off is short (a commit right after another
+ * is answered CONCURRENT_TRANSACTIONS until the markers are written); a
+ * topology's own values stay; at_least_once keeps librdkafka's. */
+static void test_txn_producer_defaults(void)
+{
+    char tt[32], rb[32];
+    static const char eos[] = "processing.guarantee: exactly_once_v2\n";
+    txn_defaults_of(eos, tt, sizeof tt, rb, sizeof rb);
+    CU_ASSERT_STRING_EQUAL(tt, "10000"); /* 3 x 100 ms, at least 10 s */
+    CU_ASSERT_STRING_EQUAL(rb, ENGINE_TXN_RETRY_BACKOFF_MS);
+    txn_defaults_of("processing.guarantee: exactly_once_v2\ncommit.interval.ms: 30000\n", tt,
+                    sizeof tt, rb, sizeof rb);
+    CU_ASSERT_STRING_EQUAL(tt, "90000");
+    txn_defaults_of("processing.guarantee: exactly_once_v2\ncommit.interval.ms: 600000\n", tt,
+                    sizeof tt, rb, sizeof rb);
+    CU_ASSERT_STRING_EQUAL(tt, "900000");
+    txn_defaults_of("processing.guarantee: exactly_once_v2\n"
+                    "kafka: {retry.backoff.ms: '250', message.timeout.ms: '30000'}\n",
+                    tt, sizeof tt, rb, sizeof rb);
+    CU_ASSERT_STRING_EQUAL(tt, "60000"); /* librdkafka's, as message.timeout.ms is set */
+    CU_ASSERT_STRING_EQUAL(rb, "250");
+    txn_defaults_of("processing.guarantee: at_least_once\n", tt, sizeof tt, rb, sizeof rb);
+    CU_ASSERT_STRING_EQUAL(tt, "60000");
+    CU_ASSERT_STRING_EQUAL(rb, "100");
+}
+
 static void test_memory_budget(void)
 {
     char v[32], yaml[2048];
@@ -463,6 +513,8 @@ static CU_TestInfo tests[] = {
     { "memory.bytes: every Kafka client's queue gets its share", test_memory_budget },
     { "consumers: queued.min.messages at librdkafka's maximum unless set",
       test_queued_min_messages },
+    { "exactly-once producers: transaction timeout and retry back-off unless set",
+      test_txn_producer_defaults },
     { "histogram: bucket bounds, +Inf, the sum", test_histogram_buckets },
     { "librdkafka statistics: rtt, queues, transaction state", test_kafka_stats },
     { "thread state: legal transitions pass, illegal ones are refused", test_state_transitions },

@@ -337,6 +337,39 @@ static int has_changelog(const struct sthread *st)
     return 0;
 }
 
+rill_err_t engine_txn_producer_defaults(rd_kafka_conf_t *pc, const struct rill_engine *e,
+                                        const struct rill_kvlist *own, char *errstr,
+                                        size_t errsz)
+{
+    if (!e->eos)
+        return RILL_OK;
+#define SET_BY_TOPOLOGY(k) (rill_kvlist_get(own, k) || rill_kvlist_get(&e->t->kafka, k))
+    /* A dead instance's open transaction holds its partitions' committed
+     * offsets and its changelogs' stable end until the coordinator aborts
+     * it: librdkafka's 60 s would stall a takeover that long. */
+    int64_t ci = e->t->commit_interval_ms, tt = ENGINE_TXN_TIMEOUT_MIN_MS;
+    if (ci > ENGINE_TXN_TIMEOUT_MIN_MS / 3)
+        tt = ci > ENGINE_TXN_TIMEOUT_MAX_MS / 3 ? ENGINE_TXN_TIMEOUT_MAX_MS : ci * 3;
+    char v[32];
+    snprintf(v, sizeof v, "%" PRId64, tt);
+    /* librdkafka wants message.timeout.ms and socket.timeout.ms within the
+     * transaction timeout: a topology that sets either keeps librdkafka's */
+    if (!SET_BY_TOPOLOGY("transaction.timeout.ms") && !SET_BY_TOPOLOGY("message.timeout.ms") &&
+        !SET_BY_TOPOLOGY("socket.timeout.ms") &&
+        conf_set(pc, "transaction.timeout.ms", v, errstr, errsz) != RILL_OK)
+        return RILL_ERR_CONFIG;
+    /* The coordinator answers CONCURRENT_TRANSACTIONS to a transaction's
+     * AddOffsetsToTxn while the previous one's markers are still being
+     * written, and librdkafka retries after retry.backoff.ms: its 100 ms
+     * made a commit right after a slow one take 100 ms more, and the next
+     * one was due at once (bench/README.md, "The commit retry"). */
+    if (!SET_BY_TOPOLOGY("retry.backoff.ms") &&
+        conf_set(pc, "retry.backoff.ms", ENGINE_TXN_RETRY_BACKOFF_MS, errstr, errsz) != RILL_OK)
+        return RILL_ERR_CONFIG;
+#undef SET_BY_TOPOLOGY
+    return RILL_OK;
+}
+
 static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz)
 {
     rd_kafka_conf_t *pc = client_conf(st, 0, "producer", 1, errstr, errsz);
@@ -345,24 +378,12 @@ static rill_err_t producer_create(struct sthread *st, char *errstr, size_t errsz
     rd_kafka_conf_set_opaque(pc, st);
     rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
     rd_kafka_conf_set_error_cb(pc, error_cb);
-    /* Successful deliveries matter only for changelog offsets; without a
-     * changelog, reporting only failures spares a callback per record. */
-    /* A dead instance's open transaction holds its partitions' committed
-     * offsets and its changelogs' stable end until the coordinator aborts
-     * it: librdkafka's 60 s would stall a takeover that long. */
-    int64_t ci = st->e->t->commit_interval_ms, tt = ENGINE_TXN_TIMEOUT_MIN_MS;
-    if (ci > ENGINE_TXN_TIMEOUT_MIN_MS / 3)
-        tt = ci > ENGINE_TXN_TIMEOUT_MAX_MS / 3 ? ENGINE_TXN_TIMEOUT_MAX_MS : ci * 3;
-    char txn_timeout[32];
-    snprintf(txn_timeout, sizeof txn_timeout, "%" PRId64, tt);
-    /* librdkafka wants message.timeout.ms and socket.timeout.ms within the
-     * transaction timeout: a topology that sets either keeps librdkafka's */
-    if (st->e->eos && !own_or_global(st, "transaction.timeout.ms") &&
-        !own_or_global(st, "message.timeout.ms") && !own_or_global(st, "socket.timeout.ms") &&
-        conf_set(pc, "transaction.timeout.ms", txn_timeout, errstr, errsz)) {
+    if (engine_txn_producer_defaults(pc, st->e, &st->pc->kafka, errstr, errsz) != RILL_OK) {
         rd_kafka_conf_destroy(pc);
         return RILL_ERR_CONFIG;
     }
+    /* Successful deliveries matter only for changelog offsets; without a
+     * changelog, reporting only failures spares a callback per record. */
     if (conf_set(pc, "partitioner", "murmur2_random", errstr, errsz) ||
         conf_set(pc, "delivery.report.only.error", has_changelog(st) ? "false" : "true", errstr,
                  errsz) ||

@@ -62,6 +62,10 @@
 #define ENGINE_TXN_TIMEOUT_MIN_MS 10000
 /* ... and at most the broker's default transaction.max.timeout.ms. */
 #define ENGINE_TXN_TIMEOUT_MAX_MS 900000
+/* A transactional producer's retry.backoff.ms unless the topology sets it
+ * (librdkafka's is 100; its own CONCURRENT_TRANSACTIONS retry of
+ * AddPartitionsToTxn waits 20). */
+#define ENGINE_TXN_RETRY_BACKOFF_MS "20"
 /* The least queued.max.messages.kbytes a consumer gets of memory.bytes. */
 #define ENGINE_QUEUE_MIN_PART_KB 256
 /* max.partition.fetch.bytes under memory.bytes: librdkafka's default at
@@ -443,6 +447,14 @@ rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, ch
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
                               const struct rill_kvlist *own, int32_t partitions, char *errstr,
                               size_t errsz);
+/* Under exactly-once, what a stream thread's producer gets unless either
+ * kafka: map sets it: transaction.timeout.ms (three commit intervals,
+ * clamped to ENGINE_TXN_TIMEOUT_MIN_MS..MAX_MS; left alone when
+ * message.timeout.ms or socket.timeout.ms is set) and retry.backoff.ms
+ * (ENGINE_TXN_RETRY_BACKOFF_MS). Nothing at at_least_once. */
+rill_err_t engine_txn_producer_defaults(rd_kafka_conf_t *pc, const struct rill_engine *e,
+                                        const struct rill_kvlist *own, char *errstr,
+                                        size_t errsz);
 /* The partitions of topics, summed (one for a count not known). */
 int32_t engine_partitions(const struct rill_engine *e, const struct rill_strlist *topics);
 /* Static membership by default: sets group.instance.id to
