@@ -31,7 +31,7 @@ WORK=$(mktemp -d /tmp/rill-bench-pipeline.XXXXXX)
 pid=
 cleanup() {
     [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$WORK"
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-pipeline: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 command -v perf >/dev/null || PROFILE=0
