@@ -8,11 +8,12 @@
  * the stores' changelogs) the partitions, the end offsets and the committed
  * records; per consumer group of a processor or sink its lag; and the order
  * pipeline's events counted by outcome (processors/orders/counters.h; other
- * values are counted as opaque). With --wait-pipeline SECONDS it re-reads
- * until every decodable order has its payment and inventory results, its
- * final event (shipped or cancelled) and its notifications, and exits 1 if
- * that does not happen in time: the demo uses it to know the pipeline is
- * done. Read-only, like every subcommand: it joins no group and commits
+ * values are counted as opaque). With --wait-pipeline SECONDS it follows
+ * every topic from its start, counting as records come, until every
+ * decodable order has its payment and inventory results, its final event
+ * (shipped or cancelled) and its notifications and every group has read
+ * all its input, and exits 1 if that does not happen in time: the demo and
+ * the pipeline bench use it to know the pipeline is done. Read-only, like every subcommand: it joins no group and commits
  * nothing.
  */
 #include "topology/cli/cli.h"
@@ -93,41 +94,53 @@ static int read_topic(struct rill_icli *ic, rill_serde_t *serde, struct itopic *
     return rc;
 }
 
-static int scan(struct rill_icli *ic, rill_serde_t *serde, struct itopic *tps, size_t n,
-                const char *const *names, struct counts *c)
+/* Every topic's partitions (-1: missing) and end offsets, from the broker. */
+static int refresh_topics(struct rill_icli *ic, struct itopic *tps, size_t n,
+                          const char *const *names)
 {
     char err[RILL_ERRSTR_SIZE];
     struct rill_insp_topics t;
-    memset(c, 0, sizeof *c);
     if (rill_inspect_topics(ic->in, names, n, RILL_INSP_WATERMARKS, &t, err, sizeof err)) {
         rill_icli_error(ic, "%s", err);
         return -1;
     }
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        struct itopic *tp = &tps[i];
-        const struct rill_insp_topic *ti = &t.v[i];
-        tp->parts = ti->err ? -1 : ti->nparts;
-        tp->end = ti->end;
-        tp->records = 0;
-        if (tp->parts > 0)
-            rc = read_topic(ic, serde, tp, c);
+    for (size_t i = 0; i < n; i++) {
+        tps[i].parts = t.v[i].err ? -1 : t.v[i].nparts;
+        tps[i].end = t.v[i].end;
     }
     rill_insp_topics_free(&t);
+    return 0;
+}
+
+/* Reads every topic once, start to end. */
+static int scan(struct rill_icli *ic, rill_serde_t *serde, struct itopic *tps, size_t n,
+                const char *const *names, struct counts *c)
+{
+    memset(c, 0, sizeof *c);
+    if (refresh_topics(ic, tps, n, names))
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        tps[i].records = 0;
+        if (tps[i].parts > 0)
+            rc = read_topic(ic, serde, &tps[i], c);
+    }
     return rc;
 }
 
-/* The lag line of every processor's and sink's group. */
-static void print_groups(struct rill_icli *ic)
+/* Asks for every processor's and sink's group into *g (freed by the
+ * caller, also on failure). */
+static rill_err_t ask_groups(struct rill_icli *ic, struct rill_insp_groups *g, char *err,
+                             size_t errsz)
 {
     const struct rill_topology *t = ic->t;
     size_t n = t->nprocs + t->nsinks;
     struct rill_insp_group_query *q = calloc(n ? n : 1, sizeof *q);
     char (*ids)[512] = calloc(n ? n : 1, sizeof *ids);
-    char err[RILL_ERRSTR_SIZE];
-    struct rill_insp_groups g = { 0 };
+    rill_err_t rc = RILL_ERR_NOMEM;
+    memset(g, 0, sizeof *g);
     if (!q || !ids) {
-        printf("  cannot ask: out of memory\n");
+        snprintf(err, errsz, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < t->nprocs; i++) {
@@ -143,9 +156,22 @@ static void print_groups(struct rill_icli *ic)
             ids[t->nprocs + i], (const char *const *)s->inputs.v, s->inputs.n, NULL, 0
         };
     }
-    if (rill_inspect_groups(ic->in, q, n, &g, err, sizeof err) != RILL_OK) {
+    rc = rill_inspect_groups(ic->in, q, n, g, err, errsz);
+out:
+    free(q);
+    free(ids);
+    return rc;
+}
+
+/* The lag line of every processor's and sink's group. */
+static void print_groups(struct rill_icli *ic)
+{
+    char err[RILL_ERRSTR_SIZE];
+    struct rill_insp_groups g;
+    if (ask_groups(ic, &g, err, sizeof err) != RILL_OK) {
         printf("  cannot ask: %s\n", err);
-        goto out;
+        rill_insp_groups_free(&g);
+        return;
     }
     for (size_t i = 0; i < g.n; i++) {
         const struct rill_insp_group *x = &g.v[i];
@@ -161,10 +187,116 @@ static void print_groups(struct rill_icli *ic)
                    " offsets behind the end)\n",
                    x->id, x->lag, x->noffsets, off);
     }
-out:
     rill_insp_groups_free(&g);
-    free(q);
-    free(ids);
+}
+
+/* The lag of every processor's and sink's group summed, or -1 when one
+ * cannot be told. */
+static int64_t groups_lag(struct rill_icli *ic)
+{
+    char err[RILL_ERRSTR_SIZE];
+    struct rill_insp_groups g;
+    int64_t lag = ask_groups(ic, &g, err, sizeof err) == RILL_OK ? 0 : -1;
+    for (size_t i = 0; i < g.n && lag >= 0; i++)
+        lag = g.v[i].err || g.v[i].lag < 0 ? -1 : lag + g.v[i].lag;
+    rill_insp_groups_free(&g);
+    return lag;
+}
+
+/* How often the follower looks again for a topic that was missing. */
+#define FOLLOW_MISSING_MS 1000
+/* A reader's wait for its next record when none of them had one. */
+#define FOLLOW_WAIT_MS 50
+
+/* --wait-pipeline: one reader per topic from its start, kept open and
+ * following (read_committed), counting as records come, until the orders
+ * are complete and every group has read everything, or deadline. Unlike
+ * reading each topic again until then, the end is seen as it comes, not a
+ * whole read later. Returns 0 (done or out of time: the counts say which),
+ * or -1 with the error printed. */
+static int follow_until_complete(struct rill_icli *ic, rill_serde_t *serde, struct itopic *tps,
+                                 size_t n, const char *const *names, struct counts *c,
+                                 int64_t deadline)
+{
+    char err[RILL_ERRSTR_SIZE];
+    rill_insp_reader_t **r = calloc(n ? n : 1, sizeof *r);
+    if (!r) {
+        rill_icli_error(ic, "out of memory");
+        return -1;
+    }
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < n; i++)
+        tps[i].records = 0;
+    int rc = 0;
+    int64_t looked = 0;
+    for (;;) {
+        if (rill_now_ms() - looked >= FOLLOW_MISSING_MS) {
+            looked = rill_now_ms();
+            int missing = 0;
+            for (size_t i = 0; i < n; i++)
+                missing |= !r[i];
+            if (missing && refresh_topics(ic, tps, n, names)) {
+                rc = -1;
+                break;
+            }
+            struct rill_insp_read_opts o = { .partition = -1, .from = { RILL_FROM_BEGINNING, 0 },
+                                             .to = -1, .follow = 1 };
+            for (size_t i = 0; i < n && !rc; i++)
+                if (!r[i] && tps[i].parts > 0 &&
+                    rill_insp_reader_open(ic->in, tps[i].name, &o, &r[i], err, sizeof err)) {
+                    rill_icli_error(ic, "%s", err);
+                    rc = -1;
+                }
+            if (rc)
+                break;
+        }
+        size_t got = 0;
+        for (size_t i = 0; i < n && !rc; i++)
+            for (int k = 0; r[i] && k < 10000; k++) {
+                rd_kafka_message_t *m = NULL;
+                if (rill_insp_reader_next(r[i], 0, &m, err, sizeof err) != RILL_OK) {
+                    rill_icli_error(ic, "%s", err);
+                    rc = -1;
+                    break;
+                }
+                if (!m)
+                    break;
+                got++;
+                tps[i].records++;
+                count_record(serde, &tps[i], m, c);
+                rd_kafka_message_destroy(m);
+            }
+        if (rc)
+            break;
+        if (got)
+            continue;
+        if (rill_order_counts_complete(&c->orders) && groups_lag(ic) == 0)
+            break;
+        if (rill_now_ms() >= deadline)
+            break;
+        /* nothing came: wait on the first reader for a moment */
+        for (size_t i = 0; i < n; i++)
+            if (r[i]) {
+                rd_kafka_message_t *m = NULL;
+                if (rill_insp_reader_next(r[i], FOLLOW_WAIT_MS, &m, err, sizeof err) != RILL_OK) {
+                    rill_icli_error(ic, "%s", err);
+                    rc = -1;
+                } else if (m) {
+                    tps[i].records++;
+                    count_record(serde, &tps[i], m, c);
+                    rd_kafka_message_destroy(m);
+                }
+                break;
+            }
+        if (rc)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (r[i])
+            rill_insp_reader_close(r[i]);
+    free(r);
+    /* the report's end offsets: as they are now */
+    return rc ? rc : refresh_topics(ic, tps, n, names);
 }
 
 static void report(struct rill_icli *ic, const struct itopic *tps, size_t n, const struct counts *c)
@@ -246,12 +378,10 @@ static int summary(int argc, char **argv)
         tps[i] = (struct itopic){ names[i], roles[i], -1, 0, 0 };
     struct counts c;
     int64_t deadline = rill_now_ms() + (wait_s > 0 ? wait_s : 0) * 1000;
-    for (;;) {
-        if (scan(&ic, serde, tps, n, (const char *const *)names, &c))
-            goto out;
-        if (wait_s < 0 || rill_order_counts_complete(&c.orders) || rill_now_ms() >= deadline)
-            break;
-    }
+    if (wait_s < 0 ? scan(&ic, serde, tps, n, (const char *const *)names, &c)
+                   : follow_until_complete(&ic, serde, tps, n, (const char *const *)names, &c,
+                                           deadline))
+        goto out;
     report(&ic, tps, n, &c);
     rc = wait_s < 0 || rill_order_counts_complete(&c.orders) ? 0 : 1;
     if (rc)
