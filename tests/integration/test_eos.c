@@ -127,6 +127,36 @@ static void test_at_least_once_no_loss(void)
     it_scenario_done(&s, CU_get_number_of_failures() > 0);
 }
 
+/* librdkafka 2.0.2 stops fetching once a consumer's queue holds
+ * queued.min.messages and fetches again only when its broker thread next
+ * wakes, up to a second later. With a bound of one record and fetches of
+ * about a kilobyte per partition, each fetch brings some 150 records and
+ * then waits: 30,000 records would take minutes of such waits. The stream
+ * thread wakes the fetchers when its queue runs empty with a partition
+ * behind (loop.c, fetch_kick): everything is through, exactly, well within
+ * the deadline. */
+static void test_fetch_wakeup(void)
+{
+    struct it_scenario s;
+    long total = 30000;
+    CU_ASSERT_EQUAL_FATAL(it_scenario_init(&s, "wake", total, total, 0, "passthrough",
+                                           "at_least_once", 1000,
+                                           "  queued.min.messages: '1'\n"
+                                           "  max.partition.fetch.bytes: '1024'\n"),
+                          0);
+    it_scenario_feed_start(&s);
+    CU_ASSERT_EQUAL_FATAL(it_scenario_feed_join(&s), 0);
+    char yaml[256], log[256];
+    pid_t pid = it_rill_start(it_scenario_yaml(&s, 0, yaml, sizeof yaml),
+                              it_scenario_log(&s, log, sizeof log));
+    /* some 200 fetches: with a pause each, over three minutes */
+    CU_ASSERT_EQUAL(it_scenario_wait_output(&s, total - 1, 60000), total);
+    int status = it_rill_stop(pid, SIGTERM, 30000);
+    CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CU_ASSERT_EQUAL(it_scenario_verify(&s, 0, NULL), 0);
+    it_scenario_done(&s, CU_get_number_of_failures() > 0);
+}
+
 /* A processor that refuses every 25th record twice (the test probe .so):
  * each is retried with backoff while its partition alone waits, and the
  * output is still exact. */
@@ -231,6 +261,7 @@ static CU_TestInfo tests[] = {
     { "dlq: malformed records exactly once with headers, across a kill", test_dlq_exactly_once },
     { "at_least_once: nothing lost across SIGKILLs", test_at_least_once_no_loss },
     { "exactly_once_v2: all of 100 headers arrive, in order", test_every_header_arrives },
+    { "fetching: a queue bound of one record does not stall the consumer", test_fetch_wakeup },
     CU_TEST_INFO_NULL,
 };
 RILL_SUITE("eos", tests)

@@ -40,6 +40,7 @@ METRICS = {
     "rill_transactions_total": {"processor", "result"},
     "rill_rebalances_total": {"processor"},
     "rill_retries_total": {"processor"},
+    "rill_fetch_wakeups_total": {"processor"},
     "rill_sink_records_total": {"sink"},
     "rill_sink_batches_total": {"sink"},
     "rill_sink_retries_total": {"sink"},

@@ -289,6 +289,29 @@ static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
     return kb;
 }
 
+/* What key is in a consumer's (consumer 1) or producer's configuration of
+ * yaml after the queue bounds, into out. */
+static const char *queue_key_of(const char *yaml, int consumer, const char *key, char *out,
+                                size_t outsz)
+{
+    struct rill_topology *t = it_load(yaml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    rill_engine_t *e = NULL;
+    char err[RILL_ERRSTR_SIZE];
+    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
+    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, consumer, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
+                                       consumer ? engine_partitions(e, &t->procs[0].inputs) : 0,
+                                       err, sizeof err),
+                    RILL_OK);
+    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, key, out, &outsz), RD_KAFKA_CONF_OK);
+    rd_kafka_conf_destroy(c);
+    rill_engine_free(e);
+    rill_topology_free(t);
+    return out;
+}
+
 /* The max.partition.fetch.bytes a consumer of yaml gets, into out. */
 static const char *fetch_of(const char *yaml, char *out, size_t outsz)
 {
@@ -440,6 +463,20 @@ static void test_memory_budget(void)
     CU_ASSERT_STRING_EQUAL(fetch_of(many, v, sizeof v), "131072");
     /* unset: librdkafka's fetch size */
     CU_ASSERT_STRING_EQUAL(fetch_of(one_proc, v, sizeof v), "1048576");
+    /* librdkafka's byte bounds count payloads: the record counts are
+     * bounded too, at ENGINE_QUEUE_RECORD_COST bytes a record (256 MiB:
+     * 96 MiB per queue, the consumer's 48 of it) */
+    char want[32];
+    snprintf(want, sizeof want, "%d", (98304 << 10) / ENGINE_QUEUE_RECORD_COST);
+    CU_ASSERT_STRING_EQUAL(queue_key_of(yaml256, 0, "queue.buffering.max.messages", v, sizeof v),
+                           want);
+    snprintf(want, sizeof want, "%d", (49152 << 10) / ENGINE_QUEUE_RECORD_COST);
+    CU_ASSERT_STRING_EQUAL(queue_key_of(yaml256, 1, "queued.min.messages", v, sizeof v), want);
+    /* unset: librdkafka's producer count, rill's consumer default */
+    CU_ASSERT_STRING_EQUAL(queue_key_of(one_proc, 0, "queue.buffering.max.messages", v, sizeof v),
+                           "100000");
+    CU_ASSERT_STRING_EQUAL(queue_key_of(one_proc, 1, "queued.min.messages", v, sizeof v),
+                           ENGINE_QUEUED_MIN_MESSAGES);
     /* the topology's own setting stays; the other kind still gets its share */
     snprintf(yaml, sizeof yaml, "kafka: {queued.max.messages.kbytes: '4096'}\n%s", yaml256);
     queue_of(yaml, 1, v, sizeof v);

@@ -11,6 +11,7 @@
 #include "topology/model/kafka.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,20 +90,36 @@ int32_t engine_partitions(const struct rill_engine *e, const struct rill_strlist
     return n > 0 ? n : 1;
 }
 
+/* Sets key to n (clamped to lo..hi) unless either kafka: map sets it. */
+static rill_err_t queue_set(rd_kafka_conf_t *c, const struct rill_engine *e,
+                            const struct rill_kvlist *own, const char *key, size_t n, size_t lo,
+                            size_t hi, char *errstr, size_t errsz)
+{
+    if (rill_kvlist_get(own, key) || rill_kvlist_get(&e->t->kafka, key))
+        return RILL_OK;
+    char v[32];
+    snprintf(v, sizeof v, "%zu", n < lo ? lo : n > hi ? hi : n);
+    return conf_set(c, key, v, errstr, errsz);
+}
+
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
                               const struct rill_kvlist *own, int32_t partitions, char *errstr,
                               size_t errsz)
 {
     if (!e->queue_kb)
         return RILL_OK;
-    char v[32];
-    if (!partitions) {
-        if (rill_kvlist_get(own, "queue.buffering.max.kbytes") ||
-            rill_kvlist_get(&e->t->kafka, "queue.buffering.max.kbytes"))
-            return RILL_OK;
-        snprintf(v, sizeof v, "%zu", e->queue_kb);
-        return conf_set(c, "queue.buffering.max.kbytes", v, errstr, errsz);
-    }
+    /* librdkafka's byte bounds count payloads only; a queued record also
+     * costs its bookkeeping, so the record counts are bounded too, at
+     * ENGINE_QUEUE_RECORD_COST bytes each. */
+    if (!partitions)
+        return queue_set(c, e, own, "queue.buffering.max.kbytes", e->queue_kb, 1, SIZE_MAX,
+                         errstr, errsz) != RILL_OK ||
+                       queue_set(c, e, own, "queue.buffering.max.messages",
+                                 e->queue_kb * 1024 / ENGINE_QUEUE_RECORD_COST,
+                                 ENGINE_QUEUE_MIN_RECORDS, ENGINE_QUEUE_MAX_RECORDS, errstr,
+                                 errsz) != RILL_OK
+                   ? RILL_ERR_CONFIG
+                   : RILL_OK;
     /* librdkafka 2.0.2 stops fetching once the consumer's whole queue holds
      * queued.max.messages.kbytes, and the fetch in flight may still bring
      * max.partition.fetch.bytes for each partition: half the share for
@@ -110,22 +127,15 @@ rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
     size_t half = e->queue_kb / 2;
     if (half < ENGINE_QUEUE_MIN_PART_KB)
         half = ENGINE_QUEUE_MIN_PART_KB;
-    if (!rill_kvlist_get(own, "queued.max.messages.kbytes") &&
-        !rill_kvlist_get(&e->t->kafka, "queued.max.messages.kbytes")) {
-        snprintf(v, sizeof v, "%zu", half > ENGINE_QUEUE_MAX_KB ? ENGINE_QUEUE_MAX_KB : half);
-        if (conf_set(c, "queued.max.messages.kbytes", v, errstr, errsz) != RILL_OK)
-            return RILL_ERR_CONFIG;
-    }
-    if (rill_kvlist_get(own, "max.partition.fetch.bytes") ||
-        rill_kvlist_get(&e->t->kafka, "max.partition.fetch.bytes"))
-        return RILL_OK;
-    size_t per = half * 1024 / (size_t)partitions;
-    if (per > ENGINE_FETCH_MAX_PART_BYTES)
-        per = ENGINE_FETCH_MAX_PART_BYTES;
-    if (per < ENGINE_FETCH_MIN_PART_BYTES)
-        per = ENGINE_FETCH_MIN_PART_BYTES;
-    snprintf(v, sizeof v, "%zu", per);
-    return conf_set(c, "max.partition.fetch.bytes", v, errstr, errsz);
+    if (queue_set(c, e, own, "queued.max.messages.kbytes", half, 1, ENGINE_QUEUE_MAX_KB, errstr,
+                  errsz) != RILL_OK ||
+        queue_set(c, e, own, "queued.min.messages", half * 1024 / ENGINE_QUEUE_RECORD_COST,
+                  ENGINE_QUEUE_MIN_RECORDS, ENGINE_QUEUE_MAX_RECORDS, errstr, errsz) != RILL_OK ||
+        queue_set(c, e, own, "max.partition.fetch.bytes", half * 1024 / (size_t)partitions,
+                  ENGINE_FETCH_MIN_PART_BYTES, ENGINE_FETCH_MAX_PART_BYTES, errstr,
+                  errsz) != RILL_OK)
+        return RILL_ERR_CONFIG;
+    return RILL_OK;
 }
 
 const char *engine_member_prefix(const struct rill_engine *e, const struct rill_kvlist *own)

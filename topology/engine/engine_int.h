@@ -42,6 +42,13 @@
 #define STHREAD_POLL_MS 20
 /* How often wall-clock punctuations are looked at. */
 #define STHREAD_TICK_MS 100
+/* An empty poll while a partition is behind its last known end wakes the
+ * consumer's fetchers (loop.c): at most once per FETCH_KICK_MS, doubling up
+ * to FETCH_KICK_MAX_MS while wake-ups bring nothing, waiting at most
+ * FETCH_KICK_TIMEOUT_MS for the answer. */
+#define FETCH_KICK_MS 20
+#define FETCH_KICK_MAX_MS 1000
+#define FETCH_KICK_TIMEOUT_MS 100
 /* The slices in which the engine sleeps, so that a stop is noticed. */
 #define ENGINE_SLEEP_SLICE_MS 20
 /* Kafka's longest topic name is 249 characters; room for it and the NUL. */
@@ -72,6 +79,12 @@
  * most, and at least this much (a fetch of a few records). */
 #define ENGINE_FETCH_MAX_PART_BYTES 1048576
 #define ENGINE_FETCH_MIN_PART_BYTES 65536
+/* Under memory.bytes, a queued record's cost beside its payload bytes
+ * (librdkafka's message and op structures, a small payload): the record
+ * counts of a queue are its share over this, within librdkafka's range. */
+#define ENGINE_QUEUE_RECORD_COST 256
+#define ENGINE_QUEUE_MIN_RECORDS 1000
+#define ENGINE_QUEUE_MAX_RECORDS 10000000
 /* The most librdkafka takes for queued.max.messages.kbytes. */
 #define ENGINE_QUEUE_MAX_KB 2097151
 /* How long a stopping static member waits for its leave to go out, and its
@@ -205,6 +218,7 @@ struct store_size {
 
 struct thread_metrics {
     _Atomic uint64_t records_in, records_out, dlq, commits, aborts, rebalances, retries;
+    _Atomic uint64_t fetch_kicks;   /* fetchers woken (loop.c, fetch_kick) */
     _Atomic uint64_t *in_by_input;   /* records in per input topic (processor's order); may be NULL */
     _Atomic uint64_t *out_by_output; /* records out per output topic; may be NULL */
     size_t ninputs, noutputs;
@@ -271,6 +285,9 @@ struct sthread {
     int64_t rebuilt_at;         /* when the clients were last (re)created */
     atomic_int produce_failed;  /* a delivery failed in this interval */
     int64_t wall_offset_us;     /* wall clock minus monotonic clock, at the last poll */
+    int64_t kicked_at;          /* when the fetchers were last woken (loop.c) */
+    int64_t kick_wait_ms;       /* the least time between two wake-ups */
+    int kick_unanswered;        /* no record came since the last wake-up */
     struct thread_metrics m;
     struct view view;           /* its tasks, for /topology and /state (view_int.h) */
     struct lookup_box box;      /* /state lookups it answers once per loop turn */
@@ -443,7 +460,9 @@ rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, ch
  * kafka: map sets it: a producer's buffer (partitions 0), or a consumer's
  * prefetch over the partitions it may read: queued.max.messages.kbytes
  * (the whole queue) half the share, max.partition.fetch.bytes the other
- * half split over the partitions (what one fetch may add past the bound). */
+ * half split over the partitions (what one fetch may add past the bound);
+ * the record counts (queue.buffering.max.messages, queued.min.messages)
+ * at ENGINE_QUEUE_RECORD_COST bytes a record. */
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
                               const struct rill_kvlist *own, int32_t partitions, char *errstr,
                               size_t errsz);

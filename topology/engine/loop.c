@@ -371,6 +371,50 @@ static void lag_publish(struct sthread *st)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* librdkafka 2.0.2 stops fetching a partition while the consumer's queue
+ * is over queued.min.messages or queued.max.messages.kbytes and looks again
+ * only when its broker thread wakes: on a response, or after up to a second
+ * (fetch.queue.backoff.ms came in 2.2.0). When the queue ran empty while a
+ * partition is behind the end its last fetch saw (more than the one offset
+ * a commit marker takes), a small request to every leader (an offsets
+ * query) wakes them, and they fetch at once. A wake-up that brings nothing
+ * (the end was an open transaction's, not yet readable) doubles the wait
+ * before the next one, up to FETCH_KICK_MAX_MS; a record resets it. A
+ * partition paused for a retry does not count. */
+static void fetch_kick(struct sthread *st, int64_t now)
+{
+    if (st->kick_wait_ms < FETCH_KICK_MS)
+        st->kick_wait_ms = FETCH_KICK_MS;
+    if (now - st->kicked_at < st->kick_wait_ms || !st->ntasks)
+        return;
+    if (st->kick_unanswered && st->kick_wait_ms < FETCH_KICK_MAX_MS)
+        st->kick_wait_ms = st->kick_wait_ms * 2 < FETCH_KICK_MAX_MS ? st->kick_wait_ms * 2
+                                                                   : FETCH_KICK_MAX_MS;
+    st->kicked_at = now;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)st->ntasks);
+    for (size_t i = 0; i < st->ntasks; i++)
+        for (size_t k = 0; !st->tasks[i]->pending && k < st->tasks[i]->ntps; k++)
+            rd_kafka_topic_partition_list_add(l, st->tasks[i]->tps[k].topic,
+                                              st->tasks[i]->partition);
+    rd_kafka_position(st->consumer, l); /* local */
+    int behind = 0;
+    for (int i = 0; i < l->cnt && !behind; i++) {
+        int64_t lo, hi;
+        behind = l->elems[i].offset >= 0 &&
+                 !rd_kafka_get_watermark_offsets(st->consumer, l->elems[i].topic,
+                                                 l->elems[i].partition, &lo, &hi) &&
+                 hi - l->elems[i].offset > 1;
+    }
+    if (behind) {
+        for (int i = 0; i < l->cnt; i++)
+            l->elems[i].offset = RD_KAFKA_OFFSET_END; /* "the latest": any answer will do */
+        rd_kafka_offsets_for_times(st->consumer, l, FETCH_KICK_TIMEOUT_MS);
+        METRIC_ADD(st->m.fetch_kicks, 1);
+        st->kick_unanswered = 1;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 static void tick(struct sthread *st)
 {
     int64_t now = rill_now_ms();
@@ -450,8 +494,13 @@ void *sthread_main(void *arg)
             wait = due < 0 ? 0 : due < STHREAD_POLL_MS ? due : STHREAD_POLL_MS;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, (int)wait);
-        if (m)
+        if (m) {
             handle(st, m);
+            st->kick_unanswered = 0;
+            st->kick_wait_ms = FETCH_KICK_MS;
+        } else {
+            fetch_kick(st, now);
+        }
         rd_kafka_poll(st->producer, 0);
         lookup_serve(st); /* /state lookups, between records */
         now = rill_now_ms();

@@ -255,6 +255,7 @@ static uint64_t f_commits(const struct thread_metrics *m, size_t i) { (void)i; r
 static uint64_t f_aborts(const struct thread_metrics *m, size_t i) { (void)i; return METRIC_GET(m->aborts); }
 static uint64_t f_rebalances(const struct thread_metrics *m, size_t i) { (void)i; return METRIC_GET(m->rebalances); }
 static uint64_t f_retries(const struct thread_metrics *m, size_t i) { (void)i; return METRIC_GET(m->retries); }
+static uint64_t f_kicks(const struct thread_metrics *m, size_t i) { (void)i; return METRIC_GET(m->fetch_kicks); }
 static uint64_t f_restored(const struct thread_metrics *m, size_t i) { (void)i; return METRIC_GET(m->restore.records); }
 static uint64_t f_in_topic(const struct thread_metrics *m, size_t i)
 {
@@ -494,6 +495,9 @@ static void processors(const struct rill_engine *e, struct text *t)
     per_processor(t, e, "rill_rebalances_total", f_rebalances, 0, NULL, NULL);
     head(t, "rill_retries_total", "counter", "Records a processor asked to retry.");
     per_processor(t, e, "rill_retries_total", f_retries, 0, NULL, NULL);
+    head(t, "rill_fetch_wakeups_total", "counter",
+         "Times an empty queue woke the consumer's fetchers (librdkafka 2.0.2 pauses them).");
+    per_processor(t, e, "rill_fetch_wakeups_total", f_kicks, 0, NULL, NULL);
     head(t, "rill_processing_seconds", "histogram",
          "Time a processor took for one input record (its callback and what it produced).");
     histogram(t, e, "rill_processing_seconds", H_PROCESS);
