@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     /* as rill's consumers: without it librdkafka 2.0.2 pauses fetching for
      * a second whenever the queue holds 100,000 records, and the ratio
      * would measure that cliff rather than rill's cost */
-    it_kconf_set(cc, "queued.min.messages", "10000000");
+    it_kconf_set(cc, "queued.min.messages", "262144");
     rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
     if (!p || !c)
         return fprintf(stderr, "rawloop: %s\n", err), 1;

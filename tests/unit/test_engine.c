@@ -6,7 +6,10 @@
  * a rebalance builds it, whose processor is bound to every one of 100
  * granted stores (no cap); static membership by default (an id from the
  * instance id, processor and thread, a short session), a prefix of the
- * topology's own, or off. The consume-process-produce path itself is the
+ * topology's own, or off; the Kafka settings rill chooses unless the
+ * topology does: memory.bytes' queue shares and record counts, consumers'
+ * queued.min.messages, an exactly-once producer's transaction timeout and
+ * retry back-off. The consume-process-produce path itself is the
  * integration tier's (tests/integration/test_eos.c).
  */
 #include "tests/lib/suite.h"
@@ -277,7 +280,7 @@ static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
                                        consumer ? engine_partitions(e, &t->procs[0].inputs) : 0,
-                                       err, sizeof err),
+                                       consumer, err, sizeof err),
                     RILL_OK);
     CU_ASSERT_EQUAL(rd_kafka_conf_get(c, consumer ? "queued.max.messages.kbytes"
                                                   : "queue.buffering.max.kbytes", out, &outsz),
@@ -303,7 +306,7 @@ static const char *queue_key_of(const char *yaml, int consumer, const char *key,
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
                                        consumer ? engine_partitions(e, &t->procs[0].inputs) : 0,
-                                       err, sizeof err),
+                                       consumer, err, sizeof err),
                     RILL_OK);
     CU_ASSERT_EQUAL(rd_kafka_conf_get(c, key, out, &outsz), RD_KAFKA_CONF_OK);
     rd_kafka_conf_destroy(c);
@@ -323,7 +326,8 @@ static const char *fetch_of(const char *yaml, char *out, size_t outsz)
     rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, 1, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
-                                       engine_partitions(e, &t->procs[0].inputs), err, sizeof err),
+                                       engine_partitions(e, &t->procs[0].inputs), 1, err,
+                                       sizeof err),
                     RILL_OK);
     CU_ASSERT_EQUAL(rd_kafka_conf_get(c, "max.partition.fetch.bytes", out, &outsz),
                     RD_KAFKA_CONF_OK);

@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* How long one topic's read may go without a record or an end. */
 #define SUMMARY_IDLE_MS 30000
@@ -210,10 +211,11 @@ static int64_t groups_lag(struct rill_icli *ic)
 
 /* --wait-pipeline: one reader per topic from its start, kept open and
  * following (read_committed), counting as records come, until the orders
- * are complete and every group has read everything, or deadline. Unlike
- * reading each topic again until then, the end is seen as it comes, not a
- * whole read later. Returns 0 (done or out of time: the counts say which),
- * or -1 with the error printed. */
+ * are complete or deadline; then, the readers closed (the group query
+ * probes partitions with the same client), until every group has read its
+ * input or deadline. Unlike reading each topic again until then, the end is
+ * seen as it comes, not a whole read later. Returns 1 when done, 0 when out
+ * of time, -1 with the error printed. */
 static int follow_until_complete(struct rill_icli *ic, rill_serde_t *serde, struct itopic *tps,
                                  size_t n, const char *const *names, struct counts *c,
                                  int64_t deadline)
@@ -229,7 +231,7 @@ static int follow_until_complete(struct rill_icli *ic, rill_serde_t *serde, stru
         tps[i].records = 0;
     int rc = 0;
     int64_t looked = 0;
-    for (;;) {
+    while (!rc && !rill_order_counts_complete(&c->orders) && rill_now_ms() < deadline) {
         if (rill_now_ms() - looked >= FOLLOW_MISSING_MS) {
             looked = rill_now_ms();
             int missing = 0;
@@ -247,56 +249,49 @@ static int follow_until_complete(struct rill_icli *ic, rill_serde_t *serde, stru
                     rill_icli_error(ic, "%s", err);
                     rc = -1;
                 }
-            if (rc)
-                break;
         }
-        size_t got = 0;
-        for (size_t i = 0; i < n && !rc; i++)
-            for (int k = 0; r[i] && k < 10000; k++) {
-                rd_kafka_message_t *m = NULL;
-                if (rill_insp_reader_next(r[i], 0, &m, err, sizeof err) != RILL_OK) {
-                    rill_icli_error(ic, "%s", err);
-                    rc = -1;
-                    break;
-                }
-                if (!m)
-                    break;
-                got++;
-                tps[i].records++;
-                count_record(serde, &tps[i], m, c);
-                rd_kafka_message_destroy(m);
-            }
-        if (rc)
-            break;
-        if (got)
-            continue;
-        if (rill_order_counts_complete(&c->orders) && groups_lag(ic) == 0)
-            break;
-        if (rill_now_ms() >= deadline)
-            break;
-        /* nothing came: wait on the first reader for a moment */
-        for (size_t i = 0; i < n; i++)
-            if (r[i]) {
-                rd_kafka_message_t *m = NULL;
-                if (rill_insp_reader_next(r[i], FOLLOW_WAIT_MS, &m, err, sizeof err) != RILL_OK) {
-                    rill_icli_error(ic, "%s", err);
-                    rc = -1;
-                } else if (m) {
+        /* what each reader has; when none had anything, wait on one of
+         * them for a moment (or, with none open yet, sleep that long) */
+        size_t got = 0, waited = 0;
+        for (int pass = 0; pass < 2 && !got && !rc; pass++)
+            for (size_t i = 0; i < n && !rc; i++) {
+                if (!r[i] || (pass && waited))
+                    continue;
+                waited += pass;
+                for (int k = 0; k < 10000; k++) {
+                    rd_kafka_message_t *m = NULL;
+                    if (rill_insp_reader_next(r[i], pass ? FOLLOW_WAIT_MS : 0, &m, err,
+                                              sizeof err) != RILL_OK) {
+                        rill_icli_error(ic, "%s", err);
+                        rc = -1;
+                        break;
+                    }
+                    if (!m)
+                        break;
+                    got++;
                     tps[i].records++;
                     count_record(serde, &tps[i], m, c);
                     rd_kafka_message_destroy(m);
                 }
-                break;
             }
-        if (rc)
-            break;
+        if (!rc && !got && !waited)
+            usleep(FOLLOW_WAIT_MS * 1000);
     }
     for (size_t i = 0; i < n; i++)
         if (r[i])
             rill_insp_reader_close(r[i]);
     free(r);
+    if (rc)
+        return rc;
+    int done = rill_order_counts_complete(&c->orders);
+    /* every group through its input: asked again until so (each answer
+     * takes a few round trips) */
+    while (done && groups_lag(ic) != 0 && (done = rill_now_ms() < deadline))
+        usleep(FOLLOW_WAIT_MS * 1000);
     /* the report's end offsets: as they are now */
-    return rc ? rc : refresh_topics(ic, tps, n, names);
+    if (refresh_topics(ic, tps, n, names))
+        return -1;
+    return done;
 }
 
 static void report(struct rill_icli *ic, const struct itopic *tps, size_t n, const struct counts *c)
@@ -378,12 +373,16 @@ static int summary(int argc, char **argv)
         tps[i] = (struct itopic){ names[i], roles[i], -1, 0, 0 };
     struct counts c;
     int64_t deadline = rill_now_ms() + (wait_s > 0 ? wait_s : 0) * 1000;
-    if (wait_s < 0 ? scan(&ic, serde, tps, n, (const char *const *)names, &c)
-                   : follow_until_complete(&ic, serde, tps, n, (const char *const *)names, &c,
-                                           deadline))
+    int done = 1;
+    if (wait_s < 0) {
+        if (scan(&ic, serde, tps, n, (const char *const *)names, &c))
+            goto out;
+    } else if ((done = follow_until_complete(&ic, serde, tps, n, (const char *const *)names, &c,
+                                             deadline)) < 0) {
         goto out;
+    }
     report(&ic, tps, n, &c);
-    rc = wait_s < 0 || rill_order_counts_complete(&c.orders) ? 0 : 1;
+    rc = done ? 0 : 1;
     if (rc)
         rill_icli_error(&ic, "the pipeline did not finish within %ld s", wait_s);
 out:

@@ -46,9 +46,10 @@ rd_kafka_conf_t *engine_kafka_conf(const struct rill_topology *t, const struct r
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     /* librdkafka 2.0.2 stops fetching for a partition once the consumer's
      * whole queue (every partition's prefetch lands in it) holds
-     * queued.min.messages, and looks again only a second later: a thread
-     * that drains 100,000 records in 0.2 s then idles 0.8 s. The bound
-     * that stays is queued.max.messages.kbytes (64 MiB unless set). */
+     * queued.min.messages, and looks again only a second later: with its
+     * 100,000, a thread that drained them in 0.2 s idled 0.8 s. Raised,
+     * not unbounded: queued.max.messages.kbytes counts payloads only, so a
+     * topic of small values would queue millions of records. */
     if (consumer && conf_set(c, "queued.min.messages", ENGINE_QUEUED_MIN_MESSAGES, errstr,
                              errsz) != RILL_OK) {
         rd_kafka_conf_destroy(c);
@@ -103,8 +104,8 @@ static rill_err_t queue_set(rd_kafka_conf_t *c, const struct rill_engine *e,
 }
 
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
-                              const struct rill_kvlist *own, int32_t partitions, char *errstr,
-                              size_t errsz)
+                              const struct rill_kvlist *own, int32_t partitions, int woken,
+                              char *errstr, size_t errsz)
 {
     if (!e->queue_kb)
         return RILL_OK;
@@ -129,8 +130,11 @@ rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
         half = ENGINE_QUEUE_MIN_PART_KB;
     if (queue_set(c, e, own, "queued.max.messages.kbytes", half, 1, ENGINE_QUEUE_MAX_KB, errstr,
                   errsz) != RILL_OK ||
-        queue_set(c, e, own, "queued.min.messages", half * 1024 / ENGINE_QUEUE_RECORD_COST,
-                  ENGINE_QUEUE_MIN_RECORDS, ENGINE_QUEUE_MAX_RECORDS, errstr, errsz) != RILL_OK ||
+        /* a small record bound pauses the fetcher often: only for the
+         * consumers whose thread wakes it (loop.c, fetch_kick) */
+        (woken && queue_set(c, e, own, "queued.min.messages",
+                            half * 1024 / ENGINE_QUEUE_RECORD_COST, ENGINE_QUEUE_MIN_RECORDS,
+                            ENGINE_QUEUE_MAX_RECORDS, errstr, errsz) != RILL_OK) ||
         queue_set(c, e, own, "max.partition.fetch.bytes", half * 1024 / (size_t)partitions,
                   ENGINE_FETCH_MIN_PART_BYTES, ENGINE_FETCH_MAX_PART_BYTES, errstr,
                   errsz) != RILL_OK)
@@ -253,7 +257,7 @@ static rd_kafka_conf_t *client_conf(const struct sthread *st, int consumer, cons
         engine_queue_limit(c, st->e, &st->pc->kafka,
                            !consumer ? 0 : strcmp(role, "consumer") ? 1
                                          : engine_partitions(st->e, &st->pc->inputs),
-                           errstr, errsz) ||
+                           consumer && !strcmp(role, "consumer"), errstr, errsz) ||
         (stats && !own_or_global(st, "statistics.interval.ms") &&
          conf_set(c, "statistics.interval.ms", STATS_INTERVAL_MS, errstr, errsz))) {
         rd_kafka_conf_destroy(c);
@@ -438,6 +442,17 @@ static rill_err_t consumer_create(struct sthread *st, char *errstr, size_t errsz
         rd_kafka_conf_destroy(cc);
         return RILL_ERR_CONFIG;
     }
+    /* the bounds at which librdkafka stops fetching (loop.c, fetch_kick) */
+    char v[32];
+    size_t vsz = sizeof v;
+    st->q_min_records = rd_kafka_conf_get(cc, "queued.min.messages", v, &vsz) == RD_KAFKA_CONF_OK
+                            ? strtoll(v, NULL, 10)
+                            : 100000;
+    vsz = sizeof v;
+    st->q_max_bytes = rd_kafka_conf_get(cc, "queued.max.messages.kbytes", v, &vsz) ==
+                              RD_KAFKA_CONF_OK
+                          ? strtoll(v, NULL, 10) * 1024
+                          : (int64_t)65536 * 1024;
     st->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, errsz);
     if (!st->consumer) {
         rd_kafka_conf_destroy(cc);

@@ -42,10 +42,10 @@
 #define STHREAD_POLL_MS 20
 /* How often wall-clock punctuations are looked at. */
 #define STHREAD_TICK_MS 100
-/* An empty poll while a partition is behind its last known end wakes the
- * consumer's fetchers (loop.c): at most once per FETCH_KICK_MS, doubling up
- * to FETCH_KICK_MAX_MS while wake-ups bring nothing, waiting at most
- * FETCH_KICK_TIMEOUT_MS for the answer. */
+/* An empty poll after a burst that filled the queue's bound, with a
+ * partition behind its last known end, wakes the consumer's fetchers
+ * (loop.c): at most once per FETCH_KICK_MS (FETCH_KICK_MAX_MS after a
+ * failed one), waiting at most FETCH_KICK_TIMEOUT_MS for the answer. */
 #define FETCH_KICK_MS 20
 #define FETCH_KICK_MAX_MS 1000
 #define FETCH_KICK_TIMEOUT_MS 100
@@ -57,10 +57,10 @@
 #define ENGINE_ID_SIZE 512
 /* group.instance.id: off turns static membership off. */
 #define ENGINE_STATIC_OFF "off"
-/* Every consumer's queued.min.messages unless a kafka: map sets it:
- * librdkafka's maximum, so that the byte bound is the one that holds
- * (client.c). */
-#define ENGINE_QUEUED_MIN_MESSAGES "10000000"
+/* Every consumer's queued.min.messages unless a kafka: map (or
+ * memory.bytes) sets it: librdkafka's 64 MiB byte bound over
+ * ENGINE_QUEUE_RECORD_COST bytes a record (client.c). */
+#define ENGINE_QUEUED_MIN_MESSAGES "262144"
 /* A static member's session.timeout.ms unless the topology sets one: how
  * long the partitions of an instance that never comes back stall. */
 #define ENGINE_STATIC_SESSION_MS "10000"
@@ -286,8 +286,11 @@ struct sthread {
     atomic_int produce_failed;  /* a delivery failed in this interval */
     int64_t wall_offset_us;     /* wall clock minus monotonic clock, at the last poll */
     int64_t kicked_at;          /* when the fetchers were last woken (loop.c) */
-    int64_t kick_wait_ms;       /* the least time between two wake-ups */
-    int kick_unanswered;        /* no record came since the last wake-up */
+    int64_t kick_wait_ms;       /* the least time until the next wake-up */
+    int64_t burst_records;      /* records polled since the queue was last empty */
+    int64_t burst_bytes;        /* and their payload bytes */
+    int64_t q_min_records;      /* the consumer's queued.min.messages */
+    int64_t q_max_bytes;        /* its queued.max.messages.kbytes, in bytes */
     struct thread_metrics m;
     struct view view;           /* its tasks, for /topology and /state (view_int.h) */
     struct lookup_box box;      /* /state lookups it answers once per loop turn */
@@ -461,11 +464,12 @@ rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, ch
  * prefetch over the partitions it may read: queued.max.messages.kbytes
  * (the whole queue) half the share, max.partition.fetch.bytes the other
  * half split over the partitions (what one fetch may add past the bound);
- * the record counts (queue.buffering.max.messages, queued.min.messages)
- * at ENGINE_QUEUE_RECORD_COST bytes a record. */
+ * the record counts (queue.buffering.max.messages; queued.min.messages
+ * when woken, i.e. for a stream thread's consumer, whose thread wakes the
+ * fetcher) at ENGINE_QUEUE_RECORD_COST bytes a record. */
 rill_err_t engine_queue_limit(rd_kafka_conf_t *c, const struct rill_engine *e,
-                              const struct rill_kvlist *own, int32_t partitions, char *errstr,
-                              size_t errsz);
+                              const struct rill_kvlist *own, int32_t partitions, int woken,
+                              char *errstr, size_t errsz);
 /* Under exactly-once, what a stream thread's producer gets unless either
  * kafka: map sets it: transaction.timeout.ms (three commit intervals,
  * clamped to ENGINE_TXN_TIMEOUT_MIN_MS..MAX_MS; left alone when

@@ -4,8 +4,9 @@
  * record. The loop polls record by record (librdkafka 2.0.2's batch consume
  * is unsafe during a rebalance), hands each record to the task of its
  * partition, produces what the processor forwards inside the open
- * transaction, fires punctuations and commits per commit interval; a fatal
- * client error rebuilds the clients, backing off. Also the engine's
+ * transaction, fires punctuations and commits per commit interval, and
+ * wakes librdkafka's fetchers when they may have stopped on a full queue; a
+ * fatal client error rebuilds the clients, backing off. Also the engine's
  * stop-aware sleep and its one retry helper. Not how a commit, a rebalance,
  * a task or a client works: txn.c, rebalance.c, task.c, client.c.
  */
@@ -374,23 +375,19 @@ static void lag_publish(struct sthread *st)
 /* librdkafka 2.0.2 stops fetching a partition while the consumer's queue
  * is over queued.min.messages or queued.max.messages.kbytes and looks again
  * only when its broker thread wakes: on a response, or after up to a second
- * (fetch.queue.backoff.ms came in 2.2.0). When the queue ran empty while a
- * partition is behind the end its last fetch saw (more than the one offset
- * a commit marker takes), a small request to every leader (an offsets
- * query) wakes them, and they fetch at once. A wake-up that brings nothing
- * (the end was an open transaction's, not yet readable) doubles the wait
- * before the next one, up to FETCH_KICK_MAX_MS; a record resets it. A
+ * (fetch.queue.backoff.ms came in 2.2.0). When the queue ran empty after a
+ * burst that reached one of those bounds (so the fetcher may have stopped)
+ * while a partition is behind the end its last fetch saw (by more than the
+ * one offset a commit marker takes), a small request to every leader (an
+ * offsets query) wakes them, and they fetch at once. At most every
+ * FETCH_KICK_MS; after a failed one (a broker away), FETCH_KICK_MAX_MS.
+ * Without a wake-up the fetcher still looks again within a second. A
  * partition paused for a retry does not count. */
 static void fetch_kick(struct sthread *st, int64_t now)
 {
-    if (st->kick_wait_ms < FETCH_KICK_MS)
-        st->kick_wait_ms = FETCH_KICK_MS;
-    if (now - st->kicked_at < st->kick_wait_ms || !st->ntasks)
+    int full = st->burst_records >= st->q_min_records || st->burst_bytes >= st->q_max_bytes;
+    if (!full || !st->ntasks || now - st->kicked_at < st->kick_wait_ms)
         return;
-    if (st->kick_unanswered && st->kick_wait_ms < FETCH_KICK_MAX_MS)
-        st->kick_wait_ms = st->kick_wait_ms * 2 < FETCH_KICK_MAX_MS ? st->kick_wait_ms * 2
-                                                                   : FETCH_KICK_MAX_MS;
-    st->kicked_at = now;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)st->ntasks);
     for (size_t i = 0; i < st->ntasks; i++)
         for (size_t k = 0; !st->tasks[i]->pending && k < st->tasks[i]->ntps; k++)
@@ -408,10 +405,13 @@ static void fetch_kick(struct sthread *st, int64_t now)
     if (behind) {
         for (int i = 0; i < l->cnt; i++)
             l->elems[i].offset = RD_KAFKA_OFFSET_END; /* "the latest": any answer will do */
-        rd_kafka_offsets_for_times(st->consumer, l, FETCH_KICK_TIMEOUT_MS);
+        st->kick_wait_ms = rd_kafka_offsets_for_times(st->consumer, l, FETCH_KICK_TIMEOUT_MS)
+                               ? FETCH_KICK_MAX_MS
+                               : FETCH_KICK_MS;
         METRIC_ADD(st->m.fetch_kicks, 1);
-        st->kick_unanswered = 1;
     }
+    st->burst_records = st->burst_bytes = 0;
+    st->kicked_at = rill_now_ms(); /* after the call: it may have waited */
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -495,9 +495,9 @@ void *sthread_main(void *arg)
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(st->consumer, (int)wait);
         if (m) {
+            st->burst_records++;
+            st->burst_bytes += (int64_t)m->len;
             handle(st, m);
-            st->kick_unanswered = 0;
-            st->kick_wait_ms = FETCH_KICK_MS;
         } else {
             fetch_kick(st, now);
         }
@@ -537,8 +537,8 @@ void *sthread_main(void *arg)
     lookup_serve(st); /* no task any more: whoever still waits hears so */
     sthread_set_state(st, STHREAD_DEAD, "stopped");
     rill_log(RILL_LOG_INFO, "engine", "thread stopped|processor=%s thread=%d records=%" PRIu64
-             " commits=%" PRIu64 " aborts=%" PRIu64 " retries=%" PRIu64, st->pc->name, st->idx,
-             METRIC_GET(st->m.records_in), METRIC_GET(st->m.commits), METRIC_GET(st->m.aborts),
-             METRIC_GET(st->m.retries));
+             " commits=%" PRIu64 " aborts=%" PRIu64 " retries=%" PRIu64 " fetch_wakeups=%" PRIu64,
+             st->pc->name, st->idx, METRIC_GET(st->m.records_in), METRIC_GET(st->m.commits),
+             METRIC_GET(st->m.aborts), METRIC_GET(st->m.retries), METRIC_GET(st->m.fetch_kicks));
     return NULL;
 }

@@ -433,7 +433,7 @@ static rill_err_t consumer_create(struct sink_thread *st, char *errstr, size_t e
         err = engine_group_consumer_conf(cc, st->group, errstr, errsz);
     if (err == RILL_OK)
         err = engine_queue_limit(cc, st->e, &st->sc->kafka,
-                                 engine_partitions(st->e, &st->sc->inputs), errstr, errsz);
+                                 engine_partitions(st->e, &st->sc->inputs), 0, errstr, errsz);
     /* a client.id that names the sink, unless the topology sets one */
     char id[ENGINE_ID_SIZE];
     snprintf(id, sizeof id, "%s.%s-sink", st->e->t->application_id, st->sc->name);

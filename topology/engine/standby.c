@@ -480,7 +480,7 @@ static rill_err_t standby_client(struct standby *sb, char *errstr, size_t errsz)
     size_t copied = 0;
     for (size_t i = 0; i < sb->pc->stores.n; i++)
         copied += copied_store(sb->e, sb->pc->stores.v[i]);
-    if (engine_queue_limit(c, sb->e, &sb->pc->kafka, parts * (int32_t)(copied ? copied : 1),
+    if (engine_queue_limit(c, sb->e, &sb->pc->kafka, parts * (int32_t)(copied ? copied : 1), 0,
                            errstr, errsz) != RILL_OK) {
         rd_kafka_conf_destroy(c);
         return RILL_ERR_CONFIG;
