@@ -267,35 +267,11 @@ static void test_static_membership(void)
     CU_ASSERT_STRING_EQUAL(session, "45000");
 }
 
-/* The queue bound a consumer (consumer 1) or producer of topology yaml
- * gets, as librdkafka reads it back, into out; and the engine's share. */
-static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
-{
-    struct rill_topology *t = it_load(yaml);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_engine_t *e = NULL;
-    char err[RILL_ERRSTR_SIZE];
-    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
-    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, consumer, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
-                                       consumer ? engine_partitions(e, &t->procs[0].inputs) : 0,
-                                       consumer, err, sizeof err),
-                    RILL_OK);
-    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, consumer ? "queued.max.messages.kbytes"
-                                                  : "queue.buffering.max.kbytes", out, &outsz),
-                    RD_KAFKA_CONF_OK);
-    size_t kb = e->queue_kb;
-    rd_kafka_conf_destroy(c);
-    rill_engine_free(e);
-    rill_topology_free(t);
-    return kb;
-}
-
 /* What key is in a consumer's (consumer 1) or producer's configuration of
- * yaml after the queue bounds, into out. */
+ * yaml after the queue bounds, into out; *kb (may be NULL) gets the
+ * engine's share per queue. */
 static const char *queue_key_of(const char *yaml, int consumer, const char *key, char *out,
-                                size_t outsz)
+                                size_t outsz, size_t *kb)
 {
     struct rill_topology *t = it_load(yaml);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -309,32 +285,29 @@ static const char *queue_key_of(const char *yaml, int consumer, const char *key,
                                        consumer, err, sizeof err),
                     RILL_OK);
     CU_ASSERT_EQUAL(rd_kafka_conf_get(c, key, out, &outsz), RD_KAFKA_CONF_OK);
+    if (kb)
+        *kb = e->queue_kb;
     rd_kafka_conf_destroy(c);
     rill_engine_free(e);
     rill_topology_free(t);
     return out;
 }
 
+/* The queue bound a consumer (consumer 1) or producer of topology yaml
+ * gets, as librdkafka reads it back, into out; and the engine's share. */
+static size_t queue_of(const char *yaml, int consumer, char *out, size_t outsz)
+{
+    size_t kb = 0;
+    queue_key_of(yaml, consumer,
+                 consumer ? "queued.max.messages.kbytes" : "queue.buffering.max.kbytes", out,
+                 outsz, &kb);
+    return kb;
+}
+
 /* The max.partition.fetch.bytes a consumer of yaml gets, into out. */
 static const char *fetch_of(const char *yaml, char *out, size_t outsz)
 {
-    struct rill_topology *t = it_load(yaml);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    rill_engine_t *e = NULL;
-    char err[RILL_ERRSTR_SIZE];
-    CU_ASSERT_EQUAL_FATAL(rill_engine_new(t, &e, err, sizeof err), RILL_OK);
-    rd_kafka_conf_t *c = engine_kafka_conf(t, &t->procs[0].kafka, 1, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT_EQUAL(engine_queue_limit(c, e, &t->procs[0].kafka,
-                                       engine_partitions(e, &t->procs[0].inputs), 1, err,
-                                       sizeof err),
-                    RILL_OK);
-    CU_ASSERT_EQUAL(rd_kafka_conf_get(c, "max.partition.fetch.bytes", out, &outsz),
-                    RD_KAFKA_CONF_OK);
-    rd_kafka_conf_destroy(c);
-    rill_engine_free(e);
-    rill_topology_free(t);
-    return out;
+    return queue_key_of(yaml, 1, "max.partition.fetch.bytes", out, outsz, NULL);
 }
 
 /* What a consumer's queued.min.messages is under the kafka: map given. */
@@ -472,14 +445,14 @@ static void test_memory_budget(void)
      * 96 MiB per queue, the consumer's 48 of it) */
     char want[32];
     snprintf(want, sizeof want, "%d", (98304 << 10) / ENGINE_QUEUE_RECORD_COST);
-    CU_ASSERT_STRING_EQUAL(queue_key_of(yaml256, 0, "queue.buffering.max.messages", v, sizeof v),
+    CU_ASSERT_STRING_EQUAL(queue_key_of(yaml256, 0, "queue.buffering.max.messages", v, sizeof v, NULL),
                            want);
     snprintf(want, sizeof want, "%d", (49152 << 10) / ENGINE_QUEUE_RECORD_COST);
-    CU_ASSERT_STRING_EQUAL(queue_key_of(yaml256, 1, "queued.min.messages", v, sizeof v), want);
+    CU_ASSERT_STRING_EQUAL(queue_key_of(yaml256, 1, "queued.min.messages", v, sizeof v, NULL), want);
     /* unset: librdkafka's producer count, rill's consumer default */
-    CU_ASSERT_STRING_EQUAL(queue_key_of(one_proc, 0, "queue.buffering.max.messages", v, sizeof v),
+    CU_ASSERT_STRING_EQUAL(queue_key_of(one_proc, 0, "queue.buffering.max.messages", v, sizeof v, NULL),
                            "100000");
-    CU_ASSERT_STRING_EQUAL(queue_key_of(one_proc, 1, "queued.min.messages", v, sizeof v),
+    CU_ASSERT_STRING_EQUAL(queue_key_of(one_proc, 1, "queued.min.messages", v, sizeof v, NULL),
                            ENGINE_QUEUED_MIN_MESSAGES);
     /* the topology's own setting stays; the other kind still gets its share */
     snprintf(yaml, sizeof yaml, "kafka: {queued.max.messages.kbytes: '4096'}\n%s", yaml256);
