@@ -16,7 +16,8 @@
  * - fetching: with a queue bound of one record (librdkafka 2.0.2 pauses its
  *   fetcher each time it is reached) 30,000 records still arrive within the
  *   deadline, exactly, because the stream thread wakes the fetcher (its stop
- *   line counts the wake-ups).
+ *   line counts the wake-ups; printed, not asserted: whether librdkafka
+ *   pauses at all depends on timing).
  *
  * Sizes: EOS_RECORDS (default 20000), EOS_KILLS (default 5); `make
  * test-chaos` runs 100,000 records.
@@ -157,11 +158,14 @@ static void test_fetch_wakeup(void)
     CU_ASSERT_EQUAL(it_scenario_wait_output(&s, total - 1, 60000), total);
     int status = it_rill_stop(pid, SIGTERM, 30000);
     CU_ASSERT(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    /* and the wake-ups are what did it (the stop line counts them) */
+    /* how often the fetcher was woken (the stop line counts it): not
+     * asserted, since whether librdkafka pauses at all depends on timing
+     * (one run went through with none) */
     char *text = it_read_file(log, NULL);
     const char *at = text ? strstr(text, "fetch_wakeups=") : NULL;
     CU_ASSERT_PTR_NOT_NULL(at);
-    CU_ASSERT(at && strtol(at + strlen("fetch_wakeups="), NULL, 10) > 0);
+    if (at)
+        fprintf(stderr, "\n    %.24s\n", at);
     free(text);
     CU_ASSERT_EQUAL(it_scenario_verify(&s, 0, NULL), 0);
     it_scenario_done(&s, CU_get_number_of_failures() > 0);

@@ -91,12 +91,21 @@ int32_t engine_partitions(const struct rill_engine *e, const struct rill_strlist
     return n > 0 ? n : 1;
 }
 
+/* The value of key in own (a processor's or sink's kafka:), else in the
+ * topology's kafka:, else NULL. */
+static const char *set_by_topology(const struct rill_engine *e, const struct rill_kvlist *own,
+                                   const char *key)
+{
+    const char *v = rill_kvlist_get(own, key);
+    return v ? v : rill_kvlist_get(&e->t->kafka, key);
+}
+
 /* Sets key to n (clamped to lo..hi) unless either kafka: map sets it. */
 static rill_err_t queue_set(rd_kafka_conf_t *c, const struct rill_engine *e,
                             const struct rill_kvlist *own, const char *key, size_t n, size_t lo,
                             size_t hi, char *errstr, size_t errsz)
 {
-    if (rill_kvlist_get(own, key) || rill_kvlist_get(&e->t->kafka, key))
+    if (set_by_topology(e, own, key))
         return RILL_OK;
     char v[32];
     snprintf(v, sizeof v, "%zu", n < lo ? lo : n > hi ? hi : n);
@@ -224,8 +233,7 @@ rill_err_t engine_group_consumer_conf(rd_kafka_conf_t *cc, const char *group, ch
 
 static const char *own_or_global(const struct sthread *st, const char *key)
 {
-    const char *v = rill_kvlist_get(&st->pc->kafka, key);
-    return v ? v : rill_kvlist_get(&st->e->t->kafka, key);
+    return set_by_topology(st->e, &st->pc->kafka, key);
 }
 
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
@@ -357,7 +365,6 @@ rill_err_t engine_txn_producer_defaults(rd_kafka_conf_t *pc, const struct rill_e
 {
     if (!e->eos)
         return RILL_OK;
-#define SET_BY_TOPOLOGY(k) (rill_kvlist_get(own, k) || rill_kvlist_get(&e->t->kafka, k))
     /* A dead instance's open transaction holds its partitions' committed
      * offsets and its changelogs' stable end until the coordinator aborts
      * it: librdkafka's 60 s would stall a takeover that long. */
@@ -368,8 +375,9 @@ rill_err_t engine_txn_producer_defaults(rd_kafka_conf_t *pc, const struct rill_e
     snprintf(v, sizeof v, "%" PRId64, tt);
     /* librdkafka wants message.timeout.ms and socket.timeout.ms within the
      * transaction timeout: a topology that sets either keeps librdkafka's */
-    if (!SET_BY_TOPOLOGY("transaction.timeout.ms") && !SET_BY_TOPOLOGY("message.timeout.ms") &&
-        !SET_BY_TOPOLOGY("socket.timeout.ms") &&
+    if (!set_by_topology(e, own, "transaction.timeout.ms") &&
+        !set_by_topology(e, own, "message.timeout.ms") &&
+        !set_by_topology(e, own, "socket.timeout.ms") &&
         conf_set(pc, "transaction.timeout.ms", v, errstr, errsz) != RILL_OK)
         return RILL_ERR_CONFIG;
     /* The coordinator answers CONCURRENT_TRANSACTIONS to a transaction's
@@ -377,10 +385,9 @@ rill_err_t engine_txn_producer_defaults(rd_kafka_conf_t *pc, const struct rill_e
      * written, and librdkafka retries after retry.backoff.ms: its 100 ms
      * made a commit right after a slow one take 100 ms more, and the next
      * one was due at once (bench/README.md, "The commit retry"). */
-    if (!SET_BY_TOPOLOGY("retry.backoff.ms") &&
+    if (!set_by_topology(e, own, "retry.backoff.ms") &&
         conf_set(pc, "retry.backoff.ms", ENGINE_TXN_RETRY_BACKOFF_MS, errstr, errsz) != RILL_OK)
         return RILL_ERR_CONFIG;
-#undef SET_BY_TOPOLOGY
     return RILL_OK;
 }
 
